@@ -1,0 +1,40 @@
+using CachingGen.Storage;
+
+namespace CachingGen.WriteBack;
+
+/// <summary>
+/// The write-back log: where an acknowledged write-back call lives until its flush to the database commits.
+/// </summary>
+/// <remarks>
+/// An implementation must make <see cref="AppendAsync"/> one step with the cache update: once it returns, both the
+/// pinned cache entry and the record exist, or (when it throws) neither is acknowledged. Records of one entity key
+/// always land in the same shard, in acknowledgement order.
+/// </remarks>
+public interface IWriteBackLog
+{
+    /// <summary>Whether an acknowledged record survives a crash of this process. The in-memory log is not durable.</summary>
+    bool IsDurable { get; }
+
+    /// <summary>The number of shards; shard of a key = <see cref="WriteBackSharding.ShardOf"/>.</summary>
+    int ShardCount { get; }
+
+    /// <summary>Stores the pinned cache entry of the written entity and appends the record, as one step.</summary>
+    ValueTask AppendAsync(WriteBackRecord record, CacheEntry pinnedEntry, CancellationToken cancellationToken);
+
+    /// <summary>Reads up to <paramref name="maxCount"/> of the oldest unacknowledged records of a shard, in order,
+    /// without removing them. Records already handed out and not acknowledged are handed out again.</summary>
+    ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken);
+
+    /// <summary>Removes applied records from the log.</summary>
+    ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken);
+
+    /// <summary>Moves a record that can never be applied to the dead-letter store, with its error, and removes it
+    /// from the shard so it blocks nothing else.</summary>
+    ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken);
+
+    /// <summary>The number of unacknowledged records of one entity key.</summary>
+    ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken);
+
+    /// <summary>The number of unacknowledged records in a shard.</summary>
+    ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken);
+}

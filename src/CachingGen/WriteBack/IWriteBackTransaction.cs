@@ -1,0 +1,23 @@
+namespace CachingGen.WriteBack;
+
+/// <summary>
+/// The unit of work one flush batch runs in: the idempotency ledger and the inner repository's data changes
+/// commit together, so a batch replayed after a crash skips what already committed.
+/// </summary>
+public interface IWriteBackTransaction : IAsyncDisposable
+{
+    /// <summary>Records <paramref name="idempotencyKey"/> in the ledger, in this transaction. Returns false when it
+    /// is already there (the write was applied before): the caller must then skip the write.</summary>
+    ValueTask<bool> TryClaimAsync(string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>Commits the ledger rows and the data changes made in this transaction.</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Begins the transaction of one flush batch.</summary>
+public interface IWriteBackTransactionFactory
+{
+    /// <summary>Begins a transaction. Implementations that share a database connection with the inner repository
+    /// make it ambient (see <c>WriteBackTransaction.Current</c>) for the duration of the batch.</summary>
+    ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,27 @@
+namespace CachingGen.WriteBack;
+
+/// <summary>
+/// One acknowledged write-back call, as stored in the write-back log: which repository method to replay, the
+/// entity key it writes (its ordering and sharding unit), the idempotency key that makes a replay recognisable,
+/// and the call's arguments serialized by the generated formatters.
+/// </summary>
+/// <param name="Repository">The repository interface's stable name, for example <c>Sample.IPreferenceRepository</c>.</param>
+/// <param name="Method">The method's stable signature, for example <c>UpdateAsync(Sample.Preference)</c>.</param>
+/// <param name="EntityKey">The cache key of the written entity, for example <c>pref:42</c>.</param>
+/// <param name="IdempotencyKey">The entity key plus the idempotency member's value, for example <c>pref:42@7</c>.</param>
+/// <param name="Arguments">The method's arguments (all but the cancellation token) as one MessagePack array.</param>
+/// <param name="EnqueuedAt">When the write was acknowledged.</param>
+public sealed record WriteBackRecord(
+    string Repository,
+    string Method,
+    string EntityKey,
+    string IdempotencyKey,
+    ReadOnlyMemory<byte> Arguments,
+    DateTimeOffset EnqueuedAt);
+
+/// <summary>A record read back from the log, with the log's own position so it can be acknowledged.</summary>
+/// <param name="Shard">The shard the record was read from.</param>
+/// <param name="Position">The log's identifier of this record within the shard (a stream id in Redis).</param>
+/// <param name="Record">The record.</param>
+/// <param name="DeliveryCount">How many times the record has been handed to a flusher, this time included.</param>
+public sealed record PendingWriteBack(int Shard, string Position, WriteBackRecord Record, int DeliveryCount);
