@@ -1,0 +1,1000 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using CachingGen.Generators.Common;
+using CachingGen.Generators.Diagnostics;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace CachingGen.Generators.Decorators
+{
+    /// <summary>The parser's answer for one interface: the model (null when an error prevents generation) and every rule violation found.</summary>
+    internal sealed record RepositoryParseResult(RepositoryModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+    /// <summary>
+    /// Turns an annotated interface symbol into a <see cref="RepositoryModel"/>. The generator uses the model; the
+    /// analyzer reports the diagnostics. Both call this one parser, so the rules live in one place. It never throws
+    /// on user code: every unsupported shape becomes a diagnostic.
+    /// </summary>
+    internal static class RepositoryParser
+    {
+        private const int MaximumTtlSeconds = 366 * 24 * 3600;
+        private const int MaximumWriteBackArguments = 4;
+
+        public static RepositoryParseResult Parse(INamedTypeSymbol repository, CancellationToken cancellationToken)
+        {
+            var diagnostics = new List<DiagnosticInfo>();
+            var repositoryAttribute = FindAttribute(repository, "CachedRepositoryAttribute");
+
+            if (repository.TypeKind != TypeKind.Interface)
+            {
+                return new RepositoryParseResult(null, EquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            if (repository.IsGenericType)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedInterface, repository, repository.Name, "is generic",
+                    "Declare one non-generic interface per entity type; it may inherit a generic base interface (interface IPreferenceRepository : IRepository<Preference>)."));
+            }
+
+            if (!IsAccessibleFromNamespace(repository))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedInterface, repository, repository.Name, "is not accessible outside its containing type",
+                    "Make the interface and its containing types public or internal."));
+            }
+
+            var defaultTtl = ReadInt(repositoryAttribute, "DefaultTtl") ?? 300;
+            if (defaultTtl <= 0 || defaultTtl > MaximumTtlSeconds)
+            {
+                diagnostics.Add(TtlDiagnostic(repository, "DefaultTtl", defaultTtl));
+            }
+
+            var methods = new List<MethodDraft>();
+            var members = new List<MemberModel>();
+            var usedNames = new HashSet<string>();
+            foreach (var (member, declaringInterface) in AllMembers(repository))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var explicitImplementation = !usedNames.Add(member.Name);
+                switch (member)
+                {
+                    case IMethodSymbol method when method.MethodKind == MethodKind.Ordinary:
+                        var draft = ParseMethod(method, declaringInterface, explicitImplementation, diagnostics);
+                        if (draft is not null)
+                        {
+                            methods.Add(draft);
+                        }
+
+                        break;
+                    case IPropertySymbol property:
+                        members.Add(PassThroughProperty(property, declaringInterface, explicitImplementation));
+                        break;
+                    case IEventSymbol @event:
+                        members.Add(PassThroughEvent(@event, declaringInterface, explicitImplementation));
+                        break;
+                }
+            }
+
+            // The entity: the one type that the annotated methods read or write.
+            var entities = new Dictionary<ITypeSymbol, MethodDraft>(SymbolEqualityComparer.Default);
+            foreach (var draft in methods)
+            {
+                if (draft.EntityCandidate is not null && !entities.ContainsKey(draft.EntityCandidate))
+                {
+                    entities.Add(draft.EntityCandidate, draft);
+                }
+            }
+
+            var keyPrefix = ReadString(repositoryAttribute, "KeyPrefix");
+            ITypeSymbol? entityType = null;
+            if (entities.Count > 1)
+            {
+                var names = new List<string>();
+                foreach (var type in entities.Keys)
+                {
+                    names.Add(type.ToDisplayString());
+                }
+
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MultipleEntityTypes, repository, repository.Name,
+                    string.Join(", ", names), keyPrefix ?? "?"));
+            }
+            else if (entities.Count == 1)
+            {
+                foreach (var type in entities.Keys)
+                {
+                    entityType = type;
+                }
+            }
+
+            EntityModel? entity = null;
+            if (entityType is not null)
+            {
+                entity = ParseEntity(entityType, entities[entityType].Symbol, diagnostics);
+            }
+
+            foreach (var draft in methods)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                members.Add(CompleteMethod(draft, entityType, entity, defaultTtl, diagnostics));
+            }
+
+            var hasErrors = false;
+            foreach (var diagnostic in diagnostics)
+            {
+                hasErrors |= diagnostic.Descriptor.DefaultSeverity == DiagnosticSeverity.Error;
+            }
+
+            var annotated = false;
+            var hasWriteBack = false;
+            foreach (var member in members)
+            {
+                annotated |= member.Strategy != Strategy.PassThrough;
+                hasWriteBack |= member.Strategy == Strategy.WriteBack;
+            }
+
+            if (annotated && entity is null && !hasErrors)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKeySource, repository, repository.Name, "CachedRepository",
+                    "none of its methods names the cached entity",
+                    "Add a [Cached] read that returns the entity, or an entity parameter to a write method."));
+                hasErrors = true;
+            }
+
+            if (hasErrors)
+            {
+                return new RepositoryParseResult(null, diagnostics.ToEquatableArray());
+            }
+
+            entity ??= new EntityModel("object", true, EquatableArray<KeyPartModel>.Empty);
+            var interfaceName = TypeNames.GlobalWithoutNullable(repository);
+            var simpleName = repository.Name.Length > 1 && repository.Name[0] == 'I' && char.IsUpper(repository.Name[1])
+                ? repository.Name.Substring(1)
+                : repository.Name;
+            var decoratorName = "Cached" + simpleName;
+            var model = new RepositoryModel(
+                Namespace: repository.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
+                InterfaceGlobalName: interfaceName,
+                StableName: repository.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat),
+                DecoratorName: decoratorName,
+                RegistrationName: decoratorName + "Registration",
+                Accessibility: IsEffectivelyPublic(repository) ? "public" : "internal",
+                KeyPrefix: keyPrefix ?? (entityType?.Name.ToLowerInvariant() ?? simpleName.ToLowerInvariant()),
+                DefaultTtlSeconds: defaultTtl,
+                Entity: entity,
+                Members: members.ToEquatableArray(),
+                HasWriteBack: hasWriteBack);
+            return new RepositoryParseResult(model, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>The interface's own members, then those of its base interfaces; static members are skipped.</summary>
+        private static IEnumerable<(ISymbol Member, INamedTypeSymbol DeclaringInterface)> AllMembers(INamedTypeSymbol repository)
+        {
+            foreach (var member in repository.GetMembers())
+            {
+                if (!member.IsStatic)
+                {
+                    yield return (member, repository);
+                }
+            }
+
+            foreach (var baseInterface in repository.AllInterfaces)
+            {
+                foreach (var member in baseInterface.GetMembers())
+                {
+                    if (!member.IsStatic)
+                    {
+                        yield return (member, baseInterface);
+                    }
+                }
+            }
+        }
+
+        private sealed class MethodDraft
+        {
+            public MethodDraft(IMethodSymbol symbol, INamedTypeSymbol declaringInterface, bool explicitImplementation, Strategy strategy, AttributeData? attribute)
+            {
+                Symbol = symbol;
+                DeclaringInterface = declaringInterface;
+                ExplicitImplementation = explicitImplementation;
+                Strategy = strategy;
+                Attribute = attribute;
+            }
+
+            public IMethodSymbol Symbol { get; }
+
+            public INamedTypeSymbol DeclaringInterface { get; }
+
+            public bool ExplicitImplementation { get; }
+
+            public Strategy Strategy { get; }
+
+            public AttributeData? Attribute { get; }
+
+            public ReturnKind ReturnKind { get; set; }
+
+            public ITypeSymbol? ResultType { get; set; }
+
+            public ITypeSymbol? EntityCandidate { get; set; }
+
+            public bool Invalid { get; set; }
+        }
+
+        private static MethodDraft? ParseMethod(IMethodSymbol method, INamedTypeSymbol declaringInterface, bool explicitImplementation, List<DiagnosticInfo> diagnostics)
+        {
+            var strategies = new List<(Strategy Strategy, AttributeData Attribute)>();
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass && IsOurs(attributeClass))
+                {
+                    var strategy = KnownNames.StrategyOf(attributeClass.Name);
+                    if (strategy != Strategy.PassThrough)
+                    {
+                        strategies.Add((strategy, attribute));
+                    }
+                }
+            }
+
+            if (strategies.Count > 1)
+            {
+                var names = new List<string>();
+                foreach (var (strategy, _) in strategies)
+                {
+                    names.Add(KnownNames.DisplayName(strategy));
+                }
+
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MultipleStrategies, method, method.Name, string.Join(", ", names)));
+                return new MethodDraft(method, declaringInterface, explicitImplementation, strategies[0].Strategy, strategies[0].Attribute) { Invalid = true };
+            }
+
+            var draft = strategies.Count == 0
+                ? new MethodDraft(method, declaringInterface, explicitImplementation, Strategy.PassThrough, null)
+                : new MethodDraft(method, declaringInterface, explicitImplementation, strategies[0].Strategy, strategies[0].Attribute);
+            var (returnKind, resultType) = ClassifyReturn(method.ReturnType);
+            draft.ReturnKind = returnKind;
+            draft.ResultType = resultType;
+            if (draft.Strategy == Strategy.PassThrough)
+            {
+                return draft;
+            }
+
+            var display = KnownNames.DisplayName(draft.Strategy);
+            if (method.IsGenericMethod)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericCachingMethod, method, method.Name));
+                draft.Invalid = true;
+            }
+
+            if (returnKind == ReturnKind.Other)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MethodNotAsync, method, method.Name, display, method.ReturnType.ToDisplayString()));
+                draft.Invalid = true;
+            }
+
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.RefKind != RefKind.None)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ByRefParameter, parameter, parameter.Name, method.Name));
+                    draft.Invalid = true;
+                }
+            }
+
+            if (draft.Strategy == Strategy.WriteBack && (returnKind == ReturnKind.TaskOfT || returnKind == ReturnKind.ValueTaskOfT))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WriteBackReturnsValue, method, method.Name, method.ReturnType.ToDisplayString()));
+                draft.Invalid = true;
+            }
+
+            if (draft.Strategy == Strategy.Cached)
+            {
+                if (resultType is not null)
+                {
+                    var candidate = StripNullable(resultType);
+                    if (HasKeyMembers(candidate))
+                    {
+                        draft.EntityCandidate = candidate;
+                    }
+                    else if (LooksLikeEntity(candidate))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EntityWithoutKey, method, candidate.ToDisplayString(), method.Name));
+                        draft.Invalid = true;
+                    }
+                    else
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CachedReturnNotEntity, method, method.Name, method.ReturnType.ToDisplayString()));
+                        draft.Invalid = true;
+                    }
+                }
+                else if (returnKind != ReturnKind.Other)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.CachedReturnNotEntity, method, method.Name, method.ReturnType.ToDisplayString()));
+                    draft.Invalid = true;
+                }
+            }
+            else
+            {
+                ITypeSymbol? candidate = null;
+                ITypeSymbol? keylessUserType = null;
+                foreach (var parameter in method.Parameters)
+                {
+                    if (IsCancellationToken(parameter.Type))
+                    {
+                        continue;
+                    }
+
+                    var type = StripNullable(ElementTypeOf(parameter.Type) ?? parameter.Type);
+                    if (HasKeyMembers(type))
+                    {
+                        candidate ??= type;
+                    }
+                    else if (LooksLikeEntity(type))
+                    {
+                        keylessUserType ??= type;
+                    }
+                }
+
+                draft.EntityCandidate = candidate;
+                if (candidate is null && keylessUserType is not null && (draft.Strategy == Strategy.WriteThrough || draft.Strategy == Strategy.WriteBack))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EntityWithoutKey, method, keylessUserType.ToDisplayString(), method.Name));
+                    draft.Invalid = true;
+                }
+            }
+
+            return draft;
+        }
+
+        private static MemberModel CompleteMethod(MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, List<DiagnosticInfo> diagnostics)
+        {
+            var method = draft.Symbol;
+            var parameters = new List<ParameterModel>();
+            var signatureTypes = new List<string>();
+            foreach (var parameter in method.Parameters)
+            {
+                var isToken = IsCancellationToken(parameter.Type);
+                parameters.Add(new ParameterModel(
+                    parameter.Name,
+                    TypeNames.Global(parameter.Type),
+                    RefKindText(parameter.RefKind),
+                    isToken,
+                    parameter.IsParams,
+                    DefaultValueText(parameter)));
+                if (!isToken)
+                {
+                    signatureTypes.Add(parameter.Type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat));
+                }
+            }
+
+            var ttl = 0;
+            var nullTtl = 0;
+            var invalidate = true;
+            var keySource = KeySourceKind.None;
+            var keyParameterIndexes = EquatableArray<int>.Empty;
+            var materialize = false;
+            string? elementType = null;
+            string? idempotencyMember = null;
+            var idempotencyEncoding = KeyEncoding.Direct;
+            string? idempotencyCast = null;
+
+            if (draft.Strategy != Strategy.PassThrough && !draft.Invalid && entityType is not null && entity is not null)
+            {
+                switch (draft.Strategy)
+                {
+                    case Strategy.Cached:
+                        ttl = ReadTtl(draft, "Ttl", 300, positive: true, diagnostics);
+                        nullTtl = ReadTtl(draft, "NullTtl", 0, positive: false, diagnostics);
+                        break;
+                    case Strategy.WriteThrough:
+                    case Strategy.WriteBack:
+                        ttl = ReadTtl(draft, "Ttl", defaultTtl, positive: true, diagnostics);
+                        break;
+                    case Strategy.WriteAround:
+                        ttl = ReadTtl(draft, "Ttl", 30, positive: true, diagnostics);
+                        invalidate = ReadBool(draft.Attribute, "Invalidate") ?? true;
+                        break;
+                }
+
+                (keySource, keyParameterIndexes, materialize, elementType) = ResolveKeySource(draft, entityType, entity, diagnostics);
+                if (draft.Strategy == Strategy.WriteBack && keySource == KeySourceKind.Entity)
+                {
+                    (idempotencyMember, idempotencyEncoding, idempotencyCast) = ResolveIdempotency(draft, entityType, diagnostics);
+                }
+            }
+
+            var resultType = draft.ResultType;
+            return new MemberModel(
+                Kind: MemberKind.Method,
+                Name: method.Name,
+                DeclaringInterface: TypeNames.GlobalWithoutNullable(draft.DeclaringInterface),
+                ExplicitImplementation: draft.ExplicitImplementation || method.IsGenericMethod,
+                ReturnType: TypeNames.Global(method.ReturnType),
+                ReturnKind: draft.ReturnKind,
+                ResultType: resultType is null ? null : TypeNames.Global(resultType),
+                ResultIsNonNullableReference: resultType is not null && resultType.IsReferenceType && resultType.NullableAnnotation == NullableAnnotation.NotAnnotated,
+                Parameters: parameters.ToEquatableArray(),
+                TypeParameters: method.IsGenericMethod ? "<" + string.Join(", ", TypeParameterNames(method)) + ">" : string.Empty,
+                Strategy: draft.Strategy,
+                TtlSeconds: ttl,
+                NullTtlSeconds: nullTtl,
+                Invalidate: invalidate,
+                KeySource: keySource,
+                KeyParameterIndexes: keyParameterIndexes,
+                CollectionNeedsMaterializing: materialize,
+                CollectionElementType: elementType,
+                IdempotencyMember: idempotencyMember,
+                IdempotencyEncoding: idempotencyEncoding,
+                IdempotencyCastType: idempotencyCast,
+                StableSignature: method.Name + "(" + string.Join(",", signatureTypes) + ")",
+                HasGetter: false,
+                HasSetter: false,
+                IsIndexer: false);
+        }
+
+        private static IEnumerable<string> TypeParameterNames(IMethodSymbol method)
+        {
+            foreach (var typeParameter in method.TypeParameters)
+            {
+                yield return typeParameter.Name;
+            }
+        }
+
+        private static (KeySourceKind, EquatableArray<int>, bool, string?) ResolveKeySource(MethodDraft draft, ITypeSymbol entityType, EntityModel entity, List<DiagnosticInfo> diagnostics)
+        {
+            var method = draft.Symbol;
+            var valueParameters = new List<int>();
+            int entityIndex = -1, collectionIndex = -1, entityCount = 0;
+            for (var i = 0; i < method.Parameters.Length; i++)
+            {
+                var parameter = method.Parameters[i];
+                if (IsCancellationToken(parameter.Type))
+                {
+                    continue;
+                }
+
+                valueParameters.Add(i);
+                if (SymbolEqualityComparer.Default.Equals(StripNullable(parameter.Type), entityType))
+                {
+                    entityIndex = i;
+                    entityCount++;
+                }
+                else if (ElementTypeOf(parameter.Type) is { } element && SymbolEqualityComparer.Default.Equals(StripNullable(element), entityType))
+                {
+                    collectionIndex = i;
+                    entityCount++;
+                }
+            }
+
+            var display = KnownNames.DisplayName(draft.Strategy);
+            if (entityCount > 1)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKeySource, method, method.Name, display,
+                    "it takes several parameters of the entity type",
+                    "Take exactly one entity or one collection of entities."));
+                return (KeySourceKind.None, EquatableArray<int>.Empty, false, null);
+            }
+
+            var allowsKeys = draft.Strategy == Strategy.Cached || draft.Strategy == Strategy.WriteAround || draft.Strategy == Strategy.Evict;
+            var allowsEntity = draft.Strategy != Strategy.Cached;
+            var allowsCollection = draft.Strategy == Strategy.WriteThrough || draft.Strategy == Strategy.WriteAround || draft.Strategy == Strategy.Evict;
+
+            if (draft.Strategy == Strategy.WriteBack && valueParameters.Count > MaximumWriteBackArguments)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKeySource, method, method.Name, display,
+                    "it takes more than " + MaximumWriteBackArguments.ToString(CultureInfo.InvariantCulture) + " arguments besides the cancellation token",
+                    "A write-back record holds at most " + MaximumWriteBackArguments.ToString(CultureInfo.InvariantCulture) + " arguments: group the extra ones into the entity or a parameter object."));
+                return (KeySourceKind.None, EquatableArray<int>.Empty, false, null);
+            }
+
+            if (allowsEntity && entityIndex >= 0)
+            {
+                return (KeySourceKind.Entity, new EquatableArray<int>(new[] { entityIndex }), false, null);
+            }
+
+            if (collectionIndex >= 0)
+            {
+                if (allowsCollection)
+                {
+                    var parameterType = method.Parameters[collectionIndex].Type;
+                    return (KeySourceKind.EntityCollection, new EquatableArray<int>(new[] { collectionIndex }), !IsReadOnlyList(parameterType), TypeNames.GlobalWithoutNullable(entityType));
+                }
+
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKeySource, method, method.Name, display,
+                    "it takes a collection of entities",
+                    "Write-back of a collection is not supported: call the method once per entity, or use [WriteThrough] or [WriteAround] for bulk writes."));
+                return (KeySourceKind.None, EquatableArray<int>.Empty, false, null);
+            }
+
+            if (allowsKeys)
+            {
+                if (KeyParametersMatch(method, valueParameters, entityType, entity))
+                {
+                    return (KeySourceKind.KeyParameters, valueParameters.ToEquatableArray(), false, null);
+                }
+
+                if (draft.Strategy != Strategy.Cached && entity.KeyParts.Count == 1 && valueParameters.Count == 1)
+                {
+                    var parameterType = method.Parameters[valueParameters[0]].Type;
+                    if (ElementTypeOf(parameterType) is { } element && SymbolEqualityComparer.Default.Equals(element, KeyMemberType(entityType, entity.KeyParts[0].MemberName)))
+                    {
+                        return (KeySourceKind.KeyCollection, valueParameters.ToEquatableArray(), !IsReadOnlyList(parameterType), TypeNames.GlobalWithoutNullable(element));
+                    }
+                }
+
+                var keyTypes = new List<string>();
+                foreach (var part in entity.KeyParts)
+                {
+                    keyTypes.Add(KeyMemberType(entityType, part.MemberName)?.ToDisplayString() + " " + part.MemberName);
+                }
+
+                var given = new List<string>();
+                foreach (var index in valueParameters)
+                {
+                    given.Add(method.Parameters[index].Type.ToDisplayString() + " " + method.Parameters[index].Name);
+                }
+
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.KeyParametersMismatch, method, method.Name,
+                    string.Join(", ", keyTypes), string.Join(", ", given), entityType.ToDisplayString()));
+                return (KeySourceKind.None, EquatableArray<int>.Empty, false, null);
+            }
+
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoKeySource, method, method.Name, display,
+                "it has no parameter of the entity type '" + entityType.ToDisplayString() + "'",
+                draft.Strategy == Strategy.WriteBack
+                    ? "Pass the entity as it will be after the write; write-back stores it in the cache."
+                    : "Pass the entity (write-through stores it in the cache), or use [WriteAround] or [Evict], which only need its key."));
+            return (KeySourceKind.None, EquatableArray<int>.Empty, false, null);
+        }
+
+        private static bool KeyParametersMatch(IMethodSymbol method, List<int> valueParameters, ITypeSymbol entityType, EntityModel entity)
+        {
+            if (valueParameters.Count != entity.KeyParts.Count || valueParameters.Count == 0)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < valueParameters.Count; i++)
+            {
+                var expected = KeyMemberType(entityType, entity.KeyParts[i].MemberName);
+                if (expected is null || !SymbolEqualityComparer.Default.Equals(method.Parameters[valueParameters[i]].Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated), expected.WithNullableAnnotation(NullableAnnotation.NotAnnotated)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static (string?, KeyEncoding, string?) ResolveIdempotency(MethodDraft draft, ITypeSymbol entityType, List<DiagnosticInfo> diagnostics)
+        {
+            var name = ReadString(draft.Attribute, "IdempotencyKey");
+            if (name is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WriteBackWithoutIdempotencyKey, draft.Symbol, draft.Symbol.Name, entityType.ToDisplayString()));
+                return (null, KeyEncoding.Direct, null);
+            }
+
+            var member = FindReadableMember(entityType, name);
+            string? problem = null;
+            ITypeSymbol? memberType = null;
+            if (member is null)
+            {
+                problem = "'" + entityType.ToDisplayString() + "' has no member named '" + name + "'";
+            }
+            else if (!IsReadable(member))
+            {
+                problem = "'" + name + "' is not a public or internal readable property or field";
+            }
+            else
+            {
+                memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+                if (!TryKeyEncoding(memberType, out _, out _))
+                {
+                    problem = "'" + name + "' has type '" + memberType.ToDisplayString() + "', which cannot form a stable key";
+                }
+            }
+
+            if (problem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidIdempotencyKey, LocationInfo.From(AttributeLocation(draft.Attribute) ?? draft.Symbol.Locations[0]),
+                    name, draft.Symbol.Name, problem, entityType.ToDisplayString()));
+                return (null, KeyEncoding.Direct, null);
+            }
+
+            TryKeyEncoding(memberType!, out var encoding, out var cast);
+            return (name, encoding, cast);
+        }
+
+        private static EntityModel? ParseEntity(ITypeSymbol entityType, IMethodSymbol usedBy, List<DiagnosticInfo> diagnostics)
+        {
+            var parts = new List<KeyPartModel>();
+            var ok = true;
+            foreach (var member in KeyMembers(entityType))
+            {
+                var type = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+                if (!IsReadable(member) || !TryKeyEncoding(type, out var encoding, out var cast))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedKeyType, member, member.Name, entityType.ToDisplayString(),
+                        IsReadable(member) ? type.ToDisplayString() : type.ToDisplayString() + " (not readable from generated code)"));
+                    ok = false;
+                    continue;
+                }
+
+                parts.Add(new KeyPartModel(member.Name, encoding, cast));
+            }
+
+            if (parts.Count == 0 && ok)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EntityWithoutKey, usedBy, entityType.ToDisplayString(), usedBy.Name));
+                return null;
+            }
+
+            return ok ? new EntityModel(TypeNames.GlobalWithoutNullable(entityType), entityType.IsReferenceType, parts.ToEquatableArray()) : null;
+        }
+
+        /// <summary>The [CacheKey] members of a type, base types first, in declaration order; record parameters marked without the property: target count too.</summary>
+        internal static List<ISymbol> KeyMembers(ITypeSymbol type)
+        {
+            var chain = new List<ITypeSymbol>();
+            for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+            {
+                chain.Insert(0, current);
+            }
+
+            var result = new List<ISymbol>();
+            foreach (var current in chain)
+            {
+                var fromParameters = new HashSet<string>();
+                if (current is INamedTypeSymbol { IsRecord: true } record)
+                {
+                    foreach (var constructor in record.InstanceConstructors)
+                    {
+                        foreach (var parameter in constructor.Parameters)
+                        {
+                            if (FindAttribute(parameter, KnownNames.CacheKey) is not null)
+                            {
+                                fromParameters.Add(parameter.Name);
+                            }
+                        }
+                    }
+                }
+
+                foreach (var member in current.GetMembers())
+                {
+                    if (member.IsStatic || (member is not IPropertySymbol && member is not IFieldSymbol) || member.IsImplicitlyDeclared)
+                    {
+                        continue;
+                    }
+
+                    if (member is IPropertySymbol { IsIndexer: true })
+                    {
+                        continue;
+                    }
+
+                    if (FindAttribute(member, KnownNames.CacheKey) is not null || fromParameters.Contains(member.Name))
+                    {
+                        result.Add(member);
+                    }
+                }
+            }
+
+            return result;
+        }
+
+        private static bool HasKeyMembers(ITypeSymbol type)
+            => type.TypeKind != TypeKind.Error && type.SpecialType == SpecialType.None && KeyMembers(type).Count > 0;
+
+        private static bool LooksLikeEntity(ITypeSymbol type)
+            => (type.TypeKind == TypeKind.Class || type.TypeKind == TypeKind.Struct)
+               && type.SpecialType == SpecialType.None
+               && ElementTypeOf(type) is null
+               && type.ContainingNamespace?.ToDisplayString() is { } ns
+               && ns != "System" && !ns.StartsWith("System.", System.StringComparison.Ordinal);
+
+        private static ITypeSymbol? KeyMemberType(ITypeSymbol entityType, string memberName)
+        {
+            var member = FindReadableMember(entityType, memberName);
+            return member switch
+            {
+                IPropertySymbol property => property.Type,
+                IFieldSymbol field => field.Type,
+                _ => null,
+            };
+        }
+
+        private static ISymbol? FindReadableMember(ITypeSymbol type, string name)
+        {
+            for (var current = type; current is not null; current = current.BaseType)
+            {
+                foreach (var member in current.GetMembers(name))
+                {
+                    if (!member.IsStatic && (member is IFieldSymbol || member is IPropertySymbol { IsIndexer: false }))
+                    {
+                        return member;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static bool IsReadable(ISymbol member)
+        {
+            static bool Visible(Accessibility accessibility)
+                => accessibility == Accessibility.Public || accessibility == Accessibility.Internal || accessibility == Accessibility.ProtectedOrInternal;
+
+            return member switch
+            {
+                IPropertySymbol property => property.GetMethod is { } getter && Visible(property.DeclaredAccessibility) && Visible(getter.DeclaredAccessibility),
+                IFieldSymbol field => Visible(field.DeclaredAccessibility),
+                _ => false,
+            };
+        }
+
+        /// <summary>How <c>CacheKey</c> encodes a value of <paramref name="type"/>; false when it cannot.</summary>
+        internal static bool TryKeyEncoding(ITypeSymbol type, out KeyEncoding encoding, out string cast)
+        {
+            cast = string.Empty;
+            encoding = KeyEncoding.Direct;
+            if (type is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying })
+            {
+                return TryKeyEncoding(underlying, out encoding, out cast);
+            }
+
+            switch (type.SpecialType)
+            {
+                case SpecialType.System_SByte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_Int32:
+                case SpecialType.System_Int64:
+                    encoding = KeyEncoding.Signed;
+                    cast = "long";
+                    return true;
+                case SpecialType.System_Byte:
+                case SpecialType.System_UInt16:
+                case SpecialType.System_UInt32:
+                case SpecialType.System_UInt64:
+                    encoding = KeyEncoding.Unsigned;
+                    cast = "ulong";
+                    return true;
+                case SpecialType.System_String:
+                case SpecialType.System_Char:
+                case SpecialType.System_Boolean:
+                    return true;
+            }
+
+            return type is INamedTypeSymbol { Name: "Guid", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
+        }
+
+        private static (ReturnKind, ITypeSymbol?) ClassifyReturn(ITypeSymbol returnType)
+        {
+            if (returnType is INamedTypeSymbol named && named.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks")
+            {
+                switch (named.Name)
+                {
+                    case "Task" when named.TypeArguments.Length == 0:
+                        return (ReturnKind.Task, null);
+                    case "ValueTask" when named.TypeArguments.Length == 0:
+                        return (ReturnKind.ValueTask, null);
+                    case "Task" when named.TypeArguments.Length == 1:
+                        return (ReturnKind.TaskOfT, named.TypeArguments[0]);
+                    case "ValueTask" when named.TypeArguments.Length == 1:
+                        return (ReturnKind.ValueTaskOfT, named.TypeArguments[0]);
+                }
+            }
+
+            return (ReturnKind.Other, null);
+        }
+
+        /// <summary>The element type of the collection shapes bulk writes accept, else null.</summary>
+        internal static ITypeSymbol? ElementTypeOf(ITypeSymbol type)
+        {
+            if (type is IArrayTypeSymbol { Rank: 1 } array)
+            {
+                return array.ElementType;
+            }
+
+            if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+                && named.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic")
+            {
+                switch (named.Name)
+                {
+                    case "IEnumerable":
+                    case "IReadOnlyList":
+                    case "IReadOnlyCollection":
+                    case "IList":
+                    case "ICollection":
+                    case "List":
+                        return named.TypeArguments[0];
+                }
+            }
+
+            return null;
+        }
+
+        private static bool IsReadOnlyList(ITypeSymbol type)
+            => type is IArrayTypeSymbol || (type is INamedTypeSymbol named && (named.Name == "IReadOnlyList" || named.Name == "List"));
+
+        private static ITypeSymbol StripNullable(ITypeSymbol type)
+        {
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+            {
+                return nullable.TypeArguments[0];
+            }
+
+            return type.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
+        }
+
+        internal static bool IsCancellationToken(ITypeSymbol type)
+            => type is INamedTypeSymbol { Name: "CancellationToken" } named && named.ContainingNamespace?.ToDisplayString() == "System.Threading";
+
+        private static bool IsOurs(INamedTypeSymbol attributeClass)
+            => attributeClass.ContainingNamespace is { Name: KnownNames.Namespace, ContainingNamespace.IsGlobalNamespace: true };
+
+        internal static AttributeData? FindAttribute(ISymbol symbol, string name)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass && attributeClass.Name == name && IsOurs(attributeClass))
+                {
+                    return attribute;
+                }
+            }
+
+            return null;
+        }
+
+        private static Location? AttributeLocation(AttributeData? attribute)
+            => attribute?.ApplicationSyntaxReference?.GetSyntax().GetLocation();
+
+        private static TypedConstant? Named(AttributeData? attribute, string name)
+        {
+            if (attribute is null)
+            {
+                return null;
+            }
+
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == name && argument.Value.Kind != TypedConstantKind.Error)
+                {
+                    return argument.Value;
+                }
+            }
+
+            return null;
+        }
+
+        private static int? ReadInt(AttributeData? attribute, string name)
+            => Named(attribute, name) is { Value: int value } ? value : null;
+
+        private static bool? ReadBool(AttributeData? attribute, string name)
+            => Named(attribute, name) is { Value: bool value } ? value : null;
+
+        internal static string? ReadString(AttributeData? attribute, string name)
+            => Named(attribute, name) is { Value: string value } ? value : null;
+
+        private static int ReadTtl(MethodDraft draft, string name, int defaultValue, bool positive, List<DiagnosticInfo> diagnostics)
+        {
+            var value = ReadInt(draft.Attribute, name);
+            if (value is null)
+            {
+                return defaultValue;
+            }
+
+            if ((positive ? value <= 0 : value < 0) || value > MaximumTtlSeconds)
+            {
+                diagnostics.Add(TtlDiagnostic(draft.Symbol, name, value.Value, AttributeLocation(draft.Attribute)));
+                return defaultValue;
+            }
+
+            return value.Value;
+        }
+
+        private static DiagnosticInfo TtlDiagnostic(ISymbol symbol, string name, int value, Location? location = null)
+        {
+            var reason = value > MaximumTtlSeconds
+                ? "it is more than a year; a cached entry that old is a bug waiting to happen. Use at most " + MaximumTtlSeconds.ToString(CultureInfo.InvariantCulture) + " seconds."
+                : name == "NullTtl"
+                    ? "it must be 0 (never cache \"not found\") or a positive number of seconds."
+                    : "it must be a positive number of seconds.";
+            return DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTtl, LocationInfo.From(location ?? (symbol.Locations.Length > 0 ? symbol.Locations[0] : null)),
+                name, value.ToString(CultureInfo.InvariantCulture), symbol.Name, reason);
+        }
+
+        private static MemberModel PassThroughProperty(IPropertySymbol property, INamedTypeSymbol declaringInterface, bool explicitImplementation)
+        {
+            var parameters = new List<ParameterModel>();
+            foreach (var parameter in property.Parameters)
+            {
+                parameters.Add(new ParameterModel(parameter.Name, TypeNames.Global(parameter.Type), RefKindText(parameter.RefKind), false, parameter.IsParams, null));
+            }
+
+            return PassThrough(MemberKind.Property, property.IsIndexer ? "this" : property.Name, declaringInterface, explicitImplementation || property.IsIndexer && explicitImplementation,
+                TypeNames.Global(property.Type), parameters, property.GetMethod is not null, property.SetMethod is not null, property.IsIndexer);
+        }
+
+        private static MemberModel PassThroughEvent(IEventSymbol @event, INamedTypeSymbol declaringInterface, bool explicitImplementation)
+            => PassThrough(MemberKind.Event, @event.Name, declaringInterface, explicitImplementation, TypeNames.Global(@event.Type), new List<ParameterModel>(), true, true, false);
+
+        private static MemberModel PassThrough(MemberKind kind, string name, INamedTypeSymbol declaringInterface, bool explicitImplementation, string type, List<ParameterModel> parameters, bool getter, bool setter, bool indexer)
+            => new MemberModel(kind, name, TypeNames.GlobalWithoutNullable(declaringInterface), explicitImplementation, type, ReturnKind.Other, null, false,
+                parameters.ToEquatableArray(), string.Empty, Strategy.PassThrough, 0, 0, true, KeySourceKind.None, EquatableArray<int>.Empty, false, null, null,
+                KeyEncoding.Direct, null, name, getter, setter, indexer);
+
+        private static string RefKindText(RefKind refKind)
+        {
+            switch (refKind)
+            {
+                case RefKind.Ref: return "ref ";
+                case RefKind.Out: return "out ";
+                case RefKind.In: return "in ";
+                default: return string.Empty;
+            }
+        }
+
+        private static string? DefaultValueText(IParameterSymbol parameter)
+        {
+            if (!parameter.HasExplicitDefaultValue)
+            {
+                return null;
+            }
+
+            var value = parameter.ExplicitDefaultValue;
+            var type = parameter.Type;
+            if (value is null)
+            {
+                return "default";
+            }
+
+            if (type.TypeKind == TypeKind.Enum)
+            {
+                return "(" + TypeNames.GlobalWithoutNullable(type) + ")" + FormatPrimitive(value);
+            }
+
+            return value switch
+            {
+                string text => SymbolDisplay.FormatLiteral(text, quote: true),
+                char character => SymbolDisplay.FormatLiteral(character, quote: true),
+                bool flag => flag ? "true" : "false",
+                float single => single.ToString("R", CultureInfo.InvariantCulture) + "F",
+                double number => number.ToString("R", CultureInfo.InvariantCulture) + "D",
+                decimal money => money.ToString(CultureInfo.InvariantCulture) + "M",
+                _ => "(" + TypeNames.Global(type) + ")" + FormatPrimitive(value),
+            };
+        }
+
+        private static string FormatPrimitive(object value)
+            => System.Convert.ToString(value, CultureInfo.InvariantCulture) ?? "0";
+
+        private static bool IsAccessibleFromNamespace(INamedTypeSymbol type)
+        {
+            for (ISymbol? current = type; current is INamedTypeSymbol named; current = named.ContainingType)
+            {
+                switch (named.DeclaredAccessibility)
+                {
+                    case Accessibility.Public:
+                    case Accessibility.Internal:
+                    case Accessibility.ProtectedOrInternal:
+                        continue;
+                    default:
+                        return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool IsEffectivelyPublic(INamedTypeSymbol type)
+        {
+            for (ISymbol? current = type; current is INamedTypeSymbol named; current = named.ContainingType)
+            {
+                if (named.DeclaredAccessibility != Accessibility.Public)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.CodeAnalysis;
+
+namespace CachingGen.Generators.Diagnostics
+{
+    /// <summary>
+    /// Every CachingGen diagnostic, with a stable ID. IDs are never reused or renumbered; each has a page at
+    /// <c>docs/diagnostics/{ID}.md</c>, linked from the diagnostic.
+    /// </summary>
+    internal static class DiagnosticDescriptors
+    {
+        /// <summary>Where the per-ID documentation pages live.</summary>
+        public const string HelpLinkRoot = "https://github.com/cachinggen/cachinggen/blob/main/docs/diagnostics/";
+
+        private const string Usage = "CachingGen.Usage";
+        private const string WriteBack = "CachingGen.WriteBack";
+
+        /// <summary>CGEN001: an annotated member is not asynchronous.</summary>
+        public static readonly DiagnosticDescriptor MethodNotAsync = Create(
+            "CGEN001", "Caching method must be asynchronous",
+            "'{0}' is marked [{1}] but returns '{2}'. Caching methods must return Task, ValueTask, Task<T> or ValueTask<T>; make the method async or remove the attribute.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN002: the entity has no [CacheKey] member.</summary>
+        public static readonly DiagnosticDescriptor EntityWithoutKey = Create(
+            "CGEN002", "Cached entity has no cache key",
+            "Entity type '{0}' used by '{1}' has no [CacheKey] member. Mark the member(s) that identify an entity with [CacheKey] (for a record parameter: [property: CacheKey]).",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN003: IdempotencyKey names a member that is missing, unreadable or of an unsupported type.</summary>
+        public static readonly DiagnosticDescriptor InvalidIdempotencyKey = Create(
+            "CGEN003", "IdempotencyKey must name a readable member with a stable value",
+            "[WriteBack(IdempotencyKey = \"{0}\")] on '{1}': {2}. Name a public readable property or field of '{3}' of an integer, string, Guid, char or enum type, with nameof(...).",
+            WriteBack, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN004: a time to live is out of range.</summary>
+        public static readonly DiagnosticDescriptor InvalidTtl = Create(
+            "CGEN004", "Time to live is out of range",
+            "{0} = {1} on '{2}' is out of range: {3}",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN005: a strategy attribute on a member of a type that is not a [CachedRepository] interface.</summary>
+        public static readonly DiagnosticDescriptor AttributeOutsideRepository = Create(
+            "CGEN005", "Caching attribute outside a [CachedRepository] interface",
+            "[{0}] on '{1}' has no effect: caching attributes only work on methods of an interface marked [CachedRepository]. Move the method to such an interface, or mark '{2}' [CachedRepository] if it is an interface.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN006: a method's key parameters do not match the entity's key.</summary>
+        public static readonly DiagnosticDescriptor KeyParametersMismatch = Create(
+            "CGEN006", "Key parameters do not match the entity's cache key",
+            "'{0}' must take the entity's key ({1}) as its parameters, in order, besides an optional CancellationToken; it takes ({2}). Change the parameters to match the [CacheKey] members of '{3}'.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN007: more than one strategy on one method.</summary>
+        public static readonly DiagnosticDescriptor MultipleStrategies = Create(
+            "CGEN007", "One caching strategy per method",
+            "'{0}' has several caching attributes ({1}). Keep exactly one.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN008: more than one entity type in one repository.</summary>
+        public static readonly DiagnosticDescriptor MultipleEntityTypes = Create(
+            "CGEN008", "One entity type per cached repository",
+            "[CachedRepository] '{0}' caches several entity types ({1}); they would share the key space '{2}:'. Split the interface so each caches one entity type.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN009: a write method has nothing to take the key from.</summary>
+        public static readonly DiagnosticDescriptor NoKeySource = Create(
+            "CGEN009", "Write method has no entity or key to cache",
+            "'{0}' is marked [{1}] but {2}. {3}",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN010: a key member has a type that cannot form a canonical key.</summary>
+        public static readonly DiagnosticDescriptor UnsupportedKeyType = Create(
+            "CGEN010", "Cache key member type is not supported",
+            "Cache key member '{0}' of '{1}' has type '{2}', which has no canonical key encoding. Use an integer, string, Guid, bool, char or enum (not nullable).",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN011: a generic or inaccessible repository interface.</summary>
+        public static readonly DiagnosticDescriptor UnsupportedInterface = Create(
+            "CGEN011", "Repository interface shape is not supported",
+            "[CachedRepository] '{0}' {1}. {2}",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN012: a write-back method returns a value the database produces.</summary>
+        public static readonly DiagnosticDescriptor WriteBackReturnsValue = Create(
+            "CGEN012", "Write-back method cannot return a database result",
+            "'{0}' is marked [WriteBack] but returns '{1}'. A write-back call is acknowledged before the database write happens, so its result does not exist yet. Return Task or ValueTask, or use [WriteThrough].",
+            WriteBack, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN013: write-back without an idempotency key.</summary>
+        public static readonly DiagnosticDescriptor WriteBackWithoutIdempotencyKey = Create(
+            "CGEN013", "Write-back without IdempotencyKey",
+            "'{0}' is marked [WriteBack] without IdempotencyKey: a caller that retries the call enqueues the write twice and it is applied twice. Set IdempotencyKey = nameof(...) to a version or operation-id member of '{1}'.",
+            WriteBack, DiagnosticSeverity.Warning);
+
+        /// <summary>CGEN014: ref, out or in parameters on a caching method.</summary>
+        public static readonly DiagnosticDescriptor ByRefParameter = Create(
+            "CGEN014", "Caching method cannot take ref, out or in parameters",
+            "Parameter '{0}' of '{1}' is passed by reference; a caching method's call may be replayed later or served from the cache, which by-reference arguments cannot follow. Pass it by value.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN015: a [Cached] method returns something other than the entity.</summary>
+        public static readonly DiagnosticDescriptor CachedReturnNotEntity = Create(
+            "CGEN015", "Cached read must return the entity",
+            "'{0}' is marked [Cached] but returns '{1}', which is not an entity type with [CacheKey] members. Return Task<TEntity?> or ValueTask<TEntity?>; queries returning lists cannot be invalidated by key and are not cached.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN016: write-back method that is generic.</summary>
+        public static readonly DiagnosticDescriptor GenericCachingMethod = Create(
+            "CGEN016", "Caching method cannot be generic",
+            "'{0}' is generic; caching methods must not declare type parameters (the cache needs one concrete entity type). Remove the type parameters or the caching attribute.",
+            Usage, DiagnosticSeverity.Error);
+
+        /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
+        public static readonly DiagnosticDescriptor[] All =
+        {
+            MethodNotAsync, EntityWithoutKey, InvalidIdempotencyKey, InvalidTtl, AttributeOutsideRepository,
+            KeyParametersMismatch, MultipleStrategies, MultipleEntityTypes, NoKeySource, UnsupportedKeyType,
+            UnsupportedInterface, WriteBackReturnsValue, WriteBackWithoutIdempotencyKey, ByRefParameter,
+            CachedReturnNotEntity, GenericCachingMethod,
+        };
+
+        private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity)
+            => new DiagnosticDescriptor(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkRoot + id + ".md");
+    }
+}
