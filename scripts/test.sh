@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# THE test command: starts real Redis + MariaDB, runs every test in the solution, stops the servers, and
+# ends with exactly one summary line: "N passed, N failed" (", N skipped" when any were skipped).
+#
+#   scripts/test.sh [extra dotnet test arguments, e.g. --filter "FullyQualifiedName~WriteBack"]
+#
+# Exit code is non-zero when a test failed, when `dotnet test` failed (build error, crash, hang), or when
+# no test ran at all.
+#
+# Environment:
+#   CI                           when set, failing to start the servers is fatal; otherwise a warning, and
+#                                the server tests skip themselves (they see no CACHINGGEN_REDIS/MYSQL).
+#   CACHINGGEN_SOLUTION          solution (or project) to test, default CachingGen.sln (relative to repo root)
+#   CACHINGGEN_TEST_RESULTS      TRX output folder, default <repo>/.artifacts/test-results (emptied first)
+#   CACHINGGEN_TEST_HANG_TIMEOUT hang timeout per test host, default 10m
+#   CACHINGGEN_CONFIGURATION     default Release
+#   plus everything scripts/services.sh reads (ports, services dir, fsync mode).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SERVICES="$REPO/scripts/services.sh"
+cd "$REPO"
+
+SOLUTION="${CACHINGGEN_SOLUTION:-CachingGen.sln}"
+RESULTS="${CACHINGGEN_TEST_RESULTS:-$REPO/.artifacts/test-results}"
+HANG_TIMEOUT="${CACHINGGEN_TEST_HANG_TIMEOUT:-10m}"
+CONFIGURATION="${CACHINGGEN_CONFIGURATION:-Release}"
+
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { echo "[test] $*" >&2; }
+
+[ -e "$SOLUTION" ] || { log "ERROR: solution '$SOLUTION' not found (cwd $REPO)"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- servers
+
+SERVICES_STARTED=0
+stop_services() {
+  if [ "$SERVICES_STARTED" -eq 1 ]; then
+    SERVICES_STARTED=0
+    bash "$SERVICES" stop || log "WARNING: stopping the services failed"
+  fi
+}
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+SERVICES_STARTED=1   # even a failed start may have left one server running: always stop
+if bash "$SERVICES" start; then
+  eval "$(bash "$SERVICES" env)"
+  log "servers up: CACHINGGEN_REDIS=$CACHINGGEN_REDIS, MySQL on port $CACHINGGEN_MYSQL_PORT"
+else
+  if [ -n "${CI:-}" ]; then
+    log "ERROR: could not start Redis/MariaDB (scripts/services.sh start failed; see the [services] lines above). CI is set, so this is fatal."
+    exit 1
+  fi
+  log "WARNING: could not start Redis/MariaDB; running without them: the server tests will skip themselves."
+  # Do not hand the tests half-working servers.
+  bash "$SERVICES" stop || true
+  SERVICES_STARTED=0
+  unset CACHINGGEN_REDIS CACHINGGEN_MYSQL CACHINGGEN_SERVICES_SCRIPT
+fi
+
+# ---------------------------------------------------------------------------------------------- tests
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+RESULTS="$(cd "$RESULTS" && pwd)"
+
+log "dotnet test $SOLUTION -c $CONFIGURATION (results in $RESULTS)"
+DOTNET_RC=0
+dotnet test "$SOLUTION" -c "$CONFIGURATION" \
+  --results-directory "$RESULTS" \
+  --logger "trx" \
+  --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none \
+  "$@" || DOTNET_RC=$?
+
+stop_services
+
+# ---------------------------------------------------------------------------------------------- summary
+
+# Sum the <Counters .../> element of every TRX (one per test project). Plain awk: no python dependency.
+# skipped = total - executed (xunit's skipped tests are counted in total but not executed);
+# failed  = failed + error + timeout + aborted. A run whose <ResultSummary outcome> is not a success
+# although no test in it failed (test host crashed, or killed by the hang timeout: the test that was
+# running is not in the counters at all) counts as one failed test.
+TRX_COUNT=0
+TOTAL=0 EXECUTED=0 PASSED=0 FAILED=0
+while IFS= read -r -d '' trx; do
+  TRX_COUNT=$((TRX_COUNT + 1))
+  read -r t e p f outcome < <(awk '
+    function attr(buf, name,   s) {
+      if (!match(buf, "[ \t]" name "=\"[^\"]*\"")) return ""
+      s = substr(buf, RSTART, RLENGTH); sub(/^[^"]*"/, "", s); sub(/"$/, "", s); return s
+    }
+    /<ResultSummary[ \t>]/ && outcome == "" { outcome = attr($0, "outcome") }
+    /<Counters[ \t]/ { inside = 1 }
+    inside { buf = buf " " $0; if ($0 ~ />/) { inside = 0; done = 1 } }
+    done && !printed {
+      split("total executed passed failed error timeout aborted", names, " ")
+      for (i = 1; i <= 7; i++) { v[names[i]] = attr(buf, names[i]) + 0 }
+      counts = v["total"] " " v["executed"] " " v["passed"] " " (v["failed"] + v["error"] + v["timeout"] + v["aborted"])
+      printed = 1
+    }
+    END {
+      if (!printed) counts = "0 0 0 0"
+      print counts, (outcome == "" ? "Unknown" : outcome)
+    }' "$trx")
+  log "$(basename "$trx"): total $t, executed $e, passed $p, failed $f, outcome $outcome"
+  case "$outcome" in
+    Completed|Passed|Warning|Inconclusive|NotExecuted) ;;
+    *)
+      if [ "$f" -eq 0 ]; then
+        log "  run did not complete (outcome $outcome: test host crashed or hung); counting it as 1 failed test"
+        f=1
+      fi ;;
+  esac
+  TOTAL=$((TOTAL + t)); EXECUTED=$((EXECUTED + e)); PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+done < <(find "$RESULTS" -name '*.trx' -type f -print0 | sort -z)
+
+SKIPPED=$((TOTAL - EXECUTED))
+[ "$SKIPPED" -lt 0 ] && SKIPPED=0
+
+RC=0
+if [ "$DOTNET_RC" -ne 0 ]; then
+  log "dotnet test exited with code $DOTNET_RC (failed tests, a build error or a crashed/hung test host: see above)"
+  RC=1
+fi
+if [ "$TRX_COUNT" -eq 0 ] || [ "$EXECUTED" -eq 0 ]; then
+  log "ERROR: no tests ran ($TRX_COUNT TRX files in $RESULTS)"
+  RC=1
+fi
+[ "$FAILED" -gt 0 ] && RC=1
+
+if [ "$SKIPPED" -gt 0 ]; then
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+else
+  echo "$PASSED passed, $FAILED failed"
+fi
+exit "$RC"
