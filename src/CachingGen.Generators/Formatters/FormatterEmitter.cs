@@ -39,7 +39,7 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("namespace " + FormattersNamespace);
             writer.OpenBlock();
             var subject = model.IsValueType || model.Kind == FormatterKind.Enum ? model.TypeName : model.TypeName + "?";
-            writer.WriteLine("/// <summary>MessagePack formatter for <see cref=\"" + model.TypeName.Replace('<', '{').Replace('>', '}') + "\"/>.</summary>");
+            writer.WriteLine("/// <summary>MessagePack formatter for <c>" + XmlText(model.TypeName.Replace("global::", string.Empty)) + "</c>.</summary>");
             writer.WriteLine(GeneratedCode.Attribute);
             writer.WriteLine(GeneratedCode.EditorBrowsableNever);
             writer.WriteLine(GeneratedCode.ExcludeFromCodeCoverage);
@@ -64,6 +64,8 @@ namespace CachingGen.Generators.Formatters
             writer.CloseBlock();
             return writer.ToString();
         }
+
+        private static string XmlText(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
         private static void EmitEnumBody(SourceWriter writer, FormatterTypeModel model)
         {
