@@ -282,16 +282,7 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine(GeneratedCode.ExcludeFromCodeCoverage);
             writer.WriteLine("internal sealed class " + ResolverName + " : global::MessagePack.IFormatterResolver, global::CachingGen.Serialization.ISchemaFingerprintProvider");
             writer.OpenBlock();
-            writer.WriteLine("/// <summary>The resolver singleton.</summary>");
-            writer.WriteLine("public static readonly " + ResolverName + " Instance = new " + ResolverName + "();");
-            writer.WriteLine();
-            writer.WriteLine("/// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>");
-            writer.WriteLine("public static readonly " + Options + " Options = " + Options + ".Standard");
-            writer.Indent();
-            writer.WriteLine(".WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))");
-            writer.WriteLine(".WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);");
-            writer.Outdent();
-            writer.WriteLine();
+            // The table comes first so it is initialized before anything else in the static constructor.
             writer.WriteLine("private static readonly global::System.Collections.Generic.Dictionary<global::System.Type, int> Lookup = new global::System.Collections.Generic.Dictionary<global::System.Type, int>(" + FormatterParser.Invariant(entries.Count) + ")");
             writer.OpenBlock();
             for (var i = 0; i < entries.Count; i++)
@@ -301,6 +292,16 @@ namespace CachingGen.Generators.Formatters
             }
 
             writer.CloseBlock(";");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>The resolver singleton.</summary>");
+            writer.WriteLine("public static readonly " + ResolverName + " Instance = new " + ResolverName + "();");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>");
+            writer.WriteLine("public static readonly " + Options + " Options = " + Options + ".Standard");
+            writer.Indent();
+            writer.WriteLine(".WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))");
+            writer.WriteLine(".WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);");
+            writer.Outdent();
             writer.WriteLine();
             writer.WriteLine("private " + ResolverName + "()");
             writer.OpenBlock();

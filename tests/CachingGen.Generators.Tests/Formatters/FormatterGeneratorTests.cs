@@ -56,6 +56,31 @@ public sealed class FormatterGeneratorTests
     }
 
     [Fact]
+    public void Types_shared_by_several_repositories_get_one_formatter()
+    {
+        var second = """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using CachingGen;
+            namespace Sample;
+            [CachedRepository]
+            public interface IAuditRepository
+            {
+                [Cached] Task<List<Preference>> RecentAsync(int count);
+                [WriteBack] Task AppendAsync(Preference preference, long at);
+            }
+            """;
+        var result = GeneratorHarness.Run(Generators, Samples.Preference, second).AssertCleanGeneratedCode();
+        Assert.Equal(
+            new[] { "CachingGenFormatterResolver.g.cs", "Sample_Preference.Formatter.g.cs" },
+            result.Sources.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        var resolver = result.Sources["CachingGenFormatterResolver.g.cs"];
+        Assert.Contains("new global::MessagePack.Formatters.ListFormatter<global::Sample.Preference>()", resolver, StringComparison.Ordinal);
+        Assert.Contains("new global::MessagePack.Formatters.InterfaceReadOnlyListFormatter<global::Sample.Preference>()", resolver, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(resolver, Regex.Escape("typeof(global::Sample.Preference)")));
+    }
+
+    [Fact]
     public void No_repository_means_no_output()
     {
         var result = GeneratorHarness.Run(Generators, "namespace A; public sealed class B { }").AssertCleanGeneratedCode();

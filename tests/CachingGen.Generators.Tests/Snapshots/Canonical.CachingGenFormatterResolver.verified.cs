@@ -13,6 +13,12 @@ namespace CachingGen.Generated
     [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverageAttribute]
     internal sealed class CachingGenFormatterResolver : global::MessagePack.IFormatterResolver, global::CachingGen.Serialization.ISchemaFingerprintProvider
     {
+        private static readonly global::System.Collections.Generic.Dictionary<global::System.Type, int> Lookup = new global::System.Collections.Generic.Dictionary<global::System.Type, int>(2)
+        {
+            { typeof(global::Sample.Preference), 0 },
+            { typeof(global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>), 1 },
+        };
+
         /// <summary>The resolver singleton.</summary>
         public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
 
@@ -20,12 +26,6 @@ namespace CachingGen.Generated
         public static readonly global::MessagePack.MessagePackSerializerOptions Options = global::MessagePack.MessagePackSerializerOptions.Standard
             .WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))
             .WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);
-
-        private static readonly global::System.Collections.Generic.Dictionary<global::System.Type, int> Lookup = new global::System.Collections.Generic.Dictionary<global::System.Type, int>(2)
-        {
-            { typeof(global::Sample.Preference), 0 },
-            { typeof(global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>), 1 },
-        };
 
         private CachingGenFormatterResolver()
         {

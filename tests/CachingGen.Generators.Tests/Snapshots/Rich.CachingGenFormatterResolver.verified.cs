@@ -13,14 +13,6 @@ namespace CachingGen.Generated
     [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverageAttribute]
     internal sealed class CachingGenFormatterResolver : global::MessagePack.IFormatterResolver, global::CachingGen.Serialization.ISchemaFingerprintProvider
     {
-        /// <summary>The resolver singleton.</summary>
-        public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
-
-        /// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>
-        public static readonly global::MessagePack.MessagePackSerializerOptions Options = global::MessagePack.MessagePackSerializerOptions.Standard
-            .WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))
-            .WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);
-
         private static readonly global::System.Collections.Generic.Dictionary<global::System.Type, int> Lookup = new global::System.Collections.Generic.Dictionary<global::System.Type, int>(28)
         {
             { typeof(global::Sample.Address), 0 },
@@ -52,6 +44,14 @@ namespace CachingGen.Generated
             { typeof(long[]), 26 },
             { typeof(string[]), 27 },
         };
+
+        /// <summary>The resolver singleton.</summary>
+        public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
+
+        /// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>
+        public static readonly global::MessagePack.MessagePackSerializerOptions Options = global::MessagePack.MessagePackSerializerOptions.Standard
+            .WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))
+            .WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);
 
         private CachingGenFormatterResolver()
         {
