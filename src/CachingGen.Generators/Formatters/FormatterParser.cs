@@ -1,0 +1,360 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Threading;
+using CachingGen.Generators.Common;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace CachingGen.Generators.Formatters
+{
+    /// <summary>
+    /// Turns a <c>[CachedRepository]</c> interface into a <see cref="RepositoryFormatterModel"/>: every type its
+    /// strategy methods cache or log, walked transitively, as equatable data. Pure: no diagnostics are reported.
+    /// </summary>
+    internal static class FormatterParser
+    {
+        /// <summary>The metadata name the generator's entry point looks for.</summary>
+        public const string CachedRepositoryAttributeName = "CachingGen.CachedRepositoryAttribute";
+
+        /// <summary>Parses the interface of a FAWMN match; null when the target is not an interface.</summary>
+        public static RepositoryFormatterModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            if (context.TargetSymbol is not INamedTypeSymbol { TypeKind: TypeKind.Interface } repository)
+            {
+                return null;
+            }
+
+            return Parse(repository, context.SemanticModel.Compilation, cancellationToken);
+        }
+
+        /// <summary>Parses <paramref name="repository"/>. Never throws except for cancellation.</summary>
+        public static RepositoryFormatterModel Parse(INamedTypeSymbol repository, Compilation compilation, CancellationToken cancellationToken)
+        {
+            var interfaceName = TypeNames.GlobalWithoutNullable(repository);
+            try
+            {
+                var collector = new TypeCollector(compilation, cancellationToken);
+                VisitMethods(repository, collector, cancellationToken);
+                foreach (var inherited in repository.AllInterfaces)
+                {
+                    VisitMethods(inherited, collector, cancellationToken);
+                }
+
+                return collector.Build(interfaceName);
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // The generator must never throw: an unexpected failure yields an empty model.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                return new RepositoryFormatterModel(interfaceName, EquatableArray<FormatterTypeModel>.Empty, EquatableArray<ShapeModel>.Empty, EquatableArray<DiagnosticInfo>.Empty);
+            }
+        }
+
+        private static void VisitMethods(INamedTypeSymbol type, TypeCollector collector, CancellationToken cancellationToken)
+        {
+            foreach (var member in type.GetMembers())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (member is not IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false } method)
+                {
+                    continue;
+                }
+
+                var strategy = GetStrategy(method);
+                var owner = method.ContainingType.Name + "." + method.Name;
+                if (strategy == Strategy.Cached)
+                {
+                    var returned = UnwrapTask(method.ReturnType);
+                    if (returned is not null)
+                    {
+                        collector.AddRoot(returned, owner, method);
+                    }
+                }
+                else if (strategy == Strategy.Write)
+                {
+                    foreach (var parameter in method.Parameters)
+                    {
+                        if (!IsCancellationToken(parameter.Type))
+                        {
+                            collector.AddRoot(parameter.Type, owner, parameter);
+                        }
+                    }
+                }
+            }
+        }
+
+        private enum Strategy
+        {
+            None,
+            Cached,
+            Write,
+            Evict,
+        }
+
+        private static Strategy GetStrategy(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                var attributeClass = attribute.AttributeClass;
+                if (attributeClass is null || !IsNamespace(attributeClass.ContainingNamespace, "CachingGen", null))
+                {
+                    continue;
+                }
+
+                switch (attributeClass.Name)
+                {
+                    case "CachedAttribute":
+                        return Strategy.Cached;
+                    case "WriteThroughAttribute":
+                    case "WriteAroundAttribute":
+                    case "WriteBackAttribute":
+                        return Strategy.Write;
+                    case "EvictAttribute":
+                        return Strategy.Evict;
+                }
+            }
+
+            return Strategy.None;
+        }
+
+        private static ITypeSymbol? UnwrapTask(ITypeSymbol type)
+        {
+            if (type.SpecialType == SpecialType.System_Void)
+            {
+                return null;
+            }
+
+            if (type is INamedTypeSymbol named && IsNamespace(named.ContainingNamespace, "Tasks", "System.Threading"))
+            {
+                if ((named.Name == "Task" || named.Name == "ValueTask") && named.TypeArguments.Length == 1)
+                {
+                    return named.TypeArguments[0];
+                }
+
+                if ((named.Name == "Task" || named.Name == "ValueTask") && named.TypeArguments.Length == 0)
+                {
+                    return null;
+                }
+            }
+
+            return type;
+        }
+
+        private static bool IsCancellationToken(ITypeSymbol type)
+            => type is INamedTypeSymbol { Name: "CancellationToken", TypeArguments.Length: 0 } named
+               && IsNamespace(named.ContainingNamespace, "Threading", "System");
+
+        /// <summary>True when <paramref name="ns"/> is <paramref name="parentDotted"/>.<paramref name="name"/> (or the root namespace <paramref name="name"/>).</summary>
+        internal static bool IsNamespace(INamespaceSymbol? ns, string name, string? parentDotted)
+        {
+            if (ns is null || ns.Name != name)
+            {
+                return false;
+            }
+
+            var parent = ns.ContainingNamespace;
+            if (parentDotted is null)
+            {
+                return parent is null || parent.IsGlobalNamespace;
+            }
+
+            var dot = parentDotted.LastIndexOf('.');
+            return dot < 0
+                ? IsNamespace(parent, parentDotted, null)
+                : IsNamespace(parent, parentDotted.Substring(dot + 1), parentDotted.Substring(0, dot));
+        }
+
+        /// <summary>The fully qualified metadata-style name of a namespace ("System.Collections.Generic").</summary>
+        internal static string NamespaceName(INamespaceSymbol? ns)
+        {
+            if (ns is null || ns.IsGlobalNamespace)
+            {
+                return string.Empty;
+            }
+
+            var parent = NamespaceName(ns.ContainingNamespace);
+            return parent.Length == 0 ? ns.Name : parent + "." + ns.Name;
+        }
+
+        /// <summary>The strongly typed special types that <c>MessagePackWriter.Write</c>/<c>MessagePackReader.ReadX</c> handle inline.</summary>
+        internal static string? PrimitiveName(SpecialType specialType) => specialType switch
+        {
+            SpecialType.System_Boolean => "Boolean",
+            SpecialType.System_Char => "Char",
+            SpecialType.System_SByte => "SByte",
+            SpecialType.System_Byte => "Byte",
+            SpecialType.System_Int16 => "Int16",
+            SpecialType.System_UInt16 => "UInt16",
+            SpecialType.System_Int32 => "Int32",
+            SpecialType.System_UInt32 => "UInt32",
+            SpecialType.System_Int64 => "Int64",
+            SpecialType.System_UInt64 => "UInt64",
+            SpecialType.System_Single => "Single",
+            SpecialType.System_Double => "Double",
+            SpecialType.System_String => "String",
+            _ => null,
+        };
+
+        /// <summary>
+        /// Full names of the non-special types MessagePack's <c>BuiltinResolver</c> has formatters for, so no
+        /// formatter is generated or constructed for them. (Special types: all primitives, string, decimal, DateTime.)
+        /// </summary>
+        internal static readonly string[] BuiltinTypeNames =
+        {
+            "System.Guid",
+            "System.DateTimeOffset",
+            "System.TimeSpan",
+            "System.DateOnly",
+            "System.TimeOnly",
+            "System.Uri",
+            "System.Version",
+            "System.Numerics.BigInteger",
+            "System.Numerics.Complex",
+            "System.Text.StringBuilder",
+            "System.Collections.BitArray",
+        };
+
+        /// <summary>True for the leaves <c>BuiltinResolver</c> serializes (including <c>byte[]</c>, written as bin).</summary>
+        internal static bool IsBuiltinLeaf(ITypeSymbol type)
+        {
+            switch (type.SpecialType)
+            {
+                case SpecialType.System_Boolean:
+                case SpecialType.System_Char:
+                case SpecialType.System_SByte:
+                case SpecialType.System_Byte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_UInt16:
+                case SpecialType.System_Int32:
+                case SpecialType.System_UInt32:
+                case SpecialType.System_Int64:
+                case SpecialType.System_UInt64:
+                case SpecialType.System_Single:
+                case SpecialType.System_Double:
+                case SpecialType.System_Decimal:
+                case SpecialType.System_String:
+                case SpecialType.System_DateTime:
+                    return true;
+            }
+
+            if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte })
+            {
+                return true;
+            }
+
+            if (type is INamedTypeSymbol { TypeArguments.Length: 0 } named)
+            {
+                var fullName = NamespaceName(named.ContainingNamespace) + "." + named.Name;
+                foreach (var builtin in BuiltinTypeNames)
+                {
+                    if (builtin == fullName)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The closed built-in formatter for a supported collection definition, or null.</summary>
+        internal static string? CollectionFormatter(INamedTypeSymbol named)
+        {
+            if (!named.IsGenericType || !IsNamespace(named.ContainingNamespace, "Generic", "System.Collections"))
+            {
+                return null;
+            }
+
+            return named.MetadataName switch
+            {
+                "List`1" => "ListFormatter",
+                "IList`1" => "InterfaceListFormatter2",
+                "IReadOnlyList`1" => "InterfaceReadOnlyListFormatter",
+                "IEnumerable`1" => "InterfaceEnumerableFormatter",
+                "ICollection`1" => "InterfaceCollectionFormatter2",
+                "IReadOnlyCollection`1" => "InterfaceReadOnlyCollectionFormatter",
+                "Dictionary`2" => "DictionaryFormatter",
+                "IDictionary`2" => "InterfaceDictionaryFormatter",
+                "IReadOnlyDictionary`2" => "InterfaceReadOnlyDictionaryFormatter",
+                _ => null,
+            };
+        }
+
+        internal static ITypeSymbol StripAnnotation(ITypeSymbol type)
+            => type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated
+                ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated)
+                : type;
+
+        internal static bool IsNullableOfT(ITypeSymbol type, out ITypeSymbol underlying)
+        {
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } named)
+            {
+                underlying = named.TypeArguments[0];
+                return true;
+            }
+
+            underlying = type;
+            return false;
+        }
+
+        internal static string EscapeIdentifier(string name)
+            => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+        internal static bool HasAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass
+                    && attributeClass.Name == name
+                    && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        internal static AttributeData? FindAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass
+                    && attributeClass.Name == name
+                    && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
+                {
+                    return attribute;
+                }
+            }
+
+            return null;
+        }
+
+        internal static string Hex(ulong value) => "0x" + value.ToString("X16", CultureInfo.InvariantCulture) + "UL";
+
+        internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+        /// <summary>Gets whether <paramref name="ctor"/> is a primary constructor declared in source.</summary>
+        internal static bool IsPrimaryConstructor(IMethodSymbol ctor)
+        {
+            foreach (var reference in ctor.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax() is TypeDeclarationSyntax)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        internal static void AppendInvariant(StringBuilder builder, int value) => builder.Append(value.ToString(CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,21 @@
+namespace CachingGen.Generators.Formatters
+{
+    /// <summary>Names of the tracked steps of <see cref="FormatterGenerator"/>, for incremental-caching tests.</summary>
+    internal static class TrackingNames
+    {
+        /// <summary>One <see cref="RepositoryFormatterModel"/> per <c>[CachedRepository]</c> interface.</summary>
+        public const string RepositoryModels = "CachingGen.Formatters.RepositoryModels";
+
+        /// <summary>All repositories merged and de-duplicated into one <see cref="AssemblyFormatterModel"/>.</summary>
+        public const string AssemblyModel = "CachingGen.Formatters.AssemblyModel";
+
+        /// <summary>One <see cref="FormatterTypeModel"/> per emitted formatter.</summary>
+        public const string Formatters = "CachingGen.Formatters.Formatters";
+
+        /// <summary>The <see cref="ResolverModel"/> the resolver file is emitted from.</summary>
+        public const string Resolver = "CachingGen.Formatters.Resolver";
+
+        /// <summary>Every tracking name of this generator.</summary>
+        public static readonly string[] All = { RepositoryModels, AssemblyModel, Formatters, Resolver };
+    }
+}
