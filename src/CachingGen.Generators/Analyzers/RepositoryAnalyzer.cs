@@ -1,6 +1,9 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using CachingGen.Generators.Common;
 using CachingGen.Generators.Decorators;
 using CachingGen.Generators.Diagnostics;
+using CachingGen.Generators.Formatters;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 
@@ -33,10 +36,35 @@ namespace CachingGen.Generators.Analyzers
                 return;
             }
 
+            var reported = new HashSet<DiagnosticInfo>();
             var result = RepositoryParser.Parse(type, context.CancellationToken);
             foreach (var diagnostic in result.Diagnostics)
             {
-                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                if (reported.Add(diagnostic))
+                {
+                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            }
+
+            // The serialization rules come from the formatter generator's own parser.
+            var formatters = FormatterParser.Parse(type, context.Compilation, context.CancellationToken);
+            foreach (var diagnostic in formatters.Diagnostics)
+            {
+                if (reported.Add(diagnostic))
+                {
+                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                }
+            }
+
+            foreach (var formatted in formatters.Types)
+            {
+                foreach (var diagnostic in formatted.Diagnostics)
+                {
+                    if (reported.Add(diagnostic))
+                    {
+                        context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                    }
+                }
             }
         }
 

@@ -110,13 +110,46 @@ namespace CachingGen.Generators.Diagnostics
             "'{0}' is generic; caching methods must not declare type parameters (the cache needs one concrete entity type). Remove the type parameters or the caching attribute.",
             Usage, DiagnosticSeverity.Error);
 
+        private const string Serialization = "CachingGen.Serialization";
+
+        /// <summary>CGEN017: a member's type cannot be serialized without dynamic code.</summary>
+        public static readonly DiagnosticDescriptor UnsupportedMemberType = Create(
+            "CGEN017", "Member type cannot be serialized",
+            "Member '{1}' of '{0}' has type '{2}', which the generated formatters cannot serialize: {3}. Use a supported type (primitives, string, Guid, date and time types, enums, arrays, List/IReadOnlyList/IList/IEnumerable, Dictionary/IReadOnlyDictionary, Nullable<T>, or a class, record or struct of those), or mark the member [IgnoreMember].",
+            Serialization, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN018: no constructor can be called with the serialized members.</summary>
+        public static readonly DiagnosticDescriptor NoUsableConstructor = Create(
+            "CGEN018", "Cached type has no usable constructor",
+            "'{0}' cannot be deserialized: {1}. Give it a constructor whose parameters match its members by name, or settable/init properties.",
+            Serialization, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN019: a type depends on another type that cannot be serialized.</summary>
+        public static readonly DiagnosticDescriptor DependsOnUnsupportedType = Create(
+            "CGEN019", "Cached type uses a type that cannot be serialized",
+            "'{0}' cannot be serialized because it uses '{1}', which cannot be serialized; fix '{1}' first",
+            Serialization, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN020: a type that a repository method caches or logs cannot be serialized.</summary>
+        public static readonly DiagnosticDescriptor UnsupportedCachedType = Create(
+            "CGEN020", "Cached or logged type cannot be serialized",
+            "'{0}' used by '{1}' cannot be serialized: {2}. The cache and the write-back log store it with generated formatters only; change the type or the method signature.",
+            Serialization, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN021: two members of a [MessagePackObject] type declare the same key.</summary>
+        public static readonly DiagnosticDescriptor DuplicateMessagePackKey = Create(
+            "CGEN021", "Duplicate MessagePack key",
+            "'{0}' declares [Key({1})] on more than one member; give each member its own key",
+            Serialization, DiagnosticSeverity.Error);
+
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             MethodNotAsync, EntityWithoutKey, InvalidIdempotencyKey, InvalidTtl, AttributeOutsideRepository,
             KeyParametersMismatch, MultipleStrategies, MultipleEntityTypes, NoKeySource, UnsupportedKeyType,
             UnsupportedInterface, WriteBackReturnsValue, WriteBackWithoutIdempotencyKey, ByRefParameter,
-            CachedReturnNotEntity, GenericCachingMethod,
+            CachedReturnNotEntity, GenericCachingMethod, UnsupportedMemberType, NoUsableConstructor,
+            DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey,
         };
 
         private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity)
