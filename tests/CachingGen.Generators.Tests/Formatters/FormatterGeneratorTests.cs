@@ -374,7 +374,7 @@ public sealed class FormatterGeneratorTests
         Assert.Contains(repository.Diagnostics, d => d.MessageArgs[0].Contains("HashSet", StringComparison.Ordinal));
         Assert.Contains(repository.Diagnostics, d => d.MessageArgs[0].Contains("Open<T>", StringComparison.Ordinal));
         var diagnostic = repository.Types.Single(t => t.TypeName == "global::Sample.HasObject").Diagnostics[0].ToDiagnostic();
-        Assert.Equal("CGF001", diagnostic.Id);
+        Assert.Equal("CGEN017", diagnostic.Id);
         Assert.True(diagnostic.Location.IsInSource || diagnostic.Location.Kind == LocationKind.ExternalFile);
     }
 
