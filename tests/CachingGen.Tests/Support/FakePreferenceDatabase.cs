@@ -35,6 +35,9 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
     /// <summary>Awaited by GetAsync before it reads (blocks loads).</summary>
     public Func<long, CancellationToken, Task>? BeforeGet { get; set; }
 
+    /// <summary>Awaited by GetAsync after it has read the row (the value returned is the one read before).</summary>
+    public Func<long, CancellationToken, Task>? AfterRead { get; set; }
+
     /// <summary>Runs before a write is applied; throw to fail it.</summary>
     public Func<string, Preference?, long, Task>? BeforeWrite { get; set; }
 
@@ -70,7 +73,13 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
         }
 
         Journal.Add($"db:get:{userId}");
-        return _rows.TryGetValue(userId, out var row) ? row : null;
+        var row = _rows.TryGetValue(userId, out var found) ? found : null;
+        if (AfterRead is { } after)
+        {
+            await after(userId, ct);
+        }
+
+        return row;
     }
 
     public async Task SaveAsync(Preference preference, CancellationToken ct = default)
