@@ -52,7 +52,7 @@ await table.RunAsync("read user 7 again", "Cached", async () => Describe(await r
 await table.RunAsync("100 concurrent reads of user 8", "Cached", async () =>
 {
     var reads = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => repository.GetAsync(8).AsTask()));
-    return $"{reads.Length} answers from one database read (single-flight)";
+    return $"{reads.Length} answers, one database read";
 });
 
 await table.RunAsync("update user 1", "WriteBack", async () =>
