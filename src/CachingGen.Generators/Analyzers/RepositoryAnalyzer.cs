@@ -42,7 +42,7 @@ namespace CachingGen.Generators.Analyzers
             {
                 if (reported.Add(diagnostic))
                 {
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                    context.ReportDiagnostic(InSource(diagnostic, context.Compilation));
                 }
             }
 
@@ -52,7 +52,7 @@ namespace CachingGen.Generators.Analyzers
             {
                 if (reported.Add(diagnostic))
                 {
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                    context.ReportDiagnostic(InSource(diagnostic, context.Compilation));
                 }
             }
 
@@ -62,17 +62,51 @@ namespace CachingGen.Generators.Analyzers
                 {
                     if (reported.Add(diagnostic))
                     {
-                        context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                        context.ReportDiagnostic(InSource(diagnostic, context.Compilation));
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Rebuilds the diagnostic at a location inside its syntax tree, so that <c>#pragma warning disable</c>,
+        /// <c>[SuppressMessage]</c> and per-file <c>.editorconfig</c> severities apply to it.
+        /// </summary>
+        private static Diagnostic InSource(DiagnosticInfo info, Compilation compilation)
+        {
+            if (info.Location is { } location)
+            {
+                foreach (var tree in compilation.SyntaxTrees)
+                {
+                    if (tree.FilePath == location.FilePath)
+                    {
+                        return Diagnostic.Create(info.Descriptor, Location.Create(tree, location.Span), ToArguments(info));
+                    }
+                }
+            }
+
+            return info.ToDiagnostic();
+        }
+
+        private static object[] ToArguments(DiagnosticInfo info)
+        {
+            var arguments = new object[info.MessageArgs.Count];
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                arguments[i] = info.MessageArgs[i];
+            }
+
+            return arguments;
         }
 
         private static void AnalyzeMethod(SymbolAnalysisContext context)
         {
             var method = (IMethodSymbol)context.Symbol;
             var containing = method.ContainingType;
-            if (containing is null || (containing.TypeKind == TypeKind.Interface && RepositoryParser.FindAttribute(containing, "CachedRepositoryAttribute") is not null))
+
+            // Any interface may be the base of a [CachedRepository] interface, whose decorator honours the attributes
+            // of inherited methods; only classes and structs can never be decorated.
+            if (containing is null || containing.TypeKind == TypeKind.Interface)
             {
                 return;
             }

@@ -29,7 +29,7 @@ namespace CachingGen.Generators.Diagnostics
         /// <summary>CGEN003: IdempotencyKey names a member that is missing, unreadable or of an unsupported type.</summary>
         public static readonly DiagnosticDescriptor InvalidIdempotencyKey = Create(
             "CGEN003", "IdempotencyKey must name a readable member with a stable value",
-            "[WriteBack(IdempotencyKey = \"{0}\")] on '{1}': {2}. Name a public readable property or field of '{3}' of an integer, string, Guid, char or enum type, with nameof(...).",
+            "[WriteBack(IdempotencyKey = \"{0}\")] on '{1}': {2}. Name a public readable property or field of '{3}' of an integer, string, Guid, char, bool or enum type, with nameof(...).",
             WriteBack, DiagnosticSeverity.Error);
 
         /// <summary>CGEN004: a time to live is out of range.</summary>
@@ -41,7 +41,7 @@ namespace CachingGen.Generators.Diagnostics
         /// <summary>CGEN005: a strategy attribute on a member of a type that is not a [CachedRepository] interface.</summary>
         public static readonly DiagnosticDescriptor AttributeOutsideRepository = Create(
             "CGEN005", "Caching attribute outside a [CachedRepository] interface",
-            "[{0}] on '{1}' has no effect: caching attributes only work on methods of an interface marked [CachedRepository]. Move the method to such an interface, or mark '{2}' [CachedRepository] if it is an interface.",
+            "[{0}] on '{1}' has no effect: caching attributes only work on methods of an interface marked [CachedRepository] (or of its base interfaces), never on '{2}', which is a class or struct. Move the attribute to the repository interface the class implements.",
             Usage, DiagnosticSeverity.Error);
 
         /// <summary>CGEN006: a method's key parameters do not match the entity's key.</summary>
@@ -104,7 +104,7 @@ namespace CachingGen.Generators.Diagnostics
             "'{0}' is marked [Cached] but returns '{1}', which is not an entity type with [CacheKey] members. Return Task<TEntity?> or ValueTask<TEntity?>; queries returning lists cannot be invalidated by key and are not cached.",
             Usage, DiagnosticSeverity.Error);
 
-        /// <summary>CGEN016: write-back method that is generic.</summary>
+        /// <summary>CGEN016: a caching method (any strategy) that declares type parameters.</summary>
         public static readonly DiagnosticDescriptor GenericCachingMethod = Create(
             "CGEN016", "Caching method cannot be generic",
             "'{0}' is generic; caching methods must not declare type parameters (the cache needs one concrete entity type). Remove the type parameters or the caching attribute.",
