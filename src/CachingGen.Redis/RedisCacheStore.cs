@@ -153,7 +153,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             var entry = entries[i];
             if (entry.Key is null)
             {
-                throw new ArgumentException($"Entry {i} has a null key.", nameof(entries));
+                throw new ArgumentNullException(nameof(entries), $"Entry {i} has a null key.");
             }
 
             if (entry.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
@@ -210,7 +210,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         {
             if (keys[i] is null)
             {
-                throw new ArgumentException($"Key {i} is null.", nameof(keys));
+                throw new ArgumentNullException(nameof(keys), $"Key {i} is null.");
             }
 
             redisKeys[i] = ToRedisKey(keys[i]);

@@ -245,8 +245,10 @@ public sealed class RedisCacheStoreTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.InvalidateAsync(["k"], TimeSpan.Zero, None));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
             await store.SetManyAsync([new CacheEntry("ok", Bytes("1"), Minute), new CacheEntry("k", Bytes("x"), TimeSpan.Zero)], None));
-        await Assert.ThrowsAsync<ArgumentException>(async () => await store.SetManyAsync([new CacheEntry(null!, Bytes("x"), Minute)], None));
-        await Assert.ThrowsAsync<ArgumentException>(async () => await store.InvalidateAsync([null!], null, None));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.SetManyAsync([new CacheEntry(null!, Bytes("x"), Minute)], None));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.InvalidateAsync([null!], null, None));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.SetManyAsync(null!, None));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.InvalidateAsync(null!, null, None));
 
         // A rejected batch wrote nothing.
         Assert.False((await store.GetAsync("ok", None)).Found);
