@@ -1,0 +1,411 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using CachingGen.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace CachingGen.Redis;
+
+/// <summary>
+/// An <see cref="ICacheStore"/> on Redis (standalone, replicated or Redis Cluster) through StackExchange.Redis.
+/// </summary>
+/// <remarks>
+/// <para><b>Layout.</b> One Redis string per cache key. A value is stored as the byte <c>'V'</c> followed by the
+/// runtime's envelope; a read hit is one <c>GET</c> plus a one-byte check, and the returned memory is a slice of the
+/// reply (no copy). An invalidation replaces the value by a tombstone: <c>'T'</c>, an 8-byte big-endian random positive
+/// generation and, when a fill time to live was named, that time to live in 8-byte big-endian ticks; it lives
+/// <c>max(fillTimeToLive, TombstoneLifetime)</c>.</para>
+/// <para><b>Fill tokens.</b> A miss on an absent key returns token 0, a miss on a tombstone returns the tombstone's
+/// generation. <see cref="TryFillAsync"/> is a Lua compare-and-set on that one key: it stores the value when the key is
+/// absent or still holds the same tombstone, and refuses it when the key holds a value (a write or another fill came
+/// first) or a different tombstone (another invalidation came first). Generations are random 64-bit numbers drawn on
+/// the client, so no shared counter key (which would be cross-slot in a cluster) is needed.</para>
+/// <para><b>Foreign bytes.</b> A key holding bytes this store did not write (neither a <c>'V'</c> value nor a
+/// well-formed tombstone) reads as a miss with a special token whose fill overwrites them as long as they are still
+/// there. Foreign bytes that happen to start with <c>'V'</c> read as a hit of the remaining bytes: the runtime's
+/// envelope validation rejects them. A key of another Redis type (hash, list...) fails with
+/// <see cref="CacheStoreUnavailableException"/> (WRONGTYPE).</para>
+/// <para><b>Keys and hash slots.</b> The Redis key is <c>KeyNamespace + cacheKey</c>, i.e.
+/// <c>{namespace}{prefix}:{encodedKey}</c>. Redis Cluster hashes it with CRC16 (XMODEM) modulo 16384 over its UTF-8
+/// bytes, or over the text between the first <c>{</c> and the next <c>}</c> when that text is non-empty (a hash tag).
+/// <c>CacheKey</c> percent-encodes <c>{</c> and <c>}</c> in string key parts, so user data never forms a hash tag and
+/// keys spread over all slots; see <see cref="GetHashSlot"/>. Every command touches one key: bulk operations are
+/// pipelined single-key commands, never multi-key commands, so they are valid in a cluster.</para>
+/// <para><b>Bulk.</b> <see cref="SetManyAsync"/> and <see cref="InvalidateAsync"/> send one <c>SET</c> per key in ONE
+/// pipelined <see cref="IBatch"/> and await the batch once.</para>
+/// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
+/// connection or a server error surfaces as <see cref="CacheStoreUnavailableException"/>. Argument errors throw
+/// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
+/// <para><b>Limitation.</b> Redis deletes expired values; a fill whose miss is older than a value that was written
+/// and has since expired (or was evicted) is accepted. The window is the life of that value, or of a tombstone.
+/// Do not let Redis evict tombstones early: prefer <c>noeviction</c> or <c>allkeys-*</c> policies sized for the data.</para>
+/// </remarks>
+public sealed partial class RedisCacheStore : ICacheStore, IDisposable
+{
+    private readonly IConnectionMultiplexer _connection;
+    private readonly IDatabase _database;
+    private readonly RedisKey _namespace;
+    private readonly string? _namespaceText;
+    private readonly TimeSpan _timeout;
+    private readonly long _tombstoneMilliseconds;
+    private readonly ILogger _logger;
+    private readonly string _endpoints;
+    private int _disposed;
+
+    /// <summary>Creates a store over <paramref name="connection"/>, which the caller owns (the store never disposes it).</summary>
+    /// <param name="connection">The Redis connection. For fast failure during an outage configure it with
+    /// <c>BacklogPolicy.FailFast</c> and <c>AbortOnConnectFail = false</c> (the <c>UseRedis(string)</c> registration does).</param>
+    /// <param name="options">The options; defaults when null. Read once: later changes have no effect.</param>
+    /// <param name="logger">Receives connection failures and restorations (endpoints only); none when null.</param>
+    public RedisCacheStore(IConnectionMultiplexer connection, RedisCacheOptions? options = null, ILogger<RedisCacheStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        options ??= new RedisCacheOptions();
+        options.Validate();
+        _connection = connection;
+        _database = connection.GetDatabase(options.Database);
+        _namespaceText = string.IsNullOrEmpty(options.KeyNamespace) ? null : options.KeyNamespace;
+        _namespace = _namespaceText is null ? default : new RedisKey(_namespaceText);
+        _timeout = options.OperationTimeout;
+        _tombstoneMilliseconds = RedisEntryFormat.ToMilliseconds(options.TombstoneLifetime);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _endpoints = DescribeEndPoints(connection);
+        _connection.ConnectionFailed += OnConnectionFailed;
+        _connection.ConnectionRestored += OnConnectionRestored;
+        Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);
+    }
+
+    /// <summary>The Redis key that stores <paramref name="cacheKey"/>: <c>KeyNamespace + cacheKey</c>.</summary>
+    public string GetRedisKey(string cacheKey)
+    {
+        ArgumentNullException.ThrowIfNull(cacheKey);
+        return _namespaceText is null ? cacheKey : string.Concat(_namespaceText, cacheKey);
+    }
+
+    /// <summary>
+    /// The Redis Cluster hash slot (0..16383) of a Redis key: CRC16-XMODEM of its UTF-8 bytes modulo 16384, or of the
+    /// hash tag (the text between the first <c>{</c> and the next <c>}</c>, when non-empty) only. Use it with
+    /// <see cref="GetRedisKey"/> to see where a cache key lives.
+    /// </summary>
+    public static int GetHashSlot(string redisKey)
+    {
+        ArgumentNullException.ThrowIfNull(redisKey);
+        var bytes = Encoding.UTF8.GetBytes(redisKey);
+        ReadOnlySpan<byte> span = bytes;
+        var open = span.IndexOf((byte)'{');
+        if (open >= 0)
+        {
+            var close = span[(open + 1)..].IndexOf((byte)'}');
+            if (close > 0)
+            {
+                span = span.Slice(open + 1, close);
+            }
+        }
+
+        return Crc16.Compute(span) & 16383;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var redisKey = ToRedisKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<RedisValue> pending;
+        try
+        {
+            pending = _database.StringGetAsync(redisKey);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            throw Unavailable("GET", exception);
+        }
+
+        var stored = await Bounded(pending, "GET", cancellationToken).ConfigureAwait(false);
+        return RedisEntryFormat.Parse(stored);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
+        var redisKey = ToRedisKey(key);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        var arguments = new RedisValue[]
+        {
+            RedisEntryFormat.ExpectedForFill(fillToken),
+            RedisEntryFormat.EncodeValue(value.Span),
+            RedisEntryFormat.ToMilliseconds(timeToLive),
+        };
+        var result = await EvaluateAsync(RedisScripts.Fill, redisKey, arguments, "fill", cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var count = entries.Count;
+        var keys = new RedisKey[count];
+        for (var i = 0; i < count; i++)
+        {
+            var entry = entries[i];
+            if (entry.Key is null)
+            {
+                throw new ArgumentNullException(nameof(entries), $"Entry {i} has a null key.");
+            }
+
+            if (entry.TimeToLive is { } ttl && ttl <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(entries), ttl, $"The time to live of entry {i} must be positive.");
+            }
+
+            keys[i] = ToRedisKey(entry.Key);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (count == 0)
+        {
+            return;
+        }
+
+        Task pending;
+        try
+        {
+            var batch = _database.CreateBatch();
+            var sets = new Task[count];
+            for (var i = 0; i < count; i++)
+            {
+                var entry = entries[i];
+                TimeSpan? expiry = entry.TimeToLive is { } ttl ? TimeSpan.FromMilliseconds(RedisEntryFormat.ToMilliseconds(ttl)) : null;
+
+                // A SET without expiry clears any previous TTL: a null time to live pins the entry.
+                sets[i] = batch.StringSetAsync(keys[i], RedisEntryFormat.EncodeValue(entry.Value.Span), expiry, keepTtl: false, When.Always, CommandFlags.None);
+            }
+
+            batch.Execute();
+            pending = Task.WhenAll(sets);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            throw Unavailable("SET batch", exception);
+        }
+
+        await Bounded(pending, "SET batch", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (fillTimeToLive is { } fill && fill <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fillTimeToLive), fill, "The fill time to live must be positive.");
+        }
+
+        var count = keys.Count;
+        var redisKeys = new RedisKey[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (keys[i] is null)
+            {
+                throw new ArgumentNullException(nameof(keys), $"Key {i} is null.");
+            }
+
+            redisKeys[i] = ToRedisKey(keys[i]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (count == 0)
+        {
+            return;
+        }
+
+        var lifetime = TimeSpan.FromMilliseconds(Math.Max(_tombstoneMilliseconds, fillTimeToLive is { } f ? RedisEntryFormat.ToMilliseconds(f) : 0));
+        Task pending;
+        try
+        {
+            var batch = _database.CreateBatch();
+            var sets = new Task[count];
+            for (var i = 0; i < count; i++)
+            {
+                var tombstone = RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), fillTimeToLive);
+                sets[i] = batch.StringSetAsync(redisKeys[i], tombstone, lifetime, keepTtl: false, When.Always, CommandFlags.None);
+            }
+
+            batch.Execute();
+            pending = Task.WhenAll(sets);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            throw Unavailable("invalidate batch", exception);
+        }
+
+        await Bounded(pending, "invalidate batch", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        var redisKey = ToRedisKey(key);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        var arguments = new RedisValue[] { RedisEntryFormat.ToMilliseconds(timeToLive) };
+        var result = await EvaluateAsync(RedisScripts.Expire, redisKey, arguments, "expire", cancellationToken).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    /// <summary>Stops listening to the connection's events. Does not dispose the connection.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _connection.ConnectionFailed -= OnConnectionFailed;
+            _connection.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private RedisKey ToRedisKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _namespaceText is null ? new RedisKey(key) : new RedisKey(key).Prepend(_namespace);
+    }
+
+    /// <summary>EVALSHA, and EVAL (which also caches the script on that server) when the server answers NOSCRIPT
+    /// (first use, restart, SCRIPT FLUSH, failover). The whole exchange is bounded by the operation timeout.</summary>
+    private async Task<RedisResult> EvaluateAsync(RedisScripts script, RedisKey key, RedisValue[] arguments, string operation, CancellationToken cancellationToken)
+    {
+        var keys = new[] { key };
+        var deadline = Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
+        Task<RedisResult> pending;
+        try
+        {
+            pending = _database.ScriptEvaluateAsync(script.Sha1, keys, arguments);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            throw Unavailable(operation, exception);
+        }
+
+        try
+        {
+            return await Bounded(pending, operation, cancellationToken, _timeout).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception) when (exception.InnerException is RedisServerException server && IsNoScript(server))
+        {
+            var left = TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64));
+            try
+            {
+                pending = _database.ScriptEvaluateAsync(script.Source, keys, arguments);
+            }
+            catch (Exception inner) when (IsServerFailure(inner))
+            {
+                throw Unavailable(operation, inner);
+            }
+
+            return await Bounded(pending, operation, cancellationToken, left).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsNoScript(RedisServerException exception)
+        => exception.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal);
+
+    private Task<T> Bounded<T>(Task<T> pending, string operation, CancellationToken cancellationToken)
+        => Bounded(pending, operation, cancellationToken, _timeout);
+
+    private async Task<T> Bounded<T>(Task<T> pending, string operation, CancellationToken cancellationToken, TimeSpan timeout)
+    {
+        try
+        {
+            return await pending.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            Observe(pending);
+            throw Unavailable(operation, exception);
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(pending);
+            throw;
+        }
+    }
+
+    private async Task Bounded(Task pending, string operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pending.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            Observe(pending);
+            throw Unavailable(operation, exception);
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(pending);
+            throw;
+        }
+    }
+
+    /// <summary>A command abandoned by a timeout or a cancellation may still fail later: observe it so it does not
+    /// surface as an unobserved task exception.</summary>
+    private static void Observe(Task pending)
+    {
+        if (!pending.IsCompleted)
+        {
+            _ = pending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Redis client and server errors and timeouts (<see cref="RedisTimeoutException"/> is a
+    /// <see cref="TimeoutException"/>, as is the operation timeout of <see cref="Task.WaitAsync(TimeSpan)"/>).</summary>
+    private static bool IsServerFailure(Exception exception) => exception is RedisException or TimeoutException;
+
+    private CacheStoreUnavailableException Unavailable(string operation, Exception exception)
+    {
+        var reason = exception switch
+        {
+            TimeoutException => string.Create(CultureInfo.InvariantCulture, $"timed out after {_timeout.TotalMilliseconds:0.###} ms"),
+            RedisConnectionException connection => $"connection failed ({connection.FailureType})",
+            RedisServerException => "the server answered with an error",
+            _ => "the client failed",
+        };
+        return new CacheStoreUnavailableException($"Redis cache store unavailable ({_endpoints}): {operation} {reason}.", exception);
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+        => Log.ConnectionFailed(_logger, Describe(e.EndPoint), e.ConnectionType, e.FailureType);
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+        => Log.ConnectionRestored(_logger, Describe(e.EndPoint), e.ConnectionType);
+
+    private static string DescribeEndPoints(IConnectionMultiplexer connection)
+    {
+        var endpoints = connection.GetEndPoints(configuredOnly: true);
+        return endpoints.Length == 0 ? "no endpoints" : string.Join(", ", endpoints.Select(Describe));
+    }
+
+    /// <summary>host:port only: an endpoint never carries credentials.</summary>
+    internal static string Describe(EndPoint? endpoint) => endpoint switch
+    {
+        null => "unknown endpoint",
+        DnsEndPoint dns => string.Create(CultureInfo.InvariantCulture, $"{dns.Host}:{dns.Port}"),
+        IPEndPoint ip => ip.ToString(),
+        _ => endpoint.ToString() ?? "unknown endpoint",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Redis cache store on {EndPoints} (database {Database}, operation timeout {TimeoutMs} ms)")]
+        public static partial void Created(ILogger logger, string endPoints, int database, double timeoutMs);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Redis connection to {EndPoint} failed ({ConnectionType}, {FailureType}); cache operations fail with CacheStoreUnavailableException until it is restored")]
+        public static partial void ConnectionFailed(ILogger logger, string endPoint, ConnectionType connectionType, ConnectionFailureType failureType);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Redis connection to {EndPoint} restored ({ConnectionType})")]
+        public static partial void ConnectionRestored(ILogger logger, string endPoint, ConnectionType connectionType);
+    }
+}
