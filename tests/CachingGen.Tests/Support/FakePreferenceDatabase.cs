@@ -130,20 +130,24 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
             await Task.Yield();
         }
 
-        var list = _history.GetOrAdd(userId, _ => new List<long>());
-        lock (list)
+        var deleteOp = DeleteOpIds.TryGetValue(userId, out var op) ? op : -1;
+        TransactionalTestLedger.Write(() =>
         {
-            if (preference is null)
+            var list = _history.GetOrAdd(userId, _ => new List<long>());
+            lock (list)
             {
-                _rows.TryRemove(userId, out _);
-                list.Add(DeleteOpIds.TryGetValue(userId, out var op) ? op : -1);
+                if (preference is null)
+                {
+                    _rows.TryRemove(userId, out _);
+                    list.Add(deleteOp);
+                }
+                else
+                {
+                    _rows[userId] = preference;
+                    list.Add(preference.Version);
+                }
             }
-            else
-            {
-                _rows[userId] = preference;
-                list.Add(preference.Version);
-            }
-        }
+        });
 
         Journal.Add($"db:{operation}:{userId}");
     }
