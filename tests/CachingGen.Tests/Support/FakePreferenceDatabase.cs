@@ -60,8 +60,8 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
         }
     }
 
-    /// <summary>The op id a DeleteAsync of a key records (set by the test before it calls DeleteAsync).</summary>
-    public ConcurrentDictionary<long, long> DeleteOpIds { get; } = new();
+    /// <summary>The op id the next DeleteAsync in this async flow records in the key's history.</summary>
+    public static AsyncLocal<long> DeleteOpId { get; } = new();
 
     public async ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default)
     {
@@ -130,7 +130,7 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
             await Task.Yield();
         }
 
-        var deleteOp = DeleteOpIds.TryGetValue(userId, out var op) ? op : -1;
+        var deleteOp = DeleteOpId.Value;
         TransactionalTestLedger.Write(() =>
         {
             var list = _history.GetOrAdd(userId, _ => new List<long>());
