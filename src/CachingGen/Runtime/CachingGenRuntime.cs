@@ -12,7 +12,7 @@ namespace CachingGen.Runtime;
 /// The process-wide runtime the generated decorators bind to: the cache store, the write-back log and its
 /// coordinator, time, logging and telemetry. One per application (a DI singleton).
 /// </summary>
-public sealed class CachingGenRuntime : IAsyncDisposable
+public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
 {
     private readonly ConcurrentDictionary<(string Repository, Type Entity), object> _caches = new();
     private readonly Dictionary<string, IWriteBackDispatcher> _injectedDispatchers = new(StringComparer.Ordinal);
@@ -155,6 +155,20 @@ public sealed class CachingGenRuntime : IAsyncDisposable
             await WriteBack.DrainAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
+        WriteBack.Dispose();
+        Telemetry.Dispose();
+    }
+
+    /// <summary>Releases the meter and the flusher WITHOUT draining (draining is asynchronous: prefer
+    /// <see cref="DisposeAsync"/>, or stop the host first, which drains).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        WriteBack.TryRetire();
         WriteBack.Dispose();
         Telemetry.Dispose();
     }

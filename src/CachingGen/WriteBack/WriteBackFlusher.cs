@@ -36,6 +36,7 @@ public sealed class WriteBackFlusher : BackgroundService
     private readonly ILogger _logger;
     private readonly IServiceScopeFactory? _scopes;
     private readonly ShardState[] _shards;
+    private readonly CancellationTokenSource _abort = new();
     private int _state;
 
     internal WriteBackFlusher(
@@ -124,8 +125,22 @@ public sealed class WriteBackFlusher : BackgroundService
             return;
         }
 
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await DrainAsync(cancellationToken).ConfigureAwait(false);
+        // Stopping ends the workers' waits; a batch in flight finishes (it is not rolled back to be redone by the
+        // drain) unless the host's shutdown deadline passes.
+        using (cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _abort))
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+            await DrainAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _abort.Cancel();
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _abort.Cancel();
+        base.Dispose();
     }
 
     /// <summary>Marks the flusher stopped without starting it (the runtime drains it itself).</summary>
@@ -216,7 +231,7 @@ public sealed class WriteBackFlusher : BackgroundService
             var wait = _options.PollInterval;
             try
             {
-                var pass = await ProcessShardOnceAsync(shard, stoppingToken).ConfigureAwait(false);
+                var pass = await ProcessShardOnceAsync(shard, _abort.Token).ConfigureAwait(false);
                 if (pass.Progressed)
                 {
                     continue;
@@ -228,7 +243,7 @@ public sealed class WriteBackFlusher : BackgroundService
                     wait = until < wait ? (until > TimeSpan.Zero ? until : TimeSpan.Zero) : wait;
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || _abort.IsCancellationRequested)
             {
                 break;
             }
@@ -237,7 +252,7 @@ public sealed class WriteBackFlusher : BackgroundService
                 Log.FlusherLoopFailed(_logger, exception, shard);
             }
 
-            if (wait <= TimeSpan.Zero)
+            if (wait <= TimeSpan.Zero || stoppingToken.IsCancellationRequested)
             {
                 continue;
             }

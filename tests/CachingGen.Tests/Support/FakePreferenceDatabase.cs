@@ -60,8 +60,8 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
         }
     }
 
-    /// <summary>The op id a DeleteAsync of a key records (set by the test before it calls DeleteAsync).</summary>
-    public ConcurrentDictionary<long, long> DeleteOpIds { get; } = new();
+    /// <summary>The op id the next DeleteAsync in this async flow records in the key's history.</summary>
+    public static AsyncLocal<long> DeleteOpId { get; } = new();
 
     public async ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default)
     {
@@ -130,20 +130,24 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
             await Task.Yield();
         }
 
-        var list = _history.GetOrAdd(userId, _ => new List<long>());
-        lock (list)
+        var deleteOp = DeleteOpId.Value;
+        TransactionalTestLedger.Write(() =>
         {
-            if (preference is null)
+            var list = _history.GetOrAdd(userId, _ => new List<long>());
+            lock (list)
             {
-                _rows.TryRemove(userId, out _);
-                list.Add(DeleteOpIds.TryGetValue(userId, out var op) ? op : -1);
+                if (preference is null)
+                {
+                    _rows.TryRemove(userId, out _);
+                    list.Add(deleteOp);
+                }
+                else
+                {
+                    _rows[userId] = preference;
+                    list.Add(preference.Version);
+                }
             }
-            else
-            {
-                _rows[userId] = preference;
-                list.Add(preference.Version);
-            }
-        }
+        });
 
         Journal.Add($"db:{operation}:{userId}");
     }

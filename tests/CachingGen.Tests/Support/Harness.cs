@@ -14,7 +14,7 @@ public sealed class Harness : IAsyncDisposable
 {
     public static readonly RepositoryDescriptor Descriptor = new("Sample.IPreferenceRepository", "pref", CachingGenFormatterResolver.Options, HasWriteBack: true);
 
-    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, InMemoryWriteBackTransactionFactory? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null)
+    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null)
     {
         Options = new CachingGenOptions { ShardCount = 2, RetryJitter = false };
         configure?.Invoke(Options);
@@ -25,8 +25,8 @@ public sealed class Harness : IAsyncDisposable
         Store = new CountingCacheStore(MemoryStore, Journal);
         Loggers = new CapturingLoggerFactory();
         Log = log ?? new InMemoryWriteBackLog(Store, Options.ShardCount, Loggers.CreateLogger<InMemoryWriteBackLog>(), Time);
-        Ledger = ledger ?? new InMemoryWriteBackTransactionFactory();
-        Runtime = new CachingGenRuntime(Store, Log, Ledger, Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
+        Transactions = ledger ?? new TransactionalTestLedger();
+        Runtime = new CachingGenRuntime(Store, Log, Transactions, Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
         Repository = new CachedPreferenceRepository(Database, Runtime);
         Cache = Runtime.GetEntityCache<Preference>(Descriptor);
     }
@@ -47,7 +47,9 @@ public sealed class Harness : IAsyncDisposable
 
     public IWriteBackLog Log { get; }
 
-    public InMemoryWriteBackTransactionFactory Ledger { get; }
+    public TransactionalTestLedger Transactions { get; }
+
+    public InMemoryWriteBackTransactionFactory Ledger => Transactions.Ledger;
 
     public CachingGenRuntime Runtime { get; }
 

@@ -1,0 +1,45 @@
+using CachingGen.Storage;
+using CachingGen.WriteBack;
+
+namespace CachingGen.Tests.Support;
+
+/// <summary>Wraps a log: can fail the next acknowledgement (a crash between commit and ack) and counts reads.</summary>
+public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
+{
+    private int _reads;
+
+    public IWriteBackLog Inner { get; } = inner;
+
+    public bool FailNextAcknowledge { get; set; }
+
+    public int Reads => Volatile.Read(ref _reads);
+
+    public bool IsDurable => Inner.IsDurable;
+
+    public int ShardCount => Inner.ShardCount;
+
+    public ValueTask AppendAsync(WriteBackRecord record, CacheEntry pinnedEntry, CancellationToken cancellationToken) => Inner.AppendAsync(record, pinnedEntry, cancellationToken);
+
+    public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _reads);
+        return Inner.ReadAsync(shard, maxCount, cancellationToken);
+    }
+
+    public ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
+    {
+        if (FailNextAcknowledge)
+        {
+            FailNextAcknowledge = false;
+            throw new IOException("simulated crash after the commit, before the acknowledgement");
+        }
+
+        return Inner.AcknowledgeAsync(shard, records, cancellationToken);
+    }
+
+    public ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken) => Inner.DeadLetterAsync(record, error, cancellationToken);
+
+    public ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken) => Inner.GetPendingCountAsync(entityKey, cancellationToken);
+
+    public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => Inner.GetBacklogAsync(shard, cancellationToken);
+}

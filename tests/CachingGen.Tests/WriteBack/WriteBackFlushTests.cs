@@ -1,0 +1,254 @@
+using CachingGen.Runtime;
+using CachingGen.Storage;
+using CachingGen.Tests.Support;
+using CachingGen.WriteBack;
+using Microsoft.Extensions.Logging;
+using Sample;
+
+namespace CachingGen.Tests.WriteBack;
+
+public sealed class WriteBackFlushTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Flush_applies_once_then_gives_the_entry_its_time_to_live()
+    {
+        await using var h = new Harness();
+        await h.Repository.UpdateAsync(new Preference(42, 7, "push", true));
+        Assert.Null(h.Inspect(42).ExpiresAt);
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        Assert.Equal(1, h.Database.Updates);
+        Assert.Equal(new Preference(42, 7, "push", true), h.Database.Rows[42]);
+        Assert.True(h.Ledger.IsApplied("pref:42@7"));
+        Assert.Equal(0, await h.Log.GetPendingCountAsync("pref:42", None));
+        Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(300), h.Inspect(42).ExpiresAt);
+
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Equal(1, h.Database.Updates);
+    }
+
+    [Fact]
+    public async Task Records_of_one_key_flush_in_order_and_the_entry_stays_pinned_while_any_is_pending()
+    {
+        await using var h = new Harness(o => o.BatchSize = 1);
+        await h.Repository.UpdateAsync(new Preference(1, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(1, 2, "b", true));
+        await h.Repository.UpdateAsync(new Preference(1, 3, "c", true));
+        Assert.Equal("c", h.Inspect(1).Value!.Channel);
+
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Equal(new long[] { 1, 2, 3 }, h.Database.HistoryOf(1));
+        Assert.Equal("c", h.Database.Rows[1].Channel);
+        Assert.NotNull(h.Inspect(1).ExpiresAt);
+        Assert.Equal(1, h.Store.Expires);
+    }
+
+    [Fact]
+    public async Task Redelivery_after_a_crash_between_commit_and_ack_applies_once()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var durableLog = new InMemoryWriteBackLog(store, 2);
+        var ledger = new TransactionalTestLedger();
+        var database = new FakePreferenceDatabase();
+        var crashing = new FaultyWriteBackLog(durableLog) { FailNextAcknowledge = true };
+
+        var first = new Harness(log: crashing, ledger: ledger, database: database, store: store, time: time);
+        await first.Repository.UpdateAsync(new Preference(5, 1, "a", true));
+        await Assert.ThrowsAsync<IOException>(() => first.Runtime.WriteBack.FlushAsync());
+        Assert.Equal(1, database.Updates);
+        Assert.Equal(1, await durableLog.GetPendingCountAsync("pref:5", None));
+
+        // The "restarted process": a new runtime over the same log, ledger and database.
+        await using var second = new Harness(log: durableLog, ledger: ledger, database: database, store: store, time: time);
+        await second.Runtime.WriteBack.FlushAsync();
+        Assert.Equal(1, database.Updates);
+        Assert.Equal(0, await durableLog.GetPendingCountAsync("pref:5", None));
+        Assert.Contains(second.Loggers.Entries, e => e.EventId == 1204);
+        Assert.NotNull(second.Inspect(5).ExpiresAt);
+    }
+
+    [Fact]
+    public async Task Poison_record_is_dead_lettered_after_max_attempts_while_other_keys_flush()
+    {
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.MaxAttempts = 3;
+            o.RetryBaseDelay = TimeSpan.Zero;
+            o.RetryMaxDelay = TimeSpan.Zero;
+        });
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13, Version: 1 } ? throw new InvalidOperationException("poison") : Task.CompletedTask;
+
+        await h.Repository.UpdateAsync(new Preference(11, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(13, 1, "poison", true));
+        await h.Repository.UpdateAsync(new Preference(12, 1, "b", true));
+        await h.Repository.UpdateAsync(new Preference(13, 2, "after", true));
+        await h.Repository.UpdateAsync(new Preference(14, 1, "c", true));
+        await h.Repository.UpdateAsync(new Preference(15, 1, "lonely-poison", true));
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13, Version: 1 } or { UserId: 15 } ? throw new InvalidOperationException("poison") : Task.CompletedTask;
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(11));
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(12));
+        Assert.Equal(new long[] { 2 }, h.Database.HistoryOf(13));
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(14));
+        Assert.Empty(h.Database.HistoryOf(15));
+        var dead = h.MemoryLog!.DeadLetters;
+        Assert.Equal(new[] { "pref:13@1", "pref:15@1" }, dead.Select(d => d.Pending.Record.IdempotencyKey).Order());
+        Assert.All(dead, d => Assert.Contains("poison", d.Error));
+        Assert.Equal(2, h.Loggers.WithEvent(1202).Count());
+        Assert.Equal(4, h.Loggers.WithEvent(1201).Count());
+
+        // 13's later record was applied and unpinned; 15's dead write was dropped from the cache so readers see the database.
+        Assert.Equal("after", h.Inspect(13).Value!.Channel);
+        Assert.NotNull(h.Inspect(13).ExpiresAt);
+        Assert.False(h.Inspect(15).Found);
+        Assert.Null(await h.Repository.GetAsync(15));
+    }
+
+    [Fact]
+    public async Task Record_of_a_removed_method_is_dead_lettered_at_once()
+    {
+        await using var h = new Harness(o => o.MaxAttempts = 10);
+        var record = new WriteBackRecord("Sample.IPreferenceRepository", "RenamedAsync(Sample.Preference)", "pref:3", "pref:3@1",
+            WriteBackArguments.Serialize(Harness.Descriptor.SerializerOptions, new Preference(3, 1, "x", true)), h.Time.GetUtcNow());
+        await h.Log.AppendAsync(record, new CacheEntry("pref:3", new byte[] { 1 }, null), None);
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        var dead = Assert.Single(h.MemoryLog!.DeadLetters);
+        Assert.Contains("renamed or removed", dead.Error);
+        Assert.Equal(0, h.Database.UpdateAttempts);
+        Assert.Empty(h.Loggers.WithEvent(1201));
+    }
+
+    [Fact]
+    public async Task Record_of_an_unknown_repository_is_retried_then_dead_lettered()
+    {
+        await using var h = new Harness(o =>
+        {
+            o.MaxAttempts = 2;
+            o.RetryBaseDelay = TimeSpan.Zero;
+        });
+        var record = new WriteBackRecord("Gone.IRepository", "UpdateAsync(X)", "gone:1", "gone:1@1", new byte[] { 0x90 }, h.Time.GetUtcNow());
+        await h.Log.AppendAsync(record, new CacheEntry("gone:1", new byte[] { 1 }, null), None);
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Contains("No write-back dispatcher", Assert.Single(h.MemoryLog!.DeadLetters).Error);
+    }
+
+    [Fact]
+    public async Task Retries_wait_out_exponential_backoff_on_the_time_provider()
+    {
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.MaxAttempts = 5;
+            o.RetryBaseDelay = TimeSpan.FromSeconds(10);
+        });
+        var failures = 2;
+        h.Database.BeforeWrite = (_, _, _) => Interlocked.Decrement(ref failures) >= 0 ? throw new TimeoutException("db busy") : Task.CompletedTask;
+        await h.Repository.UpdateAsync(new Preference(1, 1, "a", true));
+
+        var flush = h.Runtime.WriteBack.FlushAsync();
+        await Eventually.TrueAsync(() => h.Database.UpdateAttempts == 1, "first attempt");
+        h.Time.Advance(TimeSpan.FromSeconds(9));
+        await Task.Delay(20);
+        Assert.Equal(1, h.Database.UpdateAttempts);
+        Assert.False(flush.IsCompleted);
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(() => h.Database.UpdateAttempts == 2, "second attempt after 10 s");
+        h.Time.Advance(TimeSpan.FromSeconds(19));
+        await Task.Delay(20);
+        Assert.Equal(2, h.Database.UpdateAttempts);
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await flush;
+        Assert.Equal(3, h.Database.UpdateAttempts);
+        Assert.Equal(1, h.Database.Updates);
+        Assert.Empty(h.MemoryLog!.DeadLetters);
+    }
+
+    [Fact]
+    public async Task Background_flusher_wakes_on_append_and_does_not_spin_when_idle()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new InMemoryWriteBackLog(store, 1));
+        await using var h = new Harness(o => o.ShardCount = 1, log: log, store: store, time: time);
+        await h.Runtime.StartWriteBackAsync();
+
+        await h.Repository.UpdateAsync(new Preference(1, 1, "a", true));
+        await Eventually.TrueAsync(() => h.Database.Updates == 1, "flushed without time passing");
+
+        await Eventually.TrueAsync(() => h.Runtime.WriteBack.IsRunning, "running");
+        var reads = log.Reads;
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(2);
+        }
+
+        Assert.InRange(log.Reads, reads, reads + 2);
+
+        var before = log.Reads;
+        h.Time.Advance(h.Options.PollInterval);
+        await Eventually.TrueAsync(() => log.Reads > before, "poll interval fallback");
+    }
+
+    [Fact]
+    public async Task Dispose_drains_pending_records()
+    {
+        var h = new Harness();
+        for (var i = 1; i <= 5; i++)
+        {
+            await h.Repository.UpdateAsync(new Preference(i, 1, "x", true));
+        }
+
+        await h.DisposeAsync();
+        Assert.Equal(5, h.Database.Updates);
+        Assert.Single(h.Loggers.WithEvent(1206));
+    }
+
+    [Fact]
+    public async Task Stopping_a_running_flusher_drains_and_logs()
+    {
+        var h = new Harness();
+        await h.Runtime.StartWriteBackAsync();
+        for (var i = 1; i <= 5; i++)
+        {
+            await h.Repository.UpdateAsync(new Preference(i, 1, "x", true));
+        }
+
+        await h.DisposeAsync();
+        Assert.Equal(5, h.Database.Updates);
+        Assert.False(h.Runtime.WriteBack.IsRunning);
+        Assert.Single(h.Loggers.WithEvent(1206));
+    }
+
+    [Fact]
+    public async Task Drain_gives_up_after_the_timeout_and_logs_what_is_pending()
+    {
+        var h = new Harness(o =>
+        {
+            o.DrainTimeout = TimeSpan.FromSeconds(5);
+            o.RetryBaseDelay = TimeSpan.FromHours(1);
+            o.RetryMaxDelay = TimeSpan.FromHours(1);
+        });
+        h.Database.BeforeWrite = (_, _, _) => throw new TimeoutException("db down");
+        await h.Repository.UpdateAsync(new Preference(1, 1, "x", true));
+        await h.Repository.UpdateAsync(new Preference(2, 1, "y", true));
+
+        var dispose = h.DisposeAsync().AsTask();
+        await Eventually.AdvanceUntilAsync(h.Time, dispose, TimeSpan.FromSeconds(1));
+
+        var warning = Assert.Single(h.Loggers.WithEvent(1207));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("2 record(s) still pending", warning.Message);
+        Assert.Contains(h.Loggers.Entries, e => e.EventId == 1001 && e.Level == LogLevel.Warning && e.Message.Contains("NOT durable"));
+    }
+}
