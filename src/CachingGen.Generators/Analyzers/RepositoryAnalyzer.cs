@@ -42,7 +42,7 @@ namespace CachingGen.Generators.Analyzers
             {
                 if (reported.Add(diagnostic))
                 {
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                    context.ReportDiagnostic(ToSourceDiagnostic(diagnostic, context.Compilation));
                 }
             }
 
@@ -52,7 +52,7 @@ namespace CachingGen.Generators.Analyzers
             {
                 if (reported.Add(diagnostic))
                 {
-                    context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                    context.ReportDiagnostic(ToSourceDiagnostic(diagnostic, context.Compilation));
                 }
             }
 
@@ -62,10 +62,38 @@ namespace CachingGen.Generators.Analyzers
                 {
                     if (reported.Add(diagnostic))
                     {
-                        context.ReportDiagnostic(diagnostic.ToDiagnostic());
+                        context.ReportDiagnostic(ToSourceDiagnostic(diagnostic, context.Compilation));
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// The reportable diagnostic, located in the compilation's own syntax tree. <see cref="DiagnosticInfo.ToDiagnostic"/>
+        /// rebuilds a file-path location (an external-file location, with no syntax tree), which the compiler cannot
+        /// match to <c>#pragma warning disable</c>, <c>[SuppressMessage]</c>, per-file .editorconfig severities or
+        /// generated-code exclusion; an analyzer has the trees, so it reports against them.
+        /// </summary>
+        private static Diagnostic ToSourceDiagnostic(DiagnosticInfo diagnostic, Compilation compilation)
+        {
+            if (diagnostic.Location is { } location)
+            {
+                foreach (var tree in compilation.SyntaxTrees)
+                {
+                    if (tree.FilePath == location.FilePath)
+                    {
+                        var args = new object[diagnostic.MessageArgs.Count];
+                        for (var i = 0; i < args.Length; i++)
+                        {
+                            args[i] = diagnostic.MessageArgs[i];
+                        }
+
+                        return Diagnostic.Create(diagnostic.Descriptor, Location.Create(tree, location.Span), args);
+                    }
+                }
+            }
+
+            return diagnostic.ToDiagnostic();
         }
 
         private static void AnalyzeMethod(SymbolAnalysisContext context)
