@@ -40,7 +40,7 @@ public sealed class CGEN013Tests
             .AddProject(ProjectInfo.Create(projectId, VersionStamp.Default, "Test", "Test", LanguageNames.CSharp,
                 filePath: "/src/Test.csproj",
                 compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
-                parseOptions: GeneratorHarness.ParseOptions,
+                parseOptions: GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Parse),
                 metadataReferences: GeneratorHarness.References))
             .AddDocument(DocumentId.CreateNewId(projectId), "Test0.cs", Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal), filePath: "/src/Test0.cs")
             .AddDocument(DocumentId.CreateNewId(projectId), "GlobalUsings.cs", AnalyzerTest.GlobalUsings, filePath: "/src/GlobalUsings.cs")
