@@ -48,6 +48,28 @@ public sealed class CGEN018Tests
                 .WithArguments("global::Sample.Preference?", "IRepo.GetAsync", "it uses 'global::Sample.Preference', which cannot be serialized"));
 
     [Fact]
+    public Task Negative_message_pack_key_is_reported_on_the_member()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            using MessagePack;
+            namespace Sample;
+            [MessagePackObject]
+            public sealed class Preference
+            {
+                [Key(0), CacheKey] public long UserId { get; set; }
+                [Key(-1)] public string {|#0:Channel|} { get; set; } = "";
+            }
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Preference?> {|#1:GetAsync|}(long userId);
+            }
+            """,
+            Verify.Diagnostic("CGEN018").WithLocation(0).WithArguments("global::Sample.Preference", "member 'Channel' has an invalid [Key]"),
+            Verify.Diagnostic("CGEN020").WithLocation(1)
+                .WithArguments("global::Sample.Preference?", "IRepo.GetAsync", "it uses 'global::Sample.Preference', which cannot be serialized"));
+
+    [Fact]
     public Task Near_miss_constructor_parameters_match_members_ignoring_case_and_structs_need_none()
         => Verify.NoDiagnosticsAsync("""
             using CachingGen;
