@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using CachingGen.Generators.Analyzers;
+using CachingGen.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using Xunit;
+
+namespace CachingGen.Generators.Tests.Analyzers;
+
+/// <summary>CGEN013: write-back without an idempotency key (a warning), and its severity configured by .editorconfig.</summary>
+public sealed class CGEN013Tests
+{
+    private const string Source = AnalyzerSamples.Header + """
+        [CachedRepository]
+        public interface IRepo
+        {
+            [WriteBack] Task {|#0:UpdateAsync|}(Preference preference, CancellationToken ct = default);
+        }
+        """;
+
+    [Fact]
+    public Task Write_back_without_idempotency_key_is_a_warning_with_the_formatted_message()
+        => Verify.AnalyzerAsync(Source,
+            Verify.Diagnostic("CGEN013").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning)
+                .WithMessage("'UpdateAsync' is marked [WriteBack] without IdempotencyKey: a caller that retries the call enqueues the write twice and it is applied twice. Set IdempotencyKey = nameof(...) to a version or operation-id member of 'Sample.Preference'."));
+
+    /// <summary>
+    /// Escalation goes through a real workspace: the compiler reports a warning raised by configuration as
+    /// <see cref="Diagnostic.IsWarningAsError"/> (Severity stays Warning, it fails the build), which the testing
+    /// library's severity comparison does not look at.
+    /// </summary>
+    [Fact]
+    public async Task Editorconfig_can_raise_it_to_an_error()
+    {
+        using var workspace = new AdhocWorkspace();
+        var projectId = ProjectId.CreateNewId();
+        var solution = workspace.CurrentSolution
+            .AddProject(ProjectInfo.Create(projectId, VersionStamp.Default, "Test", "Test", LanguageNames.CSharp,
+                filePath: "/src/Test.csproj",
+                compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
+                parseOptions: GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Parse),
+                metadataReferences: GeneratorHarness.References))
+            .AddDocument(DocumentId.CreateNewId(projectId), "Test0.cs", Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal), filePath: "/src/Test0.cs")
+            .AddDocument(DocumentId.CreateNewId(projectId), "GlobalUsings.cs", AnalyzerTest.GlobalUsings, filePath: "/src/GlobalUsings.cs")
+            .AddAnalyzerConfigDocument(DocumentId.CreateNewId(projectId), ".editorconfig", SourceText.From("""
+                root = true
+
+                [*.cs]
+                dotnet_diagnostic.CGEN013.severity = error
+                """), filePath: "/src/.editorconfig");
+        var project = solution.GetProject(projectId)!;
+        var compilation = (await project.GetCompilationAsync())!;
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+
+        var diagnostics = await compilation
+            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new RepositoryAnalyzer()), project.AnalyzerOptions)
+            .GetAnalyzerDiagnosticsAsync();
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("CGEN013", diagnostic.Id);
+        Assert.True(diagnostic.Severity == DiagnosticSeverity.Error || diagnostic.IsWarningAsError, diagnostic.ToString());
+        Assert.StartsWith("/src/Test0.cs(7,22): error CGEN013:", diagnostic.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public Task Editorconfig_can_silence_it()
+    {
+        var test = new AnalyzerTest(Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal));
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", """
+            root = true
+
+            [*.cs]
+            dotnet_diagnostic.CGEN013.severity = none
+            """));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Pragma_suppresses_it()
+        => Verify.NoDiagnosticsAsync(Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal)
+            .Replace("[CachedRepository]", "#pragma warning disable CGEN013\n[CachedRepository]", StringComparison.Ordinal));
+
+    [Fact]
+    public Task Near_miss_with_idempotency_key_or_a_key_only_write_back_is_fine()
+        => Verify.NoDiagnosticsAsync(AnalyzerSamples.Header + """
+            [CachedRepository]
+            public interface IRepo
+            {
+                [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference, CancellationToken ct = default);
+            }
+            """);
+}
