@@ -16,7 +16,7 @@ public sealed class CGEN003Tests
             }
             """,
             Verify.Diagnostic("CGEN003").WithLocation(0)
-                .WithMessage("[WriteBack(IdempotencyKey = \"Revision\")] on 'UpdateAsync': 'Sample.Preference' has no member named 'Revision'. Name a public readable property or field of 'Sample.Preference' of an integer, string, Guid, char or enum type, with nameof(...)."));
+                .WithMessage("[WriteBack(IdempotencyKey = \"Revision\")] on 'UpdateAsync': 'Sample.Preference' has no member named 'Revision'. Name a public readable property or field of 'Sample.Preference' of an integer, string, Guid, char, bool or enum type, with nameof(...)."));
 
     [Fact]
     public Task Member_of_an_unsupported_type_is_reported()

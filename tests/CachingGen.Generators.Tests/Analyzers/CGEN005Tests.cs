@@ -6,15 +6,30 @@ namespace CachingGen.Generators.Tests.Analyzers;
 public sealed class CGEN005Tests
 {
     [Fact]
-    public Task Attribute_on_an_unmarked_interface_is_reported_with_the_formatted_message()
+    public Task Attribute_on_a_class_method_is_reported_with_the_formatted_message()
         => Verify.AnalyzerAsync(AnalyzerSamples.Header + """
-            public interface IRepo
+            public sealed class PreferenceStore
             {
-                [{|#0:Cached|}] Task<Preference?> GetAsync(long userId);
+                [{|#0:Cached|}] public Task<Preference?> GetAsync(long userId) => Task.FromResult<Preference?>(null);
             }
             """,
             Verify.Diagnostic("CGEN005").WithLocation(0)
-                .WithMessage("[Cached] on 'GetAsync' has no effect: caching attributes only work on methods of an interface marked [CachedRepository]. Move the method to such an interface, or mark 'IRepo' [CachedRepository] if it is an interface."));
+                .WithMessage("[Cached] on 'GetAsync' has no effect: caching attributes only work on methods of an interface marked [CachedRepository] (or of its base interfaces), never on 'PreferenceStore', which is a class or struct. Move the attribute to the repository interface the class implements."));
+
+    [Fact]
+    public Task Attributes_on_an_unmarked_interface_are_not_reported_because_it_may_be_a_base_of_a_repository()
+        => Verify.NoDiagnosticsAsync(AnalyzerSamples.Header + """
+            public interface IReadPreferences
+            {
+                [Cached] Task<Preference?> GetAsync(long userId);
+            }
+
+            [CachedRepository(KeyPrefix = "pref")]
+            public interface IPreferenceRepository : IReadPreferences
+            {
+                [WriteThrough] Task SaveAsync(Preference preference);
+            }
+            """);
 
     [Fact]
     public Task Attribute_on_a_class_method_is_reported()
