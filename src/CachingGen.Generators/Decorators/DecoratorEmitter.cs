@@ -607,7 +607,7 @@ namespace CachingGen.Generators.Decorators
             writer.WriteLine("/// <param name=\"builder\">The builder returned by <c>services.AddCachingGen()</c>.</param>");
             writer.WriteLine("/// <param name=\"lifetime\">The lifetime of the repository and its decorator.</param>");
             writer.WriteLine("/// <returns>The builder, for chaining.</returns>");
-            writer.WriteLine("public static global::CachingGen.CachingGenBuilder " + method + "<TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)");
+            writer.WriteLine("public static global::CachingGen.CachingGenBuilder " + method + "<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)");
             writer.Indent();
             writer.WriteLine("where TInner : class, " + model.InterfaceGlobalName);
             writer.Outdent();
