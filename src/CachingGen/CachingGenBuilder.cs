@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using CachingGen.Runtime;
 using CachingGen.WriteBack;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,11 +16,27 @@ public sealed class CachingGenBuilder
 
     /// <summary>Registers <typeparamref name="TInner"/> as the database repository and <typeparamref name="TRepository"/>
     /// as its caching decorator. Called by the generated <c>AddCached{Name}</c> extensions.</summary>
-    public CachingGenBuilder AddRepository<TRepository, TInner>(
+    /// <remarks>The inner repository and the decorator get <paramref name="lifetime"/>; the dispatcher (when the
+    /// repository has write-back methods) is a singleton that resolves <typeparamref name="TInner"/> from the scope of
+    /// each flush transaction.</remarks>
+    public CachingGenBuilder AddRepository<TRepository, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>(
         Func<TRepository, CachingGenRuntime, TRepository> decorate,
         Func<Func<IServiceProvider, TRepository>, IWriteBackDispatcher>? createDispatcher,
         ServiceLifetime lifetime)
         where TRepository : class
         where TInner : class, TRepository
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(decorate);
+        Services.Add(new ServiceDescriptor(typeof(TInner), typeof(TInner), lifetime));
+        Services.Add(new ServiceDescriptor(
+            typeof(TRepository),
+            services => decorate(services.GetRequiredService<TInner>(), services.GetRequiredService<CachingGenRuntime>()),
+            lifetime));
+        if (createDispatcher is not null)
+        {
+            Services.AddSingleton(_ => createDispatcher(static scope => scope.GetRequiredService<TInner>()));
+        }
+
+        return this;
+    }
 }

@@ -1,4 +1,10 @@
+using System.Collections.Concurrent;
+using CachingGen.Storage;
 using CachingGen.WriteBack;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CachingGen.Runtime;
 
@@ -6,12 +12,162 @@ namespace CachingGen.Runtime;
 /// The process-wide runtime the generated decorators bind to: the cache store, the write-back log and its
 /// coordinator, time, logging and telemetry. One per application (a DI singleton).
 /// </summary>
-public sealed class CachingGenRuntime
+public sealed class CachingGenRuntime : IAsyncDisposable
 {
+    private readonly ConcurrentDictionary<(string Repository, Type Entity), object> _caches = new();
+    private readonly Dictionary<string, IWriteBackDispatcher> _injectedDispatchers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IWriteBackDispatcher> _registeredDispatchers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Repository, string Method), TimeSpan> _writeBackTimeToLives = new();
+    private int _disposed;
+
+    /// <summary>Creates the runtime (dependency injection calls this through <c>AddCachingGen</c>).</summary>
+    /// <param name="store">The cache store.</param>
+    /// <param name="writeBackLog">The write-back log.</param>
+    /// <param name="transactions">Begins flush transactions (the idempotency ledger).</param>
+    /// <param name="dispatchers">Dispatchers registered with dependency injection; they take precedence over
+    /// <see cref="RegisterDispatcher"/> for the same repository.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="timeProvider">The clock of every time-based decision.</param>
+    /// <param name="loggerFactory">Creates the runtime's loggers.</param>
+    /// <param name="scopeFactory">Creates one scope per flush transaction, from which dispatchers resolve the inner
+    /// repository; null when there is no container.</param>
+    public CachingGenRuntime(
+        ICacheStore store,
+        IWriteBackLog writeBackLog,
+        IWriteBackTransactionFactory transactions,
+        IEnumerable<IWriteBackDispatcher> dispatchers,
+        IOptions<CachingGenOptions> options,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory,
+        IServiceScopeFactory? scopeFactory = null)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+        WriteBackLog = writeBackLog ?? throw new ArgumentNullException(nameof(writeBackLog));
+        WriteBackTransactions = transactions ?? throw new ArgumentNullException(nameof(transactions));
+        ArgumentNullException.ThrowIfNull(dispatchers);
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.Value ?? throw new ArgumentException("The options have no value.", nameof(options));
+        Options.Validate();
+        TimeProvider = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        LoggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+        foreach (var dispatcher in dispatchers)
+        {
+            _injectedDispatchers.TryAdd(dispatcher.Repository, dispatcher);
+        }
+
+        Logger = loggerFactory.CreateLogger("CachingGen");
+        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, store);
+        WriteBackFlusher? flusher = null;
+        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog());
+        flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,
+            loggerFactory.CreateLogger("CachingGen.WriteBack"), scopeFactory);
+        WriteBack = flusher;
+        Coordinator.Attach(flusher);
+    }
+
+    /// <summary>The cache store.</summary>
+    public ICacheStore Store { get; }
+
+    /// <summary>The write-back log.</summary>
+    public IWriteBackLog WriteBackLog { get; }
+
+    /// <summary>The flush transactions (the idempotency ledger).</summary>
+    public IWriteBackTransactionFactory WriteBackTransactions { get; }
+
+    /// <summary>The write-back flusher: a hosted service under dependency injection, started with
+    /// <see cref="StartWriteBackAsync"/> otherwise; <see cref="WriteBackFlusher.FlushAsync"/> flushes on demand.</summary>
+    public WriteBackFlusher WriteBack { get; }
+
+    /// <summary>The options in force.</summary>
+    public CachingGenOptions Options { get; }
+
+    /// <summary>The clock.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    internal ILoggerFactory LoggerFactory { get; }
+
+    internal ILogger Logger { get; }
+
+    internal WriteBackCoordinator Coordinator { get; }
+
+    internal CachingGenTelemetry Telemetry { get; }
+
+    /// <summary>Creates a runtime over an in-memory cache store, an in-memory (not durable) write-back log and an
+    /// in-memory ledger, without dependency injection. Start its flusher with <see cref="StartWriteBackAsync"/>
+    /// (or flush with <see cref="WriteBackFlusher.FlushAsync"/>); <see cref="DisposeAsync"/> drains it.</summary>
+    public static CachingGenRuntime CreateInMemory(CachingGenOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        options ??= new CachingGenOptions();
+        options.Validate();
+        timeProvider ??= TimeProvider.System;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var store = new InMemoryCacheStore(timeProvider, options.TombstoneLifetime);
+        var log = new InMemoryWriteBackLog(store, options.ShardCount, loggerFactory.CreateLogger<InMemoryWriteBackLog>(), timeProvider);
+        return new CachingGenRuntime(store, log, new InMemoryWriteBackTransactionFactory(), Array.Empty<IWriteBackDispatcher>(),
+            Microsoft.Extensions.Options.Options.Create(options), timeProvider, loggerFactory);
+    }
+
     /// <summary>The entity cache of one entity type of one repository (cached: the same instance every time).</summary>
-    public EntityCache<TEntity> GetEntityCache<TEntity>(RepositoryDescriptor repository) => throw new NotImplementedException();
+    public EntityCache<TEntity> GetEntityCache<TEntity>(RepositoryDescriptor repository)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var cache = _caches.GetOrAdd((repository.Name, typeof(TEntity)), static (_, args) => new EntityCache<TEntity>(args.Runtime, args.Repository), (Runtime: this, Repository: repository));
+        var typed = (EntityCache<TEntity>)cache;
+        if (!ReferenceEquals(typed.Repository, repository) && typed.Repository != repository)
+        {
+            throw new InvalidOperationException(
+                $"Repository '{repository.Name}' was described twice with different settings ({typed.Repository} and {repository}).");
+        }
+
+        return typed;
+    }
 
     /// <summary>Makes a dispatcher known to the flusher (for decorators built without dependency injection).
     /// The first dispatcher registered for a repository wins.</summary>
-    public void RegisterDispatcher(IWriteBackDispatcher dispatcher) => throw new NotImplementedException();
+    public void RegisterDispatcher(IWriteBackDispatcher dispatcher)
+    {
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        if (!_injectedDispatchers.ContainsKey(dispatcher.Repository))
+        {
+            _registeredDispatchers.TryAdd(dispatcher.Repository, dispatcher);
+        }
+    }
+
+    /// <summary>Starts the write-back flusher's background workers (without dependency injection; a host starts
+    /// them itself). It can be started once; <see cref="DisposeAsync"/> stops and drains it.</summary>
+    public Task StartWriteBackAsync(CancellationToken cancellationToken = default) => WriteBack.StartAsync(cancellationToken);
+
+    /// <summary>Stops the flusher if it runs and drains pending write-back records (for at most
+    /// <c>DrainTimeout</c>), then releases the meter. Pending records of a non-durable log left after that are lost.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (WriteBack.IsRunning)
+        {
+            await WriteBack.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        else if (WriteBack.TryRetire())
+        {
+            await WriteBack.DrainAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        WriteBack.Dispose();
+        Telemetry.Dispose();
+    }
+
+    internal IWriteBackDispatcher? GetDispatcher(string repository)
+        => _injectedDispatchers.TryGetValue(repository, out var injected)
+            ? injected
+            : _registeredDispatchers.GetValueOrDefault(repository);
+
+    internal void RememberWriteBackPolicy(string repository, WriteBackPolicy policy)
+        => _writeBackTimeToLives.TryAdd((repository, policy.Method), policy.TimeToLive);
+
+    internal TimeSpan TimeToLiveOf(WriteBackRecord record)
+        => record.TimeToLive
+           ?? (_writeBackTimeToLives.TryGetValue((record.Repository, record.Method), out var ttl) ? ttl : Options.DefaultWriteBackTimeToLive);
 }

@@ -1,4 +1,11 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Diagnostics;
+using CachingGen.Serialization;
+using CachingGen.Storage;
+using CachingGen.WriteBack;
+using MessagePack;
+using Microsoft.Extensions.Logging;
 
 namespace CachingGen.Runtime;
 
@@ -7,28 +14,160 @@ namespace CachingGen.Runtime;
 /// bind the user's methods, then call these methods. Obtain one with <see cref="CachingGenRuntime.GetEntityCache{TEntity}"/>.
 /// </summary>
 /// <typeparam name="TEntity">The cached entity type.</typeparam>
+/// <remarks>
+/// <para>Read-through is single-flight per key in this process: concurrent misses of one key share one inner call.
+/// A waiter's cancellation cancels only its own wait; the shared load is cancelled when every waiter has cancelled.
+/// A load's exception reaches every waiter of that flight and nothing is cached.</para>
+/// <para>Writes go to the database first; the cache step after a successful database write ignores the caller's
+/// cancellation (so a cancelled caller never leaves a stale entry behind). On repositories with write-back methods
+/// (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first drain the key's pending write-back records
+/// and exclude concurrent appends of the same key, so the database sees every key's writes in acknowledgement order.</para>
+/// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class EntityCache<TEntity>
 {
+    private const string WriteThroughStrategy = "write_through";
+    private const string WriteAroundStrategy = "write_around";
+    private const string EvictStrategy = "evict";
+    private const string WriteBackStrategy = "write_back";
+
+    private readonly CachingGenRuntime _runtime;
+    private readonly ICacheStore _store;
+    private readonly MessagePackSerializerOptions _serializerOptions;
+    private readonly ulong _fingerprint;
+    private readonly WriteBackCoordinator? _directWriteCoordinator;
+    private readonly CachingGenTelemetry _telemetry;
+    private readonly ILogger _logger;
+    private readonly KeyValuePair<string, object?> _repositoryTag;
+    private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
+
+    internal EntityCache(CachingGenRuntime runtime, RepositoryDescriptor repository)
+    {
+        _runtime = runtime;
+        Repository = repository;
+        _store = runtime.Store;
+        _serializerOptions = repository.SerializerOptions ?? throw new ArgumentException("The repository has no serializer options.", nameof(repository));
+        _fingerprint = _serializerOptions.Resolver is ISchemaFingerprintProvider provider ? provider.GetSchemaFingerprint<TEntity>() : 0;
+        _directWriteCoordinator = repository.HasWriteBack ? runtime.Coordinator : null;
+        _telemetry = runtime.Telemetry;
+        _logger = runtime.Logger;
+        _repositoryTag = new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, repository.Name);
+    }
+
+    /// <summary>The repository this cache serves.</summary>
+    public RepositoryDescriptor Repository { get; }
+
+    /// <summary>The schema fingerprint stored in (and required of) this entity type's envelopes.</summary>
+    public ulong SchemaFingerprint => _fingerprint;
+
     /// <summary>Read-through: hit → cached value; miss → one inner call per key (single-flight), fill, return.</summary>
     public ValueTask<TEntity?> ReadThroughAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(load);
+        if (CachingGenTelemetry.Source.HasListeners())
+        {
+            return ReadWithActivityAsync(key, policy, state, load, cancellationToken);
+        }
+
+        var lookup = _store.GetAsync(key, cancellationToken);
+        if (lookup.IsCompletedSuccessfully)
+        {
+            var result = lookup.Result;
+            if (result.Found && TryReadHit(key, policy, result.Value, out var value))
+            {
+                return new ValueTask<TEntity?>(value);
+            }
+
+            return ReadMissAsync(key, policy, state, load, result, null, cancellationToken);
+        }
+
+        return ReadAfterLookupAsync(lookup, key, policy, state, load, null, cancellationToken);
+    }
 
     /// <summary>Write-through of one entity: database first (through <paramref name="write"/>), then the cache entry.</summary>
-    public ValueTask WriteThroughAsync<TState>(string key, TEntity entity, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async ValueTask WriteThroughAsync<TState>(string key, TEntity entity, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(write);
+        using var activity = StartActivity("CachingGen.WriteThrough", policy.Method);
+        var entries = new[] { new CacheEntry(key, Encode(entity), policy.TimeToLive) };
+        using (await EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            await write(state, cancellationToken).ConfigureAwait(false);
+            await CacheStepAsync(WriteThroughStrategy, policy.Method, _store.SetManyAsync(entries, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        CountWrite(WriteThroughStrategy, policy.Method);
+    }
 
     /// <summary>Write-through of many entities: database first, then every entry in one batch.</summary>
-    public ValueTask WriteThroughManyAsync<TState>(IReadOnlyList<TEntity> entities, Func<TEntity, string> keyOf, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async ValueTask WriteThroughManyAsync<TState>(IReadOnlyList<TEntity> entities, Func<TEntity, string> keyOf, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        ArgumentNullException.ThrowIfNull(keyOf);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(write);
+        using var activity = StartActivity("CachingGen.WriteThrough", policy.Method);
+        var entries = new CacheEntry[entities.Count];
+        var keys = new string[entities.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            keys[i] = keyOf(entities[i]);
+            entries[i] = new CacheEntry(keys[i], Encode(entities[i]), policy.TimeToLive);
+        }
+
+        using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
+        {
+            await write(state, cancellationToken).ConfigureAwait(false);
+            if (entries.Length > 0)
+            {
+                await CacheStepAsync(WriteThroughStrategy, policy.Method, _store.SetManyAsync(entries, CancellationToken.None)).ConfigureAwait(false);
+            }
+        }
+
+        CountWrite(WriteThroughStrategy, policy.Method);
+    }
 
     /// <summary>Write-around of the given keys: database only, then (unless disabled) one batched invalidation.</summary>
-    public ValueTask WriteAroundAsync<TState>(IReadOnlyList<string> keys, WriteAroundPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async ValueTask WriteAroundAsync<TState>(IReadOnlyList<string> keys, WriteAroundPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(write);
+        using var activity = StartActivity("CachingGen.WriteAround", policy.Method);
+        using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
+        {
+            await write(state, cancellationToken).ConfigureAwait(false);
+            if (policy.Invalidate && keys.Count > 0)
+            {
+                await CacheStepAsync(WriteAroundStrategy, policy.Method, _store.InvalidateAsync(keys, policy.FillTimeToLive, CancellationToken.None)).ConfigureAwait(false);
+            }
+        }
+
+        CountWrite(WriteAroundStrategy, policy.Method);
+    }
 
     /// <summary>Evict: database first (through <paramref name="delete"/>), then the entries of the keys are removed.</summary>
-    public ValueTask EvictAsync<TState>(IReadOnlyList<string> keys, EvictPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> delete, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async ValueTask EvictAsync<TState>(IReadOnlyList<string> keys, EvictPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> delete, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(delete);
+        using var activity = StartActivity("CachingGen.Evict", policy.Method);
+        using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
+        {
+            await delete(state, cancellationToken).ConfigureAwait(false);
+            if (keys.Count > 0)
+            {
+                await CacheStepAsync(EvictStrategy, policy.Method, _store.InvalidateAsync(keys, null, CancellationToken.None)).ConfigureAwait(false);
+            }
+        }
+
+        CountWrite(EvictStrategy, policy.Method);
+    }
 
     /// <summary>Write-back: the pinned cache entry and the log record in one step, then acknowledge.</summary>
     /// <param name="key">The entity's cache key.</param>
@@ -37,6 +176,277 @@ public sealed class EntityCache<TEntity>
     /// <param name="policy">The method's policy.</param>
     /// <param name="arguments">The call's arguments, serialized with <see cref="WriteBackArguments"/>.</param>
     /// <param name="cancellationToken">Cancels the call before it is acknowledged.</param>
-    public ValueTask WriteBackAsync(string key, TEntity entity, string idempotencyPart, WriteBackPolicy policy, byte[] arguments, CancellationToken cancellationToken)
-        => throw new NotImplementedException();
+    public async ValueTask WriteBackAsync(string key, TEntity entity, string idempotencyPart, WriteBackPolicy policy, byte[] arguments, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(idempotencyPart);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(arguments);
+        using var activity = StartActivity("CachingGen.WriteBack", policy.Method);
+        _runtime.RememberWriteBackPolicy(Repository.Name, policy);
+        var record = new WriteBackRecord(Repository.Name, policy.Method, key, string.Concat(key, "@", idempotencyPart), arguments, _runtime.TimeProvider.GetUtcNow())
+        {
+            TimeToLive = policy.TimeToLive,
+        };
+        var pinned = new CacheEntry(key, Encode(entity), null);
+        var log = _runtime.WriteBackLog;
+        using (await _runtime.Coordinator.EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            await log.AppendAsync(record, pinned, cancellationToken).ConfigureAwait(false);
+        }
+
+        _runtime.WriteBack.Signal(WriteBackSharding.ShardOf(key, log.ShardCount));
+        _telemetry.Appends.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+        CountWrite(WriteBackStrategy, policy.Method);
+    }
+
+    /// <summary>The number of callers waiting on the in-flight load of <paramref name="key"/> (0 when none), for tests.</summary>
+    internal int GetFlightWaiters(string key) => _flights.TryGetValue(key, out var flight) ? Math.Max(flight.Waiters, 0) : 0;
+
+    private async ValueTask<TEntity?> ReadWithActivityAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CancellationToken cancellationToken)
+    {
+        using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
+        try
+        {
+            return await ReadAfterLookupAsync(_store.GetAsync(key, cancellationToken), key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+    }
+
+    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        var lookup = await pending.ConfigureAwait(false);
+        if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var value))
+        {
+            activity?.SetTag("cachinggen.hit", true);
+            return value;
+        }
+
+        return await ReadMissAsync(key, policy, state, load, lookup, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, Activity? activity, CancellationToken cancellationToken)
+    {
+        if (lookup.Found)
+        {
+            // An unusable entry (logged and counted by TryReadHit). A pinned one may stand for write-back records
+            // that are not flushed yet: flush them first, so the load below reads them from the database.
+            if (_directWriteCoordinator is not null && await _runtime.WriteBackLog.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
+            {
+                await _runtime.WriteBack.FlushKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Invalidate it to get a fill token, so the next fill overwrites it.
+            await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
+            lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var written))
+            {
+                activity?.SetTag("cachinggen.hit", true);
+                return written;
+            }
+        }
+
+        activity?.SetTag("cachinggen.hit", false);
+        _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+        Flight flight;
+        while (true)
+        {
+            if (_flights.TryGetValue(key, out var existing))
+            {
+                if (existing.TryJoin())
+                {
+                    flight = existing;
+                    break;
+                }
+
+                _flights.TryRemove(new KeyValuePair<string, Flight>(key, existing));
+                continue;
+            }
+
+            var created = new Flight();
+            if (_flights.TryAdd(key, created))
+            {
+                flight = created;
+                _ = RunFlightAsync(created, key, policy, state, load, lookup);
+                break;
+            }
+        }
+
+        return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
+    {
+        var token = flight.Cancellation.Token;
+        try
+        {
+            var value = await load(state, token).ConfigureAwait(false);
+            if (!lookup.Found)
+            {
+                await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+            }
+
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            flight.Completion.TrySetResult(value);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            flight.Completion.TrySetCanceled(token);
+        }
+        catch (Exception exception)
+        {
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            flight.Completion.TrySetException(exception);
+        }
+    }
+
+    private async ValueTask FillAsync(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken cancellationToken)
+    {
+        ReadOnlyMemory<byte> bytes;
+        TimeSpan ttl;
+        if (value is null)
+        {
+            if (policy.NullTimeToLive is not { } nullTtl)
+            {
+                return;
+            }
+
+            bytes = CacheEnvelope.EncodeNotFound(_fingerprint);
+            ttl = nullTtl;
+        }
+        else
+        {
+            bytes = CacheEnvelope.Encode(value, _fingerprint, _serializerOptions);
+            ttl = lookup.FillTimeToLive ?? policy.TimeToLive;
+        }
+
+        var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
+        try
+        {
+            if (await _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, cancellationToken).ConfigureAwait(false))
+            {
+                _telemetry.Fills.Add(1, _repositoryTag, method);
+            }
+            else
+            {
+                _telemetry.FillRefusals.Add(1, _repositoryTag, method);
+                Log.FillRefused(_logger, key, Repository.Name);
+            }
+        }
+        catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            Log.FillFailed(_logger, exception, key, Repository.Name);
+        }
+    }
+
+    private bool TryReadHit(string key, ReadPolicy policy, ReadOnlyMemory<byte> bytes, out TEntity? value)
+    {
+        var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
+        if (CacheEnvelope.TryDecode(bytes, _fingerprint, _serializerOptions, out value, out var reason))
+        {
+            _telemetry.Hits.Add(1, _repositoryTag, method);
+            return true;
+        }
+
+        _telemetry.CorruptEntries.Add(1, _repositoryTag, method);
+        Log.CorruptEntry(_logger, key, Repository.Name, reason ?? "unknown");
+        return false;
+    }
+
+    private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _serializerOptions);
+
+    private ValueTask<WriteBackCoordinator.Lease> EnterAsync(string key, CancellationToken cancellationToken)
+        => _directWriteCoordinator is null
+            ? new ValueTask<WriteBackCoordinator.Lease>(default(WriteBackCoordinator.Lease))
+            : _directWriteCoordinator.EnterAndDrainAsync(new[] { key }, cancellationToken);
+
+    private ValueTask<WriteBackCoordinator.Lease> EnterAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+        => _directWriteCoordinator is null || keys.Count == 0
+            ? new ValueTask<WriteBackCoordinator.Lease>(default(WriteBackCoordinator.Lease))
+            : _directWriteCoordinator.EnterAndDrainAsync(keys, cancellationToken);
+
+    private async ValueTask CacheStepAsync(string strategy, string method, ValueTask step)
+    {
+        try
+        {
+            await step.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.CacheUpdateFailed(_logger, exception, strategy, method, Repository.Name);
+            throw;
+        }
+    }
+
+    private void CountWrite(string strategy, string method)
+        => _telemetry.Writes.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, method), new KeyValuePair<string, object?>(CachingGenTelemetry.StrategyTag, strategy));
+
+    private Activity? StartActivity(string name, string method)
+    {
+        var activity = CachingGenTelemetry.Source.StartActivity(name);
+        if (activity is not null)
+        {
+            activity.SetTag(CachingGenTelemetry.RepositoryTag, Repository.Name);
+            activity.SetTag(CachingGenTelemetry.MethodTag, method);
+        }
+
+        return activity;
+    }
+
+    /// <summary>One in-flight load of a key, shared by every caller that missed it.</summary>
+    private sealed class Flight
+    {
+        private int _waiters = 1;
+
+        public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenSource Cancellation { get; } = new();
+
+        public int Waiters => Volatile.Read(ref _waiters);
+
+        /// <summary>Joins unless every waiter has left (the load is being cancelled).</summary>
+        public bool TryJoin()
+        {
+            while (true)
+            {
+                var waiters = Volatile.Read(ref _waiters);
+                if (waiters <= 0)
+                {
+                    return false;
+                }
+
+                if (Interlocked.CompareExchange(ref _waiters, waiters + 1, waiters) == waiters)
+                {
+                    return true;
+                }
+            }
+        }
+
+        public async ValueTask<TEntity?> WaitAsync(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                return await Completion.Task.ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !Completion.Task.IsCompleted)
+            {
+                if (Interlocked.Decrement(ref _waiters) == 0)
+                {
+                    Cancellation.Cancel();
+                }
+
+                throw;
+            }
+        }
+    }
 }

@@ -17,7 +17,13 @@ public sealed record WriteBackRecord(
     string EntityKey,
     string IdempotencyKey,
     ReadOnlyMemory<byte> Arguments,
-    DateTimeOffset EnqueuedAt);
+    DateTimeOffset EnqueuedAt)
+{
+    /// <summary>The time to live the cached entry gets once this record's flush has committed (the method's
+    /// <c>WriteBackPolicy.TimeToLive</c>). Null for records written without one: the flusher then uses the policy it
+    /// saw in this process, else <c>CachingGenOptions.DefaultWriteBackTimeToLive</c>.</summary>
+    public TimeSpan? TimeToLive { get; init; }
+}
 
 /// <summary>A record read back from the log, with the log's own position so it can be acknowledged.</summary>
 /// <param name="Shard">The shard the record was read from.</param>

@@ -1,0 +1,56 @@
+namespace CachingGen;
+
+/// <summary>Options of the CachingGen runtime, its in-memory stores and the write-back flusher.</summary>
+public sealed class CachingGenOptions
+{
+    /// <summary>The number of write-back shards (parallel, independently ordered flush queues). Default 4.</summary>
+    public int ShardCount { get; set; } = 4;
+
+    /// <summary>The maximum number of records one flush transaction applies. Default 100.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>How long an idle flusher waits before looking at the log again when no append woke it. Default 1 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many times a failing record is tried before it is dead-lettered. Default 10.</summary>
+    public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>The delay before the first retry of a failed record; it doubles with each attempt. Default 1 s.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest delay between two attempts of a record. Default 5 minutes.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Whether retry delays are randomized (between half and all of the exponential delay). Default true.</summary>
+    public bool RetryJitter { get; set; } = true;
+
+    /// <summary>How long a graceful shutdown keeps flushing pending write-back records. Default 30 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest life of an invalidation tombstone in the in-memory store. Default 60 s.</summary>
+    public TimeSpan TombstoneLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The time to live given to a flushed write-back entry whose record names no time to live and whose
+    /// policy this process has not seen. Default 5 minutes.</summary>
+    public TimeSpan DefaultWriteBackTimeToLive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The number of striped gates that keep direct writes and write-back appends of one key apart. Default 1024.</summary>
+    public int KeyGateCount { get; set; } = 1024;
+
+    /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
+    public bool RunWriteBackFlusher { get; set; } = true;
+
+    internal void Validate()
+    {
+        if (ShardCount <= 0) throw new ArgumentOutOfRangeException(nameof(ShardCount), ShardCount, "ShardCount must be positive.");
+        if (BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be positive.");
+        if (MaxAttempts <= 0) throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, "MaxAttempts must be positive.");
+        if (KeyGateCount <= 0) throw new ArgumentOutOfRangeException(nameof(KeyGateCount), KeyGateCount, "KeyGateCount must be positive.");
+        if (PollInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(PollInterval), PollInterval, "PollInterval must be positive.");
+        if (RetryBaseDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RetryBaseDelay), RetryBaseDelay, "RetryBaseDelay must not be negative.");
+        if (RetryMaxDelay < RetryBaseDelay) throw new ArgumentOutOfRangeException(nameof(RetryMaxDelay), RetryMaxDelay, "RetryMaxDelay must not be shorter than RetryBaseDelay.");
+        if (DrainTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, "DrainTimeout must not be negative.");
+        if (TombstoneLifetime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TombstoneLifetime), TombstoneLifetime, "TombstoneLifetime must not be negative.");
+        if (DefaultWriteBackTimeToLive <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultWriteBackTimeToLive), DefaultWriteBackTimeToLive, "DefaultWriteBackTimeToLive must be positive.");
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace CachingGen.Runtime;
+
+/// <summary>The meter and activity source of one runtime. Instruments cost next to nothing when nobody listens.</summary>
+internal sealed class CachingGenTelemetry : IDisposable
+{
+    public const string Name = "CachingGen";
+
+    public const string RepositoryTag = "cachinggen.repository";
+    public const string MethodTag = "cachinggen.method";
+    public const string StrategyTag = "cachinggen.strategy";
+    public const string ShardTag = "cachinggen.shard";
+
+    /// <summary>The activity source of every cache operation (<c>CachingGen</c>).</summary>
+    public static readonly ActivitySource Source = new(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
+
+    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog)
+    {
+        Meter = new Meter(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
+        Hits = Meter.CreateCounter<long>("cachinggen.cache.hits", "{lookup}", "Read-through lookups answered by the cache.");
+        Misses = Meter.CreateCounter<long>("cachinggen.cache.misses", "{lookup}", "Read-through lookups that went to the inner repository.");
+        Fills = Meter.CreateCounter<long>("cachinggen.cache.fills", "{entry}", "Entries stored after a miss.");
+        FillRefusals = Meter.CreateCounter<long>("cachinggen.cache.fill_refusals", "{entry}", "Fills refused because the key was written or invalidated after the miss.");
+        CorruptEntries = Meter.CreateCounter<long>("cachinggen.cache.corrupt_entries", "{entry}", "Entries with a foreign format, another schema fingerprint or an undecodable payload.");
+        Writes = Meter.CreateCounter<long>("cachinggen.writes", "{call}", "Write calls, by strategy.");
+        Appends = Meter.CreateCounter<long>("cachinggen.writeback.appends", "{record}", "Write-back records appended (acknowledged writes).");
+        Flushed = Meter.CreateCounter<long>("cachinggen.writeback.flushed", "{record}", "Write-back records applied and acknowledged.");
+        Duplicates = Meter.CreateCounter<long>("cachinggen.writeback.duplicates", "{record}", "Write-back records skipped because the ledger shows them applied.");
+        Retries = Meter.CreateCounter<long>("cachinggen.writeback.retries", "{attempt}", "Failed write-back attempts that will be retried.");
+        DeadLetters = Meter.CreateCounter<long>("cachinggen.writeback.dead_letters", "{record}", "Write-back records given up on.");
+        Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard, as last seen by the flusher.");
+    }
+
+    public Meter Meter { get; }
+
+    public Counter<long> Hits { get; }
+
+    public Counter<long> Misses { get; }
+
+    public Counter<long> Fills { get; }
+
+    public Counter<long> FillRefusals { get; }
+
+    public Counter<long> CorruptEntries { get; }
+
+    public Counter<long> Writes { get; }
+
+    public Counter<long> Appends { get; }
+
+    public Counter<long> Flushed { get; }
+
+    public Counter<long> Duplicates { get; }
+
+    public Counter<long> Retries { get; }
+
+    public Counter<long> DeadLetters { get; }
+
+    public void Dispose() => Meter.Dispose();
+}

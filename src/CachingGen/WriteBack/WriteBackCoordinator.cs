@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using CachingGen.Storage;
+
+namespace CachingGen.WriteBack;
+
+/// <summary>
+/// Keeps per-key order between write-back records and direct writes (write-through, write-around, evict) on
+/// repositories that have write-back methods.
+/// </summary>
+/// <remarks>
+/// <para>Direct writes and write-back appends of one key exclude each other in this process through striped async
+/// gates (a key's stripe is the hash of the key). A direct write, holding its keys' gates, first drains the keys'
+/// pending records (it asks the flusher to flush them and waits), so a record acknowledged before the direct write
+/// can never be flushed after it and put an older value back in the database.</para>
+/// <para>The flusher only try-enters a gate to unpin (or, after a dead letter, invalidate) a flushed key; when the
+/// gate is busy the action is deferred: the holder applies it after its drain, or the flusher on its next pass. So
+/// the flusher never waits on a gate, and gate holders may wait on the flusher without deadlock.</para>
+/// </remarks>
+internal sealed class WriteBackCoordinator
+{
+    private readonly SemaphoreSlim[] _gates;
+    private readonly IWriteBackLog _log;
+    private readonly ICacheStore _store;
+    private readonly ConcurrentDictionary<string, TimeSpan?> _deferred = new(StringComparer.Ordinal);
+    private WriteBackFlusher? _flusher;
+
+    public WriteBackCoordinator(int gateCount, IWriteBackLog log, ICacheStore store)
+    {
+        _gates = new SemaphoreSlim[gateCount];
+        for (var i = 0; i < gateCount; i++)
+        {
+            _gates[i] = new SemaphoreSlim(1, 1);
+        }
+
+        _log = log;
+        _store = store;
+    }
+
+    /// <summary>Whether cache actions of flushed keys are waiting for their gate.</summary>
+    public bool HasDeferred => !_deferred.IsEmpty;
+
+    public void Attach(WriteBackFlusher flusher) => _flusher = flusher;
+
+    /// <summary>Enters the gate of one key (write-back appends).</summary>
+    public async ValueTask<Lease> EnterAsync(string key, CancellationToken cancellationToken)
+    {
+        var stripe = StripeOf(key);
+        await _gates[stripe].WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Lease(this, stripe, null);
+    }
+
+    /// <summary>Enters the gates of <paramref name="keys"/> (in stripe order, so two writers never deadlock), then
+    /// drains every key's pending write-back records.</summary>
+    public async ValueTask<Lease> EnterAndDrainAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        Lease lease;
+        if (keys.Count == 1)
+        {
+            lease = await EnterAsync(keys[0], cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var stripes = new SortedSet<int>();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                stripes.Add(StripeOf(keys[i]));
+            }
+
+            var ordered = new int[stripes.Count];
+            stripes.CopyTo(ordered);
+            var entered = 0;
+            try
+            {
+                for (; entered < ordered.Length; entered++)
+                {
+                    await _gates[ordered[entered]].WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                for (var i = entered - 1; i >= 0; i--)
+                {
+                    _gates[ordered[i]].Release();
+                }
+
+                throw;
+            }
+
+            lease = new Lease(this, -1, ordered);
+        }
+
+        try
+        {
+            for (var i = 0; i < keys.Count; i++)
+            {
+                await DrainKeyAsync(keys[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+
+        return lease;
+    }
+
+    /// <summary>Flushes the pending records of a key (the caller holds its gate), then applies a deferred cache action.</summary>
+    public async ValueTask DrainKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            var flusher = _flusher ?? throw new InvalidOperationException("The write-back coordinator has no flusher.");
+            await flusher.FlushKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_deferred.TryRemove(key, out var action))
+        {
+            await ApplyAsync(key, action, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Called by the flusher once a key's records are applied (<paramref name="timeToLive"/>) or
+    /// dead-lettered (null: invalidate). Applies the action now if the key's gate is free, else defers it.</summary>
+    public async ValueTask SettleAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        var stripe = StripeOf(key);
+        if (!_gates[stripe].Wait(0))
+        {
+            _deferred[key] = timeToLive;
+            return;
+        }
+
+        try
+        {
+            _deferred.TryRemove(key, out _);
+            await ApplyAsync(key, timeToLive, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gates[stripe].Release();
+        }
+    }
+
+    /// <summary>Applies deferred actions whose gates are free now.</summary>
+    public async ValueTask ApplyDeferredAsync(CancellationToken cancellationToken)
+    {
+        if (_deferred.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var key in _deferred.Keys)
+        {
+            var stripe = StripeOf(key);
+            if (!_gates[stripe].Wait(0))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (_deferred.TryRemove(key, out var action))
+                {
+                    await ApplyAsync(key, action, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _gates[stripe].Release();
+            }
+        }
+    }
+
+    private async ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        // A later record of the key is pending: its own flush settles the key.
+        if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            return;
+        }
+
+        if (timeToLive is { } ttl)
+        {
+            await _store.ExpireAsync(key, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length);
+
+    private void Release(int stripe, int[]? stripes)
+    {
+        if (stripes is null)
+        {
+            _gates[stripe].Release();
+        }
+        else
+        {
+            for (var i = stripes.Length - 1; i >= 0; i--)
+            {
+                _gates[stripes[i]].Release();
+            }
+        }
+
+        if (!_deferred.IsEmpty)
+        {
+            _flusher?.SignalAll();
+        }
+    }
+
+    /// <summary>Held gates; disposing releases them.</summary>
+    internal readonly struct Lease(WriteBackCoordinator? owner, int stripe, int[]? stripes) : IDisposable
+    {
+        public void Dispose() => owner?.Release(stripe, stripes);
+    }
+}

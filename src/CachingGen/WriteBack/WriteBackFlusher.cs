@@ -1,0 +1,525 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using CachingGen.Runtime;
+using CachingGen.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CachingGen.WriteBack;
+
+/// <summary>
+/// Applies write-back records to the database: per shard, in log order, in batches of one transaction each, with
+/// the idempotency ledger, retries with exponential backoff and jitter, dead letters, and a graceful drain.
+/// </summary>
+/// <remarks>
+/// <para>Each shard has its own worker and its own gate: one batch at a time per shard, so records of one key are
+/// applied in acknowledgement order. When a batch fails, its records are applied one per transaction so the
+/// failing record is isolated; later records of the failing key wait for it (per-key order), records of other keys
+/// go on. A failing record is retried after <c>RetryBaseDelay * 2^(attempt-1)</c> (capped at <c>RetryMaxDelay</c>,
+/// randomized between half and all of it), and dead-lettered after <c>MaxAttempts</c> attempts, or at once when it
+/// can never be applied (<see cref="PermanentWriteBackException"/>).</para>
+/// <para>Idle workers wait for an append's signal, with <c>PollInterval</c> as a fallback. Attempt counts live in
+/// this process's memory; only one flusher per shard (across processes) is supported.</para>
+/// </remarks>
+public sealed class WriteBackFlusher : BackgroundService
+{
+    private const int MaxReadWindowFactor = 16;
+
+    private readonly CachingGenRuntime _runtime;
+    private readonly IWriteBackLog _log;
+    private readonly IWriteBackTransactionFactory _transactions;
+    private readonly WriteBackCoordinator _coordinator;
+    private readonly CachingGenTelemetry _telemetry;
+    private readonly CachingGenOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly IServiceScopeFactory? _scopes;
+    private readonly ShardState[] _shards;
+    private int _state;
+
+    internal WriteBackFlusher(
+        CachingGenRuntime runtime,
+        IWriteBackLog log,
+        IWriteBackTransactionFactory transactions,
+        WriteBackCoordinator coordinator,
+        CachingGenTelemetry telemetry,
+        CachingGenOptions options,
+        TimeProvider time,
+        ILogger logger,
+        IServiceScopeFactory? scopes)
+    {
+        _runtime = runtime;
+        _log = log;
+        _transactions = transactions;
+        _coordinator = coordinator;
+        _telemetry = telemetry;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _scopes = scopes;
+        _shards = new ShardState[log.ShardCount];
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new ShardState();
+        }
+    }
+
+    /// <summary>The number of shards (the log's).</summary>
+    public int ShardCount => _shards.Length;
+
+    /// <summary>Whether the background workers run (between <see cref="StartAsync"/> and <see cref="StopAsync"/>).</summary>
+    public bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>The number of unflushed records of every shard.</summary>
+    public async Task<long> GetBacklogAsync(CancellationToken cancellationToken = default)
+    {
+        long total = 0;
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            total += await _log.GetBacklogAsync(i, cancellationToken).ConfigureAwait(false);
+        }
+
+        return total;
+    }
+
+    /// <summary>Flushes every shard until it is empty, waiting out retry delays (failing records end dead-lettered
+    /// after <c>MaxAttempts</c>). Works whether or not the background workers run.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var shards = new Task[_shards.Length];
+        for (var i = 0; i < shards.Length; i++)
+        {
+            shards[i] = FlushShardAsync(i, null, cancellationToken);
+        }
+
+        return Task.WhenAll(shards);
+    }
+
+    /// <summary>Flushes the shard of <paramref name="entityKey"/> until that key has no pending record.</summary>
+    public Task FlushKeyAsync(string entityKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entityKey);
+        return FlushShardAsync(WriteBackSharding.ShardOf(entityKey, _shards.Length), entityKey, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The write-back flusher was already started; it can run once.");
+        }
+
+        Log.FlusherStarted(_logger, _shards.Length, _options.BatchSize, _log.IsDurable);
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Stops the workers, then drains: flushes what is pending for at most <c>DrainTimeout</c> (or until
+    /// <paramref name="cancellationToken"/>) and logs what is still pending.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        {
+            return;
+        }
+
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await DrainAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Marks the flusher stopped without starting it (the runtime drains it itself).</summary>
+    internal bool TryRetire() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+
+    internal void Signal(int shard) => _shards[shard].Signal.Set();
+
+    internal void SignalAll()
+    {
+        foreach (var shard in _shards)
+        {
+            shard.Signal.Set();
+        }
+    }
+
+    internal IEnumerable<Measurement<long>> ObserveBacklog()
+    {
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            yield return new Measurement<long>(Volatile.Read(ref _shards[i].LastBacklog), new KeyValuePair<string, object?>(CachingGenTelemetry.ShardTag, i));
+        }
+    }
+
+    /// <summary>Flushes for at most <c>DrainTimeout</c>, then logs what is left.</summary>
+    internal async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        using (var timeout = new CancellationTokenSource(_options.DrainTimeout, _time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+        {
+            try
+            {
+                await FlushAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (linked.IsCancellationRequested)
+            {
+            }
+            catch (Exception exception)
+            {
+                Log.FlusherLoopFailed(_logger, exception, -1);
+            }
+        }
+
+        var perShard = new long[_shards.Length];
+        long total = 0;
+        try
+        {
+            for (var i = 0; i < perShard.Length; i++)
+            {
+                perShard[i] = await _log.GetBacklogAsync(i, CancellationToken.None).ConfigureAwait(false);
+                total += perShard[i];
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.BacklogReadFailed(_logger, exception);
+            total = -1;
+        }
+
+        if (total == 0)
+        {
+            Log.DrainCompleted(_logger);
+        }
+        else
+        {
+            Log.DrainIncomplete(_logger, total, string.Join(", ", perShard), _log.IsDurable);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = new Task[_shards.Length];
+        for (var i = 0; i < workers.Length; i++)
+        {
+            workers[i] = RunShardAsync(i, stoppingToken);
+        }
+
+        return Task.WhenAll(workers);
+    }
+
+    private async Task RunShardAsync(int shard, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var state = _shards[shard];
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wake = state.Signal.Arm();
+            var wait = _options.PollInterval;
+            try
+            {
+                var pass = await ProcessShardOnceAsync(shard, stoppingToken).ConfigureAwait(false);
+                if (pass.Progressed)
+                {
+                    continue;
+                }
+
+                if (pass.NextAttemptAt is { } at)
+                {
+                    var until = at - _time.GetUtcNow();
+                    wait = until < wait ? (until > TimeSpan.Zero ? until : TimeSpan.Zero) : wait;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                Log.FlusherLoopFailed(_logger, exception, shard);
+            }
+
+            if (wait <= TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            using var cancelDelay = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var delay = Task.Delay(wait, _time, cancelDelay.Token);
+            await Task.WhenAny(wake, delay).ConfigureAwait(false);
+            cancelDelay.Cancel();
+        }
+    }
+
+    private async Task FlushShardAsync(int shard, string? entityKey, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var pass = await ProcessShardOnceAsync(shard, cancellationToken).ConfigureAwait(false);
+            var done = entityKey is null
+                ? pass.Backlog == 0
+                : await _log.GetPendingCountAsync(entityKey, cancellationToken).ConfigureAwait(false) == 0;
+            if (done)
+            {
+                return;
+            }
+
+            if (pass.Progressed)
+            {
+                continue;
+            }
+
+            var wait = pass.NextAttemptAt is { } at ? at - _time.GetUtcNow() : _options.PollInterval;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.Yield();
+            }
+        }
+    }
+
+    private async Task<Pass> ProcessShardOnceAsync(int shard, CancellationToken cancellationToken)
+    {
+        await _coordinator.ApplyDeferredAsync(cancellationToken).ConfigureAwait(false);
+        var state = _shards[shard];
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
+            var records = await _log.ReadAsync(shard, window, cancellationToken).ConfigureAwait(false);
+            if (records.Count == 0)
+            {
+                state.Failures.Clear();
+                state.LastSkipped = 0;
+                Volatile.Write(ref state.LastBacklog, 0);
+                return new Pass(false, 0, null);
+            }
+
+            var now = _time.GetUtcNow();
+            var batch = new List<PendingWriteBack>(Math.Min(records.Count, _options.BatchSize));
+            HashSet<string>? blockedKeys = null;
+            DateTimeOffset? nextAttemptAt = null;
+            var skipped = 0;
+            foreach (var record in records)
+            {
+                if (batch.Count == _options.BatchSize)
+                {
+                    break;
+                }
+
+                var key = record.Record.EntityKey;
+                if (blockedKeys is not null && blockedKeys.Contains(key))
+                {
+                    skipped++;
+                    continue;
+                }
+
+                if (state.Failures.TryGetValue(record.Position, out var failure) && failure.NotBefore > now)
+                {
+                    (blockedKeys ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+                    nextAttemptAt = nextAttemptAt is { } earliest && earliest < failure.NotBefore ? earliest : failure.NotBefore;
+                    skipped++;
+                    continue;
+                }
+
+                batch.Add(record);
+            }
+
+            state.LastSkipped = skipped;
+            if (batch.Count > 0)
+            {
+                await ApplyAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+            }
+
+            var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref state.LastBacklog, backlog);
+            return new Pass(batch.Count > 0, backlog, nextAttemptAt);
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+    }
+
+    private async Task ApplyAsync(int shard, List<PendingWriteBack> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApplyInTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            if (batch.Count == 1)
+            {
+                await OnFailureAsync(shard, batch[0], exception, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            Log.WriteBackBatchIsolating(_logger, exception, batch.Count, shard);
+            var failedKeys = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var record in batch)
+            {
+                if (failedKeys.Contains(record.Record.EntityKey))
+                {
+                    continue;
+                }
+
+                var single = new[] { record };
+                try
+                {
+                    await ApplyInTransactionAsync(single, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception recordException) when (!(recordException is OperationCanceledException && cancellationToken.IsCancellationRequested))
+                {
+                    failedKeys.Add(record.Record.EntityKey);
+                    await OnFailureAsync(shard, record, recordException, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                await CompleteAsync(shard, single, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await CompleteAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ApplyInTransactionAsync(IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
+    {
+        using var activity = CachingGenTelemetry.Source.StartActivity("CachingGen.WriteBack.Flush");
+        activity?.SetTag("cachinggen.writeback.records", records.Count);
+        AsyncServiceScope? scope = _scopes?.CreateAsyncScope();
+        try
+        {
+            var services = scope?.ServiceProvider;
+            var transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                foreach (var pending in records)
+                {
+                    var record = pending.Record;
+                    if (!await transaction.TryClaimAsync(record.IdempotencyKey, cancellationToken).ConfigureAwait(false))
+                    {
+                        Log.WriteBackDuplicateSkipped(_logger, record.IdempotencyKey);
+                        _telemetry.Duplicates.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository));
+                        continue;
+                    }
+
+                    var dispatcher = _runtime.GetDispatcher(record.Repository) ?? throw new InvalidOperationException(
+                        $"No write-back dispatcher is known for repository '{record.Repository}'. Register the repository with " +
+                        "AddCachingGen().AddRepository (the generated AddCached... extension), or construct its decorator with this runtime before flushing.");
+                    await dispatcher.ApplyAsync(record, services, cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+        finally
+        {
+            if (scope is { } created)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
+    {
+        await _log.AcknowledgeAsync(shard, records, cancellationToken).ConfigureAwait(false);
+        var state = _shards[shard];
+        var lastOfKey = new Dictionary<string, WriteBackRecord>(StringComparer.Ordinal);
+        foreach (var pending in records)
+        {
+            state.Failures.Remove(pending.Position);
+            lastOfKey[pending.Record.EntityKey] = pending.Record;
+            _telemetry.Flushed.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, pending.Record.Repository));
+        }
+
+        foreach (var (key, record) in lastOfKey)
+        {
+            try
+            {
+                await _coordinator.SettleAsync(key, _runtime.TimeToLiveOf(record), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                Log.UnpinFailed(_logger, exception, key);
+            }
+        }
+    }
+
+    private async Task OnFailureAsync(int shard, PendingWriteBack pending, Exception exception, CancellationToken cancellationToken)
+    {
+        var state = _shards[shard];
+        if (!state.Failures.TryGetValue(pending.Position, out var failure))
+        {
+            failure = new Failure();
+            state.Failures[pending.Position] = failure;
+        }
+
+        failure.Attempts++;
+        var record = pending.Record;
+        var tags = new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository);
+        if (exception is PermanentWriteBackException || failure.Attempts >= _options.MaxAttempts)
+        {
+            await _log.DeadLetterAsync(pending, $"{exception.GetType().FullName}: {exception.Message}", cancellationToken).ConfigureAwait(false);
+            state.Failures.Remove(pending.Position);
+            _telemetry.DeadLetters.Add(1, tags);
+            Log.WriteBackDeadLettered(_logger, exception, record.IdempotencyKey, record.Repository, record.Method, failure.Attempts);
+            try
+            {
+                // The dead write never reached the database: drop its pinned entry so readers load the truth.
+                await _coordinator.SettleAsync(record.EntityKey, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception settleException)
+            {
+                Log.UnpinFailed(_logger, settleException, record.EntityKey);
+            }
+
+            return;
+        }
+
+        var delay = Backoff(failure.Attempts);
+        failure.NotBefore = _time.GetUtcNow() + delay;
+        _telemetry.Retries.Add(1, tags);
+        Log.WriteBackRetry(_logger, exception, record.IdempotencyKey, record.Repository, record.Method, failure.Attempts, _options.MaxAttempts, delay);
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var baseTicks = (double)_options.RetryBaseDelay.Ticks;
+        var ticks = Math.Min(baseTicks * Math.Pow(2, Math.Min(attempt - 1, 62)), _options.RetryMaxDelay.Ticks);
+        if (_options.RetryJitter)
+        {
+            ticks *= 0.5 + (Random.Shared.NextDouble() * 0.5);
+        }
+
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    private readonly record struct Pass(bool Progressed, long Backlog, DateTimeOffset? NextAttemptAt);
+
+    private sealed class Failure
+    {
+        public int Attempts { get; set; }
+
+        public DateTimeOffset NotBefore { get; set; }
+    }
+
+    private sealed class ShardState
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public readonly AsyncSignal Signal = new();
+        public readonly Dictionary<string, Failure> Failures = new(StringComparer.Ordinal);
+        public int LastSkipped;
+        public long LastBacklog;
+    }
+}

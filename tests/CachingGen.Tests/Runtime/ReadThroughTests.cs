@@ -1,0 +1,263 @@
+using System.Diagnostics.Metrics;
+using CachingGen.Generated;
+using CachingGen.Runtime;
+using CachingGen.Storage;
+using CachingGen.Tests.Support;
+using Sample;
+
+namespace CachingGen.Tests.Runtime;
+
+public sealed class ReadThroughTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Hit_returns_the_cached_value_without_an_inner_call()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(1, 1, "email", true));
+        Assert.Equal("email", (await h.Repository.GetAsync(1))!.Channel);
+        Assert.Equal("email", (await h.Repository.GetAsync(1))!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        var (value, expiresAt, found) = h.Inspect(1);
+        Assert.True(found);
+        Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(300), expiresAt);
+        Assert.Equal(1, value!.UserId);
+    }
+
+    [Fact]
+    public async Task Filled_entry_expires_after_the_policy_time_to_live()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(1, 1, "email", true));
+        await h.Repository.GetAsync(1);
+        h.Time.Advance(TimeSpan.FromSeconds(299));
+        await h.Repository.GetAsync(1);
+        Assert.Equal(1, h.Database.Gets);
+        h.Time.Advance(TimeSpan.FromSeconds(2));
+        await h.Repository.GetAsync(1);
+        Assert.Equal(2, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task Hundred_concurrent_misses_make_one_inner_call()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(7, 1, "sms", false));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => release.Task;
+
+        var callers = Enumerable.Range(0, 100).Select(_ => Task.Run(() => h.Repository.GetAsync(7).AsTask())).ToArray();
+        await Eventually.TrueAsync(() => h.Cache.GetFlightWaiters(Harness.Key(7)) == 100, "100 callers waiting on one flight");
+        release.SetResult();
+        var results = await Task.WhenAll(callers);
+
+        Assert.Equal(1, h.Database.Gets);
+        Assert.All(results, r => Assert.Equal("sms", r!.Channel));
+        await h.Repository.GetAsync(7);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(0, h.Cache.GetFlightWaiters(Harness.Key(7)));
+    }
+
+    [Fact]
+    public async Task Load_exception_reaches_every_waiter_and_nothing_is_cached()
+    {
+        await using var h = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = async (_, _) =>
+        {
+            await release.Task;
+            throw new TimeoutException("database down");
+        };
+
+        var callers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(3).AsTask()).ToArray();
+        Assert.Equal(10, h.Cache.GetFlightWaiters(Harness.Key(3)));
+        release.SetResult();
+        foreach (var caller in callers)
+        {
+            Assert.Equal("database down", (await Assert.ThrowsAsync<TimeoutException>(() => caller)).Message);
+        }
+
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(0, h.Store.Fills);
+        h.Database.BeforeGet = null;
+        h.Database.Seed(new Preference(3, 1, "push", true));
+        Assert.Equal("push", (await h.Repository.GetAsync(3))!.Channel);
+        Assert.Equal(2, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task A_cancelled_waiter_does_not_cancel_the_shared_load()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(4, 1, "email", true));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => release.Task;
+        using var cancel = new CancellationTokenSource();
+
+        var cancelled = h.Repository.GetAsync(4, cancel.Token).AsTask();
+        var patient = h.Repository.GetAsync(4).AsTask();
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.False(h.Database.LastGetToken.IsCancellationRequested);
+
+        release.SetResult();
+        Assert.Equal("email", (await patient)!.Channel);
+        Assert.True(h.Inspect(4).Found);
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task When_every_waiter_cancels_the_load_is_cancelled()
+    {
+        await using var h = new Harness();
+        var loadCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = async (_, ct) =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                loadCancelled.SetResult();
+                throw;
+            }
+        };
+        using var first = new CancellationTokenSource();
+        using var second = new CancellationTokenSource();
+        var a = h.Repository.GetAsync(5, first.Token).AsTask();
+        var b = h.Repository.GetAsync(5, second.Token).AsTask();
+        first.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => a);
+        Assert.False(loadCancelled.Task.IsCompleted);
+        second.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
+        await loadCancelled.Task;
+
+        h.Database.BeforeGet = null;
+        h.Database.Seed(new Preference(5, 1, "sms", true));
+        Assert.Equal("sms", (await h.Repository.GetAsync(5))!.Channel);
+    }
+
+    [Fact]
+    public async Task Not_found_is_not_cached_without_a_null_time_to_live()
+    {
+        await using var h = new Harness();
+        Assert.Null(await h.Repository.GetAsync(9));
+        Assert.Null(await h.Repository.GetAsync(9));
+        Assert.Equal(2, h.Database.Gets);
+        Assert.Equal(0, h.Store.Fills);
+    }
+
+    [Fact]
+    public async Task Not_found_is_cached_for_the_null_time_to_live()
+    {
+        await using var h = new Harness();
+        var policy = new ReadPolicy("GetAsync", TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(10));
+        var db = h.Database;
+        ValueTask<Preference?> Read() => h.Cache.ReadThroughAsync(Harness.Key(9), policy, db, static (d, ct) => d.GetAsync(9, ct), None);
+
+        Assert.Null(await Read());
+        Assert.Null(await Read());
+        Assert.Equal(1, db.Gets);
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        db.Seed(new Preference(9, 1, "email", true));
+        Assert.Equal("email", (await Read())!.Channel);
+        Assert.Equal(2, db.Gets);
+    }
+
+    public static IEnumerable<object[]> UnusableEntries()
+    {
+        var good = CacheEnvelope.Encode(new Preference(8, 1, "old", true), CachingGenFormatterResolver.PreferenceFingerprint, CachingGenFormatterResolver.Options).ToArray();
+        var wrongFormat = (byte[])good.Clone();
+        wrongFormat[0] = 99;
+        var otherSchema = CacheEnvelope.Encode(new Preference(8, 1, "old", true), 0xDEADUL, CachingGenFormatterResolver.Options).ToArray();
+        var truncated = good[..^2];
+        var trailing = good.Concat(new byte[] { 0x01 }).ToArray();
+        var wrongKind = (byte[])good.Clone();
+        wrongKind[1] = 42;
+        yield return new object[] { "garbage", new byte[] { 1, 2, 3 } };
+        yield return new object[] { "json", "{\"userId\":8}"u8.ToArray() };
+        yield return new object[] { "wrong-format", wrongFormat };
+        yield return new object[] { "other-schema", otherSchema };
+        yield return new object[] { "truncated", truncated };
+        yield return new object[] { "trailing", trailing };
+        yield return new object[] { "wrong-kind", wrongKind };
+    }
+
+    [Theory]
+    [MemberData(nameof(UnusableEntries))]
+    public async Task Unusable_entry_is_a_logged_counted_miss_and_is_overwritten(string name, byte[] bytes)
+    {
+        await using var h = new Harness();
+        var corrupt = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, h.Runtime.Telemetry.Meter) && instrument.Name == "cachinggen.cache.corrupt_entries")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref corrupt, value));
+        listener.Start();
+
+        await h.Store.SetManyAsync(new[] { new CacheEntry(Harness.Key(8), bytes, TimeSpan.FromHours(1)) }, None);
+        h.Database.Seed(new Preference(8, 2, "fresh", true));
+
+        Assert.Equal("fresh", (await h.Repository.GetAsync(8))!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(1, Interlocked.Read(ref corrupt));
+        Assert.Single(h.Loggers.WithEvent(1101));
+        Assert.Equal("fresh", h.Inspect(8).Value!.Channel);
+        Assert.Equal("fresh", (await h.Repository.GetAsync(8))!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        _ = name;
+    }
+
+    [Fact]
+    public async Task Entry_from_a_build_with_another_schema_fingerprint_is_a_miss()
+    {
+        await using var h = new Harness();
+        var otherBuild = new RepositoryDescriptor("Other.Build", "pref", MessagePack.MessagePackSerializerOptions.Standard.WithResolver(new CachingGenFormatterResolver(0x0BADUL)), false);
+        var other = h.Runtime.GetEntityCache<Preference>(otherBuild);
+        Assert.NotEqual(h.Cache.SchemaFingerprint, other.SchemaFingerprint);
+        await other.WriteThroughAsync(Harness.Key(2), new Preference(2, 1, "old-schema", true), new WriteThroughPolicy("SaveAsync", TimeSpan.FromHours(1)), 0, static (_, _) => ValueTask.CompletedTask, None);
+        h.Database.Seed(new Preference(2, 2, "new-schema", true));
+        Assert.Equal("new-schema", (await h.Repository.GetAsync(2))!.Channel);
+        Assert.Contains(h.Loggers.WithEvent(1101), e => e.Message.Contains("schema fingerprint"));
+    }
+
+    [Fact]
+    public async Task Write_around_fill_time_to_live_is_used_by_the_next_fill()
+    {
+        await using var h = new Harness();
+        await h.Repository.SaveManyAsync(new[] { new Preference(1, 1, "email", true) });
+        Assert.Equal("email", (await h.Repository.GetAsync(1))!.Channel);
+        Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(30), h.Inspect(1).ExpiresAt);
+    }
+
+    [Fact]
+    public async Task A_fill_that_raced_with_a_write_is_refused()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(6, 1, "old", true));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.AfterRead = async (_, _) =>
+        {
+            loaded.SetResult();
+            await release.Task;
+        };
+
+        var reader = h.Repository.GetAsync(6).AsTask();
+        await loaded.Task;
+        h.Database.AfterRead = null;
+        await h.Repository.SaveAsync(new Preference(6, 2, "new", true));
+        release.SetResult();
+        Assert.Equal("old", (await reader)!.Channel);
+        Assert.Equal("new", h.Inspect(6).Value!.Channel);
+        Assert.Contains(h.Loggers.Entries, e => e.EventId == 1103);
+    }
+}

@@ -1,0 +1,284 @@
+using System.Text;
+using CachingGen.Storage;
+
+namespace CachingGen.Tests.Storage;
+
+/// <summary>
+/// The behaviour every <see cref="ICacheStore"/> must have. A store's test class subclasses this: it creates the
+/// store and moves time (a fake clock, or — for a real server — waits out short real TTLs). Every key is unique per
+/// test, so a shared server can run the suite.
+/// </summary>
+public abstract class CacheStoreContractTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    /// <summary>A new store (it may share a server with other tests; keys never collide).</summary>
+    protected abstract ICacheStore CreateStore();
+
+    /// <summary>Moves the store's clock forward by at least <paramref name="elapsed"/>.</summary>
+    protected abstract Task AdvanceAsync(TimeSpan elapsed);
+
+    /// <summary>A TTL that <see cref="AdvanceAsync"/> can outlive cheaply (a real store: about a second).</summary>
+    protected virtual TimeSpan ShortTimeToLive => TimeSpan.FromSeconds(1);
+
+    /// <summary>A wait much longer than <see cref="ShortTimeToLive"/> that a pinned entry must survive.</summary>
+    protected virtual TimeSpan LongWait => TimeSpan.FromHours(6);
+
+    /// <summary>A TTL that no test outlives.</summary>
+    protected virtual TimeSpan LongTimeToLive => TimeSpan.FromHours(24);
+
+    protected static string NewKey(string name = "k") => $"contract:{Guid.NewGuid():N}:{name}";
+
+    protected static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    protected static string Text(ReadOnlyMemory<byte> bytes) => Encoding.UTF8.GetString(bytes.Span);
+
+    [Fact]
+    public async Task Missing_key_is_a_miss_with_a_token()
+    {
+        var store = CreateStore();
+        var lookup = await store.GetAsync(NewKey(), None);
+        Assert.False(lookup.Found);
+        Assert.Null(lookup.FillTimeToLive);
+    }
+
+    [Fact]
+    public async Task Set_value_is_a_hit_with_the_same_bytes()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("v1"), LongTimeToLive) }, None);
+        var lookup = await store.GetAsync(key, None);
+        Assert.True(lookup.Found);
+        Assert.Equal("v1", Text(lookup.Value));
+    }
+
+    [Fact]
+    public async Task Stored_values_are_copies_not_aliases()
+    {
+        var store = CreateStore();
+        var setKey = NewKey("set");
+        var fillKey = NewKey("fill");
+        var setBytes = Bytes("original");
+        await store.SetManyAsync(new[] { new CacheEntry(setKey, setBytes, LongTimeToLive) }, None);
+        var miss = await store.GetAsync(fillKey, None);
+        var fillBytes = Bytes("original");
+        Assert.True(await store.TryFillAsync(fillKey, fillBytes, LongTimeToLive, miss.FillToken, None));
+
+        setBytes.AsSpan().Fill((byte)'x');
+        fillBytes.AsSpan().Fill((byte)'x');
+
+        Assert.Equal("original", Text((await store.GetAsync(setKey, None)).Value));
+        Assert.Equal("original", Text((await store.GetAsync(fillKey, None)).Value));
+    }
+
+    [Fact]
+    public async Task Entries_expire_after_their_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("v"), ShortTimeToLive) }, None);
+        Assert.True((await store.GetAsync(key, None)).Found);
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [Fact]
+    public async Task Filled_entries_expire_after_their_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        Assert.True(await store.TryFillAsync(key, Bytes("v"), ShortTimeToLive, miss.FillToken, None));
+        Assert.True((await store.GetAsync(key, None)).Found);
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [Fact]
+    public async Task Pinned_entry_never_expires_until_ExpireAsync()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("pinned"), null) }, None);
+        await AdvanceAsync(LongWait);
+        Assert.Equal("pinned", Text((await store.GetAsync(key, None)).Value));
+
+        Assert.True(await store.ExpireAsync(key, ShortTimeToLive, None));
+        Assert.True((await store.GetAsync(key, None)).Found);
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [Fact]
+    public async Task ExpireAsync_on_a_missing_key_returns_false()
+    {
+        var store = CreateStore();
+        Assert.False(await store.ExpireAsync(NewKey(), ShortTimeToLive, None));
+
+        var invalidated = NewKey("invalidated");
+        await store.SetManyAsync(new[] { new CacheEntry(invalidated, Bytes("v"), null) }, None);
+        await store.InvalidateAsync(new[] { invalidated }, null, None);
+        Assert.False(await store.ExpireAsync(invalidated, ShortTimeToLive, None));
+    }
+
+    [Fact]
+    public async Task Fill_is_accepted_when_nothing_happened_since_the_miss()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        Assert.True(await store.TryFillAsync(key, Bytes("loaded"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("loaded", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [Fact]
+    public async Task Fill_is_refused_after_a_set()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("written"), LongTimeToLive) }, None);
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("written", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [Fact]
+    public async Task Fill_is_refused_after_a_pinned_set()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("written"), null) }, None);
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("written", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [Fact]
+    public async Task Fill_is_refused_after_an_invalidation()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        await store.InvalidateAsync(new[] { key }, null, None);
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, miss.FillToken, None));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [Fact]
+    public async Task Fill_after_an_invalidation_with_a_new_token_is_accepted()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive) }, None);
+        await store.InvalidateAsync(new[] { key }, null, None);
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.True(await store.TryFillAsync(key, Bytes("fresh"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("fresh", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [Fact]
+    public async Task Invalidation_tells_the_next_fill_its_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var plain = NewKey("plain");
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive), new CacheEntry(plain, Bytes("old"), LongTimeToLive) }, None);
+        await store.InvalidateAsync(new[] { key }, TimeSpan.FromSeconds(30), None);
+        await store.InvalidateAsync(new[] { plain }, null, None);
+
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.Equal(TimeSpan.FromSeconds(30), miss.FillTimeToLive);
+        Assert.Null((await store.GetAsync(plain, None)).FillTimeToLive);
+
+        Assert.True(await store.TryFillAsync(key, Bytes("fresh"), miss.FillTimeToLive!.Value, miss.FillToken, None));
+        Assert.True((await store.GetAsync(key, None)).Found);
+    }
+
+    [Fact]
+    public async Task Expired_entry_can_be_filled_again()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), ShortTimeToLive) }, None);
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.True(await store.TryFillAsync(key, Bytes("fresh"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("fresh", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [Fact]
+    public async Task Batch_set_and_batch_invalidate_touch_every_key()
+    {
+        var store = CreateStore();
+        var keys = Enumerable.Range(0, 5).Select(i => NewKey($"b{i}")).ToArray();
+        var misses = new List<CacheLookup>();
+        foreach (var key in keys)
+        {
+            misses.Add(await store.GetAsync(key, None));
+        }
+
+        await store.SetManyAsync(keys.Select((k, i) => new CacheEntry(k, Bytes($"v{i}"), i % 2 == 0 ? LongTimeToLive : null)).ToArray(), None);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal($"v{i}", Text((await store.GetAsync(keys[i], None)).Value));
+            Assert.False(await store.TryFillAsync(keys[i], Bytes("stale"), LongTimeToLive, misses[i].FillToken, None));
+        }
+
+        await store.InvalidateAsync(new[] { keys[0], keys[1], keys[2] }, TimeSpan.FromSeconds(30), None);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var lookup = await store.GetAsync(keys[i], None);
+            Assert.Equal(i >= 3, lookup.Found);
+            if (i < 3)
+            {
+                Assert.Equal(TimeSpan.FromSeconds(30), lookup.FillTimeToLive);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Empty_batches_are_harmless()
+    {
+        var store = CreateStore();
+        await store.SetManyAsync(Array.Empty<CacheEntry>(), None);
+        await store.InvalidateAsync(Array.Empty<string>(), null, None);
+    }
+
+    [Theory]
+    [InlineData("a:b")]
+    [InlineData("100%")]
+    [InlineData("{tag}")]
+    [InlineData("with space")]
+    [InlineData("ünïcödé-日本-🙂")]
+    [InlineData("")]
+    [InlineData("new\nline")]
+    public async Task Keys_with_special_characters_round_trip_and_stay_distinct(string suffix)
+    {
+        var store = CreateStore();
+        var prefix = NewKey("special");
+        var key = prefix + suffix;
+        var other = prefix + suffix + "x";
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("one"), LongTimeToLive), new CacheEntry(other, Bytes("two"), LongTimeToLive) }, None);
+        Assert.Equal("one", Text((await store.GetAsync(key, None)).Value));
+        Assert.Equal("two", Text((await store.GetAsync(other, None)).Value));
+        await store.InvalidateAsync(new[] { key }, null, None);
+        Assert.False((await store.GetAsync(key, None)).Found);
+        Assert.True((await store.GetAsync(other, None)).Found);
+    }
+
+    [Fact]
+    public async Task Set_overwrites_a_pinned_entry_with_a_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("pinned"), null) }, None);
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("v2"), ShortTimeToLive) }, None);
+        Assert.Equal("v2", Text((await store.GetAsync(key, None)).Value));
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+}

@@ -1,0 +1,89 @@
+using CachingGen.Storage;
+
+namespace CachingGen.Tests.Support;
+
+/// <summary>Wraps a store, counting each operation and journaling writes.</summary>
+public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) : ICacheStore
+{
+    private int _gets;
+    private int _fills;
+    private int _setManys;
+    private int _invalidates;
+    private int _expires;
+
+    public ICacheStore Inner { get; } = inner;
+
+    public int Gets => Volatile.Read(ref _gets);
+
+    public int Fills => Volatile.Read(ref _fills);
+
+    public int SetManys => Volatile.Read(ref _setManys);
+
+    public int Invalidates => Volatile.Read(ref _invalidates);
+
+    public int Expires => Volatile.Read(ref _expires);
+
+    public int Writes => SetManys + Invalidates + Fills + Expires;
+
+    public List<(IReadOnlyList<string> Keys, TimeSpan? FillTimeToLive)> Invalidations { get; } = new();
+
+    public List<IReadOnlyList<CacheEntry>> SetBatches { get; } = new();
+
+    public void Reset()
+    {
+        _gets = _fills = _setManys = _invalidates = _expires = 0;
+        lock (Invalidations)
+        {
+            Invalidations.Clear();
+        }
+
+        lock (SetBatches)
+        {
+            SetBatches.Clear();
+        }
+    }
+
+    public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _gets);
+        return Inner.GetAsync(key, cancellationToken);
+    }
+
+    public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _fills);
+        journal.Add($"cache:fill:{key}");
+        return Inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+    }
+
+    public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _setManys);
+        lock (SetBatches)
+        {
+            SetBatches.Add(entries.ToArray());
+        }
+
+        journal.Add($"cache:set:{string.Join(",", entries.Select(e => e.Key))}");
+        return Inner.SetManyAsync(entries, cancellationToken);
+    }
+
+    public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _invalidates);
+        lock (Invalidations)
+        {
+            Invalidations.Add((keys.ToArray(), fillTimeToLive));
+        }
+
+        journal.Add($"cache:invalidate:{string.Join(",", keys)}");
+        return Inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
+    }
+
+    public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _expires);
+        journal.Add($"cache:expire:{key}");
+        return Inner.ExpireAsync(key, timeToLive, cancellationToken);
+    }
+}
