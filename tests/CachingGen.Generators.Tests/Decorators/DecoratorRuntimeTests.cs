@@ -14,10 +14,19 @@ public sealed class DecoratorRuntimeTests
     {
         var result = GeneratorHarness.Run(DecoratorRun.Generators,
             DecoratorSamples.GlobalUsings, DecoratorSamples.Canonical, RuntimeScenarioSources.Support, RuntimeScenarioSources.FakePreferences,
-            RuntimeScenarioSources.KeyRepositories, RuntimeScenarios.Source);
+            RuntimeScenarioSources.KeyRepositories, RuntimeScenarios.Source, BulkScenarios.OrderingSource);
         result.AssertCleanGeneratedCode();
         Assert.Empty(result.GeneratorDiagnostics);
         // MessagePack's dynamic fallbacks cannot see types in a collectible context.
+        return result.EmitAndLoad(collectible: false);
+    });
+
+    private static readonly Lazy<LoadedAssembly> LoadedBulk = new(() =>
+    {
+        var result = GeneratorHarness.Run(DecoratorRun.Generators,
+            DecoratorSamples.GlobalUsings, DecoratorSamples.Bulk, RuntimeScenarioSources.Support, BulkScenarios.Source);
+        result.AssertCleanGeneratedCode();
+        Assert.Empty(result.GeneratorDiagnostics);
         return result.EmitAndLoad(collectible: false);
     });
 
@@ -51,4 +60,10 @@ public sealed class DecoratorRuntimeTests
     [Fact] public Task Preference_read_and_write_keys_match() => Scenario(nameof(Preference_read_and_write_keys_match));
 
     [Fact] public Task Dependency_injection_registration_works_end_to_end() => Scenario(nameof(Dependency_injection_registration_works_end_to_end));
+
+    [Fact] public Task Direct_write_after_pending_write_back_keeps_database_order()
+        => (Task)Loaded.Value.Invoke("Scenarios.OrderingRun", nameof(Direct_write_after_pending_write_back_keeps_database_order), null)!;
+
+    [Fact] public Task Bulk_shapes_and_write_results()
+        => (Task)LoadedBulk.Value.Invoke("Scenarios.BulkRun", nameof(Bulk_shapes_and_write_results), null)!;
 }

@@ -593,3 +593,131 @@ internal static class RuntimeScenarios
         }
         """;
 }
+
+/// <summary>Bulk shapes and write results, driven through the runtime (the Bulk snapshot sample).</summary>
+internal static class BulkScenarios
+{
+    public const string Source = """
+        using CachingGen;
+        using Bulk;
+        namespace Scenarios;
+
+        public sealed class FakeItems(Journal journal) : IItemRepository
+        {
+            public readonly Dictionary<long, Item> Rows = new();
+            public int Gets;
+            public readonly List<Item[]> Received = new();
+
+            public Task<Item?> GetAsync(long id, CancellationToken ct = default) { Gets++; journal.Add("db:get:" + id); return Task.FromResult(Rows.TryGetValue(id, out var v) ? v : null); }
+            private int Put(IEnumerable<Item> items) { var all = items.ToArray(); Received.Add(all); journal.Add("db:put:" + string.Join(",", all.Select(i => i.Id))); foreach (var i in all) Rows[i.Id] = i; return all.Length; }
+            private int Remove(IEnumerable<long> ids) { var all = ids.ToArray(); journal.Add("db:delete:" + string.Join(",", all)); return all.Count(id => Rows.Remove(id)); }
+            public Task SaveAllAsync(IEnumerable<Item> items, CancellationToken ct = default) { Put(items); return Task.CompletedTask; }
+            public Task<int> UpsertAsync(IList<Item> items, CancellationToken ct = default) => Task.FromResult(Put(items));
+            public ValueTask<bool> SaveArrayAsync(Item[] items, CancellationToken ct = default) => new(Put(items) > 0);
+            public Task<int> ImportAsync(IReadOnlyCollection<Item> items, CancellationToken ct = default) => Task.FromResult(Put(items) * 10);
+            public Task ImportListAsync(List<Item> items, CancellationToken ct = default) { Put(items); return Task.CompletedTask; }
+            public ValueTask<bool> TouchAsync(IEnumerable<long> ids, CancellationToken ct = default) { var all = ids.ToArray(); journal.Add("db:touch:" + string.Join(",", all)); return new(all.Length > 0); }
+            public Task<int> DeleteManyAsync(IReadOnlyCollection<long> ids, CancellationToken ct = default) => Task.FromResult(Remove(ids));
+            public ValueTask DeleteArrayAsync(long[] ids, CancellationToken ct = default) { Remove(ids); return default; }
+            public Task<int> DeleteItemsAsync(ICollection<Item> items, CancellationToken ct = default) => Task.FromResult(Remove(items.Select(i => i.Id)));
+            public ValueTask<bool> DeleteAsync(long id, CancellationToken ct = default) => new(Remove(new[] { id }) == 1);
+            public Task<int> SaveAsync(Item item, CancellationToken ct = default) => Task.FromResult(Put(new[] { item }) + 100);
+        }
+
+        public static class BulkRun
+        {
+            private static int s_enumerations;
+
+            private static IEnumerable<T> Lazy<T>(params T[] values)
+            {
+                s_enumerations++;
+                foreach (var value in values) yield return value;
+            }
+
+            private static async Task HitsOnly(World world, IItemRepository repo, FakeItems db, params long[] ids)
+            {
+                var before = db.Gets;
+                foreach (var id in ids) Check.Equal(db.Rows[id], await repo.GetAsync(id), "cached value of " + id);
+                Check.Equal(before, db.Gets, "reads after a write-through hit");
+            }
+
+            private static async Task MissesOnce(IItemRepository repo, FakeItems db, params long[] ids)
+            {
+                var before = db.Gets;
+                foreach (var id in ids) await repo.GetAsync(id);
+                Check.Equal(before + ids.Length, db.Gets, "reads after an invalidation miss");
+            }
+
+            public static async Task Bulk_shapes_and_write_results()
+            {
+                var world = new World();
+                await using var _ = world;
+                var db = new FakeItems(world.Journal);
+                IItemRepository repo = new CachedItemRepository(db, world.Runtime);
+
+                // A lazy sequence is materialized once: the keys and the inner call see the same items.
+                s_enumerations = 0;
+                await repo.SaveAllAsync(Lazy(new Item(1, "a"), new Item(2, "b"), new Item(3, "c")));
+                Check.Equal(1, s_enumerations, "the sequence is enumerated once");
+                Check.Equal(3, db.Received.Single().Length, "the inner call saw every item");
+                Check.True(world.CacheOps("item").SequenceEqual(new[] { "cache:set:item:1:300,item:2:300,item:3:300" }), "one batch: " + string.Join(" | ", world.CacheOps("item")));
+                await HitsOnly(world, repo, db, 1, 2, 3);
+
+                Check.Equal(2, await repo.UpsertAsync(new List<Item> { new(4, "d"), new(5, "e") }), "Task<int> write-through result");
+                await HitsOnly(world, repo, db, 4, 5);
+                Check.Equal(true, await repo.SaveArrayAsync(new[] { new Item(6, "f") }), "ValueTask<bool> write-through result");
+                await HitsOnly(world, repo, db, 6);
+                Check.Equal(101, await repo.SaveAsync(new Item(7, "g")), "Task<int> single write-through result");
+                await HitsOnly(world, repo, db, 7);
+
+                Check.Equal(20, await repo.ImportAsync(new[] { new Item(1, "A"), new Item(2, "B") }), "Task<int> write-around result");
+                await MissesOnce(repo, db, 1, 2);
+                Check.Equal("A", (await repo.GetAsync(1))!.Name, "the read after write-around sees the database");
+                await repo.ImportListAsync(new List<Item> { new(3, "C") });
+                await MissesOnce(repo, db, 3);
+
+                s_enumerations = 0;
+                Check.Equal(true, await repo.TouchAsync(Lazy(4L, 5L)), "ValueTask<bool> key-collection write-around result");
+                Check.Equal(1, s_enumerations, "the key sequence is enumerated once");
+                await MissesOnce(repo, db, 4, 5);
+
+                Check.Equal(2, await repo.DeleteManyAsync(new HashSet<long> { 1, 2 }), "Task<int> key-collection evict result");
+                await MissesOnce(repo, db, 1, 2);
+                await repo.DeleteArrayAsync(new[] { 3L });
+                await MissesOnce(repo, db, 3);
+                Check.Equal(1, await repo.DeleteItemsAsync(new List<Item> { db.Rows[6] }), "Task<int> entity-collection evict result");
+                await MissesOnce(repo, db, 6);
+                Check.Equal(true, await repo.DeleteAsync(7), "ValueTask<bool> evict result");
+                Check.Equal(false, await repo.DeleteAsync(7), "ValueTask<bool> evict result (already gone)");
+                await MissesOnce(repo, db, 7);
+            }
+        }
+        """;
+
+    /// <summary>Direct writes on a key with pending write-back records keep the per-key order.</summary>
+    public const string OrderingSource = """
+        using CachingGen;
+        using Sample;
+        namespace Scenarios;
+
+        public static class OrderingRun
+        {
+            public static async Task Direct_write_after_pending_write_back_keeps_database_order()
+            {
+                var world = new World();
+                await using var _ = world;
+                var db = new FakePreferenceRepository(world.Journal);
+                IPreferenceRepository repo = new CachedPreferenceRepository(db, world.Runtime);
+
+                await repo.UpdateAsync(new Preference(1, "email", true, 1));
+                await repo.SaveAsync(new Preference(1, "sms", true, 2));
+                Check.Sequence(new[] { "db:update:1", "db:save:1" }, world.DbOps(), "the pending write-back reaches the database before the direct write");
+                Check.Equal("sms", db.Rows[1].Channel, "the database ends with the later write");
+                Check.Equal("sms", (await repo.GetAsync(1))!.Channel, "the cache ends with the later write");
+                await world.Runtime.WriteBack.FlushAsync();
+                Check.Equal(1, db.Updates, "the drained record is not replayed");
+                Check.Equal("sms", db.Rows[1].Channel, "the database still ends with the later write");
+            }
+        }
+        """;
+}
