@@ -122,7 +122,7 @@ namespace CachingGen.Generators.Decorators
             if (hasCache && model.Entity.KeyParts.Count > 0)
             {
                 writer.WriteLine();
-                writer.WriteLine("private static string " + names.KeyOf + "(" + model.Entity.GlobalName + " entity)");
+                writer.WriteLine("private static string " + names.KeyOf + "(" + model.Entity.GlobalName + (model.Entity.IsReferenceType ? "?" : string.Empty) + " entity)");
                 writer.OpenBlock();
                 if (model.Entity.IsReferenceType)
                 {
@@ -318,6 +318,11 @@ namespace CachingGen.Generators.Decorators
                     var load = member.ReturnKind == ReturnKind.TaskOfT
                         ? "new " + Tasks + "ValueTask<" + member.ResultType + ">(" + innerCall + ")"
                         : innerCall;
+                    if (member.ResultIsNonNullableReference)
+                    {
+                        // ReadThroughAsync loads ValueTask<TEntity?>; a ValueTask<TEntity> from the inner call only differs in annotation.
+                        load += "!";
+                    }
                     call = cache + ".ReadThroughAsync(" + KeyForRead(model, member, names) + ", " + policy + ", " + state + ", static (" + lambda.State + ", " + lambda.Token + ") => " + load + ", " + tokenArgument + ")";
                     call = member.ReturnKind == ReturnKind.TaskOfT ? call + ".AsTask()" : call;
                     if (member.ResultIsNonNullableReference)
@@ -332,8 +337,8 @@ namespace CachingGen.Generators.Decorators
 
                 case Strategy.WriteThrough:
                     call = member.KeySource == KeySourceKind.EntityCollection
-                        ? cache + ".WriteThroughManyAsync(" + CollectionExpression(member, materialized) + ", static entity => " + names.KeyOf + "(entity), " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")"
-                        : cache + ".WriteThroughAsync(" + names.KeyOf + "(" + EntityArgument(member) + "), " + EntityArgument(member) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
+                        ? cache + ".WriteThroughManyAsync(" + CollectionExpression(member, materialized) + NullForgiving(model, member) + ", static entity => " + names.KeyOf + "(entity), " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")"
+                        : cache + ".WriteThroughAsync(" + names.KeyOf + "(" + EntityArgument(member) + "), " + EntityValue(model, member) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
                     break;
                 case Strategy.WriteAround:
                     call = cache + ".WriteAroundAsync(" + KeysForWrite(model, member, names, materialized) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
@@ -344,9 +349,10 @@ namespace CachingGen.Generators.Decorators
                 default:
                 {
                     var entity = EntityArgument(member);
+                    var entityValue = EntityValue(model, member);
                     var idempotency = member.IdempotencyMember is null
                         ? Runtime + "CacheKey.Part(global::System.Guid.NewGuid())"
-                        : Runtime + "CacheKey.Part(" + Cast(member.IdempotencyEncoding, member.IdempotencyCastType, entity + "." + Identifier(member.IdempotencyMember)) + ")";
+                        : Runtime + "CacheKey.Part(" + Cast(member.IdempotencyEncoding, member.IdempotencyCastType, entityValue + "." + Identifier(member.IdempotencyMember)) + ")";
                     var values = new List<string>();
                     foreach (var parameter in member.Parameters)
                     {
@@ -356,7 +362,7 @@ namespace CachingGen.Generators.Decorators
                         }
                     }
 
-                    call = cache + ".WriteBackAsync(" + names.KeyOf + "(" + entity + "), " + entity + ", " + idempotency + ", " + policy + ", "
+                    call = cache + ".WriteBackAsync(" + names.KeyOf + "(" + entity + "), " + entityValue + ", " + idempotency + ", " + policy + ", "
                            + Runtime + "WriteBackArguments.Serialize(" + names.Repository + ".SerializerOptions, " + string.Join(", ", values) + "), " + tokenArgument + ")";
                     break;
                 }
@@ -397,6 +403,14 @@ namespace CachingGen.Generators.Decorators
         }
 
         private static string EntityArgument(MemberModel member) => Identifier(member.Parameters[member.KeyParameterIndexes[0]].Name);
+
+        /// <summary>The entity argument as the runtime's non-nullable <c>TEntity</c>: <c>KeyOf</c> has already thrown for a null one.</summary>
+        private static string EntityValue(RepositoryModel model, MemberModel member)
+            => EntityArgument(member) + NullForgiving(model, member);
+
+        /// <summary><c>!</c> when the entity (collection) parameter is annotated nullable: <c>KeyOf</c> throws for a null entity before the runtime stores it.</summary>
+        private static string NullForgiving(RepositoryModel model, MemberModel member)
+            => model.Entity.IsReferenceType && member.Parameters[member.KeyParameterIndexes[0]].Type.IndexOf('?') >= 0 ? "!" : string.Empty;
 
         private static string CollectionExpression(MemberModel member, string? materialized)
             => materialized ?? Identifier(member.Parameters[member.KeyParameterIndexes[0]].Name);

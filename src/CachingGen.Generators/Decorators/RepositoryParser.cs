@@ -410,7 +410,8 @@ namespace CachingGen.Generators.Decorators
                 ReturnType: TypeNames.Global(method.ReturnType),
                 ReturnKind: draft.ReturnKind,
                 ResultType: resultType is null ? null : TypeNames.Global(resultType),
-                ResultIsNonNullableReference: resultType is not null && resultType.IsReferenceType && resultType.NullableAnnotation == NullableAnnotation.NotAnnotated,
+                // Oblivious (#nullable disable) results are emitted in a nullable-enabled file, where they read as non-nullable.
+                ResultIsNonNullableReference: resultType is not null && resultType.IsReferenceType && resultType.NullableAnnotation != NullableAnnotation.Annotated,
                 Parameters: parameters.ToEquatableArray(),
                 TypeParameters: method.IsGenericMethod ? "<" + string.Join(", ", TypeParameterNames(method)) + ">" : string.Empty,
                 Strategy: draft.Strategy,
