@@ -63,7 +63,7 @@ public sealed class DecoratorSnapshotTests
         Assert.Contains("new global::CachingGen.Runtime.WriteBackPolicy(\"UpdateAsync(Sample.Preference)\"", text, StringComparison.Ordinal);
         Assert.Contains("global::CachingGen.Runtime.CacheKey.Part((long)preference.Version)", text, StringComparison.Ordinal);
         Assert.Contains("=> this._inner.CountAsync(ct);", text, StringComparison.Ordinal);
-        Assert.Contains("public static global::CachingGen.CachingGenBuilder AddCachedPreferenceRepository<TInner>", text, StringComparison.Ordinal);
+        Assert.Contains("public static global::CachingGen.CachingGenBuilder AddCachedPreferenceRepository<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>", text, StringComparison.Ordinal);
     }
 
     [Fact]

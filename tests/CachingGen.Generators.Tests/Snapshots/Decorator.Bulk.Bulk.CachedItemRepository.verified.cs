@@ -204,7 +204,7 @@ namespace Bulk
         /// <param name="builder">The builder returned by <c>services.AddCachingGen()</c>.</param>
         /// <param name="lifetime">The lifetime of the repository and its decorator.</param>
         /// <returns>The builder, for chaining.</returns>
-        public static global::CachingGen.CachingGenBuilder AddCachedItemRepository<TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)
+        public static global::CachingGen.CachingGenBuilder AddCachedItemRepository<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)
             where TInner : class, global::Bulk.IItemRepository
         {
             if (builder is null)

@@ -138,7 +138,7 @@ namespace Sample
         /// <param name="builder">The builder returned by <c>services.AddCachingGen()</c>.</param>
         /// <param name="lifetime">The lifetime of the repository and its decorator.</param>
         /// <returns>The builder, for chaining.</returns>
-        public static global::CachingGen.CachingGenBuilder AddCachedPreferenceRepository<TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)
+        public static global::CachingGen.CachingGenBuilder AddCachedPreferenceRepository<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>(this global::CachingGen.CachingGenBuilder builder, global::Microsoft.Extensions.DependencyInjection.ServiceLifetime lifetime = global::Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped)
             where TInner : class, global::Sample.IPreferenceRepository
         {
             if (builder is null)
