@@ -83,7 +83,7 @@ public sealed class RedisKeyAndForeignBytesTests
     public void Encoded_string_parts_never_form_a_hash_tag()
     {
         using var connection = new NeverConnected();
-        using var store = new RedisCacheStore(connection.Connection, new RedisCacheOptions { KeyNamespace = "myapp:" });
+        using var store = new RedisCacheStore(connection.Connection, new RedisCacheOptions { KeyNamespace = "myapp:", OperationTimeout = TimeSpan.FromSeconds(10) });
         var key = store.GetRedisKey(CacheKey.Create("user", "{tenant}"));
         Assert.Equal("myapp:user:%7Btenant%7D", key);
         Assert.DoesNotContain('{', key);
