@@ -114,7 +114,7 @@ namespace CachingGen.Generators.Analyzers
             foreach (var attribute in method.GetAttributes())
             {
                 if (attribute.AttributeClass is { } attributeClass
-                    && attributeClass.ContainingNamespace is { Name: KnownNames.Namespace, ContainingNamespace.IsGlobalNamespace: true }
+                    && RepositoryParser.IsOurs(attributeClass)
                     && KnownNames.StrategyOf(attributeClass.Name) is var strategy && strategy != Strategy.PassThrough)
                 {
                     var location = attribute.ApplicationSyntaxReference?.GetSyntax(context.CancellationToken).GetLocation() ?? (method.Locations.Length > 0 ? method.Locations[0] : Location.None);

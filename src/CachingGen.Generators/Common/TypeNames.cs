@@ -11,6 +11,16 @@ namespace CachingGen.Generators.Common
     /// </summary>
     internal static class TypeNames
     {
+        /// <summary>
+        /// <paramref name="name"/> as a C# identifier in generated code: keywords (and <c>await</c>, reserved inside
+        /// async code) get a leading <c>@</c>.
+        /// </summary>
+        public static string Identifier(string name)
+            => Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+               || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetContextualKeywordKind(name) == Microsoft.CodeAnalysis.CSharp.SyntaxKind.AwaitKeyword
+                ? "@" + name
+                : name;
+
         /// <summary>Fully qualified, keywords for special types, with nullable reference annotations (<c>string?</c>).</summary>
         public static readonly SymbolDisplayFormat GlobalFormat =
             SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(

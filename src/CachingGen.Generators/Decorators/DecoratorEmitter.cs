@@ -195,7 +195,7 @@ namespace CachingGen.Generators.Decorators
 
         private static void EmitPassThroughMethod(SourceWriter writer, MemberModel member, Names names)
         {
-            var arguments = Arguments(member, null, null);
+            var arguments = Arguments(member);
             if (member.ExplicitImplementation)
             {
                 writer.WriteLine(member.ReturnType + " " + member.DeclaringInterface + "." + Identifier(member.Name) + member.TypeParameters + "(" + Parameters(member, withDefaults: false) + ")");
@@ -220,7 +220,7 @@ namespace CachingGen.Generators.Decorators
             if (member.IsIndexer)
             {
                 declaration = member.ReturnType + " " + (member.ExplicitImplementation ? member.DeclaringInterface + "." : string.Empty) + "this[" + Parameters(member, withDefaults: false) + "]";
-                access = target + "[" + Arguments(member, null, null) + "]";
+                access = target + "[" + Arguments(member) + "]";
             }
             else
             {
@@ -658,7 +658,7 @@ namespace CachingGen.Generators.Decorators
             return string.Join(", ", parts);
         }
 
-        private static string Arguments(MemberModel member, string? state, string? token)
+        private static string Arguments(MemberModel member)
         {
             var parts = new List<string>();
             foreach (var parameter in member.Parameters)
@@ -669,8 +669,7 @@ namespace CachingGen.Generators.Decorators
             return string.Join(", ", parts);
         }
 
-        private static string Identifier(string name)
-            => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) == SyntaxKind.AwaitKeyword ? "@" + name : name;
+        private static string Identifier(string name) => TypeNames.Identifier(name);
 
         private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 

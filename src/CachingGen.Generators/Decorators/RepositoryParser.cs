@@ -317,7 +317,7 @@ namespace CachingGen.Generators.Decorators
                 ITypeSymbol? keylessUserType = null;
                 foreach (var parameter in method.Parameters)
                 {
-                    if (IsCancellationToken(parameter.Type))
+                    if (SymbolFacts.IsCancellationToken(parameter.Type))
                     {
                         continue;
                     }
@@ -351,7 +351,7 @@ namespace CachingGen.Generators.Decorators
             var signatureTypes = new List<string>();
             foreach (var parameter in method.Parameters)
             {
-                var isToken = IsCancellationToken(parameter.Type);
+                var isToken = SymbolFacts.IsCancellationToken(parameter.Type);
                 parameters.Add(new ParameterModel(
                     parameter.Name,
                     TypeNames.Global(parameter.Type),
@@ -447,7 +447,7 @@ namespace CachingGen.Generators.Decorators
             for (var i = 0; i < method.Parameters.Length; i++)
             {
                 var parameter = method.Parameters[i];
-                if (IsCancellationToken(parameter.Type))
+                if (SymbolFacts.IsCancellationToken(parameter.Type))
                 {
                     continue;
                 }
@@ -768,22 +768,14 @@ namespace CachingGen.Generators.Decorators
 
         private static (ReturnKind, ITypeSymbol?) ClassifyReturn(ITypeSymbol returnType)
         {
-            if (returnType is INamedTypeSymbol named && named.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks")
+            if (!SymbolFacts.IsTaskLike(returnType, out var isValueTask, out var result))
             {
-                switch (named.Name)
-                {
-                    case "Task" when named.TypeArguments.Length == 0:
-                        return (ReturnKind.Task, null);
-                    case "ValueTask" when named.TypeArguments.Length == 0:
-                        return (ReturnKind.ValueTask, null);
-                    case "Task" when named.TypeArguments.Length == 1:
-                        return (ReturnKind.TaskOfT, named.TypeArguments[0]);
-                    case "ValueTask" when named.TypeArguments.Length == 1:
-                        return (ReturnKind.ValueTaskOfT, named.TypeArguments[0]);
-                }
+                return (ReturnKind.Other, null);
             }
 
-            return (ReturnKind.Other, null);
+            return result is null
+                ? (isValueTask ? ReturnKind.ValueTask : ReturnKind.Task, null)
+                : (isValueTask ? ReturnKind.ValueTaskOfT : ReturnKind.TaskOfT, result);
         }
 
         /// <summary>The element type of the collection shapes bulk writes accept, else null.</summary>
@@ -825,24 +817,13 @@ namespace CachingGen.Generators.Decorators
             return type.WithNullableAnnotation(NullableAnnotation.NotAnnotated);
         }
 
-        internal static bool IsCancellationToken(ITypeSymbol type)
-            => type is INamedTypeSymbol { Name: "CancellationToken" } named && named.ContainingNamespace?.ToDisplayString() == "System.Threading";
+        /// <summary>Whether the attribute class is one of CachingGen's own.</summary>
+        internal static bool IsOurs(INamedTypeSymbol attributeClass)
+            => SymbolFacts.IsNamespace(attributeClass.ContainingNamespace, KnownNames.Namespace, null);
 
-        private static bool IsOurs(INamedTypeSymbol attributeClass)
-            => attributeClass.ContainingNamespace is { Name: KnownNames.Namespace, ContainingNamespace.IsGlobalNamespace: true };
-
+        /// <summary>The CachingGen attribute named <paramref name="name"/> on <paramref name="symbol"/>, if any.</summary>
         internal static AttributeData? FindAttribute(ISymbol symbol, string name)
-        {
-            foreach (var attribute in symbol.GetAttributes())
-            {
-                if (attribute.AttributeClass is { } attributeClass && attributeClass.Name == name && IsOurs(attributeClass))
-                {
-                    return attribute;
-                }
-            }
-
-            return null;
-        }
+            => SymbolFacts.FindAttribute(symbol, name, KnownNames.Namespace, null);
 
         private static Location? AttributeLocation(AttributeData? attribute)
             => attribute?.ApplicationSyntaxReference?.GetSyntax().GetLocation();

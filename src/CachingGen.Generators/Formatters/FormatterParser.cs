@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Threading;
 using CachingGen.Generators.Common;
+using CachingGen.Generators.Decorators;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -81,7 +82,7 @@ namespace CachingGen.Generators.Formatters
                 {
                     foreach (var parameter in method.Parameters)
                     {
-                        if (!IsCancellationToken(parameter.Type))
+                        if (!SymbolFacts.IsCancellationToken(parameter.Type))
                         {
                             collector.AddRoot(parameter.Type, owner, parameter);
                         }
@@ -103,20 +104,20 @@ namespace CachingGen.Generators.Formatters
             foreach (var attribute in method.GetAttributes())
             {
                 var attributeClass = attribute.AttributeClass;
-                if (attributeClass is null || !IsNamespace(attributeClass.ContainingNamespace, "CachingGen", null))
+                if (attributeClass is null || !SymbolFacts.IsNamespace(attributeClass.ContainingNamespace, KnownNames.Namespace, null))
                 {
                     continue;
                 }
 
-                switch (attributeClass.Name)
+                switch (KnownNames.StrategyOf(attributeClass.Name))
                 {
-                    case "CachedAttribute":
+                    case Decorators.Strategy.Cached:
                         return Strategy.Cached;
-                    case "WriteThroughAttribute":
-                    case "WriteAroundAttribute":
-                    case "WriteBackAttribute":
+                    case Decorators.Strategy.WriteThrough:
+                    case Decorators.Strategy.WriteAround:
+                    case Decorators.Strategy.WriteBack:
                         return Strategy.Write;
-                    case "EvictAttribute":
+                    case Decorators.Strategy.Evict:
                         return Strategy.Evict;
                 }
             }
@@ -124,6 +125,7 @@ namespace CachingGen.Generators.Formatters
             return Strategy.None;
         }
 
+        /// <summary>What a read returns once awaited; a synchronous (invalid) read still gets its type's formatter.</summary>
         private static ITypeSymbol? UnwrapTask(ITypeSymbol type)
         {
             if (type.SpecialType == SpecialType.System_Void)
@@ -131,44 +133,7 @@ namespace CachingGen.Generators.Formatters
                 return null;
             }
 
-            if (type is INamedTypeSymbol named && IsNamespace(named.ContainingNamespace, "Tasks", "System.Threading"))
-            {
-                if ((named.Name == "Task" || named.Name == "ValueTask") && named.TypeArguments.Length == 1)
-                {
-                    return named.TypeArguments[0];
-                }
-
-                if ((named.Name == "Task" || named.Name == "ValueTask") && named.TypeArguments.Length == 0)
-                {
-                    return null;
-                }
-            }
-
-            return type;
-        }
-
-        private static bool IsCancellationToken(ITypeSymbol type)
-            => type is INamedTypeSymbol { Name: "CancellationToken", TypeArguments.Length: 0 } named
-               && IsNamespace(named.ContainingNamespace, "Threading", "System");
-
-        /// <summary>True when <paramref name="ns"/> is <paramref name="parentDotted"/>.<paramref name="name"/> (or the root namespace <paramref name="name"/>).</summary>
-        internal static bool IsNamespace(INamespaceSymbol? ns, string name, string? parentDotted)
-        {
-            if (ns is null || ns.Name != name)
-            {
-                return false;
-            }
-
-            var parent = ns.ContainingNamespace;
-            if (parentDotted is null)
-            {
-                return parent is null || parent.IsGlobalNamespace;
-            }
-
-            var dot = parentDotted.LastIndexOf('.');
-            return dot < 0
-                ? IsNamespace(parent, parentDotted, null)
-                : IsNamespace(parent, parentDotted.Substring(dot + 1), parentDotted.Substring(0, dot));
+            return SymbolFacts.IsTaskLike(type, out _, out var result) ? result : type;
         }
 
         /// <summary>The fully qualified metadata-style name of a namespace ("System.Collections.Generic").</summary>
@@ -267,7 +232,7 @@ namespace CachingGen.Generators.Formatters
         /// <summary>The closed built-in formatter for a supported collection definition, or null.</summary>
         internal static string? CollectionFormatter(INamedTypeSymbol named)
         {
-            if (!named.IsGenericType || !IsNamespace(named.ContainingNamespace, "Generic", "System.Collections"))
+            if (!named.IsGenericType || !SymbolFacts.IsNamespace(named.ContainingNamespace, "Generic", "System.Collections"))
             {
                 return null;
             }
@@ -302,39 +267,6 @@ namespace CachingGen.Generators.Formatters
 
             underlying = type;
             return false;
-        }
-
-        internal static string EscapeIdentifier(string name)
-            => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
-
-        internal static bool HasAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
-        {
-            foreach (var attribute in symbol.GetAttributes())
-            {
-                if (attribute.AttributeClass is { } attributeClass
-                    && attributeClass.Name == name
-                    && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        internal static AttributeData? FindAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
-        {
-            foreach (var attribute in symbol.GetAttributes())
-            {
-                if (attribute.AttributeClass is { } attributeClass
-                    && attributeClass.Name == name
-                    && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
-                {
-                    return attribute;
-                }
-            }
-
-            return null;
         }
 
         internal static string Hex(ulong value) => "0x" + value.ToString("X16", CultureInfo.InvariantCulture) + "UL";

@@ -303,7 +303,7 @@ namespace CachingGen.Generators.Formatters
         private void BuildLayout(TypeEntry entry, INamedTypeSymbol type)
         {
             var candidates = CollectCandidates(type);
-            var messagePackObject = FormatterParser.FindAttribute(type, "MessagePackObjectAttribute", "MessagePack", null);
+            var messagePackObject = SymbolFacts.FindAttribute(type, "MessagePackObjectAttribute", "MessagePack", null);
             var keyAsPropertyName = messagePackObject is not null
                 && messagePackObject.ConstructorArguments.Length > 0
                 && messagePackObject.ConstructorArguments[0].Value is true;
@@ -316,7 +316,7 @@ namespace CachingGen.Generators.Formatters
                 var hasStringKey = false;
                 foreach (var candidate in candidates)
                 {
-                    var key = FormatterParser.FindAttribute(candidate.Symbol, "KeyAttribute", "MessagePack", null);
+                    var key = SymbolFacts.FindAttribute(candidate.Symbol, "KeyAttribute", "MessagePack", null);
                     if (key is null || key.ConstructorArguments.Length != 1)
                     {
                         continue;
@@ -427,7 +427,7 @@ namespace CachingGen.Generators.Formatters
                 }
             }
 
-            var setsRequired = best is not null && FormatterParser.HasAttribute(best, "SetsRequiredMembersAttribute", "CodeAnalysis", "System.Diagnostics");
+            var setsRequired = best is not null && SymbolFacts.HasAttribute(best, "SetsRequiredMembersAttribute", "CodeAnalysis", "System.Diagnostics");
             var bound = new HashSet<LayoutMember>(bestArguments);
             entry.ConstructorArguments.AddRange(bestArguments);
             foreach (var member in entry.Members)
@@ -592,8 +592,8 @@ namespace CachingGen.Generators.Formatters
                 return null;
             }
 
-            if (FormatterParser.HasAttribute(member, "IgnoreMemberAttribute", "MessagePack", null)
-                || FormatterParser.HasAttribute(member, "IgnoreDataMemberAttribute", "Serialization", "System.Runtime"))
+            if (SymbolFacts.HasAttribute(member, "IgnoreMemberAttribute", "MessagePack", null)
+                || SymbolFacts.HasAttribute(member, "IgnoreDataMemberAttribute", "Serialization", "System.Runtime"))
             {
                 return null;
             }
@@ -649,7 +649,7 @@ namespace CachingGen.Generators.Formatters
             var arguments = new List<string>(entry.ConstructorArguments.Count);
             foreach (var argument in entry.ConstructorArguments)
             {
-                arguments.Add(FormatterParser.EscapeIdentifier(argument.Candidate.Symbol.Name));
+                arguments.Add(TypeNames.Identifier(argument.Candidate.Symbol.Name));
             }
 
             return new FormatterTypeModel(
@@ -688,7 +688,7 @@ namespace CachingGen.Generators.Formatters
 
             return new MemberModel(
                 member.Key,
-                FormatterParser.EscapeIdentifier(member.Candidate.Symbol.Name),
+                TypeNames.Identifier(member.Candidate.Symbol.Name),
                 TypeNames.Global(member.Candidate.Type),
                 kind,
                 primitive ?? string.Empty,

@@ -1,0 +1,74 @@
+using Microsoft.CodeAnalysis;
+
+namespace CachingGen.Generators.Common
+{
+    /// <summary>Questions about symbols that both the decorator parser and the formatter parser ask, answered once.</summary>
+    internal static class SymbolFacts
+    {
+        /// <summary>True when <paramref name="ns"/> is <paramref name="parentDotted"/>.<paramref name="name"/> (or the root namespace <paramref name="name"/>).</summary>
+        public static bool IsNamespace(INamespaceSymbol? ns, string name, string? parentDotted)
+        {
+            if (ns is null || ns.Name != name)
+            {
+                return false;
+            }
+
+            var parent = ns.ContainingNamespace;
+            if (parentDotted is null)
+            {
+                return parent is null || parent.IsGlobalNamespace;
+            }
+
+            var dot = parentDotted.LastIndexOf('.');
+            return dot < 0
+                ? IsNamespace(parent, parentDotted, null)
+                : IsNamespace(parent, parentDotted.Substring(dot + 1), parentDotted.Substring(0, dot));
+        }
+
+        /// <summary>The first attribute named <paramref name="name"/> from namespace <paramref name="parentNamespace"/>.<paramref name="namespaceName"/>.</summary>
+        public static AttributeData? FindAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass
+                    && attributeClass.Name == name
+                    && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
+                {
+                    return attribute;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>Whether <paramref name="symbol"/> carries the attribute (see <see cref="FindAttribute"/>).</summary>
+        public static bool HasAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
+            => FindAttribute(symbol, name, namespaceName, parentNamespace) is not null;
+
+        /// <summary>Whether <paramref name="type"/> is <c>System.Threading.CancellationToken</c>.</summary>
+        public static bool IsCancellationToken(ITypeSymbol type)
+            => type is INamedTypeSymbol { Name: "CancellationToken", TypeArguments.Length: 0 } named
+               && IsNamespace(named.ContainingNamespace, "Threading", "System");
+
+        /// <summary>
+        /// Whether <paramref name="type"/> is <c>Task</c>, <c>ValueTask</c>, <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c>;
+        /// <paramref name="result"/> is the <c>T</c> (null for the non-generic forms).
+        /// </summary>
+        public static bool IsTaskLike(ITypeSymbol type, out bool isValueTask, out ITypeSymbol? result)
+        {
+            isValueTask = false;
+            result = null;
+            if (type is INamedTypeSymbol named
+                && (named.Name == "Task" || named.Name == "ValueTask")
+                && named.TypeArguments.Length <= 1
+                && IsNamespace(named.ContainingNamespace, "Tasks", "System.Threading"))
+            {
+                isValueTask = named.Name == "ValueTask";
+                result = named.TypeArguments.Length == 1 ? named.TypeArguments[0] : null;
+                return true;
+            }
+
+            return false;
+        }
+    }
+}
