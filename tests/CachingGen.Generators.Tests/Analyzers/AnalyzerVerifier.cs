@@ -70,27 +70,8 @@ public static class Verify
 public static class AnalyzerSamples
 {
     /// <summary>The canonical valid sample: one entity, every strategy; must produce no diagnostics at all.</summary>
-    public const string Canonical = """
-        using CachingGen;
-        namespace Sample;
-        public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
-        [CachedRepository(KeyPrefix = "pref")]
-        public interface IPreferenceRepository
-        {
-            [Cached(Ttl = 300)] ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default);
-            [WriteThrough] Task SaveAsync(Preference preference, CancellationToken ct = default);
-            [WriteAround(Ttl = 30)] Task SaveManyAsync(IReadOnlyList<Preference> preferences, CancellationToken ct = default);
-            [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference, CancellationToken ct = default);
-            [Evict] Task DeleteAsync(long userId, CancellationToken ct = default);
-            Task<int> CountAsync(CancellationToken ct = default);
-        }
-        """;
+    public const string Canonical = CanonicalSample.Source;
 
     /// <summary>The canonical entity and the usings, for samples that declare their own repository.</summary>
-    public const string Header = """
-        using CachingGen;
-        namespace Sample;
-        public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
-
-        """;
+    public const string Header = CanonicalSample.Header;
 }

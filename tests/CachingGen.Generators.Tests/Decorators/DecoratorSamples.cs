@@ -1,3 +1,5 @@
+using CachingGen.Generators.Tests.Infrastructure;
+
 namespace CachingGen.Generators.Tests.Decorators;
 
 /// <summary>Test sources for the decorator generator.</summary>
@@ -12,21 +14,7 @@ internal static class DecoratorSamples
         """;
 
     /// <summary>The canonical sample, verbatim.</summary>
-    public const string Canonical = """
-        using CachingGen;
-        namespace Sample;
-        public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
-        [CachedRepository(KeyPrefix = "pref")]
-        public interface IPreferenceRepository
-        {
-            [Cached(Ttl = 300)] ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default);
-            [WriteThrough] Task SaveAsync(Preference preference, CancellationToken ct = default);
-            [WriteAround(Ttl = 30)] Task SaveManyAsync(IReadOnlyList<Preference> preferences, CancellationToken ct = default);
-            [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference, CancellationToken ct = default);
-            [Evict] Task DeleteAsync(long userId, CancellationToken ct = default);
-            Task<int> CountAsync(CancellationToken ct = default);
-        }
-        """;
+    public const string Canonical = CanonicalSample.Source;
 
     /// <summary>A closed generic entity type.</summary>
     public const string GenericEntity = """

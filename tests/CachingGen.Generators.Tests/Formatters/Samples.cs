@@ -1,27 +1,12 @@
+using CachingGen.Generators.Tests.Infrastructure;
+
 namespace CachingGen.Generators.Tests.Formatters;
 
 /// <summary>Test sources for the formatter generator.</summary>
 internal static class Samples
 {
     /// <summary>The user's canonical sample.</summary>
-    public const string Preference = """
-        using System.Collections.Generic;
-        using System.Threading;
-        using System.Threading.Tasks;
-        using CachingGen;
-        namespace Sample;
-        public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
-        [CachedRepository(KeyPrefix = "pref")]
-        public interface IPreferenceRepository
-        {
-            [Cached(Ttl = 300)] ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default);
-            [WriteThrough] Task SaveAsync(Preference preference, CancellationToken ct = default);
-            [WriteAround(Ttl = 30)] Task SaveManyAsync(IReadOnlyList<Preference> preferences, CancellationToken ct = default);
-            [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference, CancellationToken ct = default);
-            [Evict] Task DeleteAsync(long userId, CancellationToken ct = default);
-            Task<int> CountAsync(CancellationToken ct = default);
-        }
-        """;
+    public const string Preference = "using System.Collections.Generic;\nusing System.Threading;\nusing System.Threading.Tasks;\n" + CanonicalSample.Source;
 
     /// <summary>Records with collections, enums, nested records and nullable members; an init-only class; a keyed
     /// [MessagePackObject] with a gap; a closed generic; structs; an inherited repository interface.</summary>
