@@ -30,8 +30,8 @@ public sealed class CachingGenOptions
     /// <summary>The shortest life of an invalidation tombstone in the in-memory store. Default 60 s.</summary>
     public TimeSpan TombstoneLifetime { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The time to live given to a flushed write-back entry whose record names no time to live and whose
-    /// policy this process has not seen. Default 5 minutes.</summary>
+    /// <summary>The time to live given to a flushed write-back entry whose record names no time to live (records the
+    /// runtime appends always carry their method's). Default 5 minutes.</summary>
     public TimeSpan DefaultWriteBackTimeToLive { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The number of striped gates that keep direct writes and write-back appends of one key apart. Default 1024.</summary>

@@ -17,7 +17,6 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<(string Repository, Type Entity), object> _caches = new();
     private readonly Dictionary<string, IWriteBackDispatcher> _injectedDispatchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IWriteBackDispatcher> _registeredDispatchers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Repository, string Method), TimeSpan> _writeBackTimeToLives = new();
     private int _disposed;
 
     /// <summary>Creates the runtime (dependency injection calls this through <c>AddCachingGen</c>).</summary>
@@ -178,10 +177,5 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
             ? injected
             : _registeredDispatchers.GetValueOrDefault(repository);
 
-    internal void RememberWriteBackPolicy(string repository, WriteBackPolicy policy)
-        => _writeBackTimeToLives.TryAdd((repository, policy.Method), policy.TimeToLive);
-
-    internal TimeSpan TimeToLiveOf(WriteBackRecord record)
-        => record.TimeToLive
-           ?? (_writeBackTimeToLives.TryGetValue((record.Repository, record.Method), out var ttl) ? ttl : Options.DefaultWriteBackTimeToLive);
+    internal TimeSpan TimeToLiveOf(WriteBackRecord record) => record.TimeToLive ?? Options.DefaultWriteBackTimeToLive;
 }

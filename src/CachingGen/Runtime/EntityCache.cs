@@ -183,7 +183,6 @@ public sealed class EntityCache<TEntity>
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(arguments);
         using var activity = StartActivity("CachingGen.WriteBack", policy.Method);
-        _runtime.RememberWriteBackPolicy(Repository.Name, policy);
         var record = new WriteBackRecord(Repository.Name, policy.Method, key, string.Concat(key, "@", idempotencyPart), arguments, _runtime.TimeProvider.GetUtcNow())
         {
             TimeToLive = policy.TimeToLive,

@@ -20,8 +20,8 @@ public sealed record WriteBackRecord(
     DateTimeOffset EnqueuedAt)
 {
     /// <summary>The time to live the cached entry gets once this record's flush has committed (the method's
-    /// <c>WriteBackPolicy.TimeToLive</c>). Null for records written without one: the flusher then uses the policy it
-    /// saw in this process, else <c>CachingGenOptions.DefaultWriteBackTimeToLive</c>.</summary>
+    /// <c>WriteBackPolicy.TimeToLive</c>, which every record the runtime appends carries). Null only for records
+    /// written without one: the flusher then uses <c>CachingGenOptions.DefaultWriteBackTimeToLive</c>.</summary>
     public TimeSpan? TimeToLive { get; init; }
 }
 
