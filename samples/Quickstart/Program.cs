@@ -15,8 +15,11 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddSingleton<SqliteDatabase>();
 // The background flusher is off here so each step's effect is visible; the "flush" step does its work by hand.
 // In an application it runs as a hosted service and flushes as soon as records arrive.
+// The in-memory write-back log loses unflushed writes when the process stops: fine for a demo, so the quickstart
+// accepts it explicitly; an application registers a durable log instead (CGEN027, and the runtime refuses otherwise).
 builder.Services
     .AddCachingGen(options => options.RunWriteBackFlusher = false)
+    .UseInMemoryWriteBackLog()
     .AddCachedPreferenceRepository<SqlitePreferenceRepository>(ServiceLifetime.Singleton);
 
 using var host = builder.Build();

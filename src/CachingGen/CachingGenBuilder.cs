@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using CachingGen.Runtime;
 using CachingGen.WriteBack;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CachingGen;
 
@@ -37,6 +38,20 @@ public sealed class CachingGenBuilder
             Services.AddSingleton(_ => createDispatcher(static scope => scope.GetRequiredService<TInner>()));
         }
 
+        return this;
+    }
+
+    /// <summary>
+    /// Chooses the in-memory write-back log on purpose (replacing any other registered log) and accepts that it is not
+    /// durable: acknowledged write-back calls not yet flushed to the database are lost when the process stops. For
+    /// tests, demos and data you can afford to lose; without this (or a durable log), a repository with
+    /// <see cref="WriteBackAttribute"/> methods refuses to start.
+    /// </summary>
+    /// <returns>The builder, for chaining.</returns>
+    public CachingGenBuilder UseInMemoryWriteBackLog()
+    {
+        Services.Configure<CachingGenOptions>(static options => options.AllowNonDurableWriteBack = true);
+        Services.Replace(ServiceDescriptor.Singleton<IWriteBackLog>(CachingGenServiceCollectionExtensions.CreateInMemoryWriteBackLog));
         return this;
     }
 }

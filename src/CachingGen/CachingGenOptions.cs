@@ -40,6 +40,12 @@ public sealed class CachingGenOptions
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 
+    /// <summary>Whether repositories with <see cref="WriteBackAttribute"/> methods may run on a write-back log that is
+    /// not durable (the in-memory log), which loses acknowledged, unflushed writes when the process stops. Default
+    /// false: the runtime then refuses to start such a repository. Set it for tests and demos, or call
+    /// <see cref="CachingGenBuilder.UseInMemoryWriteBackLog"/>, which sets it.</summary>
+    public bool AllowNonDurableWriteBack { get; set; }
+
     internal void Validate()
     {
         if (ShardCount <= 0) throw new ArgumentOutOfRangeException(nameof(ShardCount), ShardCount, "ShardCount must be positive.");

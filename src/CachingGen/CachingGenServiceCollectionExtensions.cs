@@ -35,11 +35,7 @@ public static class CachingGenServiceCollectionExtensions
         services.TryAddSingleton<ICacheStore>(static provider => new InMemoryCacheStore(
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<IOptions<CachingGenOptions>>().Value.TombstoneLifetime));
-        services.TryAddSingleton<IWriteBackLog>(static provider => new InMemoryWriteBackLog(
-            provider.GetRequiredService<ICacheStore>(),
-            provider.GetRequiredService<IOptions<CachingGenOptions>>().Value.ShardCount,
-            provider.GetRequiredService<ILoggerFactory>().CreateLogger<InMemoryWriteBackLog>(),
-            provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IWriteBackLog>(CreateInMemoryWriteBackLog);
         services.TryAddSingleton<IWriteBackTransactionFactory, InMemoryWriteBackTransactionFactory>();
         services.TryAddSingleton(static provider => new CachingGenRuntime(
             provider.GetRequiredService<ICacheStore>(),
@@ -60,6 +56,14 @@ public static class CachingGenServiceCollectionExtensions
 
         return new CachingGenBuilder(services);
     }
+
+    /// <summary>The in-memory write-back log over the registered store, options, logging and clock.</summary>
+    internal static IWriteBackLog CreateInMemoryWriteBackLog(IServiceProvider provider)
+        => new InMemoryWriteBackLog(
+            provider.GetRequiredService<ICacheStore>(),
+            provider.GetRequiredService<IOptions<CachingGenOptions>>().Value.ShardCount,
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger<InMemoryWriteBackLog>(),
+            provider.GetRequiredService<TimeProvider>());
 
     /// <summary>Marks that the flusher's hosted service is registered.</summary>
     private sealed class FlusherRegistration

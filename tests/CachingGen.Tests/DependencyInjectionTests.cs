@@ -47,7 +47,7 @@ public sealed class DependencyInjectionTests
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(database);
         builder.Services.AddSingleton<ILoggerFactory>(loggers);
-        builder.Services.AddCachingGen(o => o.ShardCount = 2).AddCachedPreferenceRepository<ScopedPreferenceRepository>();
+        builder.Services.AddCachingGen(o => o.ShardCount = 2).UseInMemoryWriteBackLog().AddCachedPreferenceRepository<ScopedPreferenceRepository>();
         using var host = builder.Build();
         await host.StartAsync();
 
@@ -111,7 +111,7 @@ public sealed class DependencyInjectionTests
     {
         var services = new ServiceCollection();
         services.AddSingleton(new FakePreferenceDatabase());
-        services.AddCachingGen(o => o.RunWriteBackFlusher = false).AddCachedPreferenceRepository<ScopedPreferenceRepository>(ServiceLifetime.Transient);
+        services.AddCachingGen(o => o.RunWriteBackFlusher = false).UseInMemoryWriteBackLog().AddCachedPreferenceRepository<ScopedPreferenceRepository>(ServiceLifetime.Transient);
         await using var provider = services.BuildServiceProvider();
         foreach (var hosted in provider.GetServices<IHostedService>())
         {

@@ -10,8 +10,9 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace CachingGen.Generators.Analyzers
 {
     /// <summary>
-    /// Reports every CachingGen rule on repository interfaces, by running the generator's own parser, and flags
-    /// caching attributes that sit where the generator never looks.
+    /// Reports every CachingGen rule on repository interfaces, by running the generator's own parser, flags
+    /// caching attributes that sit where the generator never looks, compares the key spaces of all repositories of the
+    /// compilation (CGEN023) and checks write-back registrations for a durable log (CGEN027).
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class RepositoryAnalyzer : DiagnosticAnalyzer
@@ -24,11 +25,17 @@ namespace CachingGen.Generators.Analyzers
         {
             context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
             context.EnableConcurrentExecution();
-            context.RegisterSymbolAction(AnalyzeType, SymbolKind.NamedType);
-            context.RegisterSymbolAction(AnalyzeMethod, SymbolKind.Method);
+            context.RegisterCompilationStartAction(start =>
+            {
+                var keySpaces = new KeySpaceConflicts();
+                start.RegisterSymbolAction(symbol => AnalyzeType(symbol, keySpaces), SymbolKind.NamedType);
+                start.RegisterSymbolAction(AnalyzeMethod, SymbolKind.Method);
+                start.RegisterOperationAction(WriteBackLogRegistration.Analyze, OperationKind.Invocation);
+                start.RegisterCompilationEndAction(keySpaces.Report);
+            });
         }
 
-        private static void AnalyzeType(SymbolAnalysisContext context)
+        private static void AnalyzeType(SymbolAnalysisContext context, KeySpaceConflicts keySpaces)
         {
             var type = (INamedTypeSymbol)context.Symbol;
             if (type.TypeKind != TypeKind.Interface || RepositoryParser.FindAttribute(type, "CachedRepositoryAttribute") is null)
@@ -38,6 +45,11 @@ namespace CachingGen.Generators.Analyzers
 
             var reported = new HashSet<DiagnosticInfo>();
             var result = RepositoryParser.Parse(type, context.CancellationToken);
+            if (result.Model is { } model)
+            {
+                keySpaces.Add(type, model);
+            }
+
             foreach (var diagnostic in result.Diagnostics)
             {
                 if (reported.Add(diagnostic))

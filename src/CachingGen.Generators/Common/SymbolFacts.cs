@@ -70,5 +70,68 @@ namespace CachingGen.Generators.Common
 
             return false;
         }
+    
+        /// <summary>
+        /// Whether a value of <paramref name="type"/> is a collection whose contents can change in place: arrays and
+        /// types implementing <c>ICollection&lt;T&gt;</c>, <c>IList</c> or <c>IDictionary</c>, except the immutable,
+        /// frozen and read-only wrapper collections. Read-only interfaces (<c>IReadOnlyList&lt;T&gt;</c>,
+        /// <c>IEnumerable&lt;T&gt;</c>) are not.
+        /// </summary>
+        public static bool IsMutableCollection(ITypeSymbol type)
+        {
+            if (type is IArrayTypeSymbol)
+            {
+                return true;
+            }
+
+            if (type is not INamedTypeSymbol named || named.SpecialType == SpecialType.System_String || named.TypeKind == TypeKind.Error)
+            {
+                return false;
+            }
+
+            if (IsNamespace(named.ContainingNamespace, "Immutable", "System.Collections")
+                || IsNamespace(named.ContainingNamespace, "Frozen", "System.Collections")
+                || (IsNamespace(named.ContainingNamespace, "ObjectModel", "System.Collections") && named.Name.StartsWith("ReadOnly", System.StringComparison.Ordinal)))
+            {
+                return false;
+            }
+
+            if (IsMutableCollectionInterface(named))
+            {
+                return true;
+            }
+
+            foreach (var implemented in named.AllInterfaces)
+            {
+                if (IsMutableCollectionInterface(implemented))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsMutableCollectionInterface(INamedTypeSymbol type)
+        {
+            if (type.TypeKind != TypeKind.Interface)
+            {
+                return false;
+            }
+
+            switch (type.Name)
+            {
+                case "ICollection" when type.TypeArguments.Length == 1:
+                case "IList" when type.TypeArguments.Length == 1:
+                case "ISet" when type.TypeArguments.Length == 1:
+                case "IDictionary" when type.TypeArguments.Length == 2:
+                    return IsNamespace(type.ContainingNamespace, "Generic", "System.Collections");
+                case "IList" when type.TypeArguments.Length == 0:
+                case "IDictionary" when type.TypeArguments.Length == 0:
+                    return IsNamespace(type.ContainingNamespace, "Collections", "System");
+                default:
+                    return false;
+            }
+        }
     }
 }

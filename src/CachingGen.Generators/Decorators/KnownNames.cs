@@ -12,6 +12,27 @@ namespace CachingGen.Generators.Decorators
         public const string WriteBack = "WriteBackAttribute";
         public const string Evict = "EvictAttribute";
 
+        /// <summary>The builder that <c>AddCachingGen</c> returns and repository registrations extend.</summary>
+        public const string BuilderName = "CachingGenBuilder";
+
+        /// <summary>The <c>IServiceCollection</c> extension that starts a CachingGen registration.</summary>
+        public const string AddCachingGen = "AddCachingGen";
+
+        /// <summary>The write-back log interface (namespace CachingGen.WriteBack).</summary>
+        public const string WriteBackLogInterface = "IWriteBackLog";
+
+        /// <summary>The option that accepts a non-durable write-back log.</summary>
+        public const string AllowNonDurableWriteBack = "AllowNonDurableWriteBack";
+
+        /// <summary>The durable write-back log registration suggested by CGEN027.</summary>
+        public const string DurableLogRegistration = "UseRedisWriteBackLog(...)";
+
+        /// <summary>
+        /// Builder methods that choose the write-back log explicitly: the durable logs' registrations, and the explicit
+        /// opt-in to the in-memory log. One list, so a new durable log package only needs its method name added here.
+        /// </summary>
+        public static readonly string[] WriteBackLogChoices = { "UseRedisWriteBackLog", "UseInMemoryWriteBackLog" };
+
         /// <summary>Whether <paramref name="attributeName"/> is one of the per-method strategy attributes.</summary>
         public static Strategy StrategyOf(string attributeName)
         {

@@ -18,7 +18,15 @@ namespace CachingGen.Generators.Decorators
     /// </summary>
     internal static class RepositoryParser
     {
-        private const int MaximumTtlSeconds = 366 * 24 * 3600;
+        /// <summary>The longest time to live accepted at all (CGEN004).</summary>
+        internal const int MaximumTtlSeconds = 366 * 24 * 3600;
+
+        /// <summary>Longer times to live are accepted with a warning (CGEN026).</summary>
+        internal const int LongTtlSeconds = 30 * 24 * 3600;
+
+        /// <summary>A write-around without invalidation may leave entries stale for longer than this only with CGEN025.</summary>
+        internal const int StaleWindowSeconds = 60;
+
         private const int MaximumWriteBackArguments = 4;
 
         public static RepositoryParseResult Parse(INamedTypeSymbol repository, CancellationToken cancellationToken)
@@ -47,6 +55,10 @@ namespace CachingGen.Generators.Decorators
             if (defaultTtl <= 0 || defaultTtl > MaximumTtlSeconds)
             {
                 diagnostics.Add(TtlDiagnostic(repository, "DefaultTtl", defaultTtl));
+            }
+            else if (defaultTtl > LongTtlSeconds)
+            {
+                diagnostics.Add(LongTtlDiagnostic(repository, "DefaultTtl", defaultTtl, null));
             }
 
             var methods = new List<MethodDraft>();
@@ -112,10 +124,13 @@ namespace CachingGen.Generators.Decorators
                 entity = ParseEntity(entityType, entities[entityType].Symbol, diagnostics);
             }
 
+            var completed = new List<(MethodDraft Draft, MemberModel Member)>();
             foreach (var draft in methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                members.Add(CompleteMethod(draft, entityType, entity, defaultTtl, diagnostics));
+                var member = CompleteMethod(draft, entityType, entity, defaultTtl, diagnostics);
+                members.Add(member);
+                completed.Add((draft, member));
             }
 
             var hasErrors = false;
@@ -145,11 +160,14 @@ namespace CachingGen.Generators.Decorators
                 return new RepositoryParseResult(null, diagnostics.ToEquatableArray());
             }
 
-            entity ??= new EntityModel("object", true, EquatableArray<KeyPartModel>.Empty);
-            var interfaceName = TypeNames.GlobalWithoutNullable(repository);
             var simpleName = repository.Name.Length > 1 && repository.Name[0] == 'I' && char.IsUpper(repository.Name[1])
                 ? repository.Name.Substring(1)
                 : repository.Name;
+            var effectivePrefix = keyPrefix ?? (entityType?.Name.ToLowerInvariant() ?? simpleName.ToLowerInvariant());
+            AddStrategyMixAdvice(repository, effectivePrefix, completed, diagnostics);
+
+            entity ??= new EntityModel("object", true, EquatableArray<KeyPartModel>.Empty);
+            var interfaceName = TypeNames.GlobalWithoutNullable(repository);
             var decoratorName = "Cached" + simpleName;
             var model = new RepositoryModel(
                 Namespace: repository.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
@@ -158,7 +176,7 @@ namespace CachingGen.Generators.Decorators
                 DecoratorName: decoratorName,
                 RegistrationName: decoratorName + "Registration",
                 Accessibility: IsEffectivelyPublic(repository) ? "public" : "internal",
-                KeyPrefix: keyPrefix ?? (entityType?.Name.ToLowerInvariant() ?? simpleName.ToLowerInvariant()),
+                KeyPrefix: effectivePrefix,
                 DefaultTtlSeconds: defaultTtl,
                 Entity: entity,
                 Members: members.ToEquatableArray(),
@@ -398,6 +416,7 @@ namespace CachingGen.Generators.Decorators
                 if (draft.Strategy == Strategy.WriteBack && keySource == KeySourceKind.Entity)
                 {
                     (idempotencyMember, idempotencyEncoding, idempotencyCast) = ResolveIdempotency(draft, entityType, diagnostics);
+                    ReportMutableArguments(method, diagnostics);
                 }
             }
 
@@ -702,7 +721,7 @@ namespace CachingGen.Generators.Decorators
             };
         }
 
-        private static ISymbol? FindReadableMember(ITypeSymbol type, string name)
+        internal static ISymbol? FindReadableMember(ITypeSymbol type, string name)
         {
             for (var current = type; current is not null; current = current.BaseType)
             {
@@ -718,7 +737,7 @@ namespace CachingGen.Generators.Decorators
             return null;
         }
 
-        private static bool IsReadable(ISymbol member)
+        internal static bool IsReadable(ISymbol member)
         {
             static bool Visible(Accessibility accessibility)
                 => accessibility == Accessibility.Public || accessibility == Accessibility.Internal || accessibility == Accessibility.ProtectedOrInternal;
@@ -807,7 +826,7 @@ namespace CachingGen.Generators.Decorators
         private static bool IsReadOnlyList(ITypeSymbol type)
             => type is IArrayTypeSymbol || (type is INamedTypeSymbol named && (named.Name == "IReadOnlyList" || named.Name == "List"));
 
-        private static ITypeSymbol StripNullable(ITypeSymbol type)
+        internal static ITypeSymbol StripNullable(ITypeSymbol type)
         {
             if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
             {
@@ -869,6 +888,11 @@ namespace CachingGen.Generators.Decorators
                 return defaultValue;
             }
 
+            if (value > LongTtlSeconds)
+            {
+                diagnostics.Add(LongTtlDiagnostic(draft.Symbol, name, value.Value, AttributeLocation(draft.Attribute)));
+            }
+
             return value.Value;
         }
 
@@ -881,6 +905,125 @@ namespace CachingGen.Generators.Decorators
                     : "it must be a positive number of seconds.";
             return DiagnosticInfo.Create(DiagnosticDescriptors.InvalidTtl, LocationInfo.From(location ?? (symbol.Locations.Length > 0 ? symbol.Locations[0] : null)),
                 name, value.ToString(CultureInfo.InvariantCulture), symbol.Name, reason);
+        }
+
+        private static DiagnosticInfo LongTtlDiagnostic(ISymbol symbol, string name, int value, Location? location)
+            => DiagnosticInfo.Create(DiagnosticDescriptors.VeryLongTtl, LocationInfo.From(location ?? (symbol.Locations.Length > 0 ? symbol.Locations[0] : null)),
+                name, value.ToString(CultureInfo.InvariantCulture), symbol.Name, (value / (24.0 * 3600)).ToString("0.#", CultureInfo.InvariantCulture));
+
+        /// <summary>
+        /// CGEN022 and CGEN025, for a repository without errors: advice about how its methods' strategies interact on
+        /// the one key space they share.
+        /// </summary>
+        private static void AddStrategyMixAdvice(INamedTypeSymbol repository, string keyPrefix, List<(MethodDraft Draft, MemberModel Member)> methods, List<DiagnosticInfo> diagnostics)
+        {
+            var writeBack = new List<string>();
+            var direct = new List<string>();
+            var longestTtl = 0;
+            string? longestTtlMethod = null;
+            foreach (var (_, member) in methods)
+            {
+                switch (member.Strategy)
+                {
+                    case Strategy.WriteBack:
+                        writeBack.Add(member.Name);
+                        break;
+                    case Strategy.WriteThrough:
+                    case Strategy.WriteAround:
+                    case Strategy.Evict:
+                        direct.Add(member.Name);
+                        break;
+                }
+
+                if (member.Strategy != Strategy.PassThrough && member.Strategy != Strategy.Evict && member.TtlSeconds > longestTtl)
+                {
+                    longestTtl = member.TtlSeconds;
+                    longestTtlMethod = member.Name;
+                }
+            }
+
+            if (writeBack.Count > 0 && direct.Count > 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MixedWriteStrategies, repository, repository.Name, keyPrefix,
+                    string.Join(", ", writeBack), string.Join(", ", direct)));
+            }
+
+            if (longestTtl <= StaleWindowSeconds || longestTtlMethod is null)
+            {
+                return;
+            }
+
+            foreach (var (draft, member) in methods)
+            {
+                if (member.Strategy == Strategy.WriteAround && !member.Invalidate)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaleWriteAround,
+                        LocationInfo.From(AttributeLocation(draft.Attribute) ?? draft.Symbol.Locations[0]),
+                        member.Name, longestTtl.ToString(CultureInfo.InvariantCulture), repository.Name, longestTtlMethod));
+                }
+            }
+        }
+
+        /// <summary>CGEN024: write-back arguments whose state can change after the record snapshotted it.</summary>
+        private static void ReportMutableArguments(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
+        {
+            foreach (var parameter in method.Parameters)
+            {
+                if (SymbolFacts.IsCancellationToken(parameter.Type))
+                {
+                    continue;
+                }
+
+                var type = StripNullable(parameter.Type);
+                string? problem = null;
+                if (SymbolFacts.IsMutableCollection(type))
+                {
+                    problem = "is a '" + type.ToDisplayString() + "', a mutable collection";
+                }
+                else if (LooksLikeEntity(type) && MutableCollectionMember(type) is { } member)
+                {
+                    problem = "has type '" + type.ToDisplayString() + "', whose member '" + member.Name + "' is a mutable collection ('" + member.Type.ToDisplayString() + "')";
+                }
+
+                if (problem is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MutableWriteBackArgument, parameter, parameter.Name, method.Name, problem));
+                }
+            }
+        }
+
+        /// <summary>The first public instance property or field (base types first) whose type is a mutable collection.</summary>
+        private static (string Name, ITypeSymbol Type)? MutableCollectionMember(ITypeSymbol type)
+        {
+            var chain = new List<ITypeSymbol>();
+            for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
+            {
+                chain.Insert(0, current);
+            }
+
+            foreach (var current in chain)
+            {
+                foreach (var member in current.GetMembers())
+                {
+                    if (member.IsStatic || member.DeclaredAccessibility != Accessibility.Public)
+                    {
+                        continue;
+                    }
+
+                    var memberType = member switch
+                    {
+                        IPropertySymbol { IsIndexer: false } property => property.Type,
+                        IFieldSymbol field => field.Type,
+                        _ => null,
+                    };
+                    if (memberType is not null && SymbolFacts.IsMutableCollection(StripNullable(memberType)))
+                    {
+                        return (member.Name, memberType);
+                    }
+                }
+            }
+
+            return null;
         }
 
         private static MemberModel PassThroughProperty(IPropertySymbol property, INamedTypeSymbol declaringInterface, bool explicitImplementation)

@@ -142,6 +142,42 @@ namespace CachingGen.Generators.Diagnostics
             "'{0}' declares [Key({1})] on more than one member; give each member its own key",
             Serialization, DiagnosticSeverity.Error);
 
+        /// <summary>CGEN022: write-back and direct writes on one repository's key space (a flush barrier on direct writes).</summary>
+        public static readonly DiagnosticDescriptor MixedWriteStrategies = Create(
+            "CGEN022", "Write-back mixed with direct writes on one key space",
+            "'{0}' writes the key space '{1}:' with [WriteBack] ({2}) and with direct writes ({3}). A direct write of a key that has pending write-back records first waits until they are flushed to the database (a flush barrier). Prefer one write strategy per entity unless the direct writes are rare.",
+            WriteBack, DiagnosticSeverity.Info);
+
+        /// <summary>CGEN023: two repositories of one compilation cache one entity under two prefixes, or two entities under one prefix.</summary>
+        public static readonly DiagnosticDescriptor ConflictingKeySpaces = Create(
+            "CGEN023", "Two repositories share a key space unsafely",
+            "[CachedRepository] '{0}' and '{1}' {2}. {3}",
+            Usage, DiagnosticSeverity.Warning, WellKnownDiagnosticTags.CompilationEnd);
+
+        /// <summary>CGEN024: a write-back argument holds mutable state that the record only snapshots.</summary>
+        public static readonly DiagnosticDescriptor MutableWriteBackArgument = Create(
+            "CGEN024", "Write-back argument holds mutable state",
+            "Parameter '{0}' of write-back method '{1}' {2}. The write-back record is a snapshot taken at the call: later changes to it never reach the database, and the database repository receives a copy. Pass data built for the call (a new array or list, typed IReadOnlyList<T>), or copy it before the call.",
+            WriteBack, DiagnosticSeverity.Warning);
+
+        /// <summary>CGEN025: a write-around that does not invalidate leaves entries readable stale for a long time.</summary>
+        public static readonly DiagnosticDescriptor StaleWriteAround = Create(
+            "CGEN025", "Write-around without invalidation has a long stale-read window",
+            "'{0}' is [WriteAround(Invalidate = false)]: after it writes the database, a cached entry of the key stays readable, stale, for up to {1} seconds (the longest time to live in '{2}', from '{3}'). Let it invalidate, or keep the entries of this repository short-lived.",
+            Usage, DiagnosticSeverity.Info);
+
+        /// <summary>CGEN026: a time to live longer than 30 days.</summary>
+        public static readonly DiagnosticDescriptor VeryLongTtl = Create(
+            "CGEN026", "Time to live is longer than 30 days",
+            "{0} = {1} on '{2}' is {3} days: an entry that lives that long outlives deploys, schema changes and any missed invalidation. Use at most 2592000 seconds (30 days), or check the unit (seconds, not milliseconds).",
+            Usage, DiagnosticSeverity.Warning);
+
+        /// <summary>CGEN027: a repository with write-back methods is registered without a durable write-back log.</summary>
+        public static readonly DiagnosticDescriptor WriteBackWithoutDurableLog = Create(
+            "CGEN027", "Write-back repository registered without a durable log",
+            "'{0}' registers '{1}', which has [WriteBack] methods, but this AddCachingGen(...) call registers no durable write-back log: acknowledged writes not yet flushed are lost when the process stops, and the runtime refuses to start. Call {2} on the builder, or UseInMemoryWriteBackLog() to accept the loss (tests, demos).",
+            WriteBack, DiagnosticSeverity.Warning);
+
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -149,10 +185,11 @@ namespace CachingGen.Generators.Diagnostics
             KeyParametersMismatch, MultipleStrategies, MultipleEntityTypes, NoKeySource, UnsupportedKeyType,
             UnsupportedInterface, WriteBackReturnsValue, WriteBackWithoutIdempotencyKey, ByRefParameter,
             CachedReturnNotEntity, GenericCachingMethod, UnsupportedMemberType, NoUsableConstructor,
-            DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey,
+            DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey, MixedWriteStrategies,
+            ConflictingKeySpaces, MutableWriteBackArgument, StaleWriteAround, VeryLongTtl, WriteBackWithoutDurableLog,
         };
 
-        private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity)
-            => new DiagnosticDescriptor(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkRoot + id + ".md");
+        private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, params string[] customTags)
+            => new DiagnosticDescriptor(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkRoot + id + ".md", customTags: customTags);
     }
 }

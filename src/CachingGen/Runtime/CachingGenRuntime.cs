@@ -18,6 +18,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     private readonly Dictionary<string, IWriteBackDispatcher> _injectedDispatchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IWriteBackDispatcher> _registeredDispatchers = new(StringComparer.Ordinal);
     private int _disposed;
+    private bool _nonDurableWriteBackAccepted;
 
     /// <summary>Creates the runtime (dependency injection calls this through <c>AddCachingGen</c>).</summary>
     /// <param name="store">The cache store.</param>
@@ -52,6 +53,16 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         foreach (var dispatcher in dispatchers)
         {
             _injectedDispatchers.TryAdd(dispatcher.Repository, dispatcher);
+        }
+
+        // Dependency injection registers one dispatcher per repository with write-back methods: refuse to start now
+        // rather than at the first write.
+        _nonDurableWriteBackAccepted = Options.AllowNonDurableWriteBack;
+        if (_injectedDispatchers.Count > 0)
+        {
+            var repositories = _injectedDispatchers.Keys.ToList();
+            repositories.Sort(StringComparer.Ordinal);
+            EnsureWriteBackLogAccepted(repositories[0]);
         }
 
         Logger = loggerFactory.CreateLogger("CachingGen");
@@ -92,7 +103,8 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     internal CachingGenTelemetry Telemetry { get; }
 
     /// <summary>Creates a runtime over an in-memory cache store, an in-memory (not durable) write-back log and an
-    /// in-memory ledger, without dependency injection. Start its flusher with <see cref="StartWriteBackAsync"/>
+    /// in-memory ledger, without dependency injection. Choosing it accepts the non-durable log (as
+    /// <see cref="CachingGenOptions.AllowNonDurableWriteBack"/> does). Start its flusher with <see cref="StartWriteBackAsync"/>
     /// (or flush with <see cref="WriteBackFlusher.FlushAsync"/>); <see cref="DisposeAsync"/> drains it.</summary>
     public static CachingGenRuntime CreateInMemory(CachingGenOptions? options = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
@@ -103,13 +115,23 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         var store = new InMemoryCacheStore(timeProvider, options.TombstoneLifetime);
         var log = new InMemoryWriteBackLog(store, options.ShardCount, loggerFactory.CreateLogger<InMemoryWriteBackLog>(), timeProvider);
         return new CachingGenRuntime(store, log, new InMemoryWriteBackTransactionFactory(), Array.Empty<IWriteBackDispatcher>(),
-            Microsoft.Extensions.Options.Options.Create(options), timeProvider, loggerFactory);
+            Microsoft.Extensions.Options.Options.Create(options), timeProvider, loggerFactory)
+        {
+            _nonDurableWriteBackAccepted = true,
+        };
     }
 
     /// <summary>The entity cache of one entity type of one repository (cached: the same instance every time).</summary>
+    /// <exception cref="InvalidOperationException">The repository has write-back methods and the write-back log is not
+    /// durable, which was not accepted explicitly.</exception>
     public EntityCache<TEntity> GetEntityCache<TEntity>(RepositoryDescriptor repository)
     {
         ArgumentNullException.ThrowIfNull(repository);
+        if (repository.HasWriteBack)
+        {
+            EnsureWriteBackLogAccepted(repository.Name);
+        }
+
         var cache = _caches.GetOrAdd((repository.Name, typeof(TEntity)), static (_, args) => new EntityCache<TEntity>(args.Runtime, args.Repository), (Runtime: this, Repository: repository));
         var typed = (EntityCache<TEntity>)cache;
         if (!ReferenceEquals(typed.Repository, repository) && typed.Repository != repository)
@@ -170,6 +192,19 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         WriteBack.TryRetire();
         WriteBack.Dispose();
         Telemetry.Dispose();
+    }
+
+    /// <summary>Refuses a repository with write-back methods on a non-durable log that nobody accepted explicitly.</summary>
+    private void EnsureWriteBackLogAccepted(string repository)
+    {
+        if (!WriteBackLog.IsDurable && !_nonDurableWriteBackAccepted)
+        {
+            throw new InvalidOperationException(
+                $"Repository '{repository}' has [WriteBack] methods, but the write-back log ({WriteBackLog.GetType().Name}) is not durable: " +
+                "acknowledged writes that are not yet flushed to the database would be lost when the process stops. Register a durable " +
+                "write-back log (for example builder.UseRedisWriteBackLog(...) from CachingGen.Redis), or accept the loss explicitly " +
+                "with builder.UseInMemoryWriteBackLog() or CachingGenOptions.AllowNonDurableWriteBack = true (tests, demos).");
+        }
     }
 
     internal IWriteBackDispatcher? GetDispatcher(string repository)

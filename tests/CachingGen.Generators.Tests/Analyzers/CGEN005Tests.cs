@@ -45,7 +45,7 @@ public sealed class CGEN005Tests
 
     [Fact]
     public Task Near_miss_repository_implementation_without_attributes_and_other_attributes_are_fine()
-        => Verify.NoDiagnosticsAsync(AnalyzerSamples.Canonical + """
+        => Verify.NoDiagnosticsExceptAsync(AnalyzerSamples.Canonical + """
 
             public sealed class PreferenceRepository : IPreferenceRepository
             {
@@ -56,5 +56,5 @@ public sealed class CGEN005Tests
                 public Task DeleteAsync(long userId, CancellationToken ct = default) => Task.CompletedTask;
                 public Task<int> CountAsync(CancellationToken ct = default) => Task.FromResult(0);
             }
-            """);
+            """, "CGEN022");
 }

@@ -1,10 +1,4 @@
-using System.Collections.Immutable;
-using CachingGen.Generators.Analyzers;
-using CachingGen.Generators.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Text;
 using Xunit;
 
 namespace CachingGen.Generators.Tests.Analyzers;
@@ -26,41 +20,13 @@ public sealed class CGEN013Tests
             Verify.Diagnostic("CGEN013").WithLocation(0).WithSeverity(DiagnosticSeverity.Warning)
                 .WithMessage("'UpdateAsync' is marked [WriteBack] without IdempotencyKey: a caller that retries the call enqueues the write twice and it is applied twice. Set IdempotencyKey = nameof(...) to a version or operation-id member of 'Sample.Preference'."));
 
-    /// <summary>
-    /// Escalation goes through a real workspace: the compiler reports a warning raised by configuration as
-    /// <see cref="Diagnostic.IsWarningAsError"/> (Severity stays Warning, it fails the build), which the testing
-    /// library's severity comparison does not look at.
-    /// </summary>
     [Fact]
     public async Task Editorconfig_can_raise_it_to_an_error()
     {
-        using var workspace = new AdhocWorkspace();
-        var projectId = ProjectId.CreateNewId();
-        var solution = workspace.CurrentSolution
-            .AddProject(ProjectInfo.Create(projectId, VersionStamp.Default, "Test", "Test", LanguageNames.CSharp,
-                filePath: "/src/Test.csproj",
-                compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
-                parseOptions: GeneratorHarness.ParseOptions.WithDocumentationMode(DocumentationMode.Parse),
-                metadataReferences: GeneratorHarness.References))
-            .AddDocument(DocumentId.CreateNewId(projectId), "Test0.cs", Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal), filePath: "/src/Test0.cs")
-            .AddDocument(DocumentId.CreateNewId(projectId), "GlobalUsings.cs", AnalyzerTest.GlobalUsings, filePath: "/src/GlobalUsings.cs")
-            .AddAnalyzerConfigDocument(DocumentId.CreateNewId(projectId), ".editorconfig", SourceText.From("""
-                root = true
-
-                [*.cs]
-                dotnet_diagnostic.CGEN013.severity = error
-                """), filePath: "/src/.editorconfig");
-        var project = solution.GetProject(projectId)!;
-        var compilation = (await project.GetCompilationAsync())!;
-        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
-
-        var diagnostics = await compilation
-            .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new RepositoryAnalyzer()), project.AnalyzerOptions)
-            .GetAnalyzerDiagnosticsAsync();
-
+        var diagnostics = await EditorconfigRun.AnalyzeAsync(Source.Replace("{|#0:UpdateAsync|}", "UpdateAsync", StringComparison.Ordinal), "CGEN013", "error");
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal("CGEN013", diagnostic.Id);
-        Assert.True(diagnostic.Severity == DiagnosticSeverity.Error || diagnostic.IsWarningAsError, diagnostic.ToString());
+        Assert.True(EditorconfigRun.IsBuildError(diagnostic), diagnostic.ToString());
         Assert.StartsWith("/src/Test0.cs(7,22): error CGEN013:", diagnostic.ToString(), StringComparison.Ordinal);
     }
 

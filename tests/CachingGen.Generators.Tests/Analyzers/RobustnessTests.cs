@@ -158,6 +158,40 @@ public sealed class RobustnessTests
                 [Cached] Task<Preference?> DefaultBodyAsync(long userId) => Task.FromResult<Preference?>(null);
             }
             """ },
+        { "write-back log registrations, half typed", """
+            [CachedRepository(KeyPrefix = "pref")]
+            public interface IRepo
+            {
+                [Cached] Task<Preference?> GetAsync(long userId);
+                [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference, List<Missing> tags, int[ scores);
+                [WriteAround(Invalidate = false, Ttl = )] Task TouchAsync(long userId);
+            }
+            public static class Startup
+            {
+                public static void Configure(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+                {
+                    services.AddCachingGen(o => o.AllowNonDurableWriteBack = ).AddCached<;
+                    var builder = services.AddCachingGen(;
+                    builder.AddRepository<IRepo, >(null, null, );
+                    Missing.AddCachingGen().AddRepository<IRepo, Missing>((inner, runtime) => inner, null, default);
+                    AddCachingGen().UseRedisWriteBackLog(;
+                }
+            }
+            """ },
+        { "key spaces, mutable members and long lifetimes with broken parts", """
+            public sealed class Bag { [CacheKey] public long Id { get; set; } public List<Missing> Items { get; set; } = null!; public int[,] Grid = null!; public long Version; }
+            [CachedRepository(KeyPrefix = "x")] public interface IA { [Cached] Task<Preference?> GetAsync(long userId); [WriteThrough] Task SaveAsync(Preference preference); }
+            [CachedRepository(KeyPrefix = "x")] public interface IB { [Cached] Task<Missing?> GetAsync(long id); [WriteBack] Task UpdateAsync(Missing missing); }
+            [CachedRepository(KeyPrefix = null)] public interface IC { [Cached(Ttl = 2592001)] Task<Preference?> GetAsync(long userId); [Evict] Task DeleteAsync(long userId) }
+            [CachedRepository(DefaultTtl = 9999999)]
+            public interface ID
+            {
+                [WriteBack(IdempotencyKey = nameof(Bag.Version))] Task UpdateAsync(Bag bag, Dictionary<string, > map);
+                [Cached(Ttl = 999999999)] Task<Bag?> GetAsync(long id);
+                [WriteAround(Invalidate = false)] Task TouchAsync(long id);
+                [WriteThrough] Task SaveAsync(Bag bag);
+            }
+            """ },
         { "attributes only, half typed", """
             [CachedRepository(
             public interface

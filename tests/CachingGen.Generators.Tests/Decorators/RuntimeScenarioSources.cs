@@ -105,7 +105,7 @@ internal static class RuntimeScenarioSources
             {
                 Journal = new Journal();
                 Store = new RecordingStore(new InMemoryCacheStore(TimeProvider.System, TimeSpan.FromSeconds(60)), Journal);
-                var options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, RunWriteBackFlusher = false };
+                var options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, RunWriteBackFlusher = false, AllowNonDurableWriteBack = true };
                 Runtime = new CachingGenRuntime(Store, new InMemoryWriteBackLog(Store, options.ShardCount), new InMemoryWriteBackTransactionFactory(),
                     dispatchers ?? Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
                     Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, scopes);
@@ -555,7 +555,7 @@ internal static class RuntimeScenarios
                 // The generated AddCached... registers the inner type, the decorator and a dispatcher that resolves the
                 // inner repository per flush scope. (No container package is referenced: a minimal provider runs the factories.)
                 var services = new ServiceCollection();
-                var builder = services.AddCachingGen(o => o.RunWriteBackFlusher = false);
+                var builder = services.AddCachingGen(o => o.RunWriteBackFlusher = false).UseInMemoryWriteBackLog();
                 Check.True(ReferenceEquals(builder, builder.AddCachedPreferenceRepository<FakePreferenceRepository>(ServiceLifetime.Singleton)), "returns the builder");
                 var inner = services.Single(d => d.ServiceType == typeof(FakePreferenceRepository));
                 var decorator = services.Single(d => d.ServiceType == typeof(IPreferenceRepository));

@@ -14,7 +14,10 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
 
     public int Reads => Volatile.Read(ref _reads);
 
-    public bool IsDurable => Inner.IsDurable;
+    /// <summary>Overrides the inner log's durability, for tests of what the runtime does with a durable log.</summary>
+    public bool? ClaimsDurable { get; init; }
+
+    public bool IsDurable => ClaimsDurable ?? Inner.IsDurable;
 
     public int ShardCount => Inner.ShardCount;
 

@@ -16,7 +16,7 @@ public sealed class Harness : IAsyncDisposable
 
     public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null)
     {
-        Options = new CachingGenOptions { ShardCount = 2, RetryJitter = false };
+        Options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, AllowNonDurableWriteBack = true };
         configure?.Invoke(Options);
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
         Journal = database?.Journal ?? new EventJournal();
