@@ -1,86 +1,205 @@
-using System.Diagnostics;
-using System.IO.Compression;
-using System.Runtime.CompilerServices;
-using System.Text;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 
 namespace CachingGen.Tests.Packaging;
 
 /// <summary>
-/// Packs the CachingGen package and builds a consumer project against it with nothing but ONE package reference:
-/// the attributes, the runtime and the generator must all arrive through it, and the generated decorator must work.
+/// Packs the CachingGen package and builds consumer projects against it with nothing but ONE package reference: the
+/// attributes, the runtime, the generator with its analyzers and the code fixes must all arrive through it.
 /// </summary>
-public sealed class PackageConsumerTests
+public sealed class PackageConsumerTests(PackedPackage package) : IClassFixture<PackedPackage>
 {
     [Fact]
     public async Task One_package_reference_brings_attributes_runtime_and_generator()
     {
-        var root = Path.Combine(Path.GetTempPath(), "cachinggen-package-" + Guid.NewGuid().ToString("N"));
-        var feed = Path.Combine(root, "feed");
-        var consumer = Path.Combine(root, "consumer");
-        Directory.CreateDirectory(feed);
-        Directory.CreateDirectory(consumer);
+        Assert.True(package.Packed, "dotnet pack failed:\n" + package.PackOutput);
+        var entries = package.Entries();
+        Assert.Contains("analyzers/dotnet/cs/CachingGen.Generators.dll", entries);
+        Assert.Contains("analyzers/dotnet/cs/CachingGen.CodeFixes.dll", entries);
+        Assert.Contains("lib/net8.0/CachingGen.dll", entries);
 
-        // A unique version keeps NuGet's global package cache from serving an older build of the same version.
-        var version = "0.0.0-test" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..6];
-        try
-        {
-            var project = Path.Combine(RepositoryRoot(), "src", "CachingGen", "CachingGen.csproj");
-            var pack = await RunAsync("dotnet", $"pack \"{project}\" -c Release -o \"{feed}\" -p:Version={version}", RepositoryRoot());
-            Assert.True(pack.ExitCode == 0, "dotnet pack failed:\n" + pack.Output);
-
-            var package = Path.Combine(feed, $"CachingGen.{version}.nupkg");
-            using (var archive = ZipFile.OpenRead(package))
-            {
-                var entries = archive.Entries.Select(e => e.FullName).ToList();
-                Assert.Contains("analyzers/dotnet/cs/CachingGen.Generators.dll", entries);
-                Assert.Contains("lib/net8.0/CachingGen.dll", entries);
-            }
-
-            await File.WriteAllTextAsync(Path.Combine(consumer, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="cachinggen-test-feed" value="{feed}" />
-                  </packageSources>
-                </configuration>
-                """);
-            await File.WriteAllTextAsync(Path.Combine(consumer, "Consumer.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <Nullable>enable</Nullable>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="CachingGen" Version="{version}" />
-                  </ItemGroup>
-                </Project>
-                """);
-            // Isolate the consumer from this repository's Directory.Build.props and central package versions.
-            await File.WriteAllTextAsync(Path.Combine(consumer, "Directory.Build.props"), "<Project />");
-            await File.WriteAllTextAsync(Path.Combine(consumer, "Directory.Packages.props"), "<Project />");
-            await File.WriteAllTextAsync(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
-
-            var run = await RunAsync("dotnet", "run -c Release", consumer);
-            Assert.True(run.ExitCode == 0, "the consumer failed to build or run:\n" + run.Output);
-            Assert.Contains("read-through hit: email v1", run.Output);
-            Assert.Contains("write-back flushed: push v2", run.Output);
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temporary folder is harmless.
-            }
-        }
+        var consumer = await package.CreateConsumerAsync("Consumer", "<OutputType>Exe</OutputType><TreatWarningsAsErrors>true</TreatWarningsAsErrors>",
+            new Dictionary<string, string> { ["Program.cs"] = ConsumerProgram });
+        var run = await PackedPackage.RunAsync("dotnet", "run -c Release", consumer);
+        Assert.True(run.ExitCode == 0, "the consumer failed to build or run:\n" + run.Output);
+        Assert.Contains("read-through hit: email v1", run.Output);
+        Assert.Contains("write-back flushed: push v2", run.Output);
     }
+
+    /// <summary>
+    /// A normal <c>dotnet build</c> reports the analyzer's warnings with their default severity (including CGEN027 on
+    /// the generated registration), and <c>.editorconfig</c> raises one to a build error or silences it.
+    /// </summary>
+    [Fact]
+    public async Task Analyzer_diagnostics_show_in_a_normal_build_and_follow_editorconfig()
+    {
+        Assert.True(package.Packed, "dotnet pack failed:\n" + package.PackOutput);
+        var consumer = await package.CreateConsumerAsync("Diagnostics", "<OutputType>Library</OutputType>",
+            new Dictionary<string, string> { ["Repository.cs"] = DiagnosticsSource });
+
+        var build = await PackedPackage.RunAsync("dotnet", "build -c Release", consumer);
+        Assert.True(build.ExitCode == 0, "warnings alone must not fail the build:\n" + build.Output);
+        Assert.Contains("Repository.cs(10,22): warning CGEN013: 'UpdateAsync' is marked [WriteBack] without IdempotencyKey", build.Output);
+        Assert.Contains("Repository.cs(22,91): warning CGEN027: 'AddCachedPreferenceRepository' registers 'Diagnostics.IPreferenceRepository'", build.Output);
+        Assert.DoesNotContain("error", build.Output.Replace("0 Error(s)", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+
+        await File.WriteAllTextAsync(Path.Combine(consumer, ".editorconfig"), "root = true\n\n[*.cs]\ndotnet_diagnostic.CGEN013.severity = error\n");
+        var escalated = await PackedPackage.RunAsync("dotnet", "build -c Release", consumer);
+        Assert.True(escalated.ExitCode != 0, "CGEN013 = error must fail the build:\n" + escalated.Output);
+        Assert.Contains("Repository.cs(10,22): error CGEN013:", escalated.Output);
+
+        await File.WriteAllTextAsync(Path.Combine(consumer, ".editorconfig"), "root = true\n\n[*.cs]\ndotnet_diagnostic.CGEN013.severity = none\n");
+        var silenced = await PackedPackage.RunAsync("dotnet", "build -c Release", consumer);
+        Assert.True(silenced.ExitCode == 0, silenced.Output);
+        Assert.DoesNotContain("CGEN013", silenced.Output);
+        Assert.Contains("warning CGEN027", silenced.Output);
+    }
+
+    /// <summary>
+    /// The code-fix assembly references only what a Roslyn host provides (Roslyn up to the 4.8 the package targets,
+    /// MEF attributes, netstandard) and the generator assembly next to it; loaded from the package's folder the way an
+    /// IDE loads analyzers, its fixers are found and one repairs a document end to end.
+    /// </summary>
+    [Fact]
+    public async Task Code_fixes_load_from_the_package_folder_and_fix_a_document()
+    {
+        Assert.True(package.Packed, "dotnet pack failed:\n" + package.PackOutput);
+        var analyzers = package.Extract("analyzers/dotnet/cs");
+        AssertReferencesOnlyHostAssemblies(Path.Combine(analyzers, "CachingGen.CodeFixes.dll"), Directory.GetFiles(analyzers, "*.dll"));
+
+        var loader = await package.CreateConsumerAsync("FixLoader", "<OutputType>Exe</OutputType><NoWarn>$(NoWarn);NU1603</NoWarn>",
+            new Dictionary<string, string> { ["Program.cs"] = FixLoaderProgram },
+            """<PackageReference Include="Microsoft.CodeAnalysis.CSharp.Workspaces" Version="4.8.0" />""");
+        var run = await PackedPackage.RunAsync("dotnet", $"run -c Release -- \"{analyzers}\"", loader);
+        Assert.True(run.ExitCode == 0, "the code-fix loader failed:\n" + run.Output);
+        Assert.Contains("fixer AddIdempotencyKeyCodeFix: CGEN013", run.Output);
+        Assert.Contains("fixer KeepOneStrategyCodeFix: CGEN007", run.Output);
+        Assert.Contains("fixer ReturnTaskCodeFix: CGEN001", run.Output);
+        Assert.Contains("fixer TtlCodeFix: CGEN004,CGEN026", run.Output);
+        Assert.Contains("fixer InvalidateOnWriteAroundCodeFix: CGEN025", run.Output);
+        Assert.Contains("fixed: [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task UpdateAsync(Preference preference);", run.Output);
+        Assert.Contains("loaded from the package folder: CachingGen.Generators", run.Output);
+    }
+
+    private static void AssertReferencesOnlyHostAssemblies(string assemblyPath, string[] siblings)
+    {
+        string[] hostProvided = ["netstandard", "System.Collections.Immutable", "System.Composition.AttributedModel", "System.Composition.Runtime",
+            "Microsoft.CodeAnalysis", "Microsoft.CodeAnalysis.CSharp", "Microsoft.CodeAnalysis.Workspaces", "Microsoft.CodeAnalysis.CSharp.Workspaces"];
+        var besideIt = siblings.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.Ordinal);
+        using var stream = File.OpenRead(assemblyPath);
+        using var reader = new PEReader(stream);
+        var metadata = reader.GetMetadataReader();
+        var references = metadata.AssemblyReferences.Select(h => metadata.GetAssemblyReference(h)).ToList();
+        Assert.NotEmpty(references);
+        foreach (var reference in references)
+        {
+            var name = metadata.GetString(reference.Name);
+            Assert.True(hostProvided.Contains(name) || besideIt.Contains(name), $"CachingGen.CodeFixes references '{name}', which neither a Roslyn host nor the package folder provides");
+            if (name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal))
+            {
+                Assert.True(reference.Version <= new Version(4, 8, 0, 0), $"{name} {reference.Version} is newer than the Roslyn 4.8 the package supports");
+            }
+        }
+
+        Assert.Contains("CachingGen.Generators", references.Select(r => metadata.GetString(r.Name)));
+    }
+
+    private const string DiagnosticsSource = """
+        using CachingGen;
+        using Microsoft.Extensions.DependencyInjection;
+        namespace Diagnostics;
+        public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
+        [CachedRepository(KeyPrefix = "pref")]
+        public interface IPreferenceRepository
+        {
+            [Cached] ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default);
+            // CGEN013 (warning): no idempotency key.
+            [WriteBack] Task UpdateAsync(Preference preference, CancellationToken ct = default);
+        }
+
+        public abstract class PreferenceDatabase : IPreferenceRepository
+        {
+            public abstract ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default);
+            public abstract Task UpdateAsync(Preference preference, CancellationToken ct = default);
+        }
+
+        public static class Startup
+        {
+            // CGEN027 (warning): a write-back repository, and no durable log chosen.
+            public static void Configure(IServiceCollection services) => services.AddCachingGen().AddCachedPreferenceRepository<PreferenceDatabase>();
+        }
+        """;
+
+    private const string FixLoaderProgram = """"
+        using System.Collections.Immutable;
+        using System.Reflection;
+        using System.Runtime.Loader;
+        using Microsoft.CodeAnalysis;
+        using Microsoft.CodeAnalysis.CodeActions;
+        using Microsoft.CodeAnalysis.CodeFixes;
+        using Microsoft.CodeAnalysis.CSharp;
+        using Microsoft.CodeAnalysis.Diagnostics;
+        using Microsoft.CodeAnalysis.Text;
+
+        // Loads the package's Roslyn assemblies from their folder, as an IDE does: CachingGen's own assemblies from the
+        // folder, Roslyn and the BCL from the host.
+        var folder = args[0];
+        var context = new FolderLoadContext(folder);
+        var fixAssembly = context.LoadFromAssemblyPath(Path.Combine(folder, "CachingGen.CodeFixes.dll"));
+        var providers = fixAssembly.GetTypes()
+            .Where(t => typeof(CodeFixProvider).IsAssignableFrom(t) && t.GetCustomAttribute<ExportCodeFixProviderAttribute>() is { } export && export.Languages.Contains(LanguageNames.CSharp))
+            .Select(t => (CodeFixProvider)Activator.CreateInstance(t)!)
+            .OrderBy(p => p.GetType().Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (var provider in providers)
+        {
+            Console.WriteLine($"fixer {provider.GetType().Name}: {string.Join(",", provider.FixableDiagnosticIds)}");
+        }
+
+        var analyzerAssembly = context.LoadFromAssemblyName(new AssemblyName("CachingGen.Generators"));
+        Console.WriteLine("loaded from the package folder: " + analyzerAssembly.GetName().Name + " (" + Path.GetDirectoryName(analyzerAssembly.Location) + ")");
+        var analyzers = analyzerAssembly.GetTypes()
+            .Where(t => typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && !t.IsAbstract)
+            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+            .ToImmutableArray();
+
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Append(typeof(CachingGen.CachedRepositoryAttribute).Assembly.Location)
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path));
+        using var workspace = new AdhocWorkspace();
+        var project = workspace.AddProject(ProjectInfo.Create(ProjectId.CreateNewId(), VersionStamp.Default, "Fixme", "Fixme", LanguageNames.CSharp,
+            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable),
+            metadataReferences: references));
+        var document = workspace.AddDocument(project.Id, "Repository.cs", SourceText.From("""
+            using System.Threading.Tasks;
+            using CachingGen;
+            namespace Sample;
+            public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
+            [CachedRepository]
+            public interface IPreferenceRepository
+            {
+                [Cached] Task<Preference?> GetAsync(long userId);
+                [WriteBack] Task UpdateAsync(Preference preference);
+            }
+            """));
+        var compilation = (await document.Project.GetCompilationAsync())!;
+        var diagnostic = (await compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync()).Single(d => d.Id == "CGEN013");
+        var fix = providers.Single(p => p.FixableDiagnosticIds.Contains("CGEN013"));
+        var actions = new List<CodeAction>();
+        await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+        var change = (await actions[0].GetOperationsAsync(CancellationToken.None)).OfType<ApplyChangesOperation>().Single();
+        var text = await change.ChangedSolution.GetDocument(document.Id)!.GetTextAsync();
+        Console.WriteLine("fixed: " + text.ToString().Split('\n').Single(line => line.Contains("UpdateAsync")).Trim());
+
+        sealed class FolderLoadContext(string folder) : AssemblyLoadContext("CachingGen analyzers")
+        {
+            protected override Assembly? Load(AssemblyName name)
+            {
+                var path = Path.Combine(folder, name.Name + ".dll");
+                return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+            }
+        }
+        """";
 
     private const string ConsumerProgram = """
         using CachingGen;
@@ -129,40 +248,4 @@ public sealed class PackageConsumerTests
         }
         """;
 
-    private static string RepositoryRoot([CallerFilePath] string thisFile = "")
-    {
-        var directory = new DirectoryInfo(Path.GetDirectoryName(thisFile)!);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "CachingGen.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("CachingGen.sln not found above " + thisFile);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments, string workingDirectory)
-    {
-        var start = new ProcessStartInfo(fileName, arguments)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // A nested build must not reuse the outer test run's MSBuild node or its properties.
-        start.Environment["MSBUILDNOINPROCNODE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment.Remove("MSBuildExtensionsPath");
-        start.Environment.Remove("MSBuildSDKsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + fileName);
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(timeout.Token);
-        output.Append(await stdout).Append(await stderr);
-        return (process.ExitCode, output.ToString());
-    }
 }
