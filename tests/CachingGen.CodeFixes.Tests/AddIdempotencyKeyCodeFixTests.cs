@@ -8,7 +8,7 @@ public sealed class AddIdempotencyKeyCodeFixTests
     private const string Header = """
         using CachingGen;
         namespace Sample;
-        public sealed record Order([property: CacheKey] long OrderId, string State, DateTime UpdatedAt, long RowVersion, Guid OperationId, string ETag, long Id);
+        public sealed record Order([property: CacheKey] long OrderId, string State, DateTime UpdatedAt, long RowVersion, Guid OperationId, string ETag, long Id, string UpdatedBy);
 
         """;
 
@@ -23,7 +23,8 @@ public sealed class AddIdempotencyKeyCodeFixTests
             }
             """);
 
-        // UpdatedAt is a DateTime, which cannot form a stable key (CGEN003); OrderId is the cache key itself.
+        // UpdatedAt is a DateTime, which cannot form a stable key (CGEN003); OrderId is the cache key itself; UpdatedBy
+        // names who wrote, not which version.
         Assert.Equal(
             ["Use 'RowVersion' as the idempotency key", "Use 'ETag' as the idempotency key", "Use 'OperationId' as the idempotency key", "Use 'Id' as the idempotency key"],
             actions);

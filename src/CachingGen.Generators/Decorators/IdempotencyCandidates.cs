@@ -12,7 +12,10 @@ namespace CachingGen.Generators.Decorators
     internal static class IdempotencyCandidates
     {
         /// <summary>Name fragments of members that change with every write of an entity, compared case-insensitively.</summary>
-        private static readonly string[] VersionLike = { "version", "revision", "etag", "stamp", "updated", "modified", "sequence", "generation" };
+        private static readonly string[] VersionLike =
+        {
+            "version", "revision", "etag", "stamp", "updatedat", "updatedon", "modifiedat", "modifiedon", "lastmodified", "sequence", "generation",
+        };
 
         /// <summary>The candidate member names of <paramref name="entity"/>: version-like first, then id-like, each in declaration order (base types first).</summary>
         public static IReadOnlyList<string> For(ITypeSymbol entity)
