@@ -25,7 +25,6 @@ namespace CachingGen.Generators.Analyzers
                 return;
             }
 
-            var root = invocation;
             IOperation top = invocation;
             while (top.Parent is not null)
             {
@@ -71,7 +70,7 @@ namespace CachingGen.Generators.Analyzers
                 return;
             }
 
-            var syntax = root.Syntax;
+            var syntax = invocation.Syntax;
             var location = syntax is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access }
                 ? access.Name.GetLocation()
                 : syntax.GetLocation();
