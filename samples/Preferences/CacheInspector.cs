@@ -19,18 +19,11 @@ internal sealed class CacheInspector(ICacheStore store, Stack stack)
     public async Task<string> DescribeAsync(long userId)
     {
         var key = KeyOf(userId);
-        var lookup = await store.GetAsync(key, CancellationToken.None);
+        var (lookup, preference) = await ReadAsync(userId);
         var ttl = await TimeToLiveAsync(key);
         if (lookup.Found)
         {
-            var bytes = lookup.Value;
-            if (bytes.Length >= EnvelopeHeaderSize && bytes.Span[1] == NotFoundKind)
-            {
-                return $"{key} = cached \"not found\"{ttl}";
-            }
-
-            var preference = MessagePackSerializer.Deserialize<Preference>(bytes[EnvelopeHeaderSize..], CachingGen.Generated.CachingGenFormatterResolver.Options);
-            return $"{key} = {Describe(preference)}{ttl}";
+            return preference is null ? $"{key} = cached \"not found\"{ttl}" : $"{key} = {Describe(preference)}{ttl}";
         }
 
         var fill = lookup.FillTimeToLive is { } fillTtl ? $", the next read fills it for {fillTtl.TotalSeconds:0} s" : "";
@@ -42,6 +35,18 @@ internal sealed class CacheInspector(ICacheStore store, Stack stack)
         // On Redis the raw bytes tell an invalidation tombstone ('T', docs/redis.md) from an absent key.
         var raw = (byte[]?)await stack.Inspection.GetDatabase().StringGetAsync(stack.KeyNamespace + key);
         return raw is null ? $"{key} = absent" : $"{key} = {(raw.Length > 0 && raw[0] == (byte)'T' ? "tombstone" : "foreign bytes")}{fill}{ttl}";
+    }
+
+    /// <summary>The store's answer for the user's key and, on a hit, the cached preference (null for a cached "not found").</summary>
+    public async Task<(CacheLookup Lookup, Preference? Preference)> ReadAsync(long userId)
+    {
+        var lookup = await store.GetAsync(KeyOf(userId), CancellationToken.None);
+        if (!lookup.Found || (lookup.Value.Length >= EnvelopeHeaderSize && lookup.Value.Span[1] == NotFoundKind))
+        {
+            return (lookup, null);
+        }
+
+        return (lookup, MessagePackSerializer.Deserialize<Preference>(lookup.Value[EnvelopeHeaderSize..], CachingGen.Generated.CachingGenFormatterResolver.Options));
     }
 
     public static string Describe(Preference? preference)

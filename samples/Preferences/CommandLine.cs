@@ -17,6 +17,7 @@ internal sealed record CommandLine(
     int Workers,
     int Batch,
     int Seed,
+    int Repeat,
     string? Markdown,
     IReadOnlyList<string> Arguments)
 {
@@ -41,6 +42,7 @@ internal sealed record CommandLine(
           --workers <n>     concurrent workers (default 16)
           --batch <n>       rows per SaveManyAsync call in the batched phase (default 500)
           --seed <n>        seed of the generated rows (default 20261126)
+          --repeat <n>      runs of every mode, interleaved; the report shows the median (default 3)
           --markdown <file> also write the results as a markdown section to <file>
         """;
 
@@ -49,7 +51,7 @@ internal sealed record CommandLine(
         var command = "demo";
         string? redis = null, mysql = null, redisSource = null, mysqlSource = null, table = null, markdown = null;
         var embedded = false;
-        int rows = 100_000, workers = 16, batch = 500, seed = 20261126;
+        int rows = 100_000, workers = 16, batch = 500, seed = 20261126, repeat = 3;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -84,6 +86,9 @@ internal sealed record CommandLine(
                 case "--seed":
                     seed = Number(args, ref i, 0);
                     break;
+                case "--repeat":
+                    repeat = Number(args, ref i, 1);
+                    break;
                 case "--markdown":
                     markdown = Value(args, ref i);
                     break;
@@ -114,7 +119,7 @@ internal sealed record CommandLine(
             }
         }
 
-        return new CommandLine(command, redis, mysql, redisSource, mysqlSource, table, rows, workers, batch, seed, markdown, args.ToArray());
+        return new CommandLine(command, redis, mysql, redisSource, mysqlSource, table, rows, workers, batch, seed, repeat, markdown, args.ToArray());
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i)

@@ -92,6 +92,15 @@ public abstract partial class PreferenceDatabase : IAsyncDisposable
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT COUNT(*) FROM {QuotedTable}", cancellationToken: ct)).ConfigureAwait(false);
     }
 
+    /// <summary>The number of rows with user ids 1..<paramref name="lastUserId"/> at exactly <paramref name="version"/>.</summary>
+    public async Task<long> CountAtVersionAsync(long lastUserId, long version, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM {QuotedTable} WHERE user_id BETWEEN 1 AND @lastUserId AND version = @version",
+            new { lastUserId, version }, cancellationToken: ct)).ConfigureAwait(false);
+    }
+
     public abstract ValueTask DisposeAsync();
 
     internal void CountRead() => Interlocked.Increment(ref _reads);

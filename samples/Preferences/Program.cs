@@ -1,4 +1,5 @@
 using Preferences;
+using Preferences.Replay;
 
 // The article's notification-preference service on CachingGen: `demo` walks through every strategy, `replay`
 // replays its bulk migration with each strategy and measures what the cache costs.

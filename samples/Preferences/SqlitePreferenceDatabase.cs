@@ -40,6 +40,9 @@ public sealed class SqlitePreferenceDatabase : PreferenceDatabase
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
+        // Per connection: with a write-ahead log, NORMAL syncs at checkpoints instead of every commit and still
+        // survives an application crash (the usual setting for WAL).
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA synchronous=NORMAL", cancellationToken: ct)).ConfigureAwait(false);
         return connection;
     }
 
