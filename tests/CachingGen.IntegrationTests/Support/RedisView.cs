@@ -72,9 +72,13 @@ internal sealed class RedisView(string keyNamespace)
 
     /// <summary>Asserts the key holds <paramref name="expected"/> as a decodable value that expires in
     /// <paramref name="ttlSeconds"/> (less the few seconds a loaded machine may take).</summary>
-    public async Task AssertValueAsync(long userId, Preference expected, int ttlSeconds)
+    public Task AssertValueAsync(long userId, Preference expected, int ttlSeconds) => AssertValueAsync(KeyOf(userId), expected, ttlSeconds);
+
+    /// <summary>Asserts the key holds <paramref name="expected"/> as a decodable value that expires in
+    /// <paramref name="ttlSeconds"/>.</summary>
+    public async Task AssertValueAsync(string cacheKey, Preference expected, int ttlSeconds)
     {
-        var entry = await ReadAsync(userId);
+        var entry = await ReadAsync(cacheKey);
         Assert.True(entry.Kind == EntryKind.Value, $"expected a value, found {entry.Kind} {entry.Reason}");
         Assert.Equal(expected, entry.Value);
         AssertTimeToLive(entry, ttlSeconds);

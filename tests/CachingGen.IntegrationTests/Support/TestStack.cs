@@ -15,6 +15,7 @@ namespace CachingGen.IntegrationTests.Support;
 internal sealed class TestStack : IAsyncDisposable
 {
     private readonly long _readsAtStart;
+    private readonly long _writtenAtStart;
 
     private TestStack(ServiceProvider services, PreferenceDatabase database, CapturingLoggerProvider logs, string keyNamespace)
     {
@@ -23,6 +24,7 @@ internal sealed class TestStack : IAsyncDisposable
         Logs = logs;
         Cache = new RedisView(keyNamespace);
         _readsAtStart = database.Reads;
+        _writtenAtStart = database.RowsWritten;
     }
 
     public ServiceProvider Services { get; }
@@ -30,6 +32,9 @@ internal sealed class TestStack : IAsyncDisposable
     public PreferenceDatabase Database { get; }
 
     public CapturingLoggerProvider Logs { get; }
+
+    /// <summary>Rows the inner repository wrote since this stack started.</summary>
+    public long DatabaseRowsWritten => Database.RowsWritten - _writtenAtStart;
 
     /// <summary>Rows the inner repository read since this stack started (the table's counter is shared by the class).</summary>
     public long DatabaseReads => Database.Reads - _readsAtStart;
