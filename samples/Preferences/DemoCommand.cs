@@ -10,6 +10,9 @@ internal static class DemoCommand
     {
         await using var stack = await Stack.OpenAsync(commandLine, defaultTable: "preferences", keyNamespace: "preferences-demo:");
         Console.WriteLine(stack.Description);
+        Console.WriteLine("After each step: what the inner repository read and wrote" +
+            (stack.UsesRedis ? ", the Redis commands the server processed (INFO commandstats: server-wide)" : "") +
+            ", CachingGen's own counters (meter \"CachingGen\"), and the database row and cache entry of the users involved.");
         Console.WriteLine();
 
         using var host = stack.BuildHost();
