@@ -146,8 +146,21 @@ internal sealed class ReplayReport(ReplayEnvironment environment, Workload workl
         var reproduced = single <= ArticleRatio || batched <= ArticleRatio;
         text.AppendLine(F($"| the article's 60% drop is not reproducible (write-through > {ArticleRatio:0.00}× plain DB) | write-through {single:0.00}× (one row per call), {batched:0.00}× (batches of {workload.Batch}) | {(reproduced ? "**reproduced**" : "not reproduced")} |"));
         text.AppendLine();
+        if (runs > 1)
+        {
+            var spreads = Enum.GetValues<Phase>().Select(phase => F($"{Phrase(phase, workload.Batch)} {Spread(Mode.PlainDatabase, phase):P0}"));
+            text.AppendLine(F($"Run-to-run spread of plain database writes, (fastest − slowest) ÷ median: {string.Join(", ", spreads)}. Ratios and extra times closer than that to a target are within this machine's noise."));
+            text.AppendLine();
+        }
+
         text.AppendLine(F($"Medians of {runs} run(s) on a machine that may be shared (see the load averages above): compare the spread in \"all runs\" before reading much into a difference."));
         return text.ToString();
+    }
+
+    private double Spread(Mode mode, Phase phase)
+    {
+        var all = Runs(mode, phase);
+        return (all[^1].RowsPerSecond - all[0].RowsPerSecond) / Get(mode, phase).RowsPerSecond;
     }
 
     private static string Verdict(bool met) => met ? "met" : "**missed**";
