@@ -9,7 +9,8 @@ public sealed class PreferenceTable : IAsyncLifetime
     private MySqlPreferenceDatabase? _database;
 
     /// <summary>The database over this class's table.</summary>
-    public MySqlPreferenceDatabase Database => _database ?? new MySqlPreferenceDatabase(StackEnvironment.RequireMySql(), "unused");
+    public MySqlPreferenceDatabase Database => _database ?? throw new InvalidOperationException(
+        $"No table was created: {StackEnvironment.MySqlVariable} was not set when the test class started.");
 
     public async Task InitializeAsync()
     {
