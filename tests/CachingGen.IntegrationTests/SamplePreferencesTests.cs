@@ -26,6 +26,27 @@ public sealed class SamplePreferencesTests
     }
 
     [Fact]
+    public async Task Replay_without_servers_runs_on_the_embedded_default_and_says_what_it_cannot_measure()
+    {
+        var markdown = Path.Combine(Path.GetTempPath(), $"replay-{Guid.NewGuid():N}.md");
+        try
+        {
+            var result = await SampleProcess.RunAsync(false, "replay", "--rows", "400", "--batch", "50", "--workers", "4", "--repeat", "1", "--markdown", markdown);
+
+            Assert.True(result.ExitCode == 0, result.Output + result.Error);
+            Assert.Contains("in-memory cache (embedded default)", result.Lines[0], StringComparison.Ordinal);
+            var report = await File.ReadAllTextAsync(markdown);
+            Assert.Equal(8, report.Split("| verified: 400 rows at v2, 200 sampled keys").Length - 1);
+            Assert.Contains("Not measured: the cache is in memory", report, StringComparison.Ordinal);
+            Assert.Contains("| n/a (in-memory cache) | not measured |", report, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(markdown);
+        }
+    }
+
+    [Fact]
     public async Task Bad_argument_is_named_with_the_usage()
     {
         var result = await SampleProcess.RunAsync(false, "replay", "--rows", "0");
