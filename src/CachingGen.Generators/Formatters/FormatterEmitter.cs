@@ -296,10 +296,13 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("/// <summary>The resolver singleton.</summary>");
             writer.WriteLine("public static readonly " + ResolverName + " Instance = new " + ResolverName + "();");
             writer.WriteLine();
-            writer.WriteLine("/// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>");
+            // The options' resolver must be this resolver itself, not a composite around it: the runtime finds the
+            // schema fingerprints through Options.Resolver (ISchemaFingerprintProvider). The built-in fallback lives in
+            // FormatterCache below instead.
+            writer.WriteLine("/// <summary>Serializer options: this resolver (generated formatters, then the built-in ones); untrusted-data security.</summary>");
             writer.WriteLine("public static readonly " + Options + " Options = " + Options + ".Standard");
             writer.Indent();
-            writer.WriteLine(".WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))");
+            writer.WriteLine(".WithResolver(Instance)");
             writer.WriteLine(".WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);");
             writer.Outdent();
             writer.WriteLine();
@@ -363,7 +366,7 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine();
             writer.WriteLine("private static class FormatterCache<T>");
             writer.OpenBlock();
-            writer.WriteLine("public static readonly " + FormatterInterface + "<T>? Formatter = (" + FormatterInterface + "<T>?)CreateFormatter(typeof(T));");
+            writer.WriteLine("public static readonly " + FormatterInterface + "<T>? Formatter = (" + FormatterInterface + "<T>?)CreateFormatter(typeof(T)) ?? global::MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>();");
             writer.CloseBlock();
             writer.WriteLine();
             writer.WriteLine("private static class FingerprintCache<T>");

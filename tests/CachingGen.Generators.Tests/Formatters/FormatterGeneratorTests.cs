@@ -123,6 +123,35 @@ public sealed class FormatterGeneratorTests
     }
 
     [Fact]
+    public void Options_resolver_is_the_fingerprint_provider_the_runtime_looks_for()
+    {
+        // EntityCache reads the schema fingerprint through SerializerOptions.Resolver; a composite around the generated
+        // resolver would hide it and every entry would carry fingerprint 0 (no protection across schema changes).
+        var result = GeneratorHarness.Run(Generators, Samples.Preference, """
+            namespace Sample;
+            public static class Check
+            {
+                public static string Run()
+                {
+                    var options = CachingGen.Generated.CachingGenFormatterResolver.Options;
+                    if (options.Resolver is not CachingGen.Serialization.ISchemaFingerprintProvider provider)
+                    {
+                        return "the options' resolver is " + options.Resolver.GetType().Name;
+                    }
+
+                    var fingerprint = provider.GetSchemaFingerprint<Preference>();
+                    var builtin = MessagePack.MessagePackSerializer.Deserialize<string>(MessagePack.MessagePackSerializer.Serialize("text", options), options);
+                    return fingerprint != 0 && fingerprint == CachingGen.Generated.CachingGenFormatterResolver.Instance.GetSchemaFingerprint<Preference>() && builtin == "text"
+                        ? "ok"
+                        : "fingerprint " + fingerprint + ", built-in round trip " + builtin;
+                }
+            }
+            """).AssertCleanGeneratedCode();
+        using var loaded = result.EmitAndLoad();
+        Assert.Equal("ok", loaded.Invoke("Sample.Check", "Run", null));
+    }
+
+    [Fact]
     public void Rich_sample_values_survive_round_trip()
     {
         using var loaded = RunRich().EmitAndLoad();

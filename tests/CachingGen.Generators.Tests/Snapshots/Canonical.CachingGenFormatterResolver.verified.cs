@@ -22,9 +22,9 @@ namespace CachingGen.Generated
         /// <summary>The resolver singleton.</summary>
         public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
 
-        /// <summary>Serializer options: this resolver, then the built-in one; untrusted-data security.</summary>
+        /// <summary>Serializer options: this resolver (generated formatters, then the built-in ones); untrusted-data security.</summary>
         public static readonly global::MessagePack.MessagePackSerializerOptions Options = global::MessagePack.MessagePackSerializerOptions.Standard
-            .WithResolver(global::MessagePack.Resolvers.CompositeResolver.Create(Instance, global::MessagePack.Resolvers.BuiltinResolver.Instance))
+            .WithResolver(Instance)
             .WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);
 
         private CachingGenFormatterResolver()
@@ -81,7 +81,7 @@ namespace CachingGen.Generated
 
         private static class FormatterCache<T>
         {
-            public static readonly global::MessagePack.Formatters.IMessagePackFormatter<T>? Formatter = (global::MessagePack.Formatters.IMessagePackFormatter<T>?)CreateFormatter(typeof(T));
+            public static readonly global::MessagePack.Formatters.IMessagePackFormatter<T>? Formatter = (global::MessagePack.Formatters.IMessagePackFormatter<T>?)CreateFormatter(typeof(T)) ?? global::MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>();
         }
 
         private static class FingerprintCache<T>

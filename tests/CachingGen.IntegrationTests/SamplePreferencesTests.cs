@@ -1,0 +1,123 @@
+using CachingGen.IntegrationTests.Support;
+using Preferences;
+
+namespace CachingGen.IntegrationTests;
+
+/// <summary>samples/Preferences run as a user runs it: the demo on the embedded default and on the real stack, the
+/// replay on the real stack (small: 1,000 rows, one run), and a bad argument. They run alone, after the parallel
+/// tests: the sample reads Redis' server-wide INFO counters, which other tests' commands would inflate.</summary>
+[Collection(SampleCollection.Name)]
+public sealed class SamplePreferencesTests
+{
+    [Fact]
+    public async Task Demo_without_servers_runs_on_the_embedded_default_and_says_so_first()
+    {
+        var result = await SampleProcess.RunAsync(inheritServers: false);
+
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        Assert.Contains("in-memory cache (embedded default)", result.Lines[0], StringComparison.Ordinal);
+        Assert.Contains("embedded SQLite", result.Lines[0], StringComparison.Ordinal);
+        foreach (var strategy in new[] { "[WriteThrough]", "[Cached]", "[WriteAround]", "[WriteAround(Invalidate = false)]", "[Evict]" })
+        {
+            Assert.Contains(result.Lines, line => line.StartsWith(strategy, StringComparison.Ordinal));
+        }
+
+        Assert.Contains("returned 1,998 rows", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_without_servers_runs_on_the_embedded_default_and_says_what_it_cannot_measure()
+    {
+        var markdown = Path.Combine(Path.GetTempPath(), $"replay-{Guid.NewGuid():N}.md");
+        try
+        {
+            var result = await SampleProcess.RunAsync(false, "replay", "--rows", "400", "--batch", "50", "--workers", "4", "--repeat", "1", "--markdown", markdown);
+
+            Assert.True(result.ExitCode == 0, result.Output + result.Error);
+            Assert.Contains("in-memory cache (embedded default)", result.Lines[0], StringComparison.Ordinal);
+            var report = await File.ReadAllTextAsync(markdown);
+            Assert.Equal(8, report.Split("| verified: 400 rows at v2, 200 sampled keys").Length - 1);
+            Assert.Contains("Not measured: the cache is in memory", report, StringComparison.Ordinal);
+            Assert.Contains("| n/a (in-memory cache) | not measured |", report, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(markdown);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_argument_is_named_with_the_usage()
+    {
+        var result = await SampleProcess.RunAsync(false, "replay", "--rows", "0");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--rows must be a whole number of at least 1, not '0'", result.Error, StringComparison.Ordinal);
+        Assert.Contains("usage: Preferences", result.Error, StringComparison.Ordinal);
+    }
+
+    [StackFact]
+    public async Task Demo_on_the_real_stack_shows_redis_state_after_each_strategy()
+    {
+        var table = $"it_demo_{Guid.NewGuid():N}"[..32];
+        try
+        {
+            var result = await SampleProcess.RunAsync(true, "demo", "--table", table);
+
+            Assert.True(result.ExitCode == 0, result.Output + result.Error);
+            Assert.StartsWith($"Preferences on Redis {StackEnvironment.RequireRedis()} (from CACHINGGEN_REDIS", result.Lines[0], StringComparison.Ordinal);
+            Assert.Contains($"table {table} (from CACHINGGEN_MYSQL)", result.Lines[0], StringComparison.Ordinal);
+            Assert.Contains(result.Lines, line => line.StartsWith("user 1: database push on v2; cache pref:1 = tombstone, the next read fills it for 30 s", StringComparison.Ordinal));
+            Assert.Contains(result.Lines, line => line.StartsWith("user 1: database push on v2; cache pref:1 = push on v2, TTL 3", StringComparison.Ordinal) || line.StartsWith("user 1: database push on v2; cache pref:1 = push on v2, TTL 29", StringComparison.Ordinal));
+            Assert.Contains(result.Lines, line => line.StartsWith("cost: database reads 0, rows written 1000; Redis commands setex 1,000", StringComparison.Ordinal));
+            Assert.Contains(result.Lines, line => line.StartsWith("cost: database reads 0, rows written 1000; Redis commands none", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await DropAsync(table);
+        }
+    }
+
+    [StackFact]
+    public async Task Replay_on_the_real_stack_verifies_every_mode_and_writes_its_markdown()
+    {
+        var table = $"it_replay_{Guid.NewGuid():N}"[..32];
+        var markdown = Path.Combine(Path.GetTempPath(), $"replay-{Guid.NewGuid():N}.md");
+        try
+        {
+            var result = await SampleProcess.RunAsync(true, "replay", "--rows", "1000", "--batch", "100", "--workers", "4", "--repeat", "1", "--table", table, "--markdown", markdown);
+
+            Assert.True(result.ExitCode == 0, result.Output + result.Error);
+            var report = await File.ReadAllTextAsync(markdown);
+            Assert.DoesNotContain("NOT VERIFIED", report, StringComparison.Ordinal);
+            Assert.Equal(8, report.Split("| verified: 1,000 rows at v2, 200 sampled keys").Length - 1);
+            Assert.Contains("--rows 1000 --batch 100 --workers 4 --repeat 1", report, StringComparison.Ordinal);
+            Assert.Contains("Redis server ", report, StringComparison.Ordinal);
+            Assert.Contains("one `SET ... PX` round trip alone: mean", report, StringComparison.Ordinal);
+            Assert.Contains("| write-through | ", report, StringComparison.Ordinal);
+            Assert.Contains("setex 1,000", report, StringComparison.Ordinal);
+            Assert.Contains("cachinggen.writes[write_through] 1,000", report, StringComparison.Ordinal);
+            Assert.Contains("### Targets (issue 3)", report, StringComparison.Ordinal);
+            Assert.DoesNotContain("cachinggen:cachinggen", report, StringComparison.Ordinal); // no credentials in the report
+        }
+        finally
+        {
+            File.Delete(markdown);
+            await DropAsync(table);
+        }
+    }
+
+    private static async Task DropAsync(string table)
+    {
+        await using var database = new MySqlPreferenceDatabase(StackEnvironment.RequireMySql(), table);
+        await database.DropTableAsync(CancellationToken.None);
+    }
+}
+
+/// <summary>Tests that read server-wide counters: they run alone, after the parallel tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SampleCollection
+{
+    /// <summary>The collection name.</summary>
+    public const string Name = "Preferences sample";
+}

@@ -1,0 +1,97 @@
+using CachingGen.IntegrationTests.Support;
+using MySqlConnector;
+using Preferences;
+
+namespace CachingGen.IntegrationTests;
+
+/// <summary>[WriteThrough] on the real stack (docs/strategies.md): MariaDB first, then the Redis entry with the
+/// method's TTL (here the repository's DefaultTtl, 300 s); a bulk call writes every entry; a failed database write
+/// leaves the cache untouched and reaches the caller.</summary>
+public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<PreferenceTable>
+{
+    private static readonly string TooLong = new('x', PreferenceDatabase.MaxChannelLength + 1);
+
+    [StackFact]
+    public async Task Save_writes_the_row_and_the_entry_with_its_ttl_and_the_next_read_is_a_hit()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        var preference = new Preference(1, "email", true, 1);
+
+        await stack.Repository.SaveAsync(preference);
+
+        Assert.Equal(preference, await stack.Database.ReadDirectAsync(1, CancellationToken.None));
+        await stack.Cache.AssertValueAsync(1, preference, ttlSeconds: 300);
+        Assert.Equal(preference, await stack.Repository.GetAsync(1));
+        Assert.Equal(0, stack.DatabaseReads);
+    }
+
+    [StackFact]
+    public async Task Save_replaces_a_cached_older_value()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        await stack.Inner.SaveAsync(new Preference(2, "sms", false, 1));
+        Assert.Equal("sms", (await stack.Repository.GetAsync(2))!.Channel);
+        var newer = new Preference(2, "push", true, 2);
+
+        await stack.Repository.SaveAsync(newer);
+
+        Assert.Equal(newer, await stack.Database.ReadDirectAsync(2, CancellationToken.None));
+        await stack.Cache.AssertValueAsync(2, newer, ttlSeconds: 300);
+        Assert.Equal(newer, await stack.Repository.GetAsync(2));
+        Assert.Equal(1, stack.DatabaseReads);
+    }
+
+    [StackFact]
+    public async Task SaveMany_writes_every_row_and_every_entry()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        var preferences = Enumerable.Range(100, 50).Select(id => new Preference(id, id % 2 == 0 ? "email" : "sms", id % 3 == 0, 1)).ToList();
+
+        await stack.Repository.SaveManyAsync(preferences);
+
+        Assert.Equal(50, await stack.Database.CountDirectAsync(CancellationToken.None));
+        foreach (var preference in preferences)
+        {
+            Assert.Equal(preference, await stack.Database.ReadDirectAsync(preference.UserId, CancellationToken.None));
+            await stack.Cache.AssertValueAsync(preference.UserId, preference, ttlSeconds: 300);
+        }
+    }
+
+    [StackFact]
+    public async Task Failed_database_write_reaches_the_caller_and_leaves_the_cache_untouched()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        var cached = new Preference(3, "email", true, 1);
+        await stack.Repository.SaveAsync(cached);
+        var before = await stack.Cache.ReadAsync(3);
+
+        await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(3, TooLong, false, 2)));
+        await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(4, TooLong, false, 1)));
+
+        Assert.Equal(cached, await stack.Database.ReadDirectAsync(3, CancellationToken.None));
+        var after = await stack.Cache.ReadAsync(3);
+        Assert.Equal(before.Raw, after.Raw);
+        Assert.True(after.TimeToLive <= before.TimeToLive, "the entry's TTL was not renewed");
+        Assert.Null(await stack.Database.ReadDirectAsync(4, CancellationToken.None));
+        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync(4)).Kind);
+    }
+
+    [StackFact]
+    public async Task Failed_bulk_write_changes_no_row_and_no_entry()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        var cached = Enumerable.Range(10, 5).Select(id => new Preference(id, "email", true, 1)).ToList();
+        await stack.Repository.SaveManyAsync(cached);
+        var updates = cached.Select(p => p with { Channel = "push", Version = 2 }).Append(new Preference(15, TooLong, true, 1)).ToList();
+
+        await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveManyAsync(updates));
+
+        foreach (var preference in cached)
+        {
+            Assert.Equal(preference, await stack.Database.ReadDirectAsync(preference.UserId, CancellationToken.None));
+            await stack.Cache.AssertValueAsync(preference.UserId, preference, ttlSeconds: 300);
+        }
+
+        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync(15)).Kind);
+    }
+}
