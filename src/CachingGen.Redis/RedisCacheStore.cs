@@ -34,8 +34,13 @@ namespace CachingGen.Redis;
 /// <c>CacheKey</c> percent-encodes <c>{</c> and <c>}</c> in string key parts, so user data never forms a hash tag and
 /// keys spread over all slots; see <see cref="GetHashSlot"/>. Every command touches one key: bulk operations are
 /// pipelined single-key commands, never multi-key commands, so they are valid in a cluster.</para>
-/// <para><b>Bulk.</b> <see cref="SetManyAsync"/> and <see cref="InvalidateAsync"/> send one <c>SET</c> per key in ONE
-/// pipelined <see cref="IBatch"/> and await the batch once.</para>
+/// <para><b>Write-through.</b> <see cref="BeginWritesAsync"/> writes a marker (<c>'W'</c>, generation, contended flag,
+/// in-flight count; it lives the lease) with one Lua script per key; <see cref="CompleteWritesAsync"/> turns it into
+/// the value only when its writer was alone, else into a tombstone (see <see cref="ICacheStore"/>).</para>
+/// <para><b>Bulk and group commit.</b> <see cref="SetManyAsync"/> sends one <c>SET</c> per key in ONE pipelined
+/// <see cref="IBatch"/>. Begin and complete steps and invalidations go through a group-commit loop: every step queued
+/// while the previous batch is out is sent in the next single batch, so concurrent calls share round trips and a bulk
+/// call's keys always travel together.</para>
 /// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
 /// connection or a server error surfaces as <see cref="CacheStoreUnavailableException"/>. Argument errors throw
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
