@@ -23,6 +23,7 @@ internal sealed class PendingInvalidations : IDisposable
     private readonly TimeSpan _maxDelay;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
     // Never below the number of pending keys (an add that loses a race still counts), so zero proves there are none.
     private int _count;
     private int _running;
@@ -35,6 +36,7 @@ internal sealed class PendingInvalidations : IDisposable
         _baseDelay = baseDelay;
         _maxDelay = maxDelay;
         _logger = logger;
+        _stoppingToken = _stopping.Token;
     }
 
     /// <summary>The number of pending keys (for the gauge and tests: it locks the dictionary).</summary>
@@ -96,13 +98,13 @@ internal sealed class PendingInvalidations : IDisposable
         var delay = _baseDelay;
         try
         {
-            while (!_stopping.IsCancellationRequested)
+            while (!_stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(delay, _time, _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(delay, _time, _stoppingToken).ConfigureAwait(false);
                 bool drained;
                 try
                 {
-                    drained = await TryDrainOnceAsync(_stopping.Token).ConfigureAwait(false);
+                    drained = await TryDrainOnceAsync(_stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
@@ -128,16 +130,13 @@ internal sealed class PendingInvalidations : IDisposable
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _maxDelay.Ticks));
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
         {
         }
     }
 
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
-    }
+    /// <summary>Stops the retry loop. Keys still pending are forgotten: their entries live until their TTL.</summary>
+    public void Dispose() => _stopping.Cancel();
 }
 
 /// <summary>Counts every operation that failed because the cache store was unavailable and logs them without flooding:

@@ -122,8 +122,9 @@ public readonly struct CacheLookup
     public TimeSpan? FillTimeToLive { get; }
 
     /// <summary>On a miss: a write-through of the key is in flight (a write marker). The value must be read from the
-    /// database and not filled: a fill would be refused. <see cref="FillToken"/> then identifies the marker, so two
-    /// misses with equal tokens saw the same cache state.</summary>
+    /// database and NOT filled (a fill is refused while the marker lives, but may be accepted once its lease has
+    /// expired, when the crashed writer's row may be newer than what was read). <see cref="FillToken"/> then
+    /// identifies the marker, so two misses with equal tokens saw the same cache state.</summary>
     public bool WriteInProgress { get; }
 
     /// <summary>A hit.</summary>
