@@ -18,8 +18,12 @@ namespace CachingGen.Runtime;
 /// <para>Read-through is single-flight per key in this process: concurrent misses of one key share one inner call.
 /// A waiter's cancellation cancels only its own wait; the shared load is cancelled when every waiter has cancelled.
 /// A load's exception reaches every waiter of that flight and nothing is cached.</para>
-/// <para>Writes go to the database first; the cache step after a successful database write ignores the caller's
-/// cancellation (so a cancelled caller never leaves a stale entry behind). On repositories with write-back methods
+/// <para>Write-through wraps the database write in the store's two write steps (a write marker before, a completion
+/// after; see <see cref="ICacheStore"/>), so overlapping writers never leave an older value cached. Write-around and
+/// evict invalidate after the database write. Cache steps ignore the caller's cancellation (so a cancelled caller
+/// never leaves a stale entry behind). When the store is unavailable (<see cref="CacheStoreUnavailableException"/>)
+/// reads go to the inner repository without filling, and writes commit and leave their keys pending invalidation;
+/// reads of pending keys bypass the cache until a background retry has invalidated them. On repositories with write-back methods
 /// (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first drain the key's pending write-back records
 /// and exclude concurrent appends of the same key, so the database sees every key's writes in acknowledgement order.</para>
 /// </remarks>
