@@ -23,9 +23,10 @@ namespace CachingGen.Runtime;
 /// evict invalidate after the database write. Cache steps ignore the caller's cancellation (so a cancelled caller
 /// never leaves a stale entry behind). When the store is unavailable (<see cref="CacheStoreUnavailableException"/>)
 /// reads go to the inner repository without filling, and writes commit and leave their keys pending invalidation;
-/// reads of pending keys bypass the cache until a background retry has invalidated them. On repositories with write-back methods
-/// (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first drain the key's pending write-back records
-/// and exclude concurrent appends of the same key, so the database sees every key's writes in acknowledgement order.</para>
+/// reads of pending keys bypass the cache until a background retry has invalidated them.</para>
+/// <para>On repositories with write-back methods (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first
+/// drain the key's pending write-back records and exclude concurrent appends of the same key, so the database sees
+/// every key's writes in acknowledgement order.</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class EntityCache<TEntity>
@@ -75,19 +76,8 @@ public sealed class EntityCache<TEntity>
             return ReadWithActivityAsync(key, policy, state, load, cancellationToken);
         }
 
-        if (_runtime.PendingInvalidations.Contains(key))
+        if (!TryStartLookup(key, cancellationToken, out var lookup))
         {
-            return BypassAsync(policy, state, load, null, cancellationToken);
-        }
-
-        ValueTask<CacheLookup> lookup;
-        try
-        {
-            lookup = _store.GetAsync(key, cancellationToken);
-        }
-        catch (CacheStoreUnavailableException exception)
-        {
-            _runtime.Outages.Report(exception, "read");
             return BypassAsync(policy, state, load, null, cancellationToken);
         }
 
@@ -224,19 +214,8 @@ public sealed class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
         try
         {
-            if (_runtime.PendingInvalidations.Contains(key))
+            if (!TryStartLookup(key, cancellationToken, out var lookup))
             {
-                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-            }
-
-            ValueTask<CacheLookup> lookup;
-            try
-            {
-                lookup = _store.GetAsync(key, cancellationToken);
-            }
-            catch (CacheStoreUnavailableException exception)
-            {
-                _runtime.Outages.Report(exception, "read");
                 return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
             }
 
@@ -404,6 +383,28 @@ public sealed class EntityCache<TEntity>
         catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             Log.FillFailed(_logger, exception, key, Repository.Name);
+        }
+    }
+
+    /// <summary>Starts the lookup of <paramref name="key"/>; false when the read must bypass the cache (the key is
+    /// pending invalidation in this process, or the store failed at once).</summary>
+    private bool TryStartLookup(string key, CancellationToken cancellationToken, out ValueTask<CacheLookup> lookup)
+    {
+        lookup = default;
+        if (_runtime.PendingInvalidations.Contains(key))
+        {
+            return false;
+        }
+
+        try
+        {
+            lookup = _store.GetAsync(key, cancellationToken);
+            return true;
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, "read");
+            return false;
         }
     }
 
