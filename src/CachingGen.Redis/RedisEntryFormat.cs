@@ -48,7 +48,7 @@ internal static class RedisEntryFormat
             return CacheLookup.Miss(generation, fillTimeToLive);
         }
 
-        if (span.Length >= MarkerMinimumLength && span[0] == MarkerTag)
+        if (IsMarker(span))
         {
             return CacheLookup.MissDuringWrite(BinaryPrimitives.ReadInt64BigEndian(span.Slice(1, 8)));
         }
@@ -84,6 +84,12 @@ internal static class RedisEntryFormat
 
         return true;
     }
+
+    /// <summary>Whether <paramref name="span"/> is a write marker: the tag, 8 generation bytes, the contended flag
+    /// <c>'0'</c>/<c>'1'</c> and at least one count byte. The fill script applies the same test to the first 10 bytes,
+    /// so both sides agree on what is a marker (foreign bytes of that shape are treated as one: never filled over).</summary>
+    public static bool IsMarker(ReadOnlySpan<byte> span)
+        => span.Length >= MarkerMinimumLength && span[0] == MarkerTag && (span[9] == (byte)'0' || span[9] == (byte)'1');
 
     /// <summary>The stored form of a value: the tag and the payload.</summary>
     public static byte[] EncodeValue(ReadOnlySpan<byte> payload)

@@ -8,18 +8,20 @@ namespace CachingGen.Redis;
 internal sealed class RedisScripts
 {
     /// <summary>
-    /// Compare-and-set fill. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
+    /// Compare-and-set fill (it reads the first 10 bytes: enough to tell a write marker). ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
     /// for an absent key); ARGV[2]: the stored value; ARGV[3]: time to live in ms. The fill is stored when the key is
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
     /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.
     /// </summary>
     public static readonly RedisScripts Fill = new(@"
-local head = redis.call('GETRANGE', KEYS[1], 0, 8)
+local head = redis.call('GETRANGE', KEYS[1], 0, 9)
 if head ~= '' then
   local tag = string.byte(head, 1)
-  if tag == 86 or tag == 87 then
+  local flag = string.byte(head, 10)
+  if tag == 86 or (tag == 87 and (flag == 48 or flag == 49)) then
     return 0
   end
+  head = string.sub(head, 1, 9)
   if tag == 84 and #head == 9 and string.byte(head, 2) < 128 and string.sub(head, 2) ~= string.rep('\0', 8) then
     if head ~= ARGV[1] then
       return 0
