@@ -1,3 +1,5 @@
+using CachingGen.Storage;
+
 namespace CachingGen.Redis;
 
 /// <summary>Options of <see cref="RedisCacheStore"/>, bound through <c>IOptions&lt;RedisCacheOptions&gt;</c> by

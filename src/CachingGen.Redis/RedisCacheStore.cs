@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -33,8 +34,13 @@ namespace CachingGen.Redis;
 /// <c>CacheKey</c> percent-encodes <c>{</c> and <c>}</c> in string key parts, so user data never forms a hash tag and
 /// keys spread over all slots; see <see cref="GetHashSlot"/>. Every command touches one key: bulk operations are
 /// pipelined single-key commands, never multi-key commands, so they are valid in a cluster.</para>
-/// <para><b>Bulk.</b> <see cref="SetManyAsync"/> and <see cref="InvalidateAsync"/> send one <c>SET</c> per key in ONE
-/// pipelined <see cref="IBatch"/> and await the batch once.</para>
+/// <para><b>Write-through.</b> <see cref="BeginWritesAsync"/> writes a marker (<c>'W'</c>, generation, contended flag,
+/// in-flight count; it lives the lease) with one Lua script per key; <see cref="CompleteWritesAsync"/> turns it into
+/// the value only when its writer was alone, else into a tombstone (see <see cref="ICacheStore"/>).</para>
+/// <para><b>Bulk and group commit.</b> <see cref="SetManyAsync"/> sends one <c>SET</c> per key in ONE pipelined
+/// <see cref="IBatch"/>. Begin and complete steps and invalidations go through a group-commit loop: every step queued
+/// while the previous batch is out is sent in the next single batch, so concurrent calls share round trips and a bulk
+/// call's keys always travel together.</para>
 /// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
 /// connection or a server error surfaces as <see cref="CacheStoreUnavailableException"/>. Argument errors throw
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
@@ -52,6 +58,8 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     private readonly long _tombstoneMilliseconds;
     private readonly ILogger _logger;
     private readonly string _endpoints;
+    private readonly Meter _meter;
+    private readonly RedisWritePipeline _pipeline;
     private int _disposed;
 
     /// <summary>Creates a store over <paramref name="connection"/>, which the caller owns (the store never disposes it).</summary>
@@ -72,6 +80,8 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         _tombstoneMilliseconds = RedisEntryFormat.ToMilliseconds(options.TombstoneLifetime);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _endpoints = DescribeEndPoints(connection);
+        _meter = new Meter("CachingGen", typeof(RedisCacheStore).Assembly.GetName().Version?.ToString());
+        _pipeline = new RedisWritePipeline(_database, _timeout, _meter);
         _connection.ConnectionFailed += OnConnectionFailed;
         _connection.ConnectionRestored += OnConnectionRestored;
         Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);
@@ -223,26 +233,144 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         }
 
         var lifetime = TimeSpan.FromMilliseconds(Math.Max(_tombstoneMilliseconds, fillTimeToLive is { } f ? RedisEntryFormat.ToMilliseconds(f) : 0));
-        Task pending;
-        try
+        var commands = new RedisCommand[count];
+        for (var i = 0; i < count; i++)
         {
-            var batch = _database.CreateBatch();
-            var sets = new Task[count];
-            for (var i = 0; i < count; i++)
+            commands[i] = new RedisCommand(redisKeys[i], null, [RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), fillTimeToLive)], lifetime);
+        }
+
+        await PipelineAsync(commands, "invalidate batch", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        var count = keys.Count;
+        var commands = new RedisCommand[count];
+        var tokens = new long[count];
+        RedisValue leaseMilliseconds = RedisEntryFormat.ToMilliseconds(lease);
+        for (var i = 0; i < count; i++)
+        {
+            if (keys[i] is null)
             {
-                var tombstone = RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), fillTimeToLive);
-                sets[i] = batch.StringSetAsync(redisKeys[i], tombstone, lifetime, keepTtl: false, When.Always, CommandFlags.None);
+                throw new ArgumentNullException(nameof(keys), $"Key {i} is null.");
             }
 
-            batch.Execute();
-            pending = Task.WhenAll(sets);
-        }
-        catch (Exception exception) when (IsServerFailure(exception))
-        {
-            throw Unavailable("invalidate batch", exception);
+            tokens[i] = RedisEntryFormat.NewGeneration();
+            commands[i] = new RedisCommand(ToRedisKey(keys[i]), RedisScripts.BeginWrite, [RedisEntryFormat.EncodeGeneration(tokens[i]), leaseMilliseconds]);
         }
 
-        await Bounded(pending, "invalidate batch", cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (count > 0)
+        {
+            await PipelineAsync(commands, "begin write batch", cancellationToken).ConfigureAwait(false);
+        }
+
+        return tokens;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        var count = completions.Count;
+        var commands = new RedisCommand[count];
+        RedisValue tombstoneMilliseconds = _tombstoneMilliseconds;
+        for (var i = 0; i < count; i++)
+        {
+            var completion = completions[i];
+            if (completion.Key is null)
+            {
+                throw new ArgumentNullException(nameof(completions), $"Completion {i} has a null key.");
+            }
+
+            if (completion.Committed && completion.TimeToLive <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(completions), completion.TimeToLive, $"The time to live of completion {i} must be positive.");
+            }
+
+            commands[i] = new RedisCommand(ToRedisKey(completion.Key), RedisScripts.CompleteWrite,
+            [
+                RedisEntryFormat.EncodeGeneration(completion.WriteToken),
+                completion.Committed ? "1" : "0",
+                completion.Committed ? RedisEntryFormat.EncodeValue(completion.Value.Span) : RedisValue.EmptyString,
+                completion.Committed ? RedisEntryFormat.ToMilliseconds(completion.TimeToLive) : 1,
+                RedisEntryFormat.EncodeGeneration(RedisEntryFormat.NewGeneration()),
+                tombstoneMilliseconds,
+            ]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var outcomes = new WriteCompletionOutcome[count];
+        if (count == 0)
+        {
+            return outcomes;
+        }
+
+        var results = await PipelineAsync(commands, "complete write batch", cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < count; i++)
+        {
+            outcomes[i] = (long)results[i]! switch
+            {
+                0 => WriteCompletionOutcome.Stored,
+                2 => WriteCompletionOutcome.StillInFlight,
+                3 => WriteCompletionOutcome.PinnedKept,
+                _ => WriteCompletionOutcome.Invalidated,
+            };
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>Pipelined (group-committed) batches of write steps sent so far, for tests and diagnostics; the
+    /// <c>cachinggen.redis.batches</c> counter of the <c>CachingGen</c> meter counts the same.</summary>
+    internal long PipelinedBatches => _pipeline.Batches;
+
+    /// <summary>Sends <paramref name="commands"/> through the group-commit pipeline, bounded by the operation timeout.
+    /// Script commands that a server answers with NOSCRIPT (restart, SCRIPT FLUSH, failover) are sent once more with
+    /// their source; only those, so no command is applied twice.</summary>
+    private async Task<RedisResult?[]> PipelineAsync(RedisCommand[] commands, string operation, CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)_timeout.TotalMilliseconds;
+        var replies = await Bounded(_pipeline.EnqueueAsync(commands, sendSource: false, cancellationToken), operation, cancellationToken).ConfigureAwait(false);
+        var results = new RedisResult?[commands.Length];
+        List<int>? missing = null;
+        for (var i = 0; i < replies.Length; i++)
+        {
+            var error = replies[i].Error;
+            if (error is RedisServerException server && IsNoScript(server))
+            {
+                (missing ??= new List<int>()).Add(i);
+            }
+            else if (error is not null)
+            {
+                throw Unavailable(operation, error);
+            }
+            else
+            {
+                results[i] = replies[i].Result;
+            }
+        }
+
+        if (missing is not null)
+        {
+            var retry = missing.Select(i => commands[i]).ToArray();
+            var left = TimeSpan.FromMilliseconds(Math.Max(1, deadline - Environment.TickCount64));
+            var retried = await Bounded(_pipeline.EnqueueAsync(retry, sendSource: true, cancellationToken), operation, cancellationToken, left).ConfigureAwait(false);
+            for (var j = 0; j < retried.Length; j++)
+            {
+                if (retried[j].Error is { } error)
+                {
+                    throw Unavailable(operation, error);
+                }
+
+                results[missing[j]] = retried[j].Result;
+            }
+        }
+
+        return results;
     }
 
     /// <inheritdoc />
@@ -263,6 +391,8 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         {
             _connection.ConnectionFailed -= OnConnectionFailed;
             _connection.ConnectionRestored -= OnConnectionRestored;
+            _pipeline.Complete();
+            _meter.Dispose();
         }
     }
 

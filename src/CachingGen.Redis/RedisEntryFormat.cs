@@ -9,7 +9,10 @@ namespace CachingGen.Redis;
 /// <list type="bullet">
 /// <item><description>value: <c>'V'</c> (0x56) followed by the payload, the runtime's envelope, unchanged;</description></item>
 /// <item><description>tombstone: <c>'T'</c> (0x54), the 8-byte big-endian generation (positive), and, when the
-/// invalidation named a fill time to live, that time to live in 8-byte big-endian ticks.</description></item>
+/// invalidation named a fill time to live, that time to live in 8-byte big-endian ticks;</description></item>
+/// <item><description>write marker: <c>'W'</c> (0x57), the 8-byte big-endian generation (positive; the write token),
+/// one byte <c>'0'</c> or <c>'1'</c> (contended: writes of the key overlapped), and the number of writes in flight as
+/// ASCII decimal. It lives at most the write lease.</description></item>
 /// </list>
 /// Anything else under a key (bytes another program wrote) is "foreign": a miss whose fill may overwrite it.
 /// </summary>
@@ -17,6 +20,8 @@ internal static class RedisEntryFormat
 {
     public const byte ValueTag = (byte)'V';
     public const byte TombstoneTag = (byte)'T';
+    public const byte MarkerTag = (byte)'W';
+    public const int MarkerMinimumLength = 11;
     public const int TombstoneHeaderLength = 9;
     public const int TombstoneWithFillTtlLength = 17;
 
@@ -41,6 +46,11 @@ internal static class RedisEntryFormat
         if (TryReadTombstone(span, out var generation, out var fillTimeToLive))
         {
             return CacheLookup.Miss(generation, fillTimeToLive);
+        }
+
+        if (IsMarker(span))
+        {
+            return CacheLookup.MissDuringWrite(BinaryPrimitives.ReadInt64BigEndian(span.Slice(1, 8)));
         }
 
         return CacheLookup.Miss(ForeignToken);
@@ -74,6 +84,12 @@ internal static class RedisEntryFormat
 
         return true;
     }
+
+    /// <summary>Whether <paramref name="span"/> is a write marker: the tag, 8 generation bytes, the contended flag
+    /// <c>'0'</c>/<c>'1'</c> and at least one count byte. The fill script applies the same test to the first 10 bytes,
+    /// so both sides agree on what is a marker (foreign bytes of that shape are treated as one: never filled over).</summary>
+    public static bool IsMarker(ReadOnlySpan<byte> span)
+        => span.Length >= MarkerMinimumLength && span[0] == MarkerTag && (span[9] == (byte)'0' || span[9] == (byte)'1');
 
     /// <summary>The stored form of a value: the tag and the payload.</summary>
     public static byte[] EncodeValue(ReadOnlySpan<byte> payload)
@@ -115,8 +131,16 @@ internal static class RedisEntryFormat
         return fillToken == ForeignToken ? "F"u8.ToArray() : Array.Empty<byte>();
     }
 
-    /// <summary>A fresh tombstone generation: random, positive (never a valid token of another kind).</summary>
+    /// <summary>A fresh tombstone or marker generation: random, positive (never a valid token of another kind).</summary>
     public static long NewGeneration() => Random.Shared.NextInt64(1, long.MaxValue);
+
+    /// <summary>A generation as the 8 big-endian bytes the scripts compare and store.</summary>
+    public static byte[] EncodeGeneration(long generation)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, generation);
+        return bytes;
+    }
 
     /// <summary>A time to live in whole milliseconds, rounded up (Redis' PX resolution), at least 1.</summary>
     public static long ToMilliseconds(TimeSpan timeToLive)

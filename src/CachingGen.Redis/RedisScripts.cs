@@ -4,22 +4,24 @@ using System.Text;
 namespace CachingGen.Redis;
 
 /// <summary>The Lua scripts of <see cref="RedisCacheStore"/>. Each touches only <c>KEYS[1]</c>, so it is valid in
-/// Redis Cluster, and reads at most the first 9 bytes of the stored string (never copies a large value into Lua).</summary>
+/// Redis Cluster, and reads at most the first 32 bytes of the stored string (never copies a large value into Lua).</summary>
 internal sealed class RedisScripts
 {
     /// <summary>
-    /// Compare-and-set fill. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
+    /// Compare-and-set fill (it reads the first 10 bytes: enough to tell a write marker). ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
     /// for an absent key); ARGV[2]: the stored value; ARGV[3]: time to live in ms. The fill is stored when the key is
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
-    /// holds a value or another tombstone. Returns 1 when stored, 0 when refused.
+    /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.
     /// </summary>
     public static readonly RedisScripts Fill = new(@"
-local head = redis.call('GETRANGE', KEYS[1], 0, 8)
+local head = redis.call('GETRANGE', KEYS[1], 0, 9)
 if head ~= '' then
   local tag = string.byte(head, 1)
-  if tag == 86 then
+  local flag = string.byte(head, 10)
+  if tag == 86 or (tag == 87 and (flag == 48 or flag == 49)) then
     return 0
   end
+  head = string.sub(head, 1, 9)
   if tag == 84 and #head == 9 and string.byte(head, 2) < 128 and string.sub(head, 2) ~= string.rep('\0', 8) then
     if head ~= ARGV[1] then
       return 0
@@ -29,6 +31,53 @@ if head ~= '' then
   end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+");
+
+    /// <summary>
+    /// Begins a write-through. ARGV[1]: the new 8-byte generation; ARGV[2]: the lease in ms. Replaces whatever the key
+    /// holds by a write marker; when a marker is already there its in-flight count goes up by one and it becomes
+    /// contended. Returns 1.
+    /// </summary>
+    public static readonly RedisScripts BeginWrite = new(@"
+local head = redis.call('GETRANGE', KEYS[1], 0, 31)
+local count = 0
+if string.byte(head, 1) == 87 and #head >= 11 then
+  count = tonumber(string.sub(head, 11)) or 0
+end
+local contended = '0'
+if count > 0 then
+  contended = '1'
+end
+redis.call('SET', KEYS[1], 'W' .. ARGV[1] .. contended .. (count + 1), 'PX', ARGV[2])
+return 1
+");
+
+    /// <summary>
+    /// Completes a write-through. ARGV[1]: the writer's 8-byte generation; ARGV[2]: '1' when the database write
+    /// committed; ARGV[3]: the stored value ('V' + payload); ARGV[4]: its time to live in ms; ARGV[5]: a new 8-byte
+    /// generation; ARGV[6]: the tombstone lifetime in ms. On a marker with other writers in flight: count - 1, new
+    /// generation, contended, same expiry (returns 2). On the writer's own uncontended marker after a commit: stores
+    /// the value (returns 0). On a pinned value (a write-back entry): leaves it (returns 3). Anything else (contended,
+    /// failed write, another marker, no marker at all): a tombstone (returns 1).
+    /// </summary>
+    public static readonly RedisScripts CompleteWrite = new(@"
+local head = redis.call('GETRANGE', KEYS[1], 0, 31)
+local tag = string.byte(head, 1)
+if tag == 87 and #head >= 11 then
+  local count = tonumber(string.sub(head, 11)) or 1
+  if count > 1 then
+    redis.call('SET', KEYS[1], 'W' .. ARGV[5] .. '1' .. (count - 1), 'KEEPTTL')
+    return 2
+  end
+  if ARGV[2] == '1' and string.sub(head, 10, 10) == '0' and string.sub(head, 2, 9) == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+    return 0
+  end
+elseif tag == 86 and redis.call('PTTL', KEYS[1]) == -1 then
+  return 3
+end
+redis.call('SET', KEYS[1], 'T' .. ARGV[5], 'PX', ARGV[6])
 return 1
 ");
 

@@ -37,6 +37,18 @@ public sealed class CachingGenOptions
     /// <summary>The number of striped gates that keep direct writes and write-back appends of one key apart. Default 1024.</summary>
     public int KeyGateCount { get; set; } = 1024;
 
+    /// <summary>The longest life of a write-through's write marker (see <c>ICacheStore.BeginWritesAsync</c>): a writer
+    /// that crashes between its two cache steps blocks fills of its keys for at most this long. Choose it longer than
+    /// the slowest database write. Default 30 s.</summary>
+    public TimeSpan WriteLease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first delay before keys whose invalidation failed during a cache store outage are retried; it
+    /// doubles up to <see cref="InvalidationRetryMaxDelay"/> while the store stays unavailable. Default 100 ms.</summary>
+    public TimeSpan InvalidationRetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between two retries of pending invalidations. Default 5 s.</summary>
+    public TimeSpan InvalidationRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 
@@ -57,6 +69,9 @@ public sealed class CachingGenOptions
         if (RetryMaxDelay < RetryBaseDelay) throw new ArgumentOutOfRangeException(nameof(RetryMaxDelay), RetryMaxDelay, "RetryMaxDelay must not be shorter than RetryBaseDelay.");
         if (DrainTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, "DrainTimeout must not be negative.");
         if (TombstoneLifetime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TombstoneLifetime), TombstoneLifetime, "TombstoneLifetime must not be negative.");
+        if (WriteLease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(WriteLease), WriteLease, "WriteLease must be positive.");
+        if (InvalidationRetryBaseDelay <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InvalidationRetryBaseDelay), InvalidationRetryBaseDelay, "InvalidationRetryBaseDelay must be positive.");
+        if (InvalidationRetryMaxDelay < InvalidationRetryBaseDelay) throw new ArgumentOutOfRangeException(nameof(InvalidationRetryMaxDelay), InvalidationRetryMaxDelay, "InvalidationRetryMaxDelay must not be shorter than InvalidationRetryBaseDelay.");
         if (DefaultWriteBackTimeToLive <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultWriteBackTimeToLive), DefaultWriteBackTimeToLive, "DefaultWriteBackTimeToLive must be positive.");
     }
 }

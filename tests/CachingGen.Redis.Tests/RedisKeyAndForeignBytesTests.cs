@@ -101,8 +101,9 @@ public sealed class RedisKeyAndForeignBytesTests
         await db.StringSetAsync(store.GetRedisKey("foreign"), "hello from another program");
         await db.StringSetAsync(store.GetRedisKey("short-t"), "T123");
         await db.StringSetAsync(store.GetRedisKey("empty"), Array.Empty<byte>());
+        await db.StringSetAsync(store.GetRedisKey("w-text"), "Wednesday is a weekday");
 
-        foreach (var key in new[] { "foreign", "short-t", "empty" })
+        foreach (var key in new[] { "foreign", "short-t", "empty", "w-text" })
         {
             var miss = await store.GetAsync(key, None);
             Assert.False(miss.Found);

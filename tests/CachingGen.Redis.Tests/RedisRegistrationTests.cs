@@ -127,5 +127,9 @@ public sealed class RedisRegistrationTests
         public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -27,6 +27,8 @@ public sealed class RedisServerControlTests
         ("SetManyAsync", async () => await store.SetManyAsync([new CacheEntry("k", Bytes("v"), Minute), new CacheEntry("k2", Bytes("v"), null)], None)),
         ("InvalidateAsync", async () => await store.InvalidateAsync(["k", "k2"], null, None)),
         ("ExpireAsync", async () => await store.ExpireAsync("k", Minute, None)),
+        ("BeginWritesAsync", async () => await store.BeginWritesAsync(["k", "k2"], Minute, None)),
+        ("CompleteWritesAsync", async () => await store.CompleteWritesAsync([new WriteCompletion("k", 1, Bytes("v"), Minute, true)], None)),
     ];
 
     private static async Task AssertFailsFastAsync(string name, Func<Task> operation)
@@ -160,6 +162,26 @@ public sealed class RedisServerControlTests
         Assert.True(await store.TryFillAsync("b", Bytes("2"), Minute, 0, None));
         await server.ExecuteAsync("SCRIPT", "FLUSH");
         Assert.True(await store.ExpireAsync("b", Minute, None));
+        Assert.Equal("2", Encoding.UTF8.GetString((await store.GetAsync("b", None)).Value.Span));
+    }
+
+    [RedisFact]
+    public async Task Write_steps_reload_their_scripts_after_the_server_forgets_them()
+    {
+        await SharedConnectionReadyAsync();
+        var store = NewStore();
+        var server = Shared.GetServer(Shared.GetEndPoints()[0]);
+        var warm = await store.BeginWritesAsync(["a"], Minute, None);
+        await store.CompleteWritesAsync([new WriteCompletion("a", warm[0], Bytes("1"), Minute, true)], None);
+
+        await server.ExecuteAsync("SCRIPT", "FLUSH");
+        var tokens = await store.BeginWritesAsync(["b", "c"], Minute, None);
+        Assert.True((await store.GetAsync("b", None)).WriteInProgress);
+        await server.ExecuteAsync("SCRIPT", "FLUSH");
+        var outcomes = await store.CompleteWritesAsync([new WriteCompletion("b", tokens[0], Bytes("2"), Minute, true), new WriteCompletion("c", tokens[1], Bytes("3"), Minute, true)], None);
+
+        // Each command ran exactly once: a second begin would have made the markers contended (no store).
+        Assert.Equal([WriteCompletionOutcome.Stored, WriteCompletionOutcome.Stored], outcomes);
         Assert.Equal("2", Encoding.UTF8.GetString((await store.GetAsync("b", None)).Value.Span));
     }
 

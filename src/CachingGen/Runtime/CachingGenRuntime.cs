@@ -68,7 +68,11 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         Logger = loggerFactory.CreateLogger("CachingGen");
         Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, store);
         WriteBackFlusher? flusher = null;
-        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog());
+        PendingInvalidations? pending = null;
+        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => pending?.Count ?? 0);
+        Outages = new StoreOutageReporter(Telemetry, timeProvider, Logger);
+        pending = new PendingInvalidations(store, Outages, timeProvider, Options.InvalidationRetryBaseDelay, Options.InvalidationRetryMaxDelay, Logger);
+        PendingInvalidations = pending;
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,
             loggerFactory.CreateLogger("CachingGen.WriteBack"), scopeFactory);
         WriteBack = flusher;
@@ -101,6 +105,10 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     internal WriteBackCoordinator Coordinator { get; }
 
     internal CachingGenTelemetry Telemetry { get; }
+
+    internal StoreOutageReporter Outages { get; }
+
+    internal PendingInvalidations PendingInvalidations { get; }
 
     /// <summary>Creates a runtime over an in-memory cache store, an in-memory (not durable) write-back log and an
     /// in-memory ledger, without dependency injection. Choosing it accepts the non-durable log (as
@@ -177,6 +185,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         }
 
         WriteBack.Dispose();
+        PendingInvalidations.Dispose();
         Telemetry.Dispose();
     }
 
@@ -191,6 +200,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
 
         WriteBack.TryRetire();
         WriteBack.Dispose();
+        PendingInvalidations.Dispose();
         Telemetry.Dispose();
     }
 

@@ -12,11 +12,12 @@ internal sealed class CachingGenTelemetry : IDisposable
     public const string MethodTag = "cachinggen.method";
     public const string StrategyTag = "cachinggen.strategy";
     public const string ShardTag = "cachinggen.shard";
+    public const string OperationTag = "cachinggen.operation";
 
     /// <summary>The activity source of every cache operation (<c>CachingGen</c>).</summary>
     public static readonly ActivitySource Source = new(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
 
-    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog)
+    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog, Func<int> observePendingInvalidations)
     {
         Meter = new Meter(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
         Hits = Meter.CreateCounter<long>("cachinggen.cache.hits", "{lookup}", "Read-through lookups answered by the cache.");
@@ -30,6 +31,8 @@ internal sealed class CachingGenTelemetry : IDisposable
         Duplicates = Meter.CreateCounter<long>("cachinggen.writeback.duplicates", "{record}", "Write-back records skipped because the ledger shows them applied.");
         Retries = Meter.CreateCounter<long>("cachinggen.writeback.retries", "{attempt}", "Failed write-back attempts that will be retried.");
         DeadLetters = Meter.CreateCounter<long>("cachinggen.writeback.dead_letters", "{record}", "Write-back records given up on.");
+        Unavailable = Meter.CreateCounter<long>("cachinggen.cache.unavailable", "{operation}", "Cache operations that failed because the store was unavailable (timeout, lost connection); the call went on without the cache.");
+        Meter.CreateObservableGauge("cachinggen.cache.pending_invalidations", observePendingInvalidations, "{key}", "Keys whose invalidation failed during a store outage and is being retried; reads of them bypass the cache.");
         Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard, as last seen by the flusher.");
     }
 
@@ -46,6 +49,8 @@ internal sealed class CachingGenTelemetry : IDisposable
     public Counter<long> CorruptEntries { get; }
 
     public Counter<long> Writes { get; }
+
+    public Counter<long> Unavailable { get; }
 
     public Counter<long> Appends { get; }
 

@@ -18,10 +18,15 @@ namespace CachingGen.Runtime;
 /// <para>Read-through is single-flight per key in this process: concurrent misses of one key share one inner call.
 /// A waiter's cancellation cancels only its own wait; the shared load is cancelled when every waiter has cancelled.
 /// A load's exception reaches every waiter of that flight and nothing is cached.</para>
-/// <para>Writes go to the database first; the cache step after a successful database write ignores the caller's
-/// cancellation (so a cancelled caller never leaves a stale entry behind). On repositories with write-back methods
-/// (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first drain the key's pending write-back records
-/// and exclude concurrent appends of the same key, so the database sees every key's writes in acknowledgement order.</para>
+/// <para>Write-through wraps the database write in the store's two write steps (a write marker before, a completion
+/// after; see <see cref="ICacheStore"/>), so overlapping writers never leave an older value cached. Write-around and
+/// evict invalidate after the database write. Cache steps ignore the caller's cancellation (so a cancelled caller
+/// never leaves a stale entry behind). When the store is unavailable (<see cref="CacheStoreUnavailableException"/>)
+/// reads go to the inner repository without filling, and writes commit and leave their keys pending invalidation;
+/// reads of pending keys bypass the cache until a background retry has invalidated them.</para>
+/// <para>On repositories with write-back methods (<see cref="RepositoryDescriptor.HasWriteBack"/>), direct writes first
+/// drain the key's pending write-back records and exclude concurrent appends of the same key, so the database sees
+/// every key's writes in acknowledgement order.</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class EntityCache<TEntity>
@@ -71,7 +76,11 @@ public sealed class EntityCache<TEntity>
             return ReadWithActivityAsync(key, policy, state, load, cancellationToken);
         }
 
-        var lookup = _store.GetAsync(key, cancellationToken);
+        if (!TryStartLookup(key, cancellationToken, out var lookup))
+        {
+            return BypassAsync(policy, state, load, null, cancellationToken);
+        }
+
         if (lookup.IsCompletedSuccessfully)
         {
             var result = lookup.Result;
@@ -86,24 +95,26 @@ public sealed class EntityCache<TEntity>
         return ReadAfterLookupAsync(lookup, key, policy, state, load, null, cancellationToken);
     }
 
-    /// <summary>Write-through of one entity: database first (through <paramref name="write"/>), then the cache entry.</summary>
+    /// <summary>Write-through of one entity: a write marker, the database write (through <paramref name="write"/>),
+    /// then the cache entry, stored only if no other write of the key overlapped (see <see cref="ICacheStore"/>).</summary>
     public async ValueTask WriteThroughAsync<TState>(string key, TEntity entity, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(write);
         using var activity = StartActivity("CachingGen.WriteThrough", policy.Method);
-        var entries = new[] { new CacheEntry(key, Encode(entity), policy.TimeToLive) };
-        using (await EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        var keys = new[] { key };
+        var values = new[] { Encode(entity) };
+        using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await write(state, cancellationToken).ConfigureAwait(false);
-            await CacheStepAsync(WriteThroughStrategy, policy.Method, _store.SetManyAsync(entries, CancellationToken.None)).ConfigureAwait(false);
+            await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
         }
 
         CountWrite(WriteThroughStrategy, policy.Method);
     }
 
-    /// <summary>Write-through of many entities: database first, then every entry in one batch.</summary>
+    /// <summary>Write-through of many entities: one batch of write markers, the database write, then one batch of
+    /// completions.</summary>
     public async ValueTask WriteThroughManyAsync<TState>(IReadOnlyList<TEntity> entities, Func<TEntity, string> keyOf, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entities);
@@ -111,21 +122,17 @@ public sealed class EntityCache<TEntity>
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(write);
         using var activity = StartActivity("CachingGen.WriteThrough", policy.Method);
-        var entries = new CacheEntry[entities.Count];
         var keys = new string[entities.Count];
-        for (var i = 0; i < entries.Length; i++)
+        var values = new ReadOnlyMemory<byte>[entities.Count];
+        for (var i = 0; i < keys.Length; i++)
         {
             keys[i] = keyOf(entities[i]);
-            entries[i] = new CacheEntry(keys[i], Encode(entities[i]), policy.TimeToLive);
+            values[i] = Encode(entities[i]);
         }
 
         using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await write(state, cancellationToken).ConfigureAwait(false);
-            if (entries.Length > 0)
-            {
-                await CacheStepAsync(WriteThroughStrategy, policy.Method, _store.SetManyAsync(entries, CancellationToken.None)).ConfigureAwait(false);
-            }
+            await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
         }
 
         CountWrite(WriteThroughStrategy, policy.Method);
@@ -143,7 +150,7 @@ public sealed class EntityCache<TEntity>
             await write(state, cancellationToken).ConfigureAwait(false);
             if (policy.Invalidate && keys.Count > 0)
             {
-                await CacheStepAsync(WriteAroundStrategy, policy.Method, _store.InvalidateAsync(keys, policy.FillTimeToLive, CancellationToken.None)).ConfigureAwait(false);
+                await InvalidateAfterWriteAsync(WriteAroundStrategy, policy.Method, keys, policy.FillTimeToLive).ConfigureAwait(false);
             }
         }
 
@@ -162,7 +169,7 @@ public sealed class EntityCache<TEntity>
             await delete(state, cancellationToken).ConfigureAwait(false);
             if (keys.Count > 0)
             {
-                await CacheStepAsync(EvictStrategy, policy.Method, _store.InvalidateAsync(keys, null, CancellationToken.None)).ConfigureAwait(false);
+                await InvalidateAfterWriteAsync(EvictStrategy, policy.Method, keys, null).ConfigureAwait(false);
             }
         }
 
@@ -207,7 +214,12 @@ public sealed class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
         try
         {
-            return await ReadAfterLookupAsync(_store.GetAsync(key, cancellationToken), key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            if (!TryStartLookup(key, cancellationToken, out var lookup))
+            {
+                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await ReadAfterLookupAsync(lookup, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (activity is not null)
         {
@@ -218,7 +230,17 @@ public sealed class EntityCache<TEntity>
 
     private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
-        var lookup = await pending.ConfigureAwait(false);
+        CacheLookup lookup;
+        try
+        {
+            lookup = await pending.ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, "read");
+            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        }
+
         if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var value))
         {
             activity?.SetTag("cachinggen.hit", true);
@@ -240,8 +262,17 @@ public sealed class EntityCache<TEntity>
             }
 
             // Invalidate it to get a fill token, so the next fill overwrites it.
-            await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
-            lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
+                lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CacheStoreUnavailableException exception)
+            {
+                _runtime.Outages.Report(exception, "read");
+                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            }
+
             if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var written))
             {
                 activity?.SetTag("cachinggen.hit", true);
@@ -254,19 +285,27 @@ public sealed class EntityCache<TEntity>
         Flight flight;
         while (true)
         {
+            // Only a flight that started from the same cache state may be shared: one that started before a write
+            // was acknowledged may carry the older value, and this read may have started after that write.
+            var created = new Flight(lookup.FillToken, lookup.WriteInProgress);
             if (_flights.TryGetValue(key, out var existing))
             {
-                if (existing.TryJoin())
+                if (existing.SameState(created) && existing.TryJoin())
                 {
                     flight = existing;
                     break;
                 }
 
-                _flights.TryRemove(new KeyValuePair<string, Flight>(key, existing));
+                if (_flights.TryUpdate(key, created, existing))
+                {
+                    flight = created;
+                    _ = RunFlightAsync(created, key, policy, state, load, lookup);
+                    break;
+                }
+
                 continue;
             }
 
-            var created = new Flight();
             if (_flights.TryAdd(key, created))
             {
                 flight = created;
@@ -284,7 +323,7 @@ public sealed class EntityCache<TEntity>
         try
         {
             var value = await load(state, token).ConfigureAwait(false);
-            if (!lookup.Found)
+            if (!lookup.Found && !lookup.WriteInProgress)
             {
                 await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
             }
@@ -337,10 +376,46 @@ public sealed class EntityCache<TEntity>
                 Log.FillRefused(_logger, key, Repository.Name);
             }
         }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, "fill");
+        }
         catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             Log.FillFailed(_logger, exception, key, Repository.Name);
         }
+    }
+
+    /// <summary>Starts the lookup of <paramref name="key"/>; false when the read must bypass the cache (the key is
+    /// pending invalidation in this process, or the store failed at once).</summary>
+    private bool TryStartLookup(string key, CancellationToken cancellationToken, out ValueTask<CacheLookup> lookup)
+    {
+        lookup = default;
+        if (_runtime.PendingInvalidations.Contains(key))
+        {
+            return false;
+        }
+
+        try
+        {
+            lookup = _store.GetAsync(key, cancellationToken);
+            return true;
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, "read");
+            return false;
+        }
+    }
+
+    /// <summary>A read that does not use the cache: the store is unavailable, or the key's invalidation is pending in
+    /// this process. No single flight (a shared load might predate a write this read must see) and no fill.</summary>
+    private async ValueTask<TEntity?> BypassAsync<TState>(ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        activity?.SetTag("cachinggen.hit", false);
+        activity?.SetTag("cachinggen.bypass", true);
+        _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+        return await load(state, cancellationToken).ConfigureAwait(false);
     }
 
     private bool TryReadHit(string key, ReadPolicy policy, ReadOnlyMemory<byte> bytes, out TEntity? value)
@@ -359,21 +434,98 @@ public sealed class EntityCache<TEntity>
 
     private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _serializerOptions);
 
-    private ValueTask<WriteBackCoordinator.Lease> EnterAsync(string key, CancellationToken cancellationToken)
-        => _directWriteCoordinator is null
-            ? new ValueTask<WriteBackCoordinator.Lease>(default(WriteBackCoordinator.Lease))
-            : _directWriteCoordinator.EnterAndDrainAsync(new[] { key }, cancellationToken);
-
     private ValueTask<WriteBackCoordinator.Lease> EnterAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
         => _directWriteCoordinator is null || keys.Count == 0
             ? new ValueTask<WriteBackCoordinator.Lease>(default(WriteBackCoordinator.Lease))
             : _directWriteCoordinator.EnterAndDrainAsync(keys, cancellationToken);
 
-    private async ValueTask CacheStepAsync(string strategy, string method, ValueTask step)
+    /// <summary>The two cache steps around one write-through's database write. The begin step runs before the
+    /// database write (its failure makes the keys pending, so this process reads them from the database until they are
+    /// invalidated); the complete step runs after it, committed or not, and ignores the caller's cancellation.</summary>
+    private async ValueTask WriteThroughCoreAsync<TState>(string[] keys, ReadOnlyMemory<byte>[] values, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        long[]? tokens = null;
+        if (keys.Length > 0)
+        {
+            try
+            {
+                tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CacheStoreUnavailableException exception)
+            {
+                _runtime.Outages.Report(exception, "begin_write");
+                _runtime.PendingInvalidations.Add(keys);
+            }
+            catch (Exception exception)
+            {
+                Log.CacheUpdateFailed(_logger, exception, WriteThroughStrategy, policy.Method, Repository.Name);
+                throw;
+            }
+        }
+
+        try
+        {
+            await write(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (tokens is not null)
+            {
+                await CompleteWritesAsync(keys, values, tokens, policy, committed: false).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+
+        if (tokens is not null)
+        {
+            await CompleteWritesAsync(keys, values, tokens, policy, committed: true).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask CompleteWritesAsync(string[] keys, ReadOnlyMemory<byte>[] values, long[] tokens, WriteThroughPolicy policy, bool committed)
+    {
+        var completions = new WriteCompletion[keys.Length];
+        for (var i = 0; i < completions.Length; i++)
+        {
+            completions[i] = new WriteCompletion(keys[i], tokens[i], values[i], policy.TimeToLive, committed);
+        }
+
+        try
+        {
+            await _store.CompleteWritesAsync(completions, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            // The markers stay until their lease ends (no process fills meanwhile); this process reads the keys from
+            // the database until the retry has invalidated them.
+            _runtime.Outages.Report(exception, "complete_write");
+            _runtime.PendingInvalidations.Add(keys);
+        }
+        catch (Exception exception) when (committed)
+        {
+            Log.CacheUpdateFailed(_logger, exception, WriteThroughStrategy, policy.Method, Repository.Name);
+            throw;
+        }
+        catch (Exception exception)
+        {
+            // The database write failed: its exception is the one the caller must see.
+            Log.CacheUpdateFailed(_logger, exception, WriteThroughStrategy, policy.Method, Repository.Name);
+        }
+    }
+
+    /// <summary>The invalidation after a committed write-around or evict; an unavailable store leaves the keys pending.</summary>
+    private async ValueTask InvalidateAfterWriteAsync(string strategy, string method, IReadOnlyList<string> keys, TimeSpan? fillTimeToLive)
     {
         try
         {
-            await step.ConfigureAwait(false);
+            await _store.InvalidateAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, strategy);
+            _runtime.PendingInvalidations.Add(keys);
         }
         catch (Exception exception)
         {
@@ -398,9 +550,16 @@ public sealed class EntityCache<TEntity>
     }
 
     /// <summary>One in-flight load of a key, shared by every caller that missed it.</summary>
-    private sealed class Flight
+    private sealed class Flight(long fillToken, bool writeInProgress)
     {
         private int _waiters = 1;
+
+        /// <summary>Whether <paramref name="other"/> started from the same cache state as this flight.</summary>
+        public bool SameState(Flight other) => fillToken == other.FillToken && writeInProgress == other.WriteInProgress;
+
+        private long FillToken => fillToken;
+
+        private bool WriteInProgress => writeInProgress;
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

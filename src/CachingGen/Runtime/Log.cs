@@ -64,4 +64,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning,
         Message = "Reading the backlog of the write-back log failed.")]
     public static partial void BacklogReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning,
+        Message = "The cache store is unavailable ({Operation} failed); reads go to the database, writes commit and leave their keys pending invalidation. {Suppressed} more failure(s) since the last message; the next message comes at most {Interval} from now.")]
+    public static partial void CacheStoreUnavailable(ILogger logger, Exception exception, string operation, long suppressed, TimeSpan interval);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Information,
+        Message = "Invalidated {Count} key(s) whose cache step had failed during a store outage; {Remaining} still pending.")]
+    public static partial void PendingInvalidationsApplied(ILogger logger, int count, int remaining);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Error,
+        Message = "Retrying pending invalidations failed unexpectedly; trying again after the backoff.")]
+    public static partial void PendingInvalidationFailed(ILogger logger, Exception exception);
 }

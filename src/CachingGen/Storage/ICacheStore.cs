@@ -6,10 +6,32 @@ namespace CachingGen.Storage;
 /// (<c>CacheStoreContractTests</c>), so strategies behave the same on every store.
 /// </summary>
 /// <remarks>
-/// Consistency protocol: a miss hands out a <see cref="CacheLookup.FillToken"/>; a fill made with that token is
-/// refused when the key was written or invalidated after the miss, so a read-through fill can never put back a
-/// value older than a write that finished before the fill was stored. Invalidation therefore leaves a short-lived
-/// tombstone instead of simply deleting the key.
+/// <para><b>Fills.</b> A miss hands out a <see cref="CacheLookup.FillToken"/>; a fill made with that token is refused
+/// when the key was written, invalidated or marked for a write after the miss, so a read-through fill can never put
+/// back a value older than a write that finished before the fill was stored. Invalidation therefore leaves a
+/// short-lived tombstone instead of simply deleting the key.</para>
+/// <para><b>Write-through (two steps around the database write).</b> A naive "write the database, then SET the cache"
+/// leaves the older value cached when two writers interleave (W1 db, W2 db, W2 SET, W1 SET). Instead:</para>
+/// <list type="number">
+/// <item><description><see cref="BeginWritesAsync"/>, before the database write, atomically replaces each key's state
+/// by a <i>write marker</i>: a new generation (returned as the write token), an in-flight count (incremented when a
+/// marker is already there) and a <i>contended</i> flag (set when it was). The marker voids outstanding fill tokens,
+/// reads during the write miss with <see cref="CacheLookup.WriteInProgress"/> (they go to the database and never
+/// fill), and it expires after the lease, so a crashed writer heals by itself.</description></item>
+/// <item><description><see cref="CompleteWritesAsync"/>, after the database write, decrements the in-flight count.
+/// When it was the only writer (count reaches zero, the marker is still the one its token names, not contended) and the
+/// database write committed, the new value is stored. Otherwise the last writer out leaves a plain tombstone, so the
+/// next read fills from the database. A missing or expired marker (lease ran out, an invalidation replaced it)
+/// means invalidate, never set. A failed database write completes too (it releases its count and never stores).
+/// A value without a time to live (a pinned write-back entry written by <c>IWriteBackLog.AppendAsync</c> after the
+/// marker) is left as it is: it is newer than the database.</description></item>
+/// </list>
+/// <para>Each step touches one key at a time, so both are single-slot operations on Redis Cluster; a call with many
+/// keys is one batch.</para>
+/// <para><b>Outages.</b> A failure of the cache itself (timeout, lost connection, server error) surfaces as
+/// <see cref="CacheStoreUnavailableException"/> and nothing else, so the runtime can degrade to the database on exactly
+/// that type. Argument errors keep their argument exception types; cancellation throws
+/// <see cref="OperationCanceledException"/>.</para>
 /// </remarks>
 public interface ICacheStore
 {
@@ -30,6 +52,18 @@ public interface ICacheStore
     /// (<see cref="CacheLookup.FillTimeToLive"/>).</summary>
     ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken);
 
+    /// <summary>Starts a write-through of <paramref name="keys"/> (before the database write): replaces each key's
+    /// state by a write marker that lives at most <paramref name="lease"/>, voids outstanding fill tokens, and marks the
+    /// key contended when another write of it is in flight. Returns one write token per key, in order, for
+    /// <see cref="CompleteWritesAsync"/>. Many keys go out as one batch.</summary>
+    ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Ends write-throughs started by <see cref="BeginWritesAsync"/> (after the database write, committed or
+    /// not): stores each value only when its writer was alone and the marker is still its own, otherwise leaves a
+    /// tombstone once the last overlapping writer is done. Returns one outcome per completion, in order. Many keys go
+    /// out as one batch.</summary>
+    ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken);
+
     /// <summary>Gives an existing (typically pinned) entry a time to live. Returns false when the key holds no value.</summary>
     ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
 }
@@ -37,12 +71,39 @@ public interface ICacheStore
 /// <summary>One value to store: its key, its bytes, and its time to live (null pins it).</summary>
 public readonly record struct CacheEntry(string Key, ReadOnlyMemory<byte> Value, TimeSpan? TimeToLive);
 
+/// <summary>The end of one write-through of a key.</summary>
+/// <param name="Key">The key.</param>
+/// <param name="WriteToken">The token <see cref="ICacheStore.BeginWritesAsync"/> returned for the key.</param>
+/// <param name="Value">The value to store when the write was alone (ignored when <paramref name="Committed"/> is false).</param>
+/// <param name="TimeToLive">The time to live of that value.</param>
+/// <param name="Committed">Whether the database write succeeded; false only releases the writer's in-flight count.</param>
+public readonly record struct WriteCompletion(string Key, long WriteToken, ReadOnlyMemory<byte> Value, TimeSpan TimeToLive, bool Committed);
+
+/// <summary>What <see cref="ICacheStore.CompleteWritesAsync"/> did to one key.</summary>
+public enum WriteCompletionOutcome
+{
+    /// <summary>The value was stored: the writer was alone.</summary>
+    Stored,
+
+    /// <summary>A tombstone was left (contention, a lost or replaced marker, or an uncommitted write): the next read
+    /// fills from the database.</summary>
+    Invalidated,
+
+    /// <summary>Other writes of the key are still in flight: the marker stays (contended) and the last of them leaves
+    /// the tombstone.</summary>
+    StillInFlight,
+
+    /// <summary>The key holds a pinned value (a write-back entry appended during the write): it was left as it is.</summary>
+    PinnedKept,
+}
+
 /// <summary>The answer to a lookup: a hit with its bytes, or a miss with the token a fill must present.</summary>
 public readonly struct CacheLookup
 {
-    private CacheLookup(bool found, ReadOnlyMemory<byte> value, long fillToken, TimeSpan? fillTimeToLive)
+    private CacheLookup(bool found, ReadOnlyMemory<byte> value, long fillToken, TimeSpan? fillTimeToLive, bool writeInProgress = false)
     {
         Found = found;
+        WriteInProgress = writeInProgress;
         Value = value;
         FillToken = fillToken;
         FillTimeToLive = fillTimeToLive;
@@ -60,9 +121,18 @@ public readonly struct CacheLookup
     /// <summary>On a miss after a write-around: the time to live the next fill should use.</summary>
     public TimeSpan? FillTimeToLive { get; }
 
+    /// <summary>On a miss: a write-through of the key is in flight (a write marker). The value must be read from the
+    /// database and NOT filled (a fill is refused while the marker lives, but may be accepted once its lease has
+    /// expired, when the crashed writer's row may be newer than what was read). <see cref="FillToken"/> then
+    /// identifies the marker, so two misses with equal tokens saw the same cache state.</summary>
+    public bool WriteInProgress { get; }
+
     /// <summary>A hit.</summary>
     public static CacheLookup Hit(ReadOnlyMemory<byte> value) => new(true, value, 0, null);
 
     /// <summary>A miss.</summary>
     public static CacheLookup Miss(long fillToken, TimeSpan? fillTimeToLive = null) => new(false, default, fillToken, fillTimeToLive);
+
+    /// <summary>A miss on a write marker identified by <paramref name="marker"/>: no fill.</summary>
+    public static CacheLookup MissDuringWrite(long marker) => new(false, default, marker, null, writeInProgress: true);
 }

@@ -7,10 +7,13 @@ namespace CachingGen.Storage;
 /// <see cref="TimeProvider"/>, reads take no lock and writes replace an entry with one compare-and-swap.
 /// </summary>
 /// <remarks>
-/// Fill tokens are drawn from one monotonic counter that also versions every write; a fill is refused when the
-/// key's current version is newer than the token. Invalidation and expiry leave tombstones that keep the version
-/// (and, after an invalidation, the fill time to live) for at least <c>max(fillTimeToLive, tombstoneLifetime)</c>;
-/// a fill whose miss is older than that window may be accepted.
+/// Every state change of a key (value, tombstone, write marker) gets a new version from one monotonic counter. A
+/// miss returns the version it saw as its fill token (0 for an absent key), and a fill is stored only when the key
+/// still holds exactly that state (or is absent): never over a live value or write marker. Invalidations leave
+/// tombstones that keep the version (and the fill time to live) for at least
+/// <c>max(fillTimeToLive, tombstoneLifetime)</c>, expired values keep theirs for <c>tombstoneLifetime</c>; a fill whose
+/// miss is older than that window may be accepted. Write markers follow the protocol of <see cref="ICacheStore"/>;
+/// a marker's version is its write token.
 /// </remarks>
 public sealed class InMemoryCacheStore : ICacheStore
 {
@@ -60,23 +63,25 @@ public sealed class InMemoryCacheStore : ICacheStore
         var now = Now();
         if (_slots.TryGetValue(key, out var slot))
         {
-            if (slot.IsLive(now))
+            if (slot.ExpiresAt > now)
             {
-                return new ValueTask<CacheLookup>(CacheLookup.Hit(slot.Value));
+                return new ValueTask<CacheLookup>(slot.Kind switch
+                {
+                    SlotKind.Value => CacheLookup.Hit(slot.Value),
+                    SlotKind.Marker => CacheLookup.MissDuringWrite(slot.Version),
+                    _ => CacheLookup.Miss(slot.Version, slot.FillTimeToLive),
+                });
             }
 
-            if (slot.Value is null && slot.ExpiresAt > now)
+            if (slot.DeadAt(_tombstoneTicks) > now)
             {
-                return new ValueTask<CacheLookup>(CacheLookup.Miss(NextVersion(), slot.FillTimeToLive));
+                return new ValueTask<CacheLookup>(CacheLookup.Miss(slot.Version));
             }
 
-            if (slot.DeadAt(_tombstoneTicks) <= now)
-            {
-                _slots.TryRemove(new KeyValuePair<string, Slot>(key, slot));
-            }
+            _slots.TryRemove(new KeyValuePair<string, Slot>(key, slot));
         }
 
-        return new ValueTask<CacheLookup>(CacheLookup.Miss(NextVersion()));
+        return new ValueTask<CacheLookup>(CacheLookup.Miss(0));
     }
 
     /// <inheritdoc />
@@ -86,12 +91,13 @@ public sealed class InMemoryCacheStore : ICacheStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
         var copy = value.ToArray();
-        var expiresAt = Expiry(Now(), timeToLive);
+        var now = Now();
+        var expiresAt = Expiry(now, timeToLive);
         while (true)
         {
             if (!_slots.TryGetValue(key, out var current))
             {
-                if (_slots.TryAdd(key, new Slot(copy, expiresAt, NextVersion(), null)))
+                if (_slots.TryAdd(key, Slot.ForValue(copy, expiresAt, NextVersion())))
                 {
                     CountWrite();
                     return new ValueTask<bool>(true);
@@ -100,12 +106,14 @@ public sealed class InMemoryCacheStore : ICacheStore
                 continue;
             }
 
-            if (current.Version > fillToken)
+            // A live value or marker always wins; otherwise only the exact state the miss saw may be replaced.
+            var live = current.ExpiresAt > now && current.Kind != SlotKind.Tombstone;
+            if (live || current.Version != fillToken)
             {
                 return new ValueTask<bool>(false);
             }
 
-            if (_slots.TryUpdate(key, new Slot(copy, expiresAt, NextVersion(), null), current))
+            if (_slots.TryUpdate(key, Slot.ForValue(copy, expiresAt, NextVersion()), current))
             {
                 CountWrite();
                 return new ValueTask<bool>(true);
@@ -133,7 +141,7 @@ public sealed class InMemoryCacheStore : ICacheStore
         {
             var entry = entries[i];
             var expiresAt = entry.TimeToLive is { } ttl ? Expiry(now, ttl) : long.MaxValue;
-            _slots[entry.Key] = new Slot(entry.Value.ToArray(), expiresAt, NextVersion(), null);
+            _slots[entry.Key] = Slot.ForValue(entry.Value.ToArray(), expiresAt, NextVersion());
             CountWrite();
         }
 
@@ -150,16 +158,93 @@ public sealed class InMemoryCacheStore : ICacheStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var lifetime = Math.Max(fillTimeToLive?.Ticks ?? 0, _tombstoneTicks);
-        var expiresAt = Expiry(Now(), TimeSpan.FromTicks(lifetime));
         for (var i = 0; i < keys.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(keys[i], nameof(keys));
-            _slots[keys[i]] = new Slot(null, expiresAt, NextVersion(), fillTimeToLive);
+        }
+
+        var now = Now();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            _slots[keys[i]] = Tombstone(now, fillTimeToLive);
             CountWrite();
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(keys[i], nameof(keys));
+        }
+
+        var now = Now();
+        var expiresAt = Expiry(now, lease);
+        var tokens = new long[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            while (true)
+            {
+                var version = NextVersion();
+                if (!_slots.TryGetValue(key, out var current))
+                {
+                    if (_slots.TryAdd(key, Slot.ForMarker(expiresAt, version, 1, contended: false)))
+                    {
+                        tokens[i] = version;
+                        break;
+                    }
+
+                    continue;
+                }
+
+                var overlapping = current.Kind == SlotKind.Marker && current.ExpiresAt > now;
+                var marker = overlapping
+                    ? Slot.ForMarker(expiresAt, version, current.InFlight + 1, contended: true)
+                    : Slot.ForMarker(expiresAt, version, 1, contended: false);
+                if (_slots.TryUpdate(key, marker, current))
+                {
+                    tokens[i] = version;
+                    break;
+                }
+            }
+
+            CountWrite();
+        }
+
+        return new ValueTask<long[]>(tokens);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var completion = completions[i];
+            ArgumentNullException.ThrowIfNull(completion.Key, nameof(completions));
+            if (completion.Committed && completion.TimeToLive <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(completions), completion.TimeToLive, $"The time to live of '{completion.Key}' must be positive.");
+            }
+        }
+
+        var now = Now();
+        var outcomes = new WriteCompletionOutcome[completions.Count];
+        for (var i = 0; i < completions.Count; i++)
+        {
+            outcomes[i] = Complete(completions[i], now);
+            CountWrite();
+        }
+
+        return new ValueTask<WriteCompletionOutcome[]>(outcomes);
     }
 
     /// <inheritdoc />
@@ -175,6 +260,7 @@ public sealed class InMemoryCacheStore : ICacheStore
             {
                 return new ValueTask<bool>(false);
             }
+
 
             if (_slots.TryUpdate(key, current with { ExpiresAt = Expiry(now, timeToLive) }, current))
             {
@@ -212,6 +298,56 @@ public sealed class InMemoryCacheStore : ICacheStore
         }
     }
 
+    private WriteCompletionOutcome Complete(WriteCompletion completion, long now)
+    {
+        while (true)
+        {
+            _slots.TryGetValue(completion.Key, out var current);
+            Slot next;
+            WriteCompletionOutcome outcome;
+            if (current is { Kind: SlotKind.Marker } && current.ExpiresAt > now)
+            {
+                if (current.InFlight > 1)
+                {
+                    // Others are still writing: stay a marker (with a new generation, so a read that starts now never
+                    // shares a load with one that started before this writer's commit), contended by definition.
+                    next = Slot.ForMarker(current.ExpiresAt, NextVersion(), current.InFlight - 1, contended: true);
+                    outcome = WriteCompletionOutcome.StillInFlight;
+                }
+                else if (completion.Committed && !current.Contended && current.Version == completion.WriteToken)
+                {
+                    next = Slot.ForValue(completion.Value.ToArray(), Expiry(now, completion.TimeToLive), NextVersion());
+                    outcome = WriteCompletionOutcome.Stored;
+                }
+                else
+                {
+                    next = Tombstone(now, null);
+                    outcome = WriteCompletionOutcome.Invalidated;
+                }
+            }
+            else if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+            {
+                return WriteCompletionOutcome.PinnedKept;
+            }
+            else
+            {
+                next = Tombstone(now, null);
+                outcome = WriteCompletionOutcome.Invalidated;
+            }
+
+            if (current is null ? _slots.TryAdd(completion.Key, next) : _slots.TryUpdate(completion.Key, next, current))
+            {
+                return outcome;
+            }
+        }
+    }
+
+    private Slot Tombstone(long now, TimeSpan? fillTimeToLive)
+    {
+        var lifetime = Math.Max(fillTimeToLive?.Ticks ?? 0, _tombstoneTicks);
+        return Slot.ForTombstone(Expiry(now, TimeSpan.FromTicks(lifetime)), NextVersion(), fillTimeToLive);
+    }
+
     private void CountWrite()
     {
         if (Interlocked.Increment(ref _writes) % SweepEvery == 0)
@@ -227,13 +363,27 @@ public sealed class InMemoryCacheStore : ICacheStore
     private static long Expiry(long now, TimeSpan timeToLive)
         => timeToLive.Ticks >= long.MaxValue - now ? long.MaxValue - 1 : now + timeToLive.Ticks;
 
-    /// <summary>One key's state: a value (null for a tombstone), its expiry in UTC ticks (long.MaxValue = pinned),
-    /// the version of the write that produced it, and the fill time to live an invalidation asked for.</summary>
-    private sealed record Slot(byte[]? Value, long ExpiresAt, long Version, TimeSpan? FillTimeToLive)
+    private enum SlotKind
     {
-        public bool IsLive(long now) => Value is not null && ExpiresAt > now;
+        Value,
+        Tombstone,
+        Marker,
+    }
+
+    /// <summary>One key's state: a value, a tombstone or a write marker; its expiry in UTC ticks (long.MaxValue =
+    /// pinned); the version of the write that produced it (a marker's version is its write token); the fill time to
+    /// live an invalidation asked for; and, for a marker, its in-flight writers and whether they overlapped.</summary>
+    private sealed record Slot(SlotKind Kind, byte[]? Value, long ExpiresAt, long Version, TimeSpan? FillTimeToLive, int InFlight, bool Contended)
+    {
+        public static Slot ForValue(byte[] value, long expiresAt, long version) => new(SlotKind.Value, value, expiresAt, version, null, 0, false);
+
+        public static Slot ForTombstone(long expiresAt, long version, TimeSpan? fillTimeToLive) => new(SlotKind.Tombstone, null, expiresAt, version, fillTimeToLive, 0, false);
+
+        public static Slot ForMarker(long expiresAt, long version, int inFlight, bool contended) => new(SlotKind.Marker, null, expiresAt, version, null, inFlight, contended);
+
+        public bool IsLive(long now) => Kind == SlotKind.Value && ExpiresAt > now;
 
         public long DeadAt(long tombstoneTicks)
-            => Value is null ? ExpiresAt : (ExpiresAt >= long.MaxValue - tombstoneTicks ? long.MaxValue : ExpiresAt + tombstoneTicks);
+            => Kind != SlotKind.Value ? ExpiresAt : (ExpiresAt >= long.MaxValue - tombstoneTicks ? long.MaxValue : ExpiresAt + tombstoneTicks);
     }
 }

@@ -64,6 +64,19 @@ internal static class RuntimeScenarioSources
                 return inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
             }
 
+            public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+            {
+                journal.Add("cache:begin:" + string.Join(",", keys) + ":");
+                return inner.BeginWritesAsync(keys, lease, cancellationToken);
+            }
+
+            public async ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken)
+            {
+                var outcomes = await inner.CompleteWritesAsync(completions, cancellationToken);
+                journal.Add("cache:complete:" + string.Join(",", completions.Select((c, i) => c.Key + ":" + (c.Committed ? ((int)c.TimeToLive.TotalSeconds).ToString() : "failed") + ":" + outcomes[i])));
+                return outcomes;
+            }
+
             public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
             {
                 journal.Add("cache:expire:" + key + ":" + (int)timeToLive.TotalSeconds);
@@ -368,7 +381,7 @@ internal static class RuntimeScenarios
                 var row = new Preference(1, "email", true, 1);
 
                 await repo.SaveAsync(row);
-                Check.Sequence(new[] { "db:save:1", "cache:set:pref:1:300" }, world.Ops("pref"), "write-through: database first, then the entry with the policy TTL");
+                Check.Sequence(new[] { "cache:begin:pref:1:", "db:save:1", "cache:complete:pref:1:300:Stored" }, world.Ops("pref"), "write-through: write marker, database, then the entry with the policy TTL");
                 world.Clear();
 
                 Check.Equal(row, await repo.GetAsync(1), "read after write-through");
@@ -387,10 +400,10 @@ internal static class RuntimeScenarios
 
                 var error = await Check.Throws<TimeoutException>(() => repo.SaveAsync(old with { Channel = "sms", Version = 2 }), "write-through failure");
                 Check.Equal("database down", error.Message, "the inner exception reaches the caller unchanged");
-                Check.Sequence(new[] { "db:save:1" }, world.Ops("pref"), "a failed write-through leaves the cache untouched");
+                Check.Sequence(new[] { "cache:begin:pref:1:", "db:save:1", "cache:complete:pref:1:failed:Invalidated" }, world.Ops("pref"), "a failed write-through stores nothing: its marker becomes a tombstone");
 
-                Check.Equal(old, await repo.GetAsync(1), "the old cached value is still served");
-                Check.Equal(0, db.Gets, "inner GetAsync calls");
+                Check.Equal(old, await repo.GetAsync(1), "the old value is served (read back from the database)");
+                Check.Equal(1, db.Gets, "inner GetAsync calls");
             }
 
             public static async Task WriteAround_invalidates_so_the_next_read_calls_inner()
@@ -504,8 +517,8 @@ internal static class RuntimeScenarios
                 var (repo, gets) = create(world);
 
                 await save(repo);
-                var set = world.CacheOps(prefix).Single();
-                Check.Equal("cache:set:" + expectedKey + ":300", set, "write-through key");
+                var set = world.CacheOps(prefix).Last();
+                Check.Equal("cache:complete:" + expectedKey + ":300:Stored", set, "write-through key");
                 world.Clear();
 
                 Check.Equal(expected, await get(repo), "read after write");
@@ -660,7 +673,7 @@ internal static class BulkScenarios
                 await repo.SaveAllAsync(Lazy(new Item(1, "a"), new Item(2, "b"), new Item(3, "c")));
                 Check.Equal(1, s_enumerations, "the sequence is enumerated once");
                 Check.Equal(3, db.Received.Single().Length, "the inner call saw every item");
-                Check.True(world.CacheOps("item").SequenceEqual(new[] { "cache:set:item:1:300,item:2:300,item:3:300" }), "one batch: " + string.Join(" | ", world.CacheOps("item")));
+                Check.True(world.CacheOps("item").SequenceEqual(new[] { "cache:begin:item:1,item:2,item:3:", "cache:complete:item:1:300:Stored,item:2:300:Stored,item:3:300:Stored" }), "one batch each: " + string.Join(" | ", world.CacheOps("item")));
                 await HitsOnly(world, repo, db, 1, 2, 3);
 
                 Check.Equal(2, await repo.UpsertAsync(new List<Item> { new(4, "d"), new(5, "e") }), "Task<int> write-through result");

@@ -260,4 +260,58 @@ public sealed class ReadThroughTests
         Assert.Equal("new", h.Inspect(6).Value!.Channel);
         Assert.Contains(h.Loggers.Entries, e => e.EventId == 1103);
     }
+
+    [Fact]
+    public async Task A_read_that_starts_after_a_write_never_joins_a_load_that_started_before_it()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(7, 1, "old", true));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.AfterRead = async (_, _) =>
+        {
+            loaded.TrySetResult();
+            await release.Task;
+        };
+
+        // The first read has loaded "old" and is still in flight when a write-around is acknowledged.
+        var early = h.Repository.GetAsync(7).AsTask();
+        await loaded.Task;
+        h.Database.AfterRead = null;
+        await h.Repository.SaveManyAsync(new[] { new Preference(7, 2, "new", true) });
+
+        // A read that starts now sees another cache state (the write's tombstone): its own load, the new row. (Were
+        // it to join the first load, it would wait for the release below: the timeout turns that into a failure.)
+        Assert.Equal("new", (await h.Repository.GetAsync(7).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        Assert.Equal(2, h.Database.Gets);
+
+        release.SetResult();
+        Assert.Equal("old", (await early)!.Channel);
+        Assert.Equal("new", (await h.Repository.GetAsync(7))!.Channel);
+    }
+
+    [Fact]
+    public async Task Reads_during_a_write_go_to_the_database_and_do_not_fill()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(8, 1, "old", true));
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeWrite = async (_, _, _) =>
+        {
+            writing.TrySetResult();
+            await release.Task;
+        };
+
+        var write = h.Repository.SaveAsync(new Preference(8, 2, "new", true));
+        await writing.Task;
+        Assert.Equal("old", (await h.Repository.GetAsync(8))!.Channel);
+        Assert.Equal(0, h.Store.Fills);
+        Assert.True((await h.MemoryStore.GetAsync(Harness.Key(8), CancellationToken.None)).WriteInProgress);
+
+        release.SetResult();
+        await write;
+        Assert.Equal("new", (await h.Repository.GetAsync(8))!.Channel);
+        Assert.Equal("new", h.Inspect(8).Value!.Channel);
+    }
 }

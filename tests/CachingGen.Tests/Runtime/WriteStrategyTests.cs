@@ -1,4 +1,5 @@
 using CachingGen.Runtime;
+using CachingGen.Storage;
 using CachingGen.Tests.Support;
 using Sample;
 
@@ -10,14 +11,14 @@ public sealed class WriteStrategyTests
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]
-    public async Task WriteThrough_writes_the_database_then_sets_the_entry_with_the_policy_ttl()
+    public async Task WriteThrough_marks_the_key_writes_the_database_then_stores_the_entry_with_the_policy_ttl()
     {
         await using var h = new Harness();
         await h.Repository.SaveAsync(new Preference(1, 1, "email", true));
 
         Assert.Equal(1, h.Database.Saves);
-        Assert.Equal(new[] { "db:save:1", "cache:set:pref:1" }, h.Journal.Snapshot());
-        Assert.Equal(1, h.Store.SetManys);
+        Assert.Equal(new[] { "cache:begin:pref:1", "db:save:1", "cache:complete:pref:1=Stored" }, h.Journal.Snapshot());
+        Assert.Equal(0, h.Store.SetManys);
         var (value, expiresAt, _) = h.Inspect(1);
         Assert.Equal("email", value!.Channel);
         Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(300), expiresAt);
@@ -27,7 +28,7 @@ public sealed class WriteStrategyTests
     }
 
     [Fact]
-    public async Task WriteThrough_failure_leaves_the_cache_untouched_and_propagates()
+    public async Task WriteThrough_failure_stores_nothing_releases_its_marker_and_propagates()
     {
         await using var h = new Harness();
         await h.Repository.SaveAsync(new Preference(1, 1, "email", true));
@@ -36,7 +37,14 @@ public sealed class WriteStrategyTests
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.SaveAsync(new Preference(1, 2, "sms", true)));
         Assert.Equal("constraint violated", error.Message);
-        Assert.Equal(0, h.Store.Writes);
+        var completion = Assert.Single(Assert.Single(h.Store.CompletionBatches));
+        Assert.False(completion.Completion.Committed);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, completion.Outcome);
+        Assert.False(h.Inspect(1).Found);
+
+        // The marker is gone (a plain tombstone): the next read fills from the database, which still has the old row.
+        h.Database.BeforeWrite = null;
+        Assert.Equal("email", (await h.Repository.GetAsync(1))!.Channel);
         Assert.Equal("email", h.Inspect(1).Value!.Channel);
     }
 
@@ -56,10 +64,13 @@ public sealed class WriteStrategyTests
             }, None);
 
         Assert.Equal(3, h.Database.Saves);
-        var batch = Assert.Single(h.Store.SetBatches);
-        Assert.Equal(new[] { "pref:1", "pref:2", "pref:3" }, batch.Select(e => e.Key));
-        Assert.All(batch, e => Assert.Equal(TimeSpan.FromSeconds(60), e.TimeToLive));
-        Assert.Equal("cache:set:pref:1,pref:2,pref:3", h.Journal.Snapshot()[^1]);
+        Assert.Equal(1, h.Store.Begins);
+        var batch = Assert.Single(h.Store.CompletionBatches);
+        Assert.Equal(new[] { "pref:1", "pref:2", "pref:3" }, batch.Select(e => e.Completion.Key));
+        Assert.All(batch, e => Assert.Equal(TimeSpan.FromSeconds(60), e.Completion.TimeToLive));
+        Assert.All(batch, e => Assert.Equal(WriteCompletionOutcome.Stored, e.Outcome));
+        Assert.Equal("cache:begin:pref:1,pref:2,pref:3", h.Journal.Snapshot()[0]);
+        Assert.Equal("cache:complete:pref:1=Stored,pref:2=Stored,pref:3=Stored", h.Journal.Snapshot()[^1]);
     }
 
     [Fact]

@@ -287,4 +287,282 @@ public abstract class CacheStoreContractTests
         await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
         Assert.False((await store.GetAsync(key, None)).Found);
     }
+
+    // ---- Write-through protocol: BeginWritesAsync / CompleteWritesAsync ----
+
+    private static WriteCompletion Done(string key, long token, string value, TimeSpan ttl, bool committed = true)
+        => new(key, token, Bytes(value), ttl, committed);
+
+    private async Task<long> BeginAsync(ICacheStore store, string key)
+        => Assert.Single(await store.BeginWritesAsync(new[] { key }, LongTimeToLive, None));
+
+    private static async Task<WriteCompletionOutcome> CompleteAsync(ICacheStore store, WriteCompletion completion)
+        => Assert.Single(await store.CompleteWritesAsync(new[] { completion }, None));
+
+    [ContractFact]
+    public async Task Lone_write_stores_its_value_with_its_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive) }, None);
+        var token = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, token, "new", ShortTimeToLive)));
+        Assert.Equal("new", Text((await store.GetAsync(key, None)).Value));
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task Sequential_writes_each_store_their_value()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        for (var i = 0; i < 3; i++)
+        {
+            var token = await BeginAsync(store, key);
+            Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, token, $"v{i}", LongTimeToLive)));
+            Assert.Equal($"v{i}", Text((await store.GetAsync(key, None)).Value));
+        }
+    }
+
+    [ContractFact]
+    public async Task Reads_during_a_write_miss_without_a_fill_and_old_fills_are_refused()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive) }, None);
+        await store.InvalidateAsync(new[] { key }, null, None);
+        var before = await store.GetAsync(key, None);
+
+        var token = await BeginAsync(store, key);
+        var during = await store.GetAsync(key, None);
+        Assert.False(during.Found);
+        Assert.True(during.WriteInProgress);
+        Assert.False(before.WriteInProgress);
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, before.FillToken, None));
+        Assert.Equal(during.FillToken, (await store.GetAsync(key, None)).FillToken);
+
+        Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, token, "new", LongTimeToLive)));
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, before.FillToken, None));
+        Assert.Equal("new", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task A_fill_token_from_an_absent_key_is_void_once_a_write_begins()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var miss = await store.GetAsync(key, None);
+        var token = await BeginAsync(store, key);
+        Assert.False(await store.TryFillAsync(key, Bytes("stale"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, token, "new", LongTimeToLive)));
+        Assert.Equal("new", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task Interleaved_writers_completing_in_reverse_order_store_nothing()
+    {
+        // W1 db, W2 db, W2 cache, W1 cache: the naive protocol leaves W1's older value cached.
+        var store = CreateStore();
+        var key = NewKey();
+        var first = await BeginAsync(store, key);
+        var second = await BeginAsync(store, key);
+        Assert.NotEqual(first, second);
+        Assert.Equal(WriteCompletionOutcome.StillInFlight, await CompleteAsync(store, Done(key, second, "w2", LongTimeToLive)));
+        Assert.True((await store.GetAsync(key, None)).WriteInProgress);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, first, "w1", LongTimeToLive)));
+
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.False(miss.WriteInProgress);
+        Assert.True(await store.TryFillAsync(key, Bytes("from-db"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal("from-db", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task Interleaved_writers_completing_in_order_store_nothing()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive) }, None);
+        var first = await BeginAsync(store, key);
+        var second = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.StillInFlight, await CompleteAsync(store, Done(key, first, "w1", LongTimeToLive)));
+        var between = await store.GetAsync(key, None);
+        Assert.True(between.WriteInProgress);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, second, "w2", LongTimeToLive)));
+        var after = await store.GetAsync(key, None);
+        Assert.False(after.Found);
+        Assert.False(after.WriteInProgress);
+    }
+
+    [ContractFact]
+    public async Task A_write_that_begins_after_another_completed_is_alone_again()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var first = await BeginAsync(store, key);
+        var second = await BeginAsync(store, key);
+        await CompleteAsync(store, Done(key, first, "w1", LongTimeToLive));
+        await CompleteAsync(store, Done(key, second, "w2", LongTimeToLive));
+        var third = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, third, "w3", LongTimeToLive)));
+        Assert.Equal("w3", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task The_marker_changes_when_an_overlapping_writer_completes()
+    {
+        // A read that starts after a writer's acknowledgement must not share a load with one that started before it.
+        var store = CreateStore();
+        var key = NewKey();
+        var first = await BeginAsync(store, key);
+        var second = await BeginAsync(store, key);
+        var before = await store.GetAsync(key, None);
+        await CompleteAsync(store, Done(key, first, "w1", LongTimeToLive));
+        var after = await store.GetAsync(key, None);
+        Assert.True(after.WriteInProgress);
+        Assert.NotEqual(before.FillToken, after.FillToken);
+        await CompleteAsync(store, Done(key, second, "w2", LongTimeToLive));
+    }
+
+    [ContractFact]
+    public async Task A_failed_write_releases_its_marker_without_storing()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("old"), LongTimeToLive) }, None);
+        var token = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, token, "never", LongTimeToLive, committed: false)));
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.False(miss.WriteInProgress);
+
+        // The released count lets the next writer be alone.
+        var next = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.Stored, await CompleteAsync(store, Done(key, next, "new", LongTimeToLive)));
+    }
+
+    [ContractFact]
+    public async Task A_failed_overlapping_write_still_contends()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var first = await BeginAsync(store, key);
+        var second = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.StillInFlight, await CompleteAsync(store, Done(key, first, "w1", LongTimeToLive, committed: false)));
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, second, "w2", LongTimeToLive)));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task An_expired_marker_means_invalidate_never_set()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var token = Assert.Single(await store.BeginWritesAsync(new[] { key }, ShortTimeToLive, None));
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+
+        // The lease ran out (a crashed writer heals): reads may fill again.
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.WriteInProgress);
+        Assert.True(await store.TryFillAsync(key, Bytes("filled"), LongTimeToLive, miss.FillToken, None));
+
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, token, "late", LongTimeToLive)));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task A_marker_replaced_by_an_invalidation_means_invalidate()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var token = await BeginAsync(store, key);
+        await store.InvalidateAsync(new[] { key }, null, None);
+        var miss = await store.GetAsync(key, None);
+        Assert.True(await store.TryFillAsync(key, Bytes("filled"), LongTimeToLive, miss.FillToken, None));
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, token, "w", LongTimeToLive)));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task A_marker_recreated_after_its_lease_is_not_the_old_writers()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var stale = Assert.Single(await store.BeginWritesAsync(new[] { key }, ShortTimeToLive, None));
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        var fresh = await BeginAsync(store, key);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, stale, "old-writer", LongTimeToLive)));
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, fresh, "new-writer", LongTimeToLive)));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task A_pinned_write_back_entry_written_during_the_write_is_kept()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        var token = await BeginAsync(store, key);
+        await store.SetManyAsync(new[] { new CacheEntry(key, Bytes("write-back"), null) }, None);
+        Assert.Equal(WriteCompletionOutcome.PinnedKept, await CompleteAsync(store, Done(key, token, "write-through", LongTimeToLive)));
+        Assert.Equal("write-back", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task Bulk_begin_and_complete_handle_every_key_on_its_own()
+    {
+        var store = CreateStore();
+        var keys = Enumerable.Range(0, 4).Select(i => NewKey($"bulk{i}")).ToArray();
+        var tokens = await store.BeginWritesAsync(keys, LongTimeToLive, None);
+        Assert.Equal(keys.Length, tokens.Length);
+        foreach (var key in keys)
+        {
+            Assert.True((await store.GetAsync(key, None)).WriteInProgress);
+        }
+
+        // Another writer overlaps on key 1 only; key 3's database write failed.
+        var overlap = await BeginAsync(store, keys[1]);
+        var outcomes = await store.CompleteWritesAsync(keys.Select((k, i) => Done(k, tokens[i], $"v{i}", LongTimeToLive, committed: i != 3)).ToArray(), None);
+        Assert.Equal(new[] { WriteCompletionOutcome.Stored, WriteCompletionOutcome.StillInFlight, WriteCompletionOutcome.Stored, WriteCompletionOutcome.Invalidated }, outcomes);
+        Assert.Equal("v0", Text((await store.GetAsync(keys[0], None)).Value));
+        Assert.True((await store.GetAsync(keys[1], None)).WriteInProgress);
+        Assert.Equal("v2", Text((await store.GetAsync(keys[2], None)).Value));
+        Assert.False((await store.GetAsync(keys[3], None)).Found);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(keys[1], overlap, "o", LongTimeToLive)));
+    }
+
+    [ContractFact]
+    public async Task Empty_write_batches_are_harmless()
+    {
+        var store = CreateStore();
+        Assert.Empty(await store.BeginWritesAsync(Array.Empty<string>(), LongTimeToLive, None));
+        Assert.Empty(await store.CompleteWritesAsync(Array.Empty<WriteCompletion>(), None));
+    }
+
+    [ContractFact]
+    public async Task Concurrent_writers_never_leave_an_older_value_than_the_last_completed()
+    {
+        // Many writers of one key at once: whatever interleaving happens, the key ends either absent/tombstoned or
+        // holding the value of a writer that was alone, never the value of a writer that overlapped another.
+        var store = CreateStore();
+        var key = NewKey();
+        var stored = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            var token = await BeginAsync(store, key);
+            await Task.Yield();
+            if (await CompleteAsync(store, Done(key, token, $"w{i}", LongTimeToLive)) == WriteCompletionOutcome.Stored)
+            {
+                stored.Add($"w{i}");
+            }
+        })));
+
+        var lookup = await store.GetAsync(key, None);
+        Assert.False(lookup.WriteInProgress);
+        if (lookup.Found)
+        {
+            Assert.Contains(Text(lookup.Value), stored);
+        }
+    }
 }

@@ -10,6 +10,8 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
     private int _setManys;
     private int _invalidates;
     private int _expires;
+    private int _begins;
+    private int _completes;
 
     public ICacheStore Inner { get; } = inner;
 
@@ -23,7 +25,14 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
 
     public int Expires => Volatile.Read(ref _expires);
 
-    public int Writes => SetManys + Invalidates + Fills + Expires;
+    public int Begins => Volatile.Read(ref _begins);
+
+    public int Completes => Volatile.Read(ref _completes);
+
+    public int Writes => SetManys + Invalidates + Fills + Expires + Begins + Completes;
+
+    /// <summary>The completions of every <see cref="CompleteWritesAsync"/> call, with what the store did.</summary>
+    public List<(WriteCompletion Completion, WriteCompletionOutcome Outcome)[]> CompletionBatches { get; } = new();
 
     public List<(IReadOnlyList<string> Keys, TimeSpan? FillTimeToLive)> Invalidations { get; } = new();
 
@@ -31,7 +40,12 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
 
     public void Reset()
     {
-        _gets = _fills = _setManys = _invalidates = _expires = 0;
+        _gets = _fills = _setManys = _invalidates = _expires = _begins = _completes = 0;
+        lock (CompletionBatches)
+        {
+            CompletionBatches.Clear();
+        }
+
         lock (Invalidations)
         {
             Invalidations.Clear();
@@ -85,5 +99,25 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
         Interlocked.Increment(ref _expires);
         journal.Add($"cache:expire:{key}");
         return Inner.ExpireAsync(key, timeToLive, cancellationToken);
+    }
+
+    public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _begins);
+        journal.Add($"cache:begin:{string.Join(",", keys)}");
+        return Inner.BeginWritesAsync(keys, lease, cancellationToken);
+    }
+
+    public async ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _completes);
+        var outcomes = await Inner.CompleteWritesAsync(completions, cancellationToken);
+        lock (CompletionBatches)
+        {
+            CompletionBatches.Add(completions.Select((c, i) => (c, outcomes[i])).ToArray());
+        }
+
+        journal.Add($"cache:complete:{string.Join(",", completions.Select((c, i) => $"{c.Key}={outcomes[i]}"))}");
+        return outcomes;
     }
 }

@@ -14,7 +14,7 @@ public sealed class Harness : IAsyncDisposable
 {
     public static readonly RepositoryDescriptor Descriptor = new("Sample.IPreferenceRepository", "pref", CachingGenFormatterResolver.Options, HasWriteBack: true);
 
-    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null)
+    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null, Func<ICacheStore, ICacheStore>? wrapStore = null)
     {
         Options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, AllowNonDurableWriteBack = true };
         configure?.Invoke(Options);
@@ -26,7 +26,8 @@ public sealed class Harness : IAsyncDisposable
         Loggers = new CapturingLoggerFactory();
         Log = log ?? new InMemoryWriteBackLog(Store, Options.ShardCount, Loggers.CreateLogger<InMemoryWriteBackLog>(), Time);
         Transactions = ledger ?? new TransactionalTestLedger();
-        Runtime = new CachingGenRuntime(Store, Log, Transactions, Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
+        RuntimeStore = wrapStore?.Invoke(Store) ?? Store;
+        Runtime = new CachingGenRuntime(RuntimeStore, Log, Transactions, Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
         Repository = new CachedPreferenceRepository(Database, Runtime);
         Cache = Runtime.GetEntityCache<Preference>(Descriptor);
     }
@@ -42,6 +43,9 @@ public sealed class Harness : IAsyncDisposable
     public InMemoryCacheStore MemoryStore { get; }
 
     public CountingCacheStore Store { get; }
+
+    /// <summary>The store the runtime uses: <see cref="Store"/>, or the wrapper the test put around it.</summary>
+    public ICacheStore RuntimeStore { get; }
 
     public CapturingLoggerFactory Loggers { get; }
 

@@ -1,10 +1,11 @@
-namespace CachingGen.Redis;
+namespace CachingGen.Storage;
 
 /// <summary>
-/// The cache store could not answer: the server is down or unreachable, the operation exceeded
-/// <see cref="RedisCacheOptions.OperationTimeout"/>, or the server answered with an error. This is the only
-/// exception type a <see cref="RedisCacheStore"/> operation raises for a server-side problem (argument errors and
-/// cancellation keep their usual types), so callers can degrade to the database on exactly this type.
+/// The cache store could not answer: the server is down or unreachable, the operation exceeded the store's timeout
+/// (for Redis, <c>RedisCacheOptions.OperationTimeout</c>), or the server answered with an error. This is the only
+/// exception type an <see cref="ICacheStore"/> operation raises for a cache-side problem (argument errors and
+/// cancellation keep their usual types), so the runtime degrades to the database on exactly this type: reads go to
+/// the inner repository, writes still commit and leave the keys pending invalidation.
 /// </summary>
 /// <remarks>
 /// The message names the operation and the server endpoints only: never a key (keys may carry user data) and never

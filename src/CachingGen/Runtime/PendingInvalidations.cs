@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using CachingGen.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace CachingGen.Runtime;
+
+/// <summary>
+/// Keys whose cache step failed because the store was unavailable after their database write committed. While a key
+/// is pending, reads of it in this process bypass the cache (inner repository, no fill), so no stale entry is served
+/// when the store comes back. A retry loop on the <see cref="TimeProvider"/> invalidates them with exponential backoff
+/// until the store answers, then forgets them.
+/// </summary>
+/// <remarks>The loop runs only while keys are pending; reads pay one volatile read when none are.</remarks>
+internal sealed class PendingInvalidations : IDisposable
+{
+    private const int BatchSize = 512;
+
+    private readonly ConcurrentDictionary<string, object> _keys = new(StringComparer.Ordinal);
+    private readonly ICacheStore _store;
+    private readonly StoreOutageReporter _outages;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _baseDelay;
+    private readonly TimeSpan _maxDelay;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
+    // Never below the number of pending keys (an add that loses a race still counts), so zero proves there are none.
+    private int _count;
+    private int _running;
+
+    public PendingInvalidations(ICacheStore store, StoreOutageReporter outages, TimeProvider time, TimeSpan baseDelay, TimeSpan maxDelay, ILogger logger)
+    {
+        _store = store;
+        _outages = outages;
+        _time = time;
+        _baseDelay = baseDelay;
+        _maxDelay = maxDelay;
+        _logger = logger;
+        _stoppingToken = _stopping.Token;
+    }
+
+    /// <summary>The number of pending keys (for the gauge and tests: it locks the dictionary).</summary>
+    public int Count => _keys.Count;
+
+    /// <summary>Whether reads of <paramref name="key"/> must bypass the cache.</summary>
+    public bool Contains(string key) => Volatile.Read(ref _count) > 0 && _keys.ContainsKey(key);
+
+    /// <summary>Records <paramref name="keys"/> (each registration is new: a retry that started earlier never forgets
+    /// it) and makes sure the retry loop runs.</summary>
+    public void Add(IReadOnlyList<string> keys)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var registration = new object();
+            _keys.AddOrUpdate(keys[i], static (_, state) => { Interlocked.Increment(ref state.Self._count); return state.Registration; }, static (_, _, state) => state.Registration, (Self: this, Registration: registration));
+        }
+
+        if (keys.Count > 0 && Interlocked.CompareExchange(ref _running, 1, 0) == 0)
+        {
+            _ = Task.Run(RetryAsync);
+        }
+    }
+
+    /// <summary>Tries once to invalidate every pending key (the retry loop does this on its own; tests call it).</summary>
+    internal async Task<bool> TryDrainOnceAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = _keys.ToArray();
+        for (var offset = 0; offset < snapshot.Length; offset += BatchSize)
+        {
+            var chunk = snapshot.AsSpan(offset, Math.Min(BatchSize, snapshot.Length - offset)).ToArray();
+            var keys = Array.ConvertAll(chunk, static pair => pair.Key);
+            try
+            {
+                await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (CacheStoreUnavailableException exception)
+            {
+                _outages.Report(exception, "pending_invalidation");
+                return false;
+            }
+
+            foreach (var pair in chunk)
+            {
+                if (_keys.TryRemove(pair))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
+            }
+
+            Log.PendingInvalidationsApplied(_logger, keys.Length, Count);
+        }
+
+        return true;
+    }
+
+    private async Task RetryAsync()
+    {
+        var delay = _baseDelay;
+        try
+        {
+            while (!_stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(delay, _time, _stoppingToken).ConfigureAwait(false);
+                bool drained;
+                try
+                {
+                    drained = await TryDrainOnceAsync(_stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    Log.PendingInvalidationFailed(_logger, exception);
+                    drained = false;
+                }
+
+                if (drained)
+                {
+                    delay = _baseDelay;
+                    Volatile.Write(ref _running, 0);
+
+                    // A key added after the snapshot but before the flag was cleared would wait for the next Add:
+                    // take the loop back if there is one.
+                    if (_keys.IsEmpty || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _maxDelay.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (_stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Stops the retry loop. Keys still pending are forgotten: their entries live until their TTL.</summary>
+    public void Dispose() => _stopping.Cancel();
+}
+
+/// <summary>Counts every operation that failed because the cache store was unavailable and logs them without flooding:
+/// the first failure at once, then at most one line per interval with the number of failures in between.</summary>
+internal sealed class StoreOutageReporter
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    private readonly CachingGenTelemetry _telemetry;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _nextLogAt = long.MinValue;
+    private long _suppressed;
+
+    public StoreOutageReporter(CachingGenTelemetry telemetry, TimeProvider time, ILogger logger)
+    {
+        _telemetry = telemetry;
+        _time = time;
+        _logger = logger;
+    }
+
+    public void Report(CacheStoreUnavailableException exception, string operation)
+    {
+        _telemetry.Unavailable.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.OperationTag, operation));
+        var now = _time.GetTimestamp();
+        var next = Volatile.Read(ref _nextLogAt);
+        if (now < next || Interlocked.CompareExchange(ref _nextLogAt, now + (long)(Interval.TotalSeconds * _time.TimestampFrequency), next) != next)
+        {
+            Interlocked.Increment(ref _suppressed);
+            return;
+        }
+
+        Log.CacheStoreUnavailable(_logger, exception, operation, Interlocked.Exchange(ref _suppressed, 0), Interval);
+    }
+}

@@ -1,0 +1,66 @@
+using CachingGen.Storage;
+
+namespace CachingGen.Tests.Support;
+
+/// <summary>Wraps a store and fails chosen operations with <see cref="CacheStoreUnavailableException"/>, as a real store
+/// does during an outage (asynchronously, after the call started).</summary>
+public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
+{
+    private int _failures;
+
+    /// <summary>Which operations fail: get, fill, set, invalidate, begin, complete, expire. Null: none.</summary>
+    public Func<string, bool>? FailWhen { get; set; }
+
+    /// <summary>Fails every operation (true) or none (false).</summary>
+    public bool Down
+    {
+        set => FailWhen = value ? static _ => true : null;
+    }
+
+    /// <summary>How many operations failed so far.</summary>
+    public int Failures => Volatile.Read(ref _failures);
+
+    /// <summary>Operations attempted, by name.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new();
+
+    public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+        => Guard("get") ?? inner.GetAsync(key, cancellationToken);
+
+    public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        => Guard<bool>("fill") ?? inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+
+    public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
+        => Fails("set") ? ValueTask.FromException(Unavailable("set")) : inner.SetManyAsync(entries, cancellationToken);
+
+    public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+        => Fails("invalidate") ? ValueTask.FromException(Unavailable("invalidate")) : inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
+
+    public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
+        => Guard<bool>("expire") ?? inner.ExpireAsync(key, timeToLive, cancellationToken);
+
+    public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+        => Guard<long[]>("begin") ?? inner.BeginWritesAsync(keys, lease, cancellationToken);
+
+    public ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken)
+        => Guard<WriteCompletionOutcome[]>("complete") ?? inner.CompleteWritesAsync(completions, cancellationToken);
+
+    private ValueTask<CacheLookup>? Guard(string operation) => Guard<CacheLookup>(operation);
+
+    private ValueTask<T>? Guard<T>(string operation)
+        => Fails(operation) ? ValueTask.FromException<T>(Unavailable(operation)) : null;
+
+    private bool Fails(string operation)
+    {
+        Attempts.AddOrUpdate(operation, 1, static (_, n) => n + 1);
+        if (FailWhen?.Invoke(operation) != true)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _failures);
+        return true;
+    }
+
+    private static CacheStoreUnavailableException Unavailable(string operation)
+        => new($"test store unavailable: {operation} timed out", new TimeoutException());
+}
