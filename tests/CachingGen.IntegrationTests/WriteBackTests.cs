@@ -5,8 +5,9 @@ using Preferences;
 namespace CachingGen.IntegrationTests;
 
 /// <summary>A repository that mixes write-back with direct writes on the same rows (the sample's repository has no
-/// write-back: its bulk paths should not pay for per-key ordering).</summary>
-[CachedRepository(KeyPrefix = "wbpref")]
+/// write-back: its bulk paths should not pay for per-key ordering). It shares the sample's key prefix: the same rows
+/// cached under a second prefix would be two cached copies of one row (CGEN023).</summary>
+[CachedRepository(KeyPrefix = "pref")]
 public interface IPreferenceJournal
 {
     [Cached(Ttl = 120)]
@@ -49,7 +50,7 @@ public sealed class WriteBackTests(PreferenceTable table) : IClassFixture<Prefer
         await journal.UpdateAsync(update);
 
         Assert.Equal("email", (await stack.Database.ReadDirectAsync(1, CancellationToken.None))!.Channel);
-        var pinned = await stack.Cache.ReadAsync("wbpref:1");
+        var pinned = await stack.Cache.ReadAsync("pref:1");
         Assert.Equal(EntryKind.Value, pinned.Kind);
         Assert.Equal(update, pinned.Value);
         Assert.Null(pinned.TimeToLive);
@@ -59,13 +60,13 @@ public sealed class WriteBackTests(PreferenceTable table) : IClassFixture<Prefer
         await stack.Runtime.WriteBack.FlushAsync();
 
         Assert.Equal(update, await stack.Database.ReadDirectAsync(1, CancellationToken.None));
-        await stack.Cache.AssertValueAsync("wbpref:1", update, ttlSeconds: 90);
+        await stack.Cache.AssertValueAsync("pref:1", update, ttlSeconds: 90);
 
-        // The caller retries the acknowledged call: same idempotency key (wbpref:1@2), so the flush skips it.
+        // The caller retries the acknowledged call: same idempotency key (pref:1@2), so the flush skips it.
         await journal.UpdateAsync(update);
         await stack.Runtime.WriteBack.FlushAsync();
         Assert.Equal(written + 1, stack.DatabaseRowsWritten);
-        Assert.Equal(0, await stack.Runtime.WriteBackLog.GetPendingCountAsync("wbpref:1", CancellationToken.None));
+        Assert.Equal(0, await stack.Runtime.WriteBackLog.GetPendingCountAsync("pref:1", CancellationToken.None));
     }
 
     [StackFact]
@@ -74,16 +75,16 @@ public sealed class WriteBackTests(PreferenceTable table) : IClassFixture<Prefer
         await using var stack = await StartAsync(table);
         var journal = stack.Services.GetRequiredService<IPreferenceJournal>();
         await journal.UpdateAsync(new Preference(2, "sms", true, 1));
-        Assert.Equal(1, await stack.Runtime.WriteBackLog.GetPendingCountAsync("wbpref:2", CancellationToken.None));
+        Assert.Equal(1, await stack.Runtime.WriteBackLog.GetPendingCountAsync("pref:2", CancellationToken.None));
         var written = stack.DatabaseRowsWritten;
         var direct = new Preference(2, "email", false, 2);
 
         await journal.SaveAsync(direct);
 
-        Assert.Equal(0, await stack.Runtime.WriteBackLog.GetPendingCountAsync("wbpref:2", CancellationToken.None));
+        Assert.Equal(0, await stack.Runtime.WriteBackLog.GetPendingCountAsync("pref:2", CancellationToken.None));
         Assert.Equal(written + 2, stack.DatabaseRowsWritten);
         Assert.Equal(direct, await stack.Database.ReadDirectAsync(2, CancellationToken.None));
-        await stack.Cache.AssertValueAsync("wbpref:2", direct, ttlSeconds: 60);
+        await stack.Cache.AssertValueAsync("pref:2", direct, ttlSeconds: 60);
     }
 
     [StackFact]
@@ -93,7 +94,7 @@ public sealed class WriteBackTests(PreferenceTable table) : IClassFixture<Prefer
         var journal = stack.Services.GetRequiredService<IPreferenceJournal>();
 
         Assert.Null(await journal.GetAsync(404));
-        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync("wbpref:404")).Kind);
+        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync("pref:404")).Kind);
         Assert.Null(await journal.GetAsync(404));
         Assert.Equal(2, stack.DatabaseReads);
     }
