@@ -133,7 +133,15 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         }
 
         var stored = await Bounded(pending, "GET", cancellationToken).ConfigureAwait(false);
-        return RedisEntryFormat.Parse(stored);
+        var lookup = RedisEntryFormat.Parse(stored);
+        if (lookup.FillToken == RedisEntryFormat.ForeignToken && !lookup.Found)
+        {
+            // Another program's bytes under our key: a miss whose fill overwrites them, but worth one line, because a
+            // key-namespace clash silently costs every read a database trip.
+            Log.ForeignBytes(_logger, key, stored.Length());
+        }
+
+        return lookup;
     }
 
     /// <inheritdoc />
@@ -537,5 +545,8 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Redis connection to {EndPoint} restored ({ConnectionType})")]
         public static partial void ConnectionRestored(ILogger logger, string endPoint, ConnectionType connectionType);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Cache key {Key} holds {Length} bytes that CachingGen did not write (another program, or another key namespace): read as a miss, the next fill overwrites them. Give CachingGen its own RedisCacheOptions.KeyNamespace if this repeats")]
+        public static partial void ForeignBytes(ILogger logger, string key, long length);
     }
 }

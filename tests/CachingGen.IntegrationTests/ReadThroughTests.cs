@@ -72,7 +72,7 @@ public sealed class ReadThroughTests(PreferenceTable table) : IClassFixture<Pref
     }
 
     [StackFact]
-    public async Task Foreign_bytes_under_our_key_are_a_miss_and_the_fill_overwrites_them()
+    public async Task Foreign_bytes_under_our_key_are_a_logged_miss_and_the_fill_overwrites_them()
     {
         await using var stack = await TestStack.StartAsync(table);
         var stored = new Preference(6, "email", false, 4);
@@ -82,6 +82,7 @@ public sealed class ReadThroughTests(PreferenceTable table) : IClassFixture<Pref
         Assert.Equal(stored, await stack.Repository.GetAsync(6));
 
         Assert.Equal(1, stack.DatabaseReads);
+        Assert.Contains(stack.Logs.Messages, message => message.Contains("pref:6", StringComparison.Ordinal) && message.Contains("did not write", StringComparison.Ordinal));
         await stack.Cache.AssertValueAsync(6, stored, ttlSeconds: 300);
     }
 
