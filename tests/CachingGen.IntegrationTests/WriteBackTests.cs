@@ -36,7 +36,7 @@ public sealed class DapperPreferenceJournal(DapperPreferenceRepository preferenc
 public sealed class WriteBackTests(PreferenceTable table) : IClassFixture<PreferenceTable>
 {
     private static Task<TestStack> StartAsync(PreferenceTable table)
-        => TestStack.StartAsync(table, caching => caching.AddCachedPreferenceJournal<DapperPreferenceJournal>(ServiceLifetime.Singleton));
+        => TestStack.StartAsync(table, caching => caching.UseInMemoryWriteBackLog().AddCachedPreferenceJournal<DapperPreferenceJournal>(ServiceLifetime.Singleton));
 
     [StackFact]
     public async Task Update_is_acknowledged_pinned_in_redis_then_flushed_once_and_given_its_ttl()

@@ -58,26 +58,29 @@ public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<Pre
     }
 
     [StackFact]
-    public async Task Failed_database_write_reaches_the_caller_and_leaves_the_cache_untouched()
+    public async Task Failed_database_write_reaches_the_caller_and_leaves_no_readable_entry()
     {
+        // The begin step erased the old entry before the database write (a read during the write must not serve it);
+        // a failed write completes as "not committed", which leaves a tombstone: the next read fills from the database.
         await using var stack = await TestStack.StartAsync(table);
         var cached = new Preference(3, "email", true, 1);
         await stack.Repository.SaveAsync(cached);
-        var before = await stack.Cache.ReadAsync(3);
 
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(3, TooLong, false, 2)));
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(4, TooLong, false, 1)));
 
         Assert.Equal(cached, await stack.Database.ReadDirectAsync(3, CancellationToken.None));
-        var after = await stack.Cache.ReadAsync(3);
-        Assert.Equal(before.Raw, after.Raw);
-        Assert.True(after.TimeToLive <= before.TimeToLive, "the entry's TTL was not renewed");
+        Assert.Equal(EntryKind.Tombstone, (await stack.Cache.ReadAsync(3)).Kind);
         Assert.Null(await stack.Database.ReadDirectAsync(4, CancellationToken.None));
-        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync(4)).Kind);
+        Assert.Equal(EntryKind.Tombstone, (await stack.Cache.ReadAsync(4)).Kind);
+
+        Assert.Equal(cached, await stack.Repository.GetAsync(3));
+        await stack.Cache.AssertValueAsync(3, cached, ttlSeconds: 300);
+        Assert.Null(await stack.Repository.GetAsync(4));
     }
 
     [StackFact]
-    public async Task Failed_bulk_write_changes_no_row_and_no_entry()
+    public async Task Failed_bulk_write_changes_no_row_and_leaves_no_readable_entry()
     {
         await using var stack = await TestStack.StartAsync(table);
         var cached = Enumerable.Range(10, 5).Select(id => new Preference(id, "email", true, 1)).ToList();
@@ -89,9 +92,11 @@ public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<Pre
         foreach (var preference in cached)
         {
             Assert.Equal(preference, await stack.Database.ReadDirectAsync(preference.UserId, CancellationToken.None));
+            Assert.Equal(EntryKind.Tombstone, (await stack.Cache.ReadAsync(preference.UserId)).Kind);
+            Assert.Equal(preference, await stack.Repository.GetAsync(preference.UserId));
             await stack.Cache.AssertValueAsync(preference.UserId, preference, ttlSeconds: 300);
         }
 
-        Assert.Equal(EntryKind.Absent, (await stack.Cache.ReadAsync(15)).Kind);
+        Assert.Equal(EntryKind.Tombstone, (await stack.Cache.ReadAsync(15)).Kind);
     }
 }
