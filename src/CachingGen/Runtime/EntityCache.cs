@@ -254,17 +254,18 @@ public sealed class EntityCache<TEntity>
     {
         if (lookup.Found)
         {
-            // An unusable entry (logged and counted by TryReadHit). A pinned one may stand for write-back records
-            // that are not flushed yet: flush them first, so the load below reads them from the database.
-            if (_directWriteCoordinator is not null && await _runtime.WriteBackLog.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
-            {
-                await _runtime.WriteBack.FlushKeyAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-
-            // Invalidate it to get a fill token, so the next fill overwrites it.
+            // An unusable entry (logged and counted by TryReadHit). Invalidate it to get a fill token, so the next fill
+            // overwrites it. A pinned one may stand for write-back records that are not flushed yet: like a direct write,
+            // the invalidation holds the key's gate after those records are flushed, so the load below reads them from
+            // the database and no write-back acknowledged meanwhile in this process is erased.
             try
             {
-                await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
+                var keys = new[] { key };
+                using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
+                {
+                    await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
+                }
+
                 lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)

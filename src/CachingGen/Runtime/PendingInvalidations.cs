@@ -51,8 +51,23 @@ internal sealed class PendingInvalidations : IDisposable
     {
         for (var i = 0; i < keys.Count; i++)
         {
+            // Counted only when this call really added the key: an AddOrUpdate factory may run and then lose the race,
+            // which would leave the count above zero for good and cost every read a dictionary lookup.
             var registration = new object();
-            _keys.AddOrUpdate(keys[i], static (_, state) => { Interlocked.Increment(ref state.Self._count); return state.Registration; }, static (_, _, state) => state.Registration, (Self: this, Registration: registration));
+            var key = keys[i];
+            while (true)
+            {
+                if (_keys.TryAdd(key, registration))
+                {
+                    Interlocked.Increment(ref _count);
+                    break;
+                }
+
+                if (_keys.TryGetValue(key, out var current) && _keys.TryUpdate(key, registration, current))
+                {
+                    break;
+                }
+            }
         }
 
         if (keys.Count > 0 && Interlocked.CompareExchange(ref _running, 1, 0) == 0)
