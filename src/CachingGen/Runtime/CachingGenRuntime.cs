@@ -55,7 +55,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         }
 
         Logger = loggerFactory.CreateLogger("CachingGen");
-        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, store);
+        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog);
         WriteBackFlusher? flusher = null;
         Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog());
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,

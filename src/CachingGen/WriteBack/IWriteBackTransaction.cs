@@ -17,7 +17,7 @@ public interface IWriteBackTransaction : IAsyncDisposable
 /// <summary>Begins the transaction of one flush batch.</summary>
 public interface IWriteBackTransactionFactory
 {
-    /// <summary>Begins a transaction. Implementations that share a database connection with the inner repository
-    /// make it ambient (see <c>WriteBackTransaction.Current</c>) for the duration of the batch.</summary>
+    /// <summary>Begins a transaction. The flusher makes it <see cref="WriteBackTransaction.Current"/> while it replays
+    /// the batch, so implementations that share a database connection with the inner repository can hand it out.</summary>
     ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken);
 }

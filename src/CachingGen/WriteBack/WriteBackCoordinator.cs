@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CachingGen.Storage;
 
 namespace CachingGen.WriteBack;
 
@@ -20,11 +19,10 @@ internal sealed class WriteBackCoordinator
 {
     private readonly SemaphoreSlim[] _gates;
     private readonly IWriteBackLog _log;
-    private readonly ICacheStore _store;
     private readonly ConcurrentDictionary<string, TimeSpan?> _deferred = new(StringComparer.Ordinal);
     private WriteBackFlusher? _flusher;
 
-    public WriteBackCoordinator(int gateCount, IWriteBackLog log, ICacheStore store)
+    public WriteBackCoordinator(int gateCount, IWriteBackLog log)
     {
         _gates = new SemaphoreSlim[gateCount];
         for (var i = 0; i < gateCount; i++)
@@ -33,7 +31,6 @@ internal sealed class WriteBackCoordinator
         }
 
         _log = log;
-        _store = store;
     }
 
     /// <summary>Whether cache actions of flushed keys are waiting for their gate.</summary>
@@ -172,23 +169,8 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    private async ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
-    {
-        // A later record of the key is pending: its own flush settles the key.
-        if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
-        {
-            return;
-        }
-
-        if (timeToLive is { } ttl)
-        {
-            await _store.ExpireAsync(key, ttl, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
+        => _log.SettleAsync(key, timeToLive, cancellationToken);
 
     private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length);
 

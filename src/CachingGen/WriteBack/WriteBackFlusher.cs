@@ -270,8 +270,10 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             cancellationToken.ThrowIfCancellationRequested();
             var pass = await ProcessShardOnceAsync(shard, cancellationToken).ConfigureAwait(false);
+            // A shard another process owns is that process's to drain; a key's records are waited for wherever
+            // they are flushed (direct writes must not overtake them).
             var done = entityKey is null
-                ? pass.Backlog == 0
+                ? pass.Backlog == 0 || !_log.OwnsShard(shard)
                 : await _log.GetPendingCountAsync(entityKey, cancellationToken).ConfigureAwait(false) == 0;
             if (done)
             {
@@ -411,6 +413,7 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             var services = scope?.ServiceProvider;
             var transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            WriteBackTransaction.SetCurrent(transaction);
             await using (transaction.ConfigureAwait(false))
             {
                 foreach (var pending in records)
@@ -439,6 +442,7 @@ public sealed class WriteBackFlusher : BackgroundService
         }
         finally
         {
+            WriteBackTransaction.SetCurrent(null);
             if (scope is { } created)
             {
                 await created.DisposeAsync().ConfigureAwait(false);
