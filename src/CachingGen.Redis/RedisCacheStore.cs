@@ -46,8 +46,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _database;
-    private readonly RedisKey _namespace;
-    private readonly string? _namespaceText;
+    private readonly RedisKeyLayout _keys;
     private readonly TimeSpan _timeout;
     private readonly long _tombstoneMilliseconds;
     private readonly ILogger _logger;
@@ -66,8 +65,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         options.Validate();
         _connection = connection;
         _database = connection.GetDatabase(options.Database);
-        _namespaceText = string.IsNullOrEmpty(options.KeyNamespace) ? null : options.KeyNamespace;
-        _namespace = _namespaceText is null ? default : new RedisKey(_namespaceText);
+        _keys = new RedisKeyLayout(string.IsNullOrEmpty(options.KeyNamespace) ? null : options.KeyNamespace, options.WriteBackShardCount);
         _timeout = options.OperationTimeout;
         _tombstoneMilliseconds = RedisEntryFormat.ToMilliseconds(options.TombstoneLifetime);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -77,12 +75,22 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);
     }
 
-    /// <summary>The Redis key that stores <paramref name="cacheKey"/>: <c>KeyNamespace + cacheKey</c>.</summary>
+    /// <summary>The Redis key that stores <paramref name="cacheKey"/>: <c>KeyNamespace + cacheKey</c>, or, with
+    /// <see cref="RedisCacheOptions.WriteBackShardCount"/> shards, <c>KeyNamespace + "{cg-wb:S}" + cacheKey</c>.</summary>
     public string GetRedisKey(string cacheKey)
     {
         ArgumentNullException.ThrowIfNull(cacheKey);
-        return _namespaceText is null ? cacheKey : string.Concat(_namespaceText, cacheKey);
+        return _keys.CacheKeyText(cacheKey);
     }
+
+    /// <summary>The key layout, shared with the write-back log so entries and streams share hash tags.</summary>
+    internal RedisKeyLayout KeyLayout => _keys;
+
+    /// <summary>The database the store uses.</summary>
+    internal IDatabase Database => _database;
+
+    /// <summary>The shortest life of a tombstone, in ms.</summary>
+    internal long TombstoneMilliseconds => _tombstoneMilliseconds;
 
     /// <summary>
     /// The Redis Cluster hash slot (0..16383) of a Redis key: CRC16-XMODEM of its UTF-8 bytes modulo 16384, or of the
@@ -269,7 +277,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     private RedisKey ToRedisKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return _namespaceText is null ? new RedisKey(key) : new RedisKey(key).Prepend(_namespace);
+        return _keys.CacheKey(key);
     }
 
     /// <summary>EVALSHA, and EVAL (which also caches the script on that server) when the server answers NOSCRIPT

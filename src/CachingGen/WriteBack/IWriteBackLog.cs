@@ -48,4 +48,8 @@ public interface IWriteBackLog
     /// processes gives each shard one owner at a time; <see cref="ReadAsync"/> of a shard owned elsewhere returns
     /// nothing. A single-process log owns every shard.</summary>
     bool OwnsShard(int shard) => true;
+
+    /// <summary>When the oldest unacknowledged record of a shard was appended; null when the shard is empty (or the
+    /// log cannot tell).</summary>
+    ValueTask<DateTimeOffset?> GetOldestPendingAsync(int shard, CancellationToken cancellationToken) => new((DateTimeOffset?)null);
 }
