@@ -37,6 +37,11 @@ public sealed class CachingGenOptions
     /// <summary>The number of striped gates that keep direct writes and write-back appends of one key apart. Default 1024.</summary>
     public int KeyGateCount { get; set; } = 1024;
 
+    /// <summary>How long a direct write ([WriteThrough], [WriteAround], [Evict]) of a key waits for that key's pending
+    /// write-back records to be flushed (by this process or by the flusher process that owns the key's shard) before
+    /// it fails with <see cref="TimeoutException"/> without touching the database. Default 30 s.</summary>
+    public TimeSpan DirectWriteDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 
@@ -51,6 +56,7 @@ public sealed class CachingGenOptions
         if (RetryMaxDelay < RetryBaseDelay) throw new ArgumentOutOfRangeException(nameof(RetryMaxDelay), RetryMaxDelay, "RetryMaxDelay must not be shorter than RetryBaseDelay.");
         if (DrainTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DrainTimeout), DrainTimeout, "DrainTimeout must not be negative.");
         if (TombstoneLifetime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TombstoneLifetime), TombstoneLifetime, "TombstoneLifetime must not be negative.");
+        if (DirectWriteDrainTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DirectWriteDrainTimeout), DirectWriteDrainTimeout, "DirectWriteDrainTimeout must be positive.");
         if (DefaultWriteBackTimeToLive <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultWriteBackTimeToLive), DefaultWriteBackTimeToLive, "DefaultWriteBackTimeToLive must be positive.");
     }
 }

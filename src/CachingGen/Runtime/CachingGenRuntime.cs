@@ -55,7 +55,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         }
 
         Logger = loggerFactory.CreateLogger("CachingGen");
-        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog);
+        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout);
         WriteBackFlusher? flusher = null;
         Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog());
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,

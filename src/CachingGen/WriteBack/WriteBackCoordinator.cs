@@ -22,8 +22,11 @@ internal sealed class WriteBackCoordinator
     private readonly ConcurrentDictionary<string, TimeSpan?> _deferred = new(StringComparer.Ordinal);
     private WriteBackFlusher? _flusher;
 
-    public WriteBackCoordinator(int gateCount, IWriteBackLog log)
+    private readonly TimeSpan _drainTimeout;
+
+    public WriteBackCoordinator(int gateCount, IWriteBackLog log, TimeSpan drainTimeout)
     {
+        _drainTimeout = drainTimeout;
         _gates = new SemaphoreSlim[gateCount];
         for (var i = 0; i < gateCount; i++)
         {
@@ -108,7 +111,19 @@ internal sealed class WriteBackCoordinator
         if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
         {
             var flusher = _flusher ?? throw new InvalidOperationException("The write-back coordinator has no flusher.");
-            await flusher.FlushKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(_drainTimeout);
+            try
+            {
+                await flusher.FlushKeyAsync(key, bounded.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException(
+                    $"A direct write of '{key}' waited {_drainTimeout} (DirectWriteDrainTimeout) for the key's pending write-back records to reach the database, " +
+                    "and they did not: the direct write was NOT applied, so it cannot be overtaken by them. Check the flusher that owns the key's shard " +
+                    "(and the database), then retry.");
+            }
         }
 
         if (_deferred.TryRemove(key, out var action))

@@ -25,6 +25,7 @@ namespace CachingGen.WriteBack;
 public sealed class WriteBackFlusher : BackgroundService
 {
     private const int MaxReadWindowFactor = 16;
+    private static readonly TimeSpan KeyWaitPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly CachingGenRuntime _runtime;
     private readonly IWriteBackLog _log;
@@ -285,7 +286,9 @@ public sealed class WriteBackFlusher : BackgroundService
                 continue;
             }
 
-            var wait = pass.NextAttemptAt is { } at ? at - _time.GetUtcNow() : _options.PollInterval;
+            // Waiting for another process's flusher (it owns the shard): look again soon, the caller is blocked.
+            var idle = entityKey is not null && !_log.OwnsShard(shard) && _options.PollInterval > KeyWaitPoll ? KeyWaitPoll : _options.PollInterval;
+            var wait = pass.NextAttemptAt is { } at ? at - _time.GetUtcNow() : idle;
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
@@ -304,6 +307,11 @@ public sealed class WriteBackFlusher : BackgroundService
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (state.DatabaseNotBefore > _time.GetUtcNow())
+            {
+                return new Pass(false, Volatile.Read(ref state.LastBacklog), state.DatabaseNotBefore);
+            }
+
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
             var records = await _log.ReadAsync(shard, window, cancellationToken).ConfigureAwait(false);
             if (records.Count == 0)
@@ -366,6 +374,11 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             await ApplyInTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
         }
+        catch (DatabaseUnavailableException unavailable)
+        {
+            OnDatabaseUnavailable(shard, batch.Count, unavailable);
+            return;
+        }
         catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             if (batch.Count == 1)
@@ -388,6 +401,11 @@ public sealed class WriteBackFlusher : BackgroundService
                 {
                     await ApplyInTransactionAsync(single, cancellationToken).ConfigureAwait(false);
                 }
+                catch (DatabaseUnavailableException unavailable)
+                {
+                    OnDatabaseUnavailable(shard, batch.Count, unavailable);
+                    return;
+                }
                 catch (Exception recordException) when (!(recordException is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
                     failedKeys.Add(record.Record.EntityKey);
@@ -401,7 +419,20 @@ public sealed class WriteBackFlusher : BackgroundService
             return;
         }
 
+        _shards[shard].DatabaseFailures = 0;
         await CompleteAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The database cannot even begin a transaction (it is down or unreachable): no record is at fault, so
+    /// none is charged an attempt; the whole shard backs off instead.</summary>
+    private void OnDatabaseUnavailable(int shard, int records, DatabaseUnavailableException unavailable)
+    {
+        var state = _shards[shard];
+        state.DatabaseFailures++;
+        var delay = Backoff(state.DatabaseFailures);
+        state.DatabaseNotBefore = _time.GetUtcNow() + delay;
+        _telemetry.Retries.Add(records, new KeyValuePair<string, object?>(CachingGenTelemetry.ShardTag, shard));
+        Log.DatabaseUnavailable(_logger, unavailable.InnerException ?? unavailable, shard, records, delay);
     }
 
     private async Task ApplyInTransactionAsync(IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
@@ -412,7 +443,16 @@ public sealed class WriteBackFlusher : BackgroundService
         try
         {
             var services = scope?.ServiceProvider;
-            var transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            IWriteBackTransaction transaction;
+            try
+            {
+                transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                throw new DatabaseUnavailableException(exception);
+            }
+
             WriteBackTransaction.SetCurrent(transaction);
             await using (transaction.ConfigureAwait(false))
             {
@@ -533,8 +573,13 @@ public sealed class WriteBackFlusher : BackgroundService
         public DateTimeOffset NotBefore { get; set; }
     }
 
+    /// <summary>Beginning a flush transaction failed: the database is unavailable, not a record.</summary>
+    private sealed class DatabaseUnavailableException(Exception inner) : Exception("The write-back transaction could not begin.", inner);
+
     private sealed class ShardState
     {
+        public int DatabaseFailures;
+        public DateTimeOffset DatabaseNotBefore;
         public readonly SemaphoreSlim Gate = new(1, 1);
         public readonly AsyncSignal Signal = new();
         public readonly Dictionary<string, Failure> Failures = new(StringComparer.Ordinal);
