@@ -12,7 +12,7 @@ namespace WriteBackFlusher;
 /// write-back log, MySQL ledger, the counter repository.</summary>
 /// <remarks>Settings (command line <c>--name value</c> or environment): <c>redis</c>, <c>mysql</c> (connection
 /// strings), <c>namespace</c> (Redis key namespace), <c>shards</c>, <c>batch</c>, <c>durability</c>
-/// (Acknowledged | Fsync | Replicated), <c>table</c>, <c>lease-ms</c>, <c>retry-base-ms</c>, <c>retry-max-ms</c>,
+/// (Acknowledged | Fsync | Replicated), <c>table</c>, <c>ledger</c> (the idempotency ledger table), <c>lease-ms</c>, <c>retry-base-ms</c>, <c>retry-max-ms</c>,
 /// <c>max-attempts</c>, <c>poison-id</c>, and the chaos setting <c>crash-before-ack</c> (a probability: the flusher
 /// SIGKILLs itself after a batch's database commit and before its XACK).</remarks>
 public static class CounterServices
@@ -43,7 +43,7 @@ public static class CounterServices
                 options.Durability = settings.GetValue("durability", WriteBackDurability.Acknowledged);
                 options.LeaseDuration = TimeSpan.FromMilliseconds(settings.GetValue("lease-ms", 10_000));
             })
-            .UseMySqlWriteBack(mysql)
+            .UseMySqlWriteBack(mysql, options => options.LedgerTable = settings["ledger"] ?? options.LedgerTable)
             .AddCachedCounterRepository<MySqlCounterRepository>();
         services.Configure<CounterOptions>(options =>
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 
-namespace CachingGen.Redis.Tests;
+namespace CachingGen.TestSupport;
 
 /// <summary>A private redis-server this test starts, configures and kills: never the shared server other tests use.
 /// Ports come from CACHINGGEN_PRIVATE_REDIS_PORTS ("6413-6419" by default), one per concurrently running instance.</summary>

@@ -3,6 +3,7 @@ using CachingGen.Redis;
 using CachingGen.Storage;
 using CachingGen.WriteBack;
 using Microsoft.Extensions.Logging;
+using CachingGen.TestSupport;
 using StackExchange.Redis;
 
 namespace CachingGen.Redis.Tests;
