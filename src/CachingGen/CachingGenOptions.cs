@@ -42,6 +42,16 @@ public sealed class CachingGenOptions
     /// it fails with <see cref="TimeoutException"/> without touching the database. Default 30 s.</summary>
     public TimeSpan DirectWriteDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Write-back methods whose consecutive writes of one key may be coalesced: when a flush batch holds several records
+    /// of one key and the next record of that key is a call of the same method, the earlier one is not replayed (its
+    /// idempotency key is still recorded in the ledger). Only for methods whose call replaces the whole state the
+    /// key's earlier calls wrote, such as <c>UpdateAsync(entity)</c>; never for increments or appends. Entries are
+    /// <c>{repository}.{method signature}</c> as stored in the records, e.g.
+    /// <c>Sample.IPreferenceRepository.UpdateAsync(Sample.Preference)</c>. Empty by default.
+    /// </summary>
+    public ISet<string> CoalescedWriteBackMethods { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 

@@ -57,7 +57,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         Logger = loggerFactory.CreateLogger("CachingGen");
         Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout);
         WriteBackFlusher? flusher = null;
-        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog());
+        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => flusher!.ObserveOldestPendingAge());
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,
             loggerFactory.CreateLogger("CachingGen.WriteBack"), scopeFactory);
         WriteBack = flusher;
@@ -176,6 +176,11 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         => _injectedDispatchers.TryGetValue(repository, out var injected)
             ? injected
             : _registeredDispatchers.GetValueOrDefault(repository);
+
+    /// <summary>Whether consecutive records of <paramref name="record"/>'s method on one key may be coalesced (only the
+    /// last applied); see <see cref="CachingGenOptions.CoalescedWriteBackMethods"/>.</summary>
+    internal bool CanCoalesce(WriteBackRecord record)
+        => Options.CoalescedWriteBackMethods.Count > 0 && Options.CoalescedWriteBackMethods.Contains(string.Concat(record.Repository, ".", record.Method));
 
     internal TimeSpan TimeToLiveOf(WriteBackRecord record) => record.TimeToLive ?? Options.DefaultWriteBackTimeToLive;
 }

@@ -16,7 +16,7 @@ internal sealed class CachingGenTelemetry : IDisposable
     /// <summary>The activity source of every cache operation (<c>CachingGen</c>).</summary>
     public static readonly ActivitySource Source = new(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
 
-    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog)
+    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog, Func<IEnumerable<Measurement<double>>> observeOldestPendingAge)
     {
         Meter = new Meter(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
         Hits = Meter.CreateCounter<long>("cachinggen.cache.hits", "{lookup}", "Read-through lookups answered by the cache.");
@@ -30,7 +30,11 @@ internal sealed class CachingGenTelemetry : IDisposable
         Duplicates = Meter.CreateCounter<long>("cachinggen.writeback.duplicates", "{record}", "Write-back records skipped because the ledger shows them applied.");
         Retries = Meter.CreateCounter<long>("cachinggen.writeback.retries", "{attempt}", "Failed write-back attempts that will be retried.");
         DeadLetters = Meter.CreateCounter<long>("cachinggen.writeback.dead_letters", "{record}", "Write-back records given up on.");
-        Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard, as last seen by the flusher.");
+        Coalesced = Meter.CreateCounter<long>("cachinggen.writeback.coalesced", "{record}", "Write-back records not replayed because a later write of the same key and method in the same batch replaces them (their idempotency keys are still recorded).");
+        BatchSize = Meter.CreateHistogram<int>("cachinggen.writeback.batch_size", "{record}", "Records per committed flush transaction.");
+        CoalescingRatio = Meter.CreateHistogram<double>("cachinggen.writeback.coalescing_ratio", null, "Per committed batch: coalesced records / records.");
+        Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard this process owns, as last seen by the flusher.");
+        Meter.CreateObservableGauge("cachinggen.writeback.oldest_pending_age", observeOldestPendingAge, "s", "Age of the oldest unflushed write-back record per shard this process owns, as last seen by the flusher (0 when empty).");
     }
 
     public Meter Meter { get; }
@@ -56,6 +60,12 @@ internal sealed class CachingGenTelemetry : IDisposable
     public Counter<long> Retries { get; }
 
     public Counter<long> DeadLetters { get; }
+
+    public Counter<long> Coalesced { get; }
+
+    public Histogram<int> BatchSize { get; }
+
+    public Histogram<double> CoalescingRatio { get; }
 
     public void Dispose() => Meter.Dispose();
 }

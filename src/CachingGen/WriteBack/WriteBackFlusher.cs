@@ -157,6 +157,16 @@ public sealed class WriteBackFlusher : BackgroundService
         }
     }
 
+    internal IEnumerable<Measurement<double>> ObserveOldestPendingAge()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            var oldest = Volatile.Read(ref _shards[i].OldestPendingUnixMs);
+            yield return new Measurement<double>(oldest == 0 ? 0 : Math.Max(0, now - oldest) / 1000.0, new KeyValuePair<string, object?>(CachingGenTelemetry.ShardTag, i));
+        }
+    }
+
     internal IEnumerable<Measurement<long>> ObserveBacklog()
     {
         for (var i = 0; i < _shards.Length; i++)
@@ -319,8 +329,12 @@ public sealed class WriteBackFlusher : BackgroundService
                 state.Failures.Clear();
                 state.LastSkipped = 0;
                 Volatile.Write(ref state.LastBacklog, 0);
+                Volatile.Write(ref state.OldestPendingUnixMs, 0);
                 return new Pass(false, 0, null);
             }
+
+            // Reads return the oldest unacknowledged records first.
+            Volatile.Write(ref state.OldestPendingUnixMs, Math.Max(1, records[0].Record.EnqueuedAt.ToUnixTimeMilliseconds()));
 
             var now = _time.GetUtcNow();
             var batch = new List<PendingWriteBack>(Math.Min(records.Count, _options.BatchSize));
@@ -360,6 +374,11 @@ public sealed class WriteBackFlusher : BackgroundService
 
             var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref state.LastBacklog, backlog);
+            if (backlog == 0)
+            {
+                Volatile.Write(ref state.OldestPendingUnixMs, 0);
+            }
+
             return new Pass(batch.Count > 0, backlog, nextAttemptAt);
         }
         finally
@@ -456,13 +475,21 @@ public sealed class WriteBackFlusher : BackgroundService
             WriteBackTransaction.SetCurrent(transaction);
             await using (transaction.ConfigureAwait(false))
             {
-                foreach (var pending in records)
+                var replaced = FindReplacedRecords(records);
+                var coalesced = 0;
+                for (var i = 0; i < records.Count; i++)
                 {
-                    var record = pending.Record;
+                    var record = records[i].Record;
                     if (!await transaction.TryClaimAsync(record.IdempotencyKey, cancellationToken).ConfigureAwait(false))
                     {
                         Log.WriteBackDuplicateSkipped(_logger, record.IdempotencyKey);
                         _telemetry.Duplicates.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository));
+                        continue;
+                    }
+
+                    if (replaced is not null && replaced[i])
+                    {
+                        coalesced++;
                         continue;
                     }
 
@@ -473,6 +500,13 @@ public sealed class WriteBackFlusher : BackgroundService
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                _telemetry.BatchSize.Record(records.Count);
+                if (coalesced > 0)
+                {
+                    _telemetry.Coalesced.Add(coalesced);
+                }
+
+                _telemetry.CoalescingRatio.Record((double)coalesced / records.Count);
             }
         }
         catch (Exception exception) when (activity is not null)
@@ -488,6 +522,34 @@ public sealed class WriteBackFlusher : BackgroundService
                 await created.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Marks the records a later record of the same key and the same coalescible method replaces (null when
+    /// none): consecutive writes of one key, in the key's own order within the batch.</summary>
+    private bool[]? FindReplacedRecords(IReadOnlyList<PendingWriteBack> records)
+    {
+        if (records.Count < 2 || _options.CoalescedWriteBackMethods.Count == 0)
+        {
+            return null;
+        }
+
+        bool[]? replaced = null;
+        var laterOfKey = new Dictionary<string, WriteBackRecord>(StringComparer.Ordinal);
+        for (var i = records.Count - 1; i >= 0; i--)
+        {
+            var record = records[i].Record;
+            if (laterOfKey.TryGetValue(record.EntityKey, out var later)
+                && string.Equals(later.Repository, record.Repository, StringComparison.Ordinal)
+                && string.Equals(later.Method, record.Method, StringComparison.Ordinal)
+                && _runtime.CanCoalesce(record))
+            {
+                (replaced ??= new bool[records.Count])[i] = true;
+            }
+
+            laterOfKey[record.EntityKey] = record;
+        }
+
+        return replaced;
     }
 
     private async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
@@ -585,5 +647,6 @@ public sealed class WriteBackFlusher : BackgroundService
         public readonly Dictionary<string, Failure> Failures = new(StringComparer.Ordinal);
         public int LastSkipped;
         public long LastBacklog;
+        public long OldestPendingUnixMs;
     }
 }
