@@ -30,6 +30,7 @@ internal sealed class CrashScenario : IAsyncDisposable
     private readonly ConcurrentDictionary<long, ConcurrentQueue<long>> _acknowledged = new();
     private readonly string _mySql;
     private long _unknown;
+    private long _direct;
 
     private CrashScenario(ITestOutputHelper output, int seed, RedisServerProcess redis, string mySql, IDictionary<string, string> settings)
     {
@@ -82,6 +83,9 @@ internal sealed class CrashScenario : IAsyncDisposable
 
     public IReadOnlyList<FlusherProcess> Flushers => _flushers;
 
+    /// <summary>Acknowledged direct ([WriteThrough]) writes.</summary>
+    public long DirectWrites => Interlocked.Read(ref _direct);
+
     /// <summary>Starts the world. <paramref name="redisSettings"/> go to redis-server; <paramref name="settings"/>
     /// override the flusher and writer settings (see the sample's CounterServices).</summary>
     public static async Task<CrashScenario> StartAsync(ITestOutputHelper output, string name, string[] redisSettings, IDictionary<string, string>? settings = null, string? mySql = null)
@@ -114,7 +118,9 @@ internal sealed class CrashScenario : IAsyncDisposable
 
     /// <summary>Writers: <paramref name="writers"/> tasks, each owning every <paramref name="writers"/>-th of
     /// <paramref name="keys"/> keys and writing their next sequence numbers one at a time, until stopped.</summary>
-    public Task RunWritersAsync(int keys, int writers, CancellationToken stop)
+    /// <remarks>With <paramref name="directEvery"/> = N, every N-th write of a writer is a [WriteThrough] (direct) write,
+    /// which must wait for the key's pending write-back records, flushed by a flusher process.</remarks>
+    public Task RunWritersAsync(int keys, int writers, CancellationToken stop, int directEvery = 0)
     {
         var tasks = new Task[writers];
         for (var w = 0; w < writers; w++)
@@ -125,13 +131,23 @@ internal sealed class CrashScenario : IAsyncDisposable
             {
                 var owned = Enumerable.Range(0, keys).Where(k => k % writers == writer).Select(k => (long)k + 1).ToArray();
                 var next = owned.ToDictionary(id => id, _ => 0L);
+                var count = 0L;
                 while (!stop.IsCancellationRequested)
                 {
                     var id = owned[random.Next(owned.Length)];
                     var sequence = ++next[id];
                     try
                     {
-                        await Counters.RecordAsync(new Counter(id, sequence), CancellationToken.None);
+                        if (directEvery > 0 && ++count % directEvery == 0)
+                        {
+                            await Counters.RecordDirectAsync(new Counter(id, sequence), CancellationToken.None);
+                            Interlocked.Increment(ref _direct);
+                        }
+                        else
+                        {
+                            await Counters.RecordAsync(new Counter(id, sequence), CancellationToken.None);
+                        }
+
                         _acknowledged.GetOrAdd(id, _ => new ConcurrentQueue<long>()).Enqueue(sequence);
                     }
                     catch (Exception)

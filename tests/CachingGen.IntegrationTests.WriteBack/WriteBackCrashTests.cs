@@ -149,6 +149,24 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
     }
 
     [CrashFact]
+    public async Task Direct_writes_wait_for_pending_write_back_records_that_another_process_flushes()
+    {
+        await using var scenario = await CrashScenario.StartAsync(output, nameof(Direct_writes_wait_for_pending_write_back_records_that_another_process_flushes), EverySecond);
+        var flusher = scenario.StartFlusher();
+        await Task.Delay(1500);
+        using var stop = new CancellationTokenSource();
+        var writers = scenario.RunWritersAsync(keys: 10, writers: 3, stop.Token, directEvery: 7);
+        await Task.Delay(4000);
+        await stop.CancelAsync();
+        await writers;
+        await scenario.WaitForDrainAsync(DrainTimeout);
+        scenario.Print($"direct writes acknowledged: {scenario.DirectWrites}");
+        await scenario.VerifyAsync();
+        Assert.True(scenario.DirectWrites > 0);
+        Assert.False(flusher.HasExited);
+    }
+
+    [CrashFact]
     public async Task A_poison_write_is_dead_lettered_while_every_other_key_flushes()
     {
         const long poison = 3;
