@@ -10,7 +10,15 @@ using WriteBackFlusher;
 //       a process that only flushes: run one or several next to the application (each shard has one owner at a time).
 //   WriteBackFlusher app --redis ... --mysql ... [--seconds 10] [--keys 100]
 //       an application that writes counters with [WriteBack] and runs the flusher as a BackgroundService in-process.
+//   WriteBackFlusher bench --redis ... --mysql ... [--seconds 5] [--concurrency 16]
+//       the load command of docs/benchmarks/write-back.md.
 // Settings: see CounterServices. Ctrl+C stops gracefully: the flusher drains, then reports what is still pending.
+if (args.Length > 0 && args[0] == "bench")
+{
+    // The load command of docs/benchmarks/write-back.md.
+    return await LoadBenchmark.RunAsync(new ConfigurationBuilder().AddCommandLine(args[1..]).Build());
+}
+
 if (args.Length == 0 || args[0] is not ("flusher" or "app"))
 {
     Console.Error.WriteLine("usage: WriteBackFlusher flusher|app --redis HOST:PORT --mysql CONNECTION-STRING [--namespace NS] [--shards N] [--table NAME] ...");

@@ -49,7 +49,7 @@ public sealed partial class MySqlWriteBackTransactionFactory : IWriteBackTransac
             }
 
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            return new MySqlWriteBackTransaction(connection, transaction, _connectionString, _claimSql);
+            return new MySqlWriteBackTransaction(connection, transaction, _connectionString, _claimSql, _table);
         }
         catch
         {
@@ -95,8 +95,11 @@ internal sealed class MySqlWriteBackTransaction : IWriteBackTransaction
     private readonly MySqlParameter _key;
     private bool _completed;
 
-    public MySqlWriteBackTransaction(MySqlConnection connection, MySqlTransaction transaction, string connectionString, string claimSql)
+    private readonly string _table;
+
+    public MySqlWriteBackTransaction(MySqlConnection connection, MySqlTransaction transaction, string connectionString, string claimSql, string table)
     {
+        _table = MySqlWriteBackLedger.Quote(table);
         _connection = connection;
         _transaction = transaction;
         _connectionString = connectionString;
@@ -130,6 +133,71 @@ internal sealed class MySqlWriteBackTransaction : IWriteBackTransaction
         // INSERT IGNORE: 1 row when the key is new; 0 when it is there (applied before). A concurrent batch holding
         // the same key (a stale owner of the shard) makes this wait for its commit or rollback.
         return await _claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>One round trip: a locking read of the keys already in the ledger (it waits for a concurrent batch that
+    /// holds any of them), then a plain INSERT of the others. Should another batch insert one of them in between (only
+    /// possible without gap locks), the INSERT fails with a duplicate key, the batch rolls back and is retried, and the
+    /// one-record path (INSERT IGNORE) settles it.</summary>
+    public async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(idempotencyKeys);
+        ObjectDisposedException.ThrowIf(_completed, this);
+        var count = idempotencyKeys.Count;
+        var claimed = new bool[count];
+        if (count == 0)
+        {
+            return claimed;
+        }
+
+        var hashes = new byte[count][];
+        var text = new System.Text.StringBuilder(128 + (count * 40));
+        await using var command = new MySqlCommand { Connection = _connection, Transaction = _transaction };
+        text.Append("SELECT key_hash FROM ").Append(_table).Append(" WHERE key_hash IN (");
+        for (var i = 0; i < count; i++)
+        {
+            hashes[i] = MySqlWriteBackLedger.Hash(idempotencyKeys[i]);
+            text.Append(i == 0 ? "@h" : ",@h").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("@h" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), hashes[i]);
+            command.Parameters.AddWithValue("@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), MySqlWriteBackLedger.StoredText(idempotencyKeys[i]));
+        }
+
+        text.Append(") FOR UPDATE;");
+        command.CommandText = text.ToString();
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                existing.Add(Convert.ToHexString((byte[])reader.GetValue(0)));
+            }
+        }
+
+        var insert = new System.Text.StringBuilder(64 + (count * 48));
+        insert.Append("INSERT INTO ").Append(_table).Append(" (key_hash, idempotency_key, applied_at) VALUES ");
+        var first = true;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var hex = Convert.ToHexString(hashes[i]);
+            if (existing.Contains(hex) || !seen.Add(hex))
+            {
+                continue;
+            }
+
+            claimed[i] = true;
+            insert.Append(first ? "(" : ",(").Append("@h").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Append(",@k").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(",UTC_TIMESTAMP(6))");
+            first = false;
+        }
+
+        if (!first)
+        {
+            command.CommandText = insert.ToString();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return claimed;
     }
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken)

@@ -78,6 +78,34 @@ public sealed class MySqlWriteBackTransactionTests
     }
 
     [MySqlFact]
+    public async Task Claiming_a_batch_at_once_skips_keys_applied_before_and_repeats_within_the_batch()
+    {
+        var (factory, ledger) = NewFactory();
+        var run = Guid.NewGuid().ToString("N");
+        await using (var first = await factory.BeginAsync(default))
+        {
+            Assert.True(await first.TryClaimAsync($"a@{run}", default));
+            await first.CommitAsync(default);
+        }
+
+        await using (var batch = await factory.BeginAsync(default))
+        {
+            var claimed = await batch.TryClaimManyAsync(new[] { $"a@{run}", $"b@{run}", $"c@{run}", $"b@{run}" }, default);
+            Assert.Equal(new[] { false, true, true, false }, claimed);
+            await batch.CommitAsync(default);
+        }
+
+        await using (var replay = await factory.BeginAsync(default))
+        {
+            Assert.Equal(new[] { false, false, true }, await replay.TryClaimManyAsync(new[] { $"b@{run}", $"c@{run}", $"d@{run}" }, default));
+        }
+
+        await using var connection = await MySqlTestEnvironment.OpenAsync();
+        Assert.True(await MySqlWriteBackLedger.ContainsAsync(connection, $"c@{run}", ledger));
+        Assert.False(await MySqlWriteBackLedger.ContainsAsync(connection, $"d@{run}", ledger), "the replay was not committed");
+    }
+
+    [MySqlFact]
     public async Task Concurrent_batches_claiming_the_same_key_apply_it_once()
     {
         var (factory, _) = NewFactory();

@@ -10,6 +10,20 @@ public interface IWriteBackTransaction : IAsyncDisposable
     /// is already there (the write was applied before): the caller must then skip the write.</summary>
     ValueTask<bool> TryClaimAsync(string idempotencyKey, CancellationToken cancellationToken);
 
+    /// <summary>Claims several idempotency keys at once (one round trip where the ledger allows it): element i is
+    /// false when key i was applied before. The default claims them one by one.</summary>
+    async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(idempotencyKeys);
+        var claimed = new bool[idempotencyKeys.Count];
+        for (var i = 0; i < claimed.Length; i++)
+        {
+            claimed[i] = await TryClaimAsync(idempotencyKeys[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return claimed;
+    }
+
     /// <summary>Commits the ledger rows and the data changes made in this transaction.</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 }

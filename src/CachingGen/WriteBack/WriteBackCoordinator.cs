@@ -154,6 +154,45 @@ internal sealed class WriteBackCoordinator
         }
     }
 
+    /// <summary>Settles flushed keys together: keys of different gates concurrently (a remote log pipelines them instead
+    /// of paying one round trip each), keys sharing a gate one after the other. Failures go to <paramref name="failed"/>.</summary>
+    public Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    {
+        if (keys.Count == 1)
+        {
+            return SettleInOrderAsync(keys, failed);
+        }
+
+        var byStripe = new Dictionary<int, List<(string Key, TimeSpan? TimeToLive)>>();
+        foreach (var item in keys)
+        {
+            var stripe = StripeOf(item.Key);
+            if (!byStripe.TryGetValue(stripe, out var list))
+            {
+                byStripe[stripe] = list = new List<(string Key, TimeSpan? TimeToLive)>(1);
+            }
+
+            list.Add(item);
+        }
+
+        return Task.WhenAll(byStripe.Values.Select(list => SettleInOrderAsync(list, failed)));
+    }
+
+    private async Task SettleInOrderAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    {
+        foreach (var (key, timeToLive) in keys)
+        {
+            try
+            {
+                await SettleAsync(key, timeToLive, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failed((key, exception));
+            }
+        }
+    }
+
     /// <summary>Applies deferred actions whose gates are free now.</summary>
     public async ValueTask ApplyDeferredAsync(CancellationToken cancellationToken)
     {

@@ -477,10 +477,19 @@ public sealed class WriteBackFlusher : BackgroundService
             {
                 var replaced = FindReplacedRecords(records);
                 var coalesced = 0;
+                var keys = new string[records.Count];
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    keys[i] = records[i].Record.IdempotencyKey;
+                }
+
+                var claims = keys.Length == 1
+                    ? new[] { await transaction.TryClaimAsync(keys[0], cancellationToken).ConfigureAwait(false) }
+                    : await transaction.TryClaimManyAsync(keys, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < records.Count; i++)
                 {
                     var record = records[i].Record;
-                    if (!await transaction.TryClaimAsync(record.IdempotencyKey, cancellationToken).ConfigureAwait(false))
+                    if (!claims[i])
                     {
                         Log.WriteBackDuplicateSkipped(_logger, record.IdempotencyKey);
                         _telemetry.Duplicates.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository));
@@ -564,17 +573,13 @@ public sealed class WriteBackFlusher : BackgroundService
             _telemetry.Flushed.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, pending.Record.Repository));
         }
 
+        var settles = new List<(string Key, TimeSpan? TimeToLive)>(lastOfKey.Count);
         foreach (var (key, record) in lastOfKey)
         {
-            try
-            {
-                await _coordinator.SettleAsync(key, _runtime.TimeToLiveOf(record), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception exception)
-            {
-                Log.UnpinFailed(_logger, exception, key);
-            }
+            settles.Add((key, _runtime.TimeToLiveOf(record)));
         }
+
+        await _coordinator.SettleManyAsync(settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
     }
 
     private async Task OnFailureAsync(int shard, PendingWriteBack pending, Exception exception, CancellationToken cancellationToken)
