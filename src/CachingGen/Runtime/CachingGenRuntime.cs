@@ -137,7 +137,8 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     public Task StartWriteBackAsync(CancellationToken cancellationToken = default) => WriteBack.StartAsync(cancellationToken);
 
     /// <summary>Stops the flusher if it runs and drains pending write-back records (for at most
-    /// <c>DrainTimeout</c>), then releases the meter. Pending records of a non-durable log left after that are lost.</summary>
+    /// <c>DrainTimeout</c>), then releases the meter. A flusher that never started drains only a non-durable log
+    /// (whose records would otherwise be lost); a durable log's records stay for the flusher processes.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -149,8 +150,10 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         {
             await WriteBack.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        else if (WriteBack.TryRetire())
+        else if (WriteBack.TryRetire() && !WriteBackLog.IsDurable)
         {
+            // A durable log keeps its records for the flusher processes; a process that never ran the flusher must
+            // not take shards over on its way out.
             await WriteBack.DrainAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
