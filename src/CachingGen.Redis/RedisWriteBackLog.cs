@@ -35,6 +35,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly long[] _leaseValidUntil;
     private readonly object _initGate = new();
+    private readonly int _clientAsyncTimeoutMs;
     private Task? _initialization;
 
     /// <summary>Creates the log. It writes cache entries through <paramref name="store"/>'s key layout, so the store
@@ -68,6 +69,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         ConsumerName = _options.ConsumerName ?? string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}");
         _leaseValidUntil = new long[shardCount];
+        _clientAsyncTimeoutMs = ConfigurationOptions.Parse(connection.Configuration).AsyncTimeout;
     }
 
     /// <inheritdoc />
@@ -448,11 +450,15 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     private Task<T> BoundedAsync<T>(Task<T> pending, string operation, CancellationToken cancellationToken)
         => BoundedAsync(pending, operation, cancellationToken, _options.OperationTimeout);
 
-    private static async Task<T> BoundedAsync<T>(Task<T> pending, string operation, CancellationToken cancellationToken, TimeSpan timeout)
+    private async Task<T> BoundedAsync<T>(Task<T> pending, string operation, CancellationToken cancellationToken, TimeSpan timeout)
     {
         try
         {
-            return await pending.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            // The client fails a command after its own async timeout: when that is soon enough and nothing can cancel
+            // the wait, skip the extra timer (the hot path of appends).
+            return !cancellationToken.CanBeCanceled && timeout.TotalMilliseconds >= _clientAsyncTimeoutMs
+                ? await pending.ConfigureAwait(false)
+                : await pending.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
