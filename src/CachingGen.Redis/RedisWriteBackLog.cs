@@ -367,12 +367,15 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         configuration.AbortOnConnectFail = false;
         await using var admin = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
         var problems = new List<string>();
+        var checkedServers = 0;
         foreach (var server in admin.GetServers())
         {
             if (server.IsReplica || !server.IsConnected)
             {
                 continue;
             }
+
+            checkedServers++;
 
             var endpoint = RedisCacheStore.Describe(server.EndPoint);
             string? appendOnly, fsync, policy;
@@ -404,6 +407,12 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
                 problems.Add($"Redis {endpoint} has appendfsync '{fsync}', but write-back Durability is Fsync, which needs 'always' (an acknowledged write is on disk). " +
                     "Fix: 'CONFIG SET appendfsync always' and the same in redis.conf, or choose Durability = Acknowledged and accept its loss window (docs/write-back.md).");
             }
+        }
+
+        if (checkedServers == 0)
+        {
+            // Nothing reachable: the checks (and the group creation) run again on the next operation.
+            throw new CacheStoreUnavailableException("Redis write-back log unavailable: no Redis primary answered the start-up checks (appendonly, appendfsync, maxmemory-policy).");
         }
 
         if (problems.Count == 0)
