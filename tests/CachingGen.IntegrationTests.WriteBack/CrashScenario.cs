@@ -366,6 +366,17 @@ internal sealed class FlusherProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM: the host stops gracefully (the flusher drains, then the log releases its leases).</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", new[] { "-TERM", Pid.ToString(CultureInfo.InvariantCulture) }))
+        {
+            kill.WaitForExit(10_000);
+        }
+
+        return _process.WaitForExit(timeout);
+    }
+
     public string Tail(int lines) => string.Join(Environment.NewLine, _lines.TakeLast(lines));
 
     public void Dispose() => _process.Dispose();

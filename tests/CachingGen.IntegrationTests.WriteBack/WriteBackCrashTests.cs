@@ -167,6 +167,38 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
     }
 
     [CrashFact]
+    public async Task A_flusher_stopped_gracefully_drains_reports_and_hands_its_shards_over_at_once()
+    {
+        await using var scenario = await CrashScenario.StartAsync(output, nameof(A_flusher_stopped_gracefully_drains_reports_and_hands_its_shards_over_at_once), EverySecond,
+            new Dictionary<string, string> { ["lease-ms"] = "60000" });
+        var first = scenario.StartFlusher();
+        using var stop = new CancellationTokenSource();
+        var writers = scenario.RunWritersAsync(keys: 40, writers: 3, stop.Token);
+        await Task.Delay(2500);
+        await stop.CancelAsync();
+        await writers;
+        Assert.True(first.Terminate(TimeSpan.FromSeconds(30)), "the flusher did not stop within 30 s of SIGTERM");
+        var tail = first.Tail(400);
+        scenario.Print($"flusher #1 after SIGTERM:{Environment.NewLine}{string.Join(Environment.NewLine, tail.Split(Environment.NewLine).Where(l => l.Contains("drain", StringComparison.OrdinalIgnoreCase)))}");
+        Assert.True(tail.Contains("Write-back flusher drained: no pending records.", StringComparison.Ordinal)
+            || tail.Contains("still pending", StringComparison.Ordinal), "the drain must report its outcome");
+
+        // The leases (60 s) were released on the way out, so a new flusher takes over at once.
+        using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(scenario.Redis.Configuration))
+        {
+            for (var shard = 0; shard < CrashScenario.Shards; shard++)
+            {
+                Assert.False(await redis.GetDatabase().KeyExistsAsync($"{scenario.Table}:{{cg-wb:{shard}}}lease"), $"the lease of shard {shard} was not released");
+            }
+        }
+
+        var second = scenario.StartFlusher();
+        await scenario.WaitForDrainAsync(TimeSpan.FromSeconds(30));
+        await scenario.VerifyAsync();
+        Assert.False(second.HasExited);
+    }
+
+    [CrashFact]
     public async Task A_poison_write_is_dead_lettered_while_every_other_key_flushes()
     {
         const long poison = 3;
