@@ -53,6 +53,9 @@ internal sealed class RedisKeyLayout
         return new RedisKey(cacheKey).Prepend(_shardPrefixes[WriteBackSharding.ShardOf(cacheKey, ShardCount)]);
     }
 
+    /// <summary>The Redis key of a cache key whose shard the caller already computed.</summary>
+    public RedisKey CacheKey(string cacheKey, int shard) => new RedisKey(cacheKey).Prepend(_shardPrefixes[shard]);
+
     /// <summary>The stream of a shard's pending records.</summary>
     public RedisKey Log(int shard) => _shardPrefixes[shard].Append("log");
 

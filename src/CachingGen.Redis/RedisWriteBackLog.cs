@@ -89,6 +89,13 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     /// registration's hosted service runs it at start-up so a misconfigured server stops the application early.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        // Every operation passes here: once initialized, no lock.
+        var done = Volatile.Read(ref _initialization);
+        if (done is { IsCompletedSuccessfully: true })
+        {
+            return done;
+        }
+
         lock (_initGate)
         {
             if (_initialization is null || _initialization.IsFaulted || _initialization.IsCanceled)
@@ -111,7 +118,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var shard = ShardOf(record.EntityKey);
-        var cacheKey = _keys.CacheKey(record.EntityKey);
+        var cacheKey = _keys.CacheKey(record.EntityKey, shard);
         var keys = new[] { cacheKey, _keys.Log(shard), _keys.Pending(shard) };
         var arguments = new RedisValue[]
         {
