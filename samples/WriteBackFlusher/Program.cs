@@ -38,7 +38,12 @@ if (role == "app")
 }
 
 using var host = builder.Build();
-await MySqlCounterRepository.CreateTablesAsync(host.Services.GetRequiredService<IMySqlConnectionSource>(), builder.Configuration["table"] ?? "counters");
+if (role == "app")
+{
+    // The application owns its schema; a flusher process only replays into it (and must start while MySQL is down).
+    await MySqlCounterRepository.CreateTablesAsync(host.Services.GetRequiredService<IMySqlConnectionSource>(), builder.Configuration["table"] ?? "counters");
+}
+
 Console.WriteLine($"{role} ready (pid {Environment.ProcessId})");
 await host.RunAsync();
 return 0;

@@ -366,6 +366,21 @@ internal sealed class FlusherProcess : IDisposable
         }
     }
 
+    /// <summary>Waits until the process printed <paramref name="text"/> (for example that it owns a shard).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!_lines.Any(line => line.Contains(text, StringComparison.Ordinal)))
+        {
+            if (deadline.Elapsed > timeout || _process.HasExited)
+            {
+                Assert.Fail($"flusher #{Number} did not print '{text}' within {timeout} (exited: {_process.HasExited}):{Environment.NewLine}{Tail(40)}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>SIGTERM: the host stops gracefully (the flusher drains, then the log releases its leases).</summary>
     public bool Terminate(TimeSpan timeout)
     {

@@ -100,7 +100,7 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
         {
             var mySql = $"Server=127.0.0.1;Port={port};User ID=cachinggen;Password=cachinggen;Database=cachinggen_test;Connection Timeout=2";
             await using var scenario = await CrashScenario.StartAsync(output, nameof(Database_stopped_for_ten_seconds_while_writes_continue_then_everything_flushes_once), EverySecond, mySql: mySql);
-            scenario.StartFlusher();
+            await scenario.StartFlusher().WaitForOutputAsync("owns write-back shard", TimeSpan.FromSeconds(60));
             using var stop = new CancellationTokenSource();
             var writers = scenario.RunWritersAsync(keys: 40, writers: 3, stop.Token);
             await Task.Delay(scenario.Random.Next(1000, 2500));
@@ -129,6 +129,8 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
         await using var scenario = await CrashScenario.StartAsync(output, nameof(Two_flusher_processes_share_the_shards_and_the_survivor_takes_over_when_one_is_killed), EverySecond);
         var first = scenario.StartFlusher();
         var second = scenario.StartFlusher();
+        await first.WaitForOutputAsync("Write-back flusher started", TimeSpan.FromSeconds(60));
+        await second.WaitForOutputAsync("Write-back flusher started", TimeSpan.FromSeconds(60));
         using var stop = new CancellationTokenSource();
         var writers = scenario.RunWritersAsync(keys: 40, writers: 3, stop.Token);
         await Task.Delay(scenario.Random.Next(1500, 3000));
@@ -153,7 +155,7 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
     {
         await using var scenario = await CrashScenario.StartAsync(output, nameof(Direct_writes_wait_for_pending_write_back_records_that_another_process_flushes), EverySecond);
         var flusher = scenario.StartFlusher();
-        await Task.Delay(1500);
+        await flusher.WaitForOutputAsync("owns write-back shard", TimeSpan.FromSeconds(60));
         using var stop = new CancellationTokenSource();
         var writers = scenario.RunWritersAsync(keys: 10, writers: 3, stop.Token, directEvery: 7);
         await Task.Delay(4000);

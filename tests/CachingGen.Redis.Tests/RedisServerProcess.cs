@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace CachingGen.TestSupport;
 
 /// <summary>A private redis-server this test starts, configures and kills: never the shared server other tests use.
-/// Ports come from CACHINGGEN_PRIVATE_REDIS_PORTS ("6413-6419" by default), one per concurrently running instance.</summary>
+/// Ports come from CACHINGGEN_PRIVATE_REDIS_PORTS ("6413-6418" by default; a taken port is skipped).</summary>
 internal sealed class RedisServerProcess : IDisposable
 {
     private static int s_next;
@@ -28,12 +28,24 @@ internal sealed class RedisServerProcess : IDisposable
     public static RedisServerProcess Start(params string[] settings)
     {
         var (first, last) = PortRange();
-        var port = first + (Interlocked.Increment(ref s_next) - 1) % (last - first + 1);
-        var directory = Path.Combine(Path.GetTempPath(), $"cachinggen-redis-{port}-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(directory);
-        var server = new RedisServerProcess(port, directory, settings);
-        server.Launch();
-        return server;
+        var size = last - first + 1;
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = first + (Interlocked.Increment(ref s_next) - 1) % size;
+            var directory = Path.Combine(Path.GetTempPath(), $"cachinggen-redis-{port}-{Guid.NewGuid():N}");
+            System.IO.Directory.CreateDirectory(directory);
+            var server = new RedisServerProcess(port, directory, settings);
+            try
+            {
+                server.Launch();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < size)
+            {
+                // The port is taken (by another test's server or another program): try the next one.
+                server.Dispose();
+            }
+        }
     }
 
     public void Kill()
@@ -115,7 +127,7 @@ internal sealed class RedisServerProcess : IDisposable
 
     private static (int First, int Last) PortRange()
     {
-        var text = Environment.GetEnvironmentVariable("CACHINGGEN_PRIVATE_REDIS_PORTS") ?? "6413-6419";
+        var text = Environment.GetEnvironmentVariable("CACHINGGEN_PRIVATE_REDIS_PORTS") ?? "6413-6418";
         var parts = text.Split('-');
         return (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[^1], System.Globalization.CultureInfo.InvariantCulture));
     }
