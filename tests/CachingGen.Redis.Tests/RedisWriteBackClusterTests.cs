@@ -81,12 +81,18 @@ public sealed class RedisWriteBackClusterTests
         Assert.True(process.WaitForExit(60_000), "redis-cli --cluster create did not finish");
         Assert.True(process.ExitCode == 0, $"redis-cli --cluster create failed: {output.Result}{error.Result}");
 
+        // Every node must agree before a client maps the slots (a node that has not heard of the others yet would
+        // hand out a partial map).
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
-            using var probe = ConnectionMultiplexer.Connect(nodes[0].Configuration + ",allowAdmin=true");
-            var info = probe.GetServers()[0].Execute("CLUSTER", "INFO").ToString();
-            if (info.Contains("cluster_state:ok", StringComparison.Ordinal))
+            var ready = nodes.All(node =>
+            {
+                using var probe = ConnectionMultiplexer.Connect(node.Configuration + ",allowAdmin=true");
+                var info = probe.GetServers()[0].Execute("CLUSTER", "INFO").ToString();
+                return info.Contains("cluster_state:ok", StringComparison.Ordinal) && info.Contains("cluster_known_nodes:3", StringComparison.Ordinal);
+            });
+            if (ready)
             {
                 return;
             }
