@@ -14,7 +14,7 @@ public sealed class RedisCacheOptions
 
     /// <summary>
     /// The longest time one store operation (a read, a fill, a whole bulk batch, an expiry) may take before it fails
-    /// with <see cref="CacheStoreUnavailableException"/>. Default 250 ms. It bounds the wait of the caller; a command
+    /// with <see cref="CachingGen.Storage.CacheStoreUnavailableException"/>. Default 250 ms. It bounds the wait of the caller; a command
     /// already sent may still be applied by the server later.
     /// </summary>
     public TimeSpan OperationTimeout { get; set; } = DefaultOperationTimeout;
@@ -33,6 +33,14 @@ public sealed class RedisCacheOptions
     /// </summary>
     public string? KeyNamespace { get; set; }
 
+    /// <summary>
+    /// The number of write-back shards whose Redis Cluster hash tag every cache key carries (<c>{cg-wb:S}</c> after
+    /// the namespace), so a write-back entity's entry and its shard's log stream are in one slot. 0 (default): no
+    /// tag. <c>UseRedisWriteBackLog</c> sets it to <c>CachingGenOptions.ShardCount</c>; every process sharing the
+    /// Redis must use the same value, since it changes where keys live.
+    /// </summary>
+    public int WriteBackShardCount { get; set; }
+
     /// <summary>The Redis database number; -1 (default) uses the connection's default database. Redis Cluster has
     /// only database 0.</summary>
     public int Database { get; set; } = -1;
@@ -47,6 +55,11 @@ public sealed class RedisCacheOptions
         if (TombstoneLifetime <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TombstoneLifetime), TombstoneLifetime, "TombstoneLifetime must be positive.");
+        }
+
+        if (WriteBackShardCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WriteBackShardCount), WriteBackShardCount, "WriteBackShardCount must be 0 (no write-back hash tags) or the write-back shard count.");
         }
 
         if (Database < -1)

@@ -27,7 +27,7 @@ namespace CachingGen.Redis;
 /// well-formed tombstone) reads as a miss with a special token whose fill overwrites them as long as they are still
 /// there. Foreign bytes that happen to start with <c>'V'</c> read as a hit of the remaining bytes: the runtime's
 /// envelope validation rejects them. A key of another Redis type (hash, list...) fails with
-/// <see cref="CacheStoreUnavailableException"/> (WRONGTYPE).</para>
+/// <see cref="CachingGen.Storage.CacheStoreUnavailableException"/> (WRONGTYPE).</para>
 /// <para><b>Keys and hash slots.</b> The Redis key is <c>KeyNamespace + cacheKey</c>, i.e.
 /// <c>{namespace}{prefix}:{encodedKey}</c>. Redis Cluster hashes it with CRC16 (XMODEM) modulo 16384 over its UTF-8
 /// bytes, or over the text between the first <c>{</c> and the next <c>}</c> when that text is non-empty (a hash tag).
@@ -42,7 +42,7 @@ namespace CachingGen.Redis;
 /// while the previous batch is out is sent in the next single batch, so concurrent calls share round trips and a bulk
 /// call's keys always travel together.</para>
 /// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
-/// connection or a server error surfaces as <see cref="CacheStoreUnavailableException"/>. Argument errors throw
+/// connection or a server error surfaces as <see cref="CachingGen.Storage.CacheStoreUnavailableException"/>. Argument errors throw
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
 /// <para><b>Limitation.</b> Redis deletes expired values; a fill whose miss is older than a value that was written
 /// and has since expired (or was evicted) is accepted. The window is the life of that value, or of a tombstone.
@@ -52,8 +52,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _database;
-    private readonly RedisKey _namespace;
-    private readonly string? _namespaceText;
+    private readonly RedisKeyLayout _keys;
     private readonly TimeSpan _timeout;
     private readonly long _tombstoneMilliseconds;
     private readonly ILogger _logger;
@@ -74,8 +73,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         options.Validate();
         _connection = connection;
         _database = connection.GetDatabase(options.Database);
-        _namespaceText = string.IsNullOrEmpty(options.KeyNamespace) ? null : options.KeyNamespace;
-        _namespace = _namespaceText is null ? default : new RedisKey(_namespaceText);
+        _keys = new RedisKeyLayout(string.IsNullOrEmpty(options.KeyNamespace) ? null : options.KeyNamespace, options.WriteBackShardCount);
         _timeout = options.OperationTimeout;
         _tombstoneMilliseconds = RedisEntryFormat.ToMilliseconds(options.TombstoneLifetime);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -87,12 +85,22 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);
     }
 
-    /// <summary>The Redis key that stores <paramref name="cacheKey"/>: <c>KeyNamespace + cacheKey</c>.</summary>
+    /// <summary>The Redis key that stores <paramref name="cacheKey"/>: <c>KeyNamespace + cacheKey</c>, or, with
+    /// <see cref="RedisCacheOptions.WriteBackShardCount"/> shards, <c>KeyNamespace + "{cg-wb:S}" + cacheKey</c>.</summary>
     public string GetRedisKey(string cacheKey)
     {
         ArgumentNullException.ThrowIfNull(cacheKey);
-        return _namespaceText is null ? cacheKey : string.Concat(_namespaceText, cacheKey);
+        return _keys.CacheKeyText(cacheKey);
     }
+
+    /// <summary>The key layout, shared with the write-back log so entries and streams share hash tags.</summary>
+    internal RedisKeyLayout KeyLayout => _keys;
+
+    /// <summary>The database the store uses.</summary>
+    internal IDatabase Database => _database;
+
+    /// <summary>The shortest life of a tombstone, in ms.</summary>
+    internal long TombstoneMilliseconds => _tombstoneMilliseconds;
 
     /// <summary>
     /// The Redis Cluster hash slot (0..16383) of a Redis key: CRC16-XMODEM of its UTF-8 bytes modulo 16384, or of the
@@ -407,7 +415,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     private RedisKey ToRedisKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return _namespaceText is null ? new RedisKey(key) : new RedisKey(key).Prepend(_namespace);
+        return _keys.CacheKey(key);
     }
 
     /// <summary>EVALSHA, and EVAL (which also caches the script on that server) when the server answers NOSCRIPT

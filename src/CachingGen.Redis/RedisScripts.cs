@@ -91,7 +91,7 @@ end
 return 0
 ");
 
-    private RedisScripts(string source)
+    internal RedisScripts(string source)
     {
         Source = source;
         Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(source));

@@ -49,6 +49,21 @@ public sealed class CachingGenOptions
     /// <summary>The longest delay between two retries of pending invalidations. Default 5 s.</summary>
     public TimeSpan InvalidationRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a direct write ([WriteThrough], [WriteAround], [Evict]) of a key waits for that key's pending
+    /// write-back records to be flushed (by this process or by the flusher process that owns the key's shard) before
+    /// it fails with <see cref="TimeoutException"/> without touching the database. Default 30 s.</summary>
+    public TimeSpan DirectWriteDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Write-back methods whose consecutive writes of one key may be coalesced: when a flush batch holds several records
+    /// of one key and the next record of that key is a call of the same method, the earlier one is not replayed (its
+    /// idempotency key is still recorded in the ledger). Only for methods whose call replaces the whole state the
+    /// key's earlier calls wrote, such as <c>UpdateAsync(entity)</c>; never for increments or appends. Entries are
+    /// <c>{repository}.{method signature}</c> as stored in the records, e.g.
+    /// <c>Sample.IPreferenceRepository.UpdateAsync(Sample.Preference)</c>. Empty by default.
+    /// </summary>
+    public ISet<string> CoalescedWriteBackMethods { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 
@@ -72,6 +87,7 @@ public sealed class CachingGenOptions
         if (WriteLease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(WriteLease), WriteLease, "WriteLease must be positive.");
         if (InvalidationRetryBaseDelay <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InvalidationRetryBaseDelay), InvalidationRetryBaseDelay, "InvalidationRetryBaseDelay must be positive.");
         if (InvalidationRetryMaxDelay < InvalidationRetryBaseDelay) throw new ArgumentOutOfRangeException(nameof(InvalidationRetryMaxDelay), InvalidationRetryMaxDelay, "InvalidationRetryMaxDelay must not be shorter than InvalidationRetryBaseDelay.");
+        if (DirectWriteDrainTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DirectWriteDrainTimeout), DirectWriteDrainTimeout, "DirectWriteDrainTimeout must be positive.");
         if (DefaultWriteBackTimeToLive <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultWriteBackTimeToLive), DefaultWriteBackTimeToLive, "DefaultWriteBackTimeToLive must be positive.");
     }
 }

@@ -66,10 +66,10 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         }
 
         Logger = loggerFactory.CreateLogger("CachingGen");
-        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, store);
+        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout);
         WriteBackFlusher? flusher = null;
         PendingInvalidations? pending = null;
-        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => pending?.Count ?? 0);
+        Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => flusher!.ObserveOldestPendingAge(), () => pending?.Count ?? 0);
         Outages = new StoreOutageReporter(Telemetry, timeProvider, Logger);
         pending = new PendingInvalidations(store, Outages, timeProvider, Options.InvalidationRetryBaseDelay, Options.InvalidationRetryMaxDelay, Logger);
         PendingInvalidations = pending;
@@ -167,7 +167,8 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     public Task StartWriteBackAsync(CancellationToken cancellationToken = default) => WriteBack.StartAsync(cancellationToken);
 
     /// <summary>Stops the flusher if it runs and drains pending write-back records (for at most
-    /// <c>DrainTimeout</c>), then releases the meter. Pending records of a non-durable log left after that are lost.</summary>
+    /// <c>DrainTimeout</c>), then releases the meter. A flusher that never started drains only a non-durable log
+    /// (whose records would otherwise be lost); a durable log's records stay for the flusher processes.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -179,8 +180,10 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         {
             await WriteBack.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        else if (WriteBack.TryRetire())
+        else if (WriteBack.TryRetire() && !WriteBackLog.IsDurable)
         {
+            // A durable log keeps its records for the flusher processes; a process that never ran the flusher must
+            // not take shards over on its way out.
             await WriteBack.DrainAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -221,6 +224,11 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         => _injectedDispatchers.TryGetValue(repository, out var injected)
             ? injected
             : _registeredDispatchers.GetValueOrDefault(repository);
+
+    /// <summary>Whether consecutive records of <paramref name="record"/>'s method on one key may be coalesced (only the
+    /// last applied); see <see cref="CachingGenOptions.CoalescedWriteBackMethods"/>.</summary>
+    internal bool CanCoalesce(WriteBackRecord record)
+        => Options.CoalescedWriteBackMethods.Count > 0 && Options.CoalescedWriteBackMethods.Contains(string.Concat(record.Repository, ".", record.Method));
 
     internal TimeSpan TimeToLiveOf(WriteBackRecord record) => record.TimeToLive ?? Options.DefaultWriteBackTimeToLive;
 }

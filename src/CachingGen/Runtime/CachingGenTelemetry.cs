@@ -17,7 +17,7 @@ internal sealed class CachingGenTelemetry : IDisposable
     /// <summary>The activity source of every cache operation (<c>CachingGen</c>).</summary>
     public static readonly ActivitySource Source = new(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
 
-    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog, Func<int> observePendingInvalidations)
+    public CachingGenTelemetry(Func<IEnumerable<Measurement<long>>> observeBacklog, Func<IEnumerable<Measurement<double>>> observeOldestPendingAge, Func<int> observePendingInvalidations)
     {
         Meter = new Meter(Name, typeof(CachingGenTelemetry).Assembly.GetName().Version?.ToString());
         Hits = Meter.CreateCounter<long>("cachinggen.cache.hits", "{lookup}", "Read-through lookups answered by the cache.");
@@ -33,7 +33,11 @@ internal sealed class CachingGenTelemetry : IDisposable
         DeadLetters = Meter.CreateCounter<long>("cachinggen.writeback.dead_letters", "{record}", "Write-back records given up on.");
         Unavailable = Meter.CreateCounter<long>("cachinggen.cache.unavailable", "{operation}", "Cache operations that failed because the store was unavailable (timeout, lost connection); the call went on without the cache.");
         Meter.CreateObservableGauge("cachinggen.cache.pending_invalidations", observePendingInvalidations, "{key}", "Keys whose invalidation failed during a store outage and is being retried; reads of them bypass the cache.");
-        Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard, as last seen by the flusher.");
+        Coalesced = Meter.CreateCounter<long>("cachinggen.writeback.coalesced", "{record}", "Write-back records not replayed because a later write of the same key and method in the same batch replaces them (their idempotency keys are still recorded).");
+        BatchSize = Meter.CreateHistogram<int>("cachinggen.writeback.batch_size", "{record}", "Records per committed flush transaction.");
+        CoalescingRatio = Meter.CreateHistogram<double>("cachinggen.writeback.coalescing_ratio", null, "Per committed batch: coalesced records / records.");
+        Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard this process owns, as last seen by the flusher.");
+        Meter.CreateObservableGauge("cachinggen.writeback.oldest_pending_age", observeOldestPendingAge, "s", "Age of the oldest unflushed write-back record per shard this process owns, as last seen by the flusher (0 when empty).");
     }
 
     public Meter Meter { get; }
@@ -61,6 +65,12 @@ internal sealed class CachingGenTelemetry : IDisposable
     public Counter<long> Retries { get; }
 
     public Counter<long> DeadLetters { get; }
+
+    public Counter<long> Coalesced { get; }
+
+    public Histogram<int> BatchSize { get; }
+
+    public Histogram<double> CoalescingRatio { get; }
 
     public void Dispose() => Meter.Dispose();
 }

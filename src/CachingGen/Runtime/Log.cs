@@ -61,6 +61,10 @@ internal static partial class Log
         Message = "Could not give the flushed entry {Key} its time to live; it stays pinned until the next write of the key.")]
     public static partial void UnpinFailed(ILogger logger, Exception exception, string key);
 
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Warning,
+        Message = "The database is unavailable to the write-back flusher of shard {Shard} ({Records} record(s) waiting); trying again in {Delay}. No record is charged an attempt.")]
+    public static partial void DatabaseUnavailable(ILogger logger, Exception exception, int shard, int records, TimeSpan delay);
+
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning,
         Message = "Reading the backlog of the write-back log failed.")]
     public static partial void BacklogReadFailed(ILogger logger, Exception exception);

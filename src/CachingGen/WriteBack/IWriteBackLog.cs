@@ -37,4 +37,19 @@ public interface IWriteBackLog
 
     /// <summary>The number of unacknowledged records in a shard.</summary>
     ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken);
+
+    /// <summary>Ends the pin of a key whose records were applied (<paramref name="timeToLive"/>: the cached entry gets
+    /// it) or dead-lettered (null: the entry is invalidated), unless a newer record of the key is pending (its own
+    /// flush settles the key). A log shared by several processes must make the check and the change one step, so an
+    /// append racing with it in another process is never unpinned.</summary>
+    ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken);
+
+    /// <summary>Whether this process may flush <paramref name="shard"/> now. A log shared by several flusher
+    /// processes gives each shard one owner at a time; <see cref="ReadAsync"/> of a shard owned elsewhere returns
+    /// nothing. A single-process log owns every shard.</summary>
+    bool OwnsShard(int shard) => true;
+
+    /// <summary>When the oldest unacknowledged record of a shard was appended; null when the shard is empty (or the
+    /// log cannot tell).</summary>
+    ValueTask<DateTimeOffset?> GetOldestPendingAsync(int shard, CancellationToken cancellationToken) => new((DateTimeOffset?)null);
 }

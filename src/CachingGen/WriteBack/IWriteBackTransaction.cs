@@ -10,6 +10,20 @@ public interface IWriteBackTransaction : IAsyncDisposable
     /// is already there (the write was applied before): the caller must then skip the write.</summary>
     ValueTask<bool> TryClaimAsync(string idempotencyKey, CancellationToken cancellationToken);
 
+    /// <summary>Claims several idempotency keys at once (one round trip where the ledger allows it): element i is
+    /// false when key i was applied before. The default claims them one by one.</summary>
+    async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(idempotencyKeys);
+        var claimed = new bool[idempotencyKeys.Count];
+        for (var i = 0; i < claimed.Length; i++)
+        {
+            claimed[i] = await TryClaimAsync(idempotencyKeys[i], cancellationToken).ConfigureAwait(false);
+        }
+
+        return claimed;
+    }
+
     /// <summary>Commits the ledger rows and the data changes made in this transaction.</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 }
@@ -17,7 +31,7 @@ public interface IWriteBackTransaction : IAsyncDisposable
 /// <summary>Begins the transaction of one flush batch.</summary>
 public interface IWriteBackTransactionFactory
 {
-    /// <summary>Begins a transaction. Implementations that share a database connection with the inner repository
-    /// make it ambient (see <c>WriteBackTransaction.Current</c>) for the duration of the batch.</summary>
+    /// <summary>Begins a transaction. The flusher makes it <see cref="WriteBackTransaction.Current"/> while it replays
+    /// the batch, so implementations that share a database connection with the inner repository can hand it out.</summary>
     ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken);
 }

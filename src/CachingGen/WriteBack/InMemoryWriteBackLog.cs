@@ -152,6 +152,35 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask<DateTimeOffset?> GetOldestPendingAsync(int shard, CancellationToken cancellationToken)
+    {
+        var state = ShardAt(shard);
+        lock (state.Gate)
+        {
+            return new ValueTask<DateTimeOffset?>(state.Records.Count == 0 ? null : state.Records.First().Value.Record.EnqueuedAt);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        // In one process the coordinator's key gate keeps appends of the key out while this runs.
+        if (await GetPendingCountAsync(entityKey, cancellationToken).ConfigureAwait(false) > 0)
+        {
+            return;
+        }
+
+        if (timeToLive is { } ttl)
+        {
+            await _store.ExpireAsync(entityKey, ttl, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await _store.InvalidateAsync(new[] { entityKey }, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private Shard ShardAt(int shard)
     {
         if ((uint)shard >= (uint)_shards.Length)

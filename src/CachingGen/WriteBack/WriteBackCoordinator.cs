@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CachingGen.Storage;
 
 namespace CachingGen.WriteBack;
 
@@ -20,12 +19,14 @@ internal sealed class WriteBackCoordinator
 {
     private readonly SemaphoreSlim[] _gates;
     private readonly IWriteBackLog _log;
-    private readonly ICacheStore _store;
     private readonly ConcurrentDictionary<string, TimeSpan?> _deferred = new(StringComparer.Ordinal);
     private WriteBackFlusher? _flusher;
 
-    public WriteBackCoordinator(int gateCount, IWriteBackLog log, ICacheStore store)
+    private readonly TimeSpan _drainTimeout;
+
+    public WriteBackCoordinator(int gateCount, IWriteBackLog log, TimeSpan drainTimeout)
     {
+        _drainTimeout = drainTimeout;
         _gates = new SemaphoreSlim[gateCount];
         for (var i = 0; i < gateCount; i++)
         {
@@ -33,7 +34,6 @@ internal sealed class WriteBackCoordinator
         }
 
         _log = log;
-        _store = store;
     }
 
     /// <summary>Whether cache actions of flushed keys are waiting for their gate.</summary>
@@ -111,7 +111,19 @@ internal sealed class WriteBackCoordinator
         if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
         {
             var flusher = _flusher ?? throw new InvalidOperationException("The write-back coordinator has no flusher.");
-            await flusher.FlushKeyAsync(key, cancellationToken).ConfigureAwait(false);
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(_drainTimeout);
+            try
+            {
+                await flusher.FlushKeyAsync(key, bounded.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException(
+                    $"A direct write of '{key}' waited {_drainTimeout} (DirectWriteDrainTimeout) for the key's pending write-back records to reach the database, " +
+                    "and they did not: the direct write was NOT applied, so it cannot be overtaken by them. Check the flusher that owns the key's shard " +
+                    "(and the database), then retry.");
+            }
         }
 
         if (_deferred.TryRemove(key, out var action))
@@ -139,6 +151,45 @@ internal sealed class WriteBackCoordinator
         finally
         {
             _gates[stripe].Release();
+        }
+    }
+
+    /// <summary>Settles flushed keys together: keys of different gates concurrently (a remote log pipelines them instead
+    /// of paying one round trip each), keys sharing a gate one after the other. Failures go to <paramref name="failed"/>.</summary>
+    public Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    {
+        if (keys.Count == 1)
+        {
+            return SettleInOrderAsync(keys, failed);
+        }
+
+        var byStripe = new Dictionary<int, List<(string Key, TimeSpan? TimeToLive)>>();
+        foreach (var item in keys)
+        {
+            var stripe = StripeOf(item.Key);
+            if (!byStripe.TryGetValue(stripe, out var list))
+            {
+                byStripe[stripe] = list = new List<(string Key, TimeSpan? TimeToLive)>(1);
+            }
+
+            list.Add(item);
+        }
+
+        return Task.WhenAll(byStripe.Values.Select(list => SettleInOrderAsync(list, failed)));
+    }
+
+    private async Task SettleInOrderAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    {
+        foreach (var (key, timeToLive) in keys)
+        {
+            try
+            {
+                await SettleAsync(key, timeToLive, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failed((key, exception));
+            }
         }
     }
 
@@ -172,23 +223,8 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    private async ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
-    {
-        // A later record of the key is pending: its own flush settles the key.
-        if (await _log.GetPendingCountAsync(key, cancellationToken).ConfigureAwait(false) > 0)
-        {
-            return;
-        }
-
-        if (timeToLive is { } ttl)
-        {
-            await _store.ExpireAsync(key, ttl, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await _store.InvalidateAsync(new[] { key }, null, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
+        => _log.SettleAsync(key, timeToLive, cancellationToken);
 
     private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length);
 

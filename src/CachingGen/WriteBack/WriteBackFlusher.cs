@@ -25,6 +25,7 @@ namespace CachingGen.WriteBack;
 public sealed class WriteBackFlusher : BackgroundService
 {
     private const int MaxReadWindowFactor = 16;
+    private static readonly TimeSpan KeyWaitPoll = TimeSpan.FromMilliseconds(20);
 
     private readonly CachingGenRuntime _runtime;
     private readonly IWriteBackLog _log;
@@ -156,6 +157,16 @@ public sealed class WriteBackFlusher : BackgroundService
         }
     }
 
+    internal IEnumerable<Measurement<double>> ObserveOldestPendingAge()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            var oldest = Volatile.Read(ref _shards[i].OldestPendingUnixMs);
+            yield return new Measurement<double>(oldest == 0 ? 0 : Math.Max(0, now - oldest) / 1000.0, new KeyValuePair<string, object?>(CachingGenTelemetry.ShardTag, i));
+        }
+    }
+
     internal IEnumerable<Measurement<long>> ObserveBacklog()
     {
         for (var i = 0; i < _shards.Length; i++)
@@ -270,8 +281,10 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             cancellationToken.ThrowIfCancellationRequested();
             var pass = await ProcessShardOnceAsync(shard, cancellationToken).ConfigureAwait(false);
+            // A shard another process owns is that process's to drain; a key's records are waited for wherever
+            // they are flushed (direct writes must not overtake them).
             var done = entityKey is null
-                ? pass.Backlog == 0
+                ? pass.Backlog == 0 || !_log.OwnsShard(shard)
                 : await _log.GetPendingCountAsync(entityKey, cancellationToken).ConfigureAwait(false) == 0;
             if (done)
             {
@@ -283,7 +296,9 @@ public sealed class WriteBackFlusher : BackgroundService
                 continue;
             }
 
-            var wait = pass.NextAttemptAt is { } at ? at - _time.GetUtcNow() : _options.PollInterval;
+            // Waiting for another process's flusher (it owns the shard): look again soon, the caller is blocked.
+            var idle = entityKey is not null && !_log.OwnsShard(shard) && _options.PollInterval > KeyWaitPoll ? KeyWaitPoll : _options.PollInterval;
+            var wait = pass.NextAttemptAt is { } at ? at - _time.GetUtcNow() : idle;
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
@@ -302,6 +317,11 @@ public sealed class WriteBackFlusher : BackgroundService
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (state.DatabaseNotBefore > _time.GetUtcNow())
+            {
+                return new Pass(false, Volatile.Read(ref state.LastBacklog), state.DatabaseNotBefore);
+            }
+
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
             var records = await _log.ReadAsync(shard, window, cancellationToken).ConfigureAwait(false);
             if (records.Count == 0)
@@ -309,8 +329,12 @@ public sealed class WriteBackFlusher : BackgroundService
                 state.Failures.Clear();
                 state.LastSkipped = 0;
                 Volatile.Write(ref state.LastBacklog, 0);
+                Volatile.Write(ref state.OldestPendingUnixMs, 0);
                 return new Pass(false, 0, null);
             }
+
+            // Reads return the oldest unacknowledged records first.
+            Volatile.Write(ref state.OldestPendingUnixMs, Math.Max(1, records[0].Record.EnqueuedAt.ToUnixTimeMilliseconds()));
 
             var now = _time.GetUtcNow();
             var batch = new List<PendingWriteBack>(Math.Min(records.Count, _options.BatchSize));
@@ -350,6 +374,11 @@ public sealed class WriteBackFlusher : BackgroundService
 
             var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref state.LastBacklog, backlog);
+            if (backlog == 0)
+            {
+                Volatile.Write(ref state.OldestPendingUnixMs, 0);
+            }
+
             return new Pass(batch.Count > 0, backlog, nextAttemptAt);
         }
         finally
@@ -363,6 +392,11 @@ public sealed class WriteBackFlusher : BackgroundService
         try
         {
             await ApplyInTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DatabaseUnavailableException unavailable)
+        {
+            OnDatabaseUnavailable(shard, batch.Count, unavailable);
+            return;
         }
         catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -386,6 +420,11 @@ public sealed class WriteBackFlusher : BackgroundService
                 {
                     await ApplyInTransactionAsync(single, cancellationToken).ConfigureAwait(false);
                 }
+                catch (DatabaseUnavailableException unavailable)
+                {
+                    OnDatabaseUnavailable(shard, batch.Count, unavailable);
+                    return;
+                }
                 catch (Exception recordException) when (!(recordException is OperationCanceledException && cancellationToken.IsCancellationRequested))
                 {
                     failedKeys.Add(record.Record.EntityKey);
@@ -399,7 +438,20 @@ public sealed class WriteBackFlusher : BackgroundService
             return;
         }
 
+        _shards[shard].DatabaseFailures = 0;
         await CompleteAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The database cannot even begin a transaction (it is down or unreachable): no record is at fault, so
+    /// none is charged an attempt; the whole shard backs off instead.</summary>
+    private void OnDatabaseUnavailable(int shard, int records, DatabaseUnavailableException unavailable)
+    {
+        var state = _shards[shard];
+        state.DatabaseFailures++;
+        var delay = Backoff(state.DatabaseFailures);
+        state.DatabaseNotBefore = _time.GetUtcNow() + delay;
+        _telemetry.Retries.Add(records, new KeyValuePair<string, object?>(CachingGenTelemetry.ShardTag, shard));
+        Log.DatabaseUnavailable(_logger, unavailable.InnerException ?? unavailable, shard, records, delay);
     }
 
     private async Task ApplyInTransactionAsync(IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
@@ -410,16 +462,43 @@ public sealed class WriteBackFlusher : BackgroundService
         try
         {
             var services = scope?.ServiceProvider;
-            var transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            IWriteBackTransaction transaction;
+            try
+            {
+                transaction = await _transactions.BeginAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                throw new DatabaseUnavailableException(exception);
+            }
+
+            WriteBackTransaction.SetCurrent(transaction);
             await using (transaction.ConfigureAwait(false))
             {
-                foreach (var pending in records)
+                var replaced = FindReplacedRecords(records);
+                var coalesced = 0;
+                var keys = new string[records.Count];
+                for (var i = 0; i < keys.Length; i++)
                 {
-                    var record = pending.Record;
-                    if (!await transaction.TryClaimAsync(record.IdempotencyKey, cancellationToken).ConfigureAwait(false))
+                    keys[i] = records[i].Record.IdempotencyKey;
+                }
+
+                var claims = keys.Length == 1
+                    ? new[] { await transaction.TryClaimAsync(keys[0], cancellationToken).ConfigureAwait(false) }
+                    : await transaction.TryClaimManyAsync(keys, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < records.Count; i++)
+                {
+                    var record = records[i].Record;
+                    if (!claims[i])
                     {
                         Log.WriteBackDuplicateSkipped(_logger, record.IdempotencyKey);
                         _telemetry.Duplicates.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository));
+                        continue;
+                    }
+
+                    if (replaced is not null && replaced[i])
+                    {
+                        coalesced++;
                         continue;
                     }
 
@@ -430,6 +509,13 @@ public sealed class WriteBackFlusher : BackgroundService
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                _telemetry.BatchSize.Record(records.Count);
+                if (coalesced > 0)
+                {
+                    _telemetry.Coalesced.Add(coalesced);
+                }
+
+                _telemetry.CoalescingRatio.Record((double)coalesced / records.Count);
             }
         }
         catch (Exception exception) when (activity is not null)
@@ -439,11 +525,40 @@ public sealed class WriteBackFlusher : BackgroundService
         }
         finally
         {
+            WriteBackTransaction.SetCurrent(null);
             if (scope is { } created)
             {
                 await created.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Marks the records a later record of the same key and the same coalescible method replaces (null when
+    /// none): consecutive writes of one key, in the key's own order within the batch.</summary>
+    private bool[]? FindReplacedRecords(IReadOnlyList<PendingWriteBack> records)
+    {
+        if (records.Count < 2 || _options.CoalescedWriteBackMethods.Count == 0)
+        {
+            return null;
+        }
+
+        bool[]? replaced = null;
+        var laterOfKey = new Dictionary<string, WriteBackRecord>(StringComparer.Ordinal);
+        for (var i = records.Count - 1; i >= 0; i--)
+        {
+            var record = records[i].Record;
+            if (laterOfKey.TryGetValue(record.EntityKey, out var later)
+                && string.Equals(later.Repository, record.Repository, StringComparison.Ordinal)
+                && string.Equals(later.Method, record.Method, StringComparison.Ordinal)
+                && _runtime.CanCoalesce(record))
+            {
+                (replaced ??= new bool[records.Count])[i] = true;
+            }
+
+            laterOfKey[record.EntityKey] = record;
+        }
+
+        return replaced;
     }
 
     private async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
@@ -458,17 +573,13 @@ public sealed class WriteBackFlusher : BackgroundService
             _telemetry.Flushed.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, pending.Record.Repository));
         }
 
+        var settles = new List<(string Key, TimeSpan? TimeToLive)>(lastOfKey.Count);
         foreach (var (key, record) in lastOfKey)
         {
-            try
-            {
-                await _coordinator.SettleAsync(key, _runtime.TimeToLiveOf(record), CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception exception)
-            {
-                Log.UnpinFailed(_logger, exception, key);
-            }
+            settles.Add((key, _runtime.TimeToLiveOf(record)));
         }
+
+        await _coordinator.SettleManyAsync(settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
     }
 
     private async Task OnFailureAsync(int shard, PendingWriteBack pending, Exception exception, CancellationToken cancellationToken)
@@ -529,12 +640,18 @@ public sealed class WriteBackFlusher : BackgroundService
         public DateTimeOffset NotBefore { get; set; }
     }
 
+    /// <summary>Beginning a flush transaction failed: the database is unavailable, not a record.</summary>
+    private sealed class DatabaseUnavailableException(Exception inner) : Exception("The write-back transaction could not begin.", inner);
+
     private sealed class ShardState
     {
+        public int DatabaseFailures;
+        public DateTimeOffset DatabaseNotBefore;
         public readonly SemaphoreSlim Gate = new(1, 1);
         public readonly AsyncSignal Signal = new();
         public readonly Dictionary<string, Failure> Failures = new(StringComparer.Ordinal);
         public int LastSkipped;
         public long LastBacklog;
+        public long OldestPendingUnixMs;
     }
 }

@@ -45,4 +45,6 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
     public ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken) => Inner.GetPendingCountAsync(entityKey, cancellationToken);
 
     public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => Inner.GetBacklogAsync(shard, cancellationToken);
+
+    public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken) => Inner.SettleAsync(entityKey, timeToLive, cancellationToken);
 }

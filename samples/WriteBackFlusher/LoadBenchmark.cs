@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using CachingGen.MySql;
+using CachingGen.Redis;
+using CachingGen.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+
+namespace WriteBackFlusher;
+
+/// <summary>
+/// The reproducible load command behind docs/benchmarks/write-back.md (<c>WriteBackFlusher bench ...</c>): measures, in
+/// one run against the same servers and with the same number of concurrent callers, a raw Redis round trip, the
+/// acknowledgement of [WriteBack] calls, [WriteThrough] calls of the same workload, the same inner write in MySQL
+/// autocommit, and how fast one flusher drains the write-back backlog. Prints a Markdown report.
+/// </summary>
+internal static class LoadBenchmark
+{
+    public static async Task<int> RunAsync(IConfiguration settings)
+    {
+        var seconds = settings.GetValue("seconds", 5);
+        var concurrency = settings.GetValue("concurrency", 16);
+        var keys = settings.GetValue("keys", 10_000);
+        var duration = TimeSpan.FromSeconds(seconds);
+        var run = string.Create(CultureInfo.InvariantCulture, $"bench{DateTime.UtcNow:HHmmss}");
+
+        var writeBack = await WorldAsync(settings, run + "wb");
+        var writeThrough = await WorldAsync(settings, run + "wt");
+        var autocommit = await WorldAsync(settings, run + "ac");
+        using var redis = await ConnectionMultiplexer.ConnectAsync(settings["redis"]!);
+        var raw = redis.GetDatabase();
+        var payload = new byte[64];
+
+        // Warm-up: connections, scripts, JIT.
+        await MeasureAsync(TimeSpan.FromSeconds(1), concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}", payload)));
+        await MeasureAsync(TimeSpan.FromSeconds(1), concurrency, (caller, i) => new ValueTask(writeBack.Counters.RecordAsync(new Counter(1_000_000 + caller, i + 1))));
+        await writeBack.Runtime.WriteBack.FlushAsync();
+
+        var rawResult = await MeasureAsync(duration, concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}:{i % keys}", payload)));
+        var sequences = new long[keys];
+        var wbResult = await MeasureAsync(duration, concurrency, (caller, i) =>
+        {
+            var id = (caller + (i * concurrency)) % keys;
+            return new ValueTask(writeBack.Counters.RecordAsync(new Counter(id, Interlocked.Increment(ref sequences[id]))));
+        });
+        var wtSequences = new long[keys];
+        var wtResult = await MeasureAsync(duration, concurrency, (caller, i) =>
+        {
+            var id = (caller + (i * concurrency)) % keys;
+            return new ValueTask(writeThrough.Counters.RecordDirectAsync(new Counter(id, Interlocked.Increment(ref wtSequences[id]))));
+        });
+
+        var acSequences = new long[keys];
+        var inner = autocommit.Services.GetRequiredService<MySqlCounterRepository>();
+        var acResult = await MeasureAsync(duration, 1, (caller, i) =>
+        {
+            var id = i % keys;
+            return new ValueTask(inner.RecordAsync(new Counter(id, Interlocked.Increment(ref acSequences[id]))));
+        });
+
+        var backlog = await BacklogAsync(writeBack);
+        var drain = Stopwatch.StartNew();
+        await writeBack.Runtime.WriteBack.FlushAsync();
+        drain.Stop();
+        var drainRate = backlog / drain.Elapsed.TotalSeconds;
+
+        var report = new System.Text.StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {concurrency} concurrent callers, {seconds} s per phase, {keys} keys, shards {writeBack.Runtime.Options.ShardCount}, batch {writeBack.Runtime.Options.BatchSize}, durability {writeBack.Services.GetRequiredService<RedisWriteBackLog>().Durability}.");
+        if (File.Exists("/proc/loadavg"))
+        {
+            // The machine may be shared: the ratios are only comparable between runs on a quiet machine.
+            report.AppendLine(CultureInfo.InvariantCulture, $"Load average at the end (1, 5, 15 min): {string.Join(", ", (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ').Take(3))}.");
+        }
+
+        report.AppendLine();
+        report.AppendLine("| Phase | Calls | Throughput (/s) | p50 (ms) | p99 (ms) |");
+        report.AppendLine("|---|---:|---:|---:|---:|");
+        Row(report, "Raw Redis round trip (SET, 64 B)", rawResult);
+        Row(report, "[WriteBack] acknowledgement", wbResult);
+        Row(report, "[WriteThrough] (MySQL autocommit + Redis)", wtResult);
+        Row(report, "Inner write in MySQL autocommit, 1 connection", acResult);
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Flusher drain: {backlog} records in {drain.Elapsed.TotalSeconds:0.00} s = {drainRate:0} records/s (one flusher, {writeBack.Runtime.Options.ShardCount} shard workers, one transaction per batch).");
+        report.AppendLine();
+        report.AppendLine("| Target | Measured | Required | Met |");
+        report.AppendLine("|---|---:|---:|:---:|");
+        Target(report, "[WriteBack] ack throughput / [WriteThrough] throughput", wbResult.Throughput / wtResult.Throughput, 10, atLeast: true);
+        Target(report, "[WriteBack] ack p99 / raw Redis p99", wbResult.P99 / rawResult.P99, 3, atLeast: false);
+        Target(report, "Flusher drain rate / single-row autocommit rate", drainRate / acResult.Throughput, 20, atLeast: true);
+        Console.WriteLine(report.ToString());
+        foreach (var world in new[] { writeBack, writeThrough, autocommit })
+        {
+            await world.Services.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task<World> WorldAsync(IConfiguration settings, string name)
+    {
+        var overrides = new ConfigurationBuilder().AddConfiguration(settings).AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["namespace"] = name + ":",
+            ["table"] = name,
+            ["ledger"] = name + "_ledger",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddCounters(overrides, runFlusher: false);
+        var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<RedisWriteBackLog>().InitializeAsync();
+        await MySqlCounterRepository.CreateTablesAsync(provider.GetRequiredService<IMySqlConnectionSource>(), name);
+        return new World(provider, provider.GetRequiredService<ICounterRepository>(), provider.GetRequiredService<CachingGenRuntime>());
+    }
+
+    private static async Task<long> BacklogAsync(World world)
+    {
+        long total = 0;
+        for (var shard = 0; shard < world.Runtime.Options.ShardCount; shard++)
+        {
+            total += await world.Runtime.WriteBackLog.GetBacklogAsync(shard, default);
+        }
+
+        return total;
+    }
+
+    private static async Task<Result> MeasureAsync(TimeSpan duration, int concurrency, Func<int, int, ValueTask> call)
+    {
+        var latencies = new List<double>[concurrency];
+        var total = Stopwatch.StartNew();
+        var callers = Enumerable.Range(0, concurrency).Select(caller => Task.Run(async () =>
+        {
+            var mine = latencies[caller] = new List<double>(100_000);
+            for (var i = 0; total.Elapsed < duration; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await call(caller, i);
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        })).ToArray();
+        await Task.WhenAll(callers);
+        var elapsed = total.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        return new Result(all.Length, all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99));
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private static void Row(System.Text.StringBuilder report, string phase, Result result)
+        => report.AppendLine(CultureInfo.InvariantCulture, $"| {phase} | {result.Calls} | {result.Throughput:0} | {result.P50:0.000} | {result.P99:0.000} |");
+
+    private static void Target(System.Text.StringBuilder report, string name, double measured, double required, bool atLeast)
+        => report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {measured:0.00}x | {(atLeast ? "≥" : "≤")} {required}x | {((atLeast ? measured >= required : measured <= required) ? "yes" : "NO")} |");
+
+    private sealed record World(ServiceProvider Services, ICounterRepository Counters, CachingGenRuntime Runtime);
+
+    private readonly record struct Result(long Calls, double Throughput, double P50, double P99);
+}

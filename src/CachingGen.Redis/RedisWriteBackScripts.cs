@@ -1,0 +1,142 @@
+namespace CachingGen.Redis;
+
+/// <summary>
+/// The Lua scripts of <see cref="RedisWriteBackLog"/>. Every key a script touches carries the shard's hash tag
+/// (<see cref="RedisKeyLayout"/>), so each runs in one Redis Cluster slot.
+/// </summary>
+/// <remarks>
+/// Stream entry fields: <c>k</c> entity key, <c>r</c> repository, <c>m</c> method, <c>i</c> idempotency key,
+/// <c>a</c> arguments (MessagePack), <c>t</c> enqueue time (Unix ms), <c>l</c> time to live after the flush (ms, or
+/// empty). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
+/// records (an acknowledgement deletes the entry), so its length is the backlog.
+/// </remarks>
+internal static class RedisWriteBackScripts
+{
+    public const string GroupName = "cachinggen-flusher";
+
+    /// <summary>
+    /// The only places where the write-back log touches a cache entry. They assume the store's layout
+    /// (<see cref="RedisEntryFormat"/>): a value is <c>'V'</c> + envelope, a tombstone is <c>'T'</c> + generation, a
+    /// write (SET) voids every outstanding fill token because the fill script refuses a key that holds a value.
+    /// </summary>
+    internal static class CacheFragments
+    {
+        /// <summary>Pins the written value (KEYS[1] = entry, ARGV[1] = 'V' + envelope): a SET without expiry, exactly
+        /// what <see cref="RedisCacheStore.SetManyAsync"/> does for a null time to live; it replaces any tombstone.</summary>
+        public const string Pin = "redis.call('SET', KEYS[1], ARGV[1])\n";
+
+        /// <summary>Gives a pinned value its time to live (KEYS[1] = entry, ARGV[3] = ms), as the store's expire script.</summary>
+        public const string Unpin = "if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1 end\nreturn 0\n";
+
+        /// <summary>Replaces the entry by a tombstone (KEYS[1] = entry, ARGV[3] = tombstone bytes, ARGV[4] = its life in
+        /// ms), as the store's invalidation.</summary>
+        public const string Invalidate = "redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])\nreturn 1\n";
+    }
+
+    /// <summary>
+    /// Append. KEYS: entry, stream, pending hash. ARGV: 'V'+envelope, entity key, repository, method, idempotency key,
+    /// arguments, enqueue ms, ttl ms, max backlog (0 = none). Returns the stream id, or nil when the shard is full
+    /// (nothing written).
+    /// </summary>
+    public static readonly RedisScripts Append = new(
+        "if tonumber(ARGV[9]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[9]) then return false end\n" +
+        CacheFragments.Pin +
+        """
+        redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+        return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'r', ARGV[3], 'm', ARGV[4], 'i', ARGV[5], 'a', ARGV[6], 't', ARGV[7], 'l', ARGV[8])
+        """);
+
+    /// <summary>
+    /// Read as the shard's owner. KEYS: lease, stream. ARGV: consumer, lease ms, group, count. Takes the lease when it is
+    /// free (and then claims every pending entry of the group: the previous owner's), renews it when held by this
+    /// consumer, and returns {-1} when another consumer holds it. Otherwise returns {acquired, id, deliveries, fields,
+    /// ...}: this consumer's pending entries (oldest first), then new ones, up to count.
+    /// </summary>
+    public static readonly RedisScripts Read = new("""
+        local holder = redis.call('GET', KEYS[1])
+        local acquired = 0
+        if not holder then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          acquired = 1
+          local cursor = '0-0'
+          repeat
+            local claimed = redis.call('XAUTOCLAIM', KEYS[2], ARGV[3], ARGV[1], 0, cursor, 'COUNT', 1000, 'JUSTID')
+            cursor = claimed[1]
+          until cursor == '0-0'
+        elseif holder ~= ARGV[1] then
+          return {-1}
+        else
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        end
+        local count = tonumber(ARGV[4])
+        local out = {acquired}
+        local deliveries = {}
+        for _, p in ipairs(redis.call('XPENDING', KEYS[2], ARGV[3], '-', '+', count, ARGV[1])) do
+          deliveries[p[1]] = p[4]
+        end
+        local got = 0
+        local history = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', count, 'STREAMS', KEYS[2], '0')
+        if history and history[1] then
+          for _, e in ipairs(history[1][2]) do
+            if e[2] then
+              table.insert(out, e[1])
+              table.insert(out, (deliveries[e[1]] or 0) + 1)
+              table.insert(out, e[2])
+              got = got + 1
+            end
+          end
+        end
+        if got < count then
+          local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', count - got, 'STREAMS', KEYS[2], '>')
+          if fresh and fresh[1] then
+            for _, e in ipairs(fresh[1][2]) do
+              table.insert(out, e[1])
+              table.insert(out, 1)
+              table.insert(out, e[2])
+            end
+          end
+        end
+        return out
+        """);
+
+    /// <summary>
+    /// Acknowledge. KEYS: stream, pending hash. ARGV: group, then (id, entity key) pairs. Each entry still pending is
+    /// acknowledged, deleted, and uncounted from its key; entries acknowledged before are skipped. Returns how many.
+    /// </summary>
+    public static readonly RedisScripts Acknowledge = new("""
+        local n = 0
+        for i = 2, #ARGV, 2 do
+          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+            redis.call('XDEL', KEYS[1], ARGV[i])
+            if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
+            n = n + 1
+          end
+        end
+        return n
+        """);
+
+    /// <summary>
+    /// Dead-letter. KEYS: stream, pending hash, dead-letter stream. ARGV: group, id, entity key, error, time (ms),
+    /// repository, method, idempotency key, arguments, enqueue ms, ttl ms. Moves the record (with its error) when it is
+    /// still pending; returns 1, or 0 when it was acknowledged before.
+    /// </summary>
+    public static readonly RedisScripts DeadLetter = new("""
+        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+        redis.call('XDEL', KEYS[1], ARGV[2])
+        if redis.call('HINCRBY', KEYS[2], ARGV[3], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[3]) end
+        redis.call('XADD', KEYS[3], '*', 'id', ARGV[2], 'error', ARGV[4], 'at', ARGV[5], 'k', ARGV[3], 'r', ARGV[6], 'm', ARGV[7], 'i', ARGV[8], 'a', ARGV[9], 't', ARGV[10], 'l', ARGV[11])
+        return 1
+        """);
+
+    /// <summary>
+    /// Settle a flushed key unless newer records of it are pending. KEYS: entry, pending hash. ARGV: entity key, mode
+    /// ('E' expire / 'I' invalidate), ttl ms or tombstone, tombstone life ms. Returns 1 when the entry was changed.
+    /// </summary>
+    public static readonly RedisScripts Settle = new(
+        """
+        local pending = redis.call('HGET', KEYS[2], ARGV[1])
+        if pending and tonumber(pending) > 0 then return 0 end
+        if ARGV[2] == 'E' then
+
+        """ + CacheFragments.Unpin + "end\n" + CacheFragments.Invalidate);
+}

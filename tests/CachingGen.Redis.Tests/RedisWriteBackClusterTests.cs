@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text;
+using CachingGen.Redis;
+using CachingGen.Storage;
+using CachingGen.TestSupport;
+using CachingGen.WriteBack;
+using StackExchange.Redis;
+
+namespace CachingGen.Redis.Tests;
+
+/// <summary>The atomic append (entry + stream + pending hash in one script) on a real three-primary Redis Cluster.</summary>
+public sealed class RedisWriteBackClusterTests
+{
+    private const int Shards = 8;
+
+    [RedisFact]
+    public async Task Append_read_acknowledge_and_settle_work_on_a_Redis_Cluster_because_entries_and_streams_share_hash_tags()
+    {
+        var nodes = Enumerable.Range(0, 3).Select(_ => RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--appendonly", "yes")).ToList();
+        try
+        {
+            CreateCluster(nodes);
+            var configuration = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 5000 };
+            foreach (var node in nodes)
+            {
+                configuration.EndPoints.Add(node.Configuration);
+            }
+
+            using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
+            var store = new RedisCacheStore(connection, new RedisCacheOptions { WriteBackShardCount = Shards, OperationTimeout = TimeSpan.FromSeconds(10) });
+            var log = new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { RefuseUnsafeServer = false });
+
+            var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
+            Assert.True(keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count() > 1);
+            foreach (var key in keys)
+            {
+                await log.AppendAsync(new WriteBackRecord("R", "M", key, key + "@1", new byte[] { 1 }, DateTimeOffset.UtcNow) { TimeToLive = TimeSpan.FromMinutes(1) },
+                    new CacheEntry(key, Encoding.UTF8.GetBytes(key), null), default);
+            }
+
+            long read = 0;
+            for (var shard = 0; shard < Shards; shard++)
+            {
+                var records = await log.ReadAsync(shard, 100, default);
+                read += records.Count;
+                Assert.All(records, r => Assert.Equal(shard, WriteBackSharding.ShardOf(r.Record.EntityKey, Shards)));
+                await log.AcknowledgeAsync(shard, records, default);
+                Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+            }
+
+            Assert.Equal(keys.Length, read);
+            foreach (var key in keys)
+            {
+                Assert.Equal(0, await log.GetPendingCountAsync(key, default));
+                await log.SettleAsync(key, TimeSpan.FromMinutes(1), default);
+                var lookup = await store.GetAsync(key, default);
+                Assert.True(lookup.Found);
+                Assert.Equal(key, Encoding.UTF8.GetString(lookup.Value.Span));
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                node.Dispose();
+            }
+        }
+    }
+
+    private static void CreateCluster(IReadOnlyList<RedisServerProcess> nodes)
+    {
+        var start = new ProcessStartInfo("redis-cli") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--cluster", "create" }.Concat(nodes.Select(n => n.Configuration)).Concat(new[] { "--cluster-replicas", "0", "--cluster-yes" }))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(60_000), "redis-cli --cluster create did not finish");
+        Assert.True(process.ExitCode == 0, $"redis-cli --cluster create failed: {output.Result}{error.Result}");
+
+        // Every node must agree before a client maps the slots (a node that has not heard of the others yet would
+        // hand out a partial map).
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var ready = nodes.All(node =>
+            {
+                using var probe = ConnectionMultiplexer.Connect(node.Configuration + ",allowAdmin=true");
+                var info = probe.GetServers()[0].Execute("CLUSTER", "INFO").ToString();
+                return info.Contains("cluster_state:ok", StringComparison.Ordinal) && info.Contains("cluster_known_nodes:3", StringComparison.Ordinal);
+            });
+            if (ready)
+            {
+                return;
+            }
+
+            Thread.Sleep(200);
+        }
+
+        Assert.Fail("the cluster did not reach cluster_state:ok within 30 s");
+    }
+}

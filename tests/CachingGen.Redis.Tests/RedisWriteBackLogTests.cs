@@ -1,0 +1,212 @@
+using System.Text;
+using CachingGen.Redis;
+using CachingGen.Storage;
+using CachingGen.WriteBack;
+using Microsoft.Extensions.Logging;
+using CachingGen.TestSupport;
+using StackExchange.Redis;
+
+namespace CachingGen.Redis.Tests;
+
+public sealed class RedisWriteBackLogTests
+{
+    private const int Shards = 4;
+
+    [RedisFact]
+    public async Task Append_pins_the_entry_and_logs_the_record_in_one_slot_and_the_flush_cycle_unpins_it()
+    {
+        var (store, log) = Create();
+        var record = Record("pref:42", 1);
+        await log.AppendAsync(record, new CacheEntry("pref:42", Payload(1), null), default);
+
+        var shard = WriteBackSharding.ShardOf("pref:42", Shards);
+        var redisKey = store.GetRedisKey("pref:42");
+        Assert.Contains($"{{cg-wb:{shard}}}", redisKey);
+        Assert.Equal(RedisCacheStore.GetHashSlot(redisKey), RedisCacheStore.GetHashSlot(redisKey.Replace("pref:42", "log", StringComparison.Ordinal)));
+        Assert.Null(await RedisTestEnvironment.Shared.GetDatabase().KeyTimeToLiveAsync(redisKey));
+        Assert.Equal(1, await log.GetPendingCountAsync("pref:42", default));
+        Assert.Equal(1, await log.GetBacklogAsync(shard, default));
+        Assert.NotNull(await log.GetOldestPendingAsync(shard, default));
+
+        var read = await log.ReadAsync(shard, 10, default);
+        var pending = Assert.Single(read);
+        Assert.Equal(record.IdempotencyKey, pending.Record.IdempotencyKey);
+        Assert.Equal(record.Arguments.ToArray(), pending.Record.Arguments.ToArray());
+        Assert.Equal(record.TimeToLive, pending.Record.TimeToLive);
+        Assert.Equal(record.EnqueuedAt.ToUnixTimeMilliseconds(), pending.Record.EnqueuedAt.ToUnixTimeMilliseconds());
+        Assert.True(log.OwnsShard(shard));
+
+        // Not acknowledged: handed out again, oldest first, with a higher delivery count.
+        var again = Assert.Single(await log.ReadAsync(shard, 10, default));
+        Assert.Equal(pending.Position, again.Position);
+        Assert.True(again.DeliveryCount > pending.DeliveryCount);
+
+        await log.AcknowledgeAsync(shard, read, default);
+        await log.AcknowledgeAsync(shard, read, default);
+        Assert.Equal(0, await log.GetPendingCountAsync("pref:42", default));
+        Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+        Assert.Null(await log.GetOldestPendingAsync(shard, default));
+
+        await log.SettleAsync("pref:42", TimeSpan.FromMinutes(5), default);
+        var ttl = await RedisTestEnvironment.Shared.GetDatabase().KeyTimeToLiveAsync(redisKey);
+        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        var lookup = await store.GetAsync("pref:42", default);
+        Assert.True(lookup.Found);
+        Assert.Equal(Payload(1).ToArray(), lookup.Value.ToArray());
+    }
+
+    [RedisFact]
+    public async Task Records_of_a_key_are_read_in_acknowledgement_order_and_settle_waits_for_the_last_one()
+    {
+        var (store, log) = Create();
+        for (var version = 1; version <= 5; version++)
+        {
+            await log.AppendAsync(Record("pref:7", version), new CacheEntry("pref:7", Payload(version), null), default);
+        }
+
+        var shard = WriteBackSharding.ShardOf("pref:7", Shards);
+        var read = await log.ReadAsync(shard, 3, default);
+        Assert.Equal(new[] { "pref:7@1", "pref:7@2", "pref:7@3" }, read.Select(r => r.Record.IdempotencyKey));
+        await log.AcknowledgeAsync(shard, read, default);
+        Assert.Equal(2, await log.GetPendingCountAsync("pref:7", default));
+
+        // Newer records are pending: settling the acknowledged ones must not unpin the entry.
+        await log.SettleAsync("pref:7", TimeSpan.FromSeconds(30), default);
+        Assert.Null(await RedisTestEnvironment.Shared.GetDatabase().KeyTimeToLiveAsync(store.GetRedisKey("pref:7")));
+        var rest = await log.ReadAsync(shard, 10, default);
+        Assert.Equal(new[] { "pref:7@4", "pref:7@5" }, rest.Select(r => r.Record.IdempotencyKey));
+    }
+
+    [RedisFact]
+    public async Task A_second_flusher_reads_nothing_until_the_owner_lease_expires_then_takes_over_its_pending_records()
+    {
+        var keyNamespace = RedisTestEnvironment.UniqueNamespace();
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        await owner.AppendAsync(Record("pref:1", 1), new CacheEntry("pref:1", Payload(1), null), default);
+        await owner.AppendAsync(Record("pref:1", 2), new CacheEntry("pref:1", Payload(2), null), default);
+        var shard = WriteBackSharding.ShardOf("pref:1", Shards);
+
+        var taken = await owner.ReadAsync(shard, 1, default);
+        Assert.Equal("pref:1@1", Assert.Single(taken).Record.IdempotencyKey);
+        Assert.Empty(await standby.ReadAsync(shard, 10, default));
+        Assert.False(standby.OwnsShard(shard));
+
+        // The owner dies holding record 1 unacknowledged; after the lease the standby gets both, in order.
+        await Task.Delay(600);
+        var moved = await standby.ReadAsync(shard, 10, default);
+        Assert.Equal(new[] { "pref:1@1", "pref:1@2" }, moved.Select(r => r.Record.IdempotencyKey));
+        Assert.True(standby.OwnsShard(shard));
+        Assert.False(owner.OwnsShard(shard));
+        Assert.Empty(await owner.ReadAsync(shard, 10, default));
+
+        // Releasing the lease hands the shard over at once.
+        await standby.DisposeAsync();
+        Assert.Equal(2, (await owner.ReadAsync(shard, 10, default)).Count);
+    }
+
+    [RedisFact]
+    public async Task Dead_letter_moves_the_record_with_its_error_and_unblocks_the_key()
+    {
+        var (_, log) = Create();
+        await log.AppendAsync(Record("pref:9", 1), new CacheEntry("pref:9", Payload(1), null), default);
+        var shard = WriteBackSharding.ShardOf("pref:9", Shards);
+        var poison = Assert.Single(await log.ReadAsync(shard, 10, default));
+        await log.DeadLetterAsync(poison, "boom: constraint violated", default);
+
+        Assert.Equal(0, await log.GetPendingCountAsync("pref:9", default));
+        Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+        var dead = Assert.Single(await log.ReadDeadLettersAsync(shard));
+        Assert.Equal("pref:9@1", dead.Record.IdempotencyKey);
+        Assert.Equal(poison.Position, dead.Position);
+        Assert.Equal("boom: constraint violated", dead.Error);
+        Assert.Equal(poison.Record.Arguments.ToArray(), dead.Record.Arguments.ToArray());
+    }
+
+    [RedisFact]
+    public async Task A_full_shard_refuses_or_delays_appends_without_writing_anything()
+    {
+        var keyNamespace = RedisTestEnvironment.UniqueNamespace();
+        var (store, failing) = Create(keyNamespace, o => { o.MaxBacklogPerShard = 2; o.BackPressure = WriteBackBackPressure.Fail; });
+        var (_, waiting) = Create(keyNamespace, o => { o.MaxBacklogPerShard = 2; o.BackPressureTimeout = TimeSpan.FromSeconds(10); });
+        await failing.AppendAsync(Record("pref:5", 1), new CacheEntry("pref:5", Payload(1), null), default);
+        await failing.AppendAsync(Record("pref:5", 2), new CacheEntry("pref:5", Payload(2), null), default);
+
+        var error = await Assert.ThrowsAsync<WriteBackBackPressureException>(async () => await failing.AppendAsync(Record("pref:5", 3), new CacheEntry("pref:5", Payload(3), null), default));
+        Assert.Contains("MaxBacklogPerShard", error.Message);
+        Assert.Equal(2, await failing.GetPendingCountAsync("pref:5", default));
+        Assert.Equal(Payload(2).ToArray(), (await store.GetAsync("pref:5", default)).Value.ToArray());
+
+        var shard = WriteBackSharding.ShardOf("pref:5", Shards);
+        var delayed = waiting.AppendAsync(Record("pref:5", 3), new CacheEntry("pref:5", Payload(3), null), default).AsTask();
+        await Task.Delay(200);
+        Assert.False(delayed.IsCompleted);
+        var read = await failing.ReadAsync(shard, 1, default);
+        await failing.AcknowledgeAsync(shard, read, default);
+        await delayed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, await failing.GetPendingCountAsync("pref:5", default));
+    }
+
+    [Fact]
+    public void A_store_without_the_shard_hash_tags_is_refused_with_the_fix()
+    {
+        using var connection = ConnectionMultiplexer.Connect(new ConfigurationOptions { EndPoints = { "127.0.0.1:1" }, AbortOnConnectFail = false });
+        var store = new RedisCacheStore(connection, new RedisCacheOptions());
+        var error = Assert.Throws<InvalidOperationException>(() => new RedisWriteBackLog(connection, store, Shards));
+        Assert.Contains("WriteBackShardCount", error.Message);
+    }
+
+    [Fact]
+    public void Cache_keys_carry_their_shard_tag_only_when_write_back_shards_are_configured()
+    {
+        using var connection = ConnectionMultiplexer.Connect(new ConfigurationOptions { EndPoints = { "127.0.0.1:1" }, AbortOnConnectFail = false });
+        Assert.Equal("app:pref:1", new RedisCacheStore(connection, new RedisCacheOptions { KeyNamespace = "app:" }).GetRedisKey("pref:1"));
+        var sharded = new RedisCacheStore(connection, new RedisCacheOptions { KeyNamespace = "app:", WriteBackShardCount = 8 });
+        Assert.Equal($"app:{{cg-wb:{WriteBackSharding.ShardOf("pref:1", 8)}}}pref:1", sharded.GetRedisKey("pref:1"));
+    }
+
+    [RedisFact]
+    public async Task Start_up_refuses_Fsync_durability_and_an_evicting_policy_on_a_server_that_cannot_keep_them()
+    {
+        using var server = RedisServerProcess.Start("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "allkeys-lru");
+        using var connection = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true");
+        var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var store = new RedisCacheStore(connection, new RedisCacheOptions { WriteBackShardCount = Shards });
+
+        var refusing = new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { Durability = WriteBackDurability.Fsync });
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => refusing.InitializeAsync());
+        Assert.Contains("appendfsync 'everysec'", error.Message);
+        Assert.Contains("CONFIG SET appendfsync always", error.Message);
+        Assert.Contains("maxmemory-policy 'allkeys-lru'", error.Message);
+        Assert.Contains("noeviction", error.Message);
+
+        var warning = new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { Durability = WriteBackDurability.Fsync, RefuseUnsafeServer = false }, factory.CreateLogger<RedisWriteBackLog>());
+        await warning.InitializeAsync();
+        Assert.Contains(logs.Messages, m => m.Contains("allkeys-lru", StringComparison.Ordinal));
+
+        await connection.GetServers()[0].ConfigSetAsync("appendfsync", "always");
+        await connection.GetServers()[0].ConfigSetAsync("maxmemory-policy", "noeviction");
+        await new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { Durability = WriteBackDurability.Fsync }).InitializeAsync();
+    }
+
+    private static (RedisCacheStore Store, RedisWriteBackLog Log) Create(string? keyNamespace = null, Action<RedisWriteBackOptions>? configure = null)
+    {
+        var store = RedisTestEnvironment.NewStore(configure: o =>
+        {
+            o.WriteBackShardCount = Shards;
+            o.KeyNamespace = keyNamespace ?? RedisTestEnvironment.UniqueNamespace();
+        });
+        var options = new RedisWriteBackOptions { RefuseUnsafeServer = false };
+        configure?.Invoke(options);
+        return (store, new RedisWriteBackLog(RedisTestEnvironment.Shared, store, Shards, options));
+    }
+
+    private static WriteBackRecord Record(string key, int version)
+        => new("Sample.IPreferenceRepository", "UpdateAsync(Sample.Preference)", key, $"{key}@{version}", Encoding.UTF8.GetBytes($"args-{version}"), DateTimeOffset.UtcNow)
+        {
+            TimeToLive = TimeSpan.FromMinutes(5),
+        };
+
+    private static ReadOnlyMemory<byte> Payload(int version) => Encoding.UTF8.GetBytes($"envelope-{version}");
+}
