@@ -46,7 +46,8 @@ namespace CachingGen.Redis;
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
 /// <para><b>Limitation.</b> Redis deletes expired values; a fill whose miss is older than a value that was written
 /// and has since expired (or was evicted) is accepted. The window is the life of that value, or of a tombstone.
-/// Do not let Redis evict tombstones early: prefer <c>noeviction</c> or <c>allkeys-*</c> policies sized for the data.</para>
+/// Do not let Redis evict tombstones early: prefer <c>noeviction</c>; never <c>allkeys-*</c> with write-back (it evicts
+/// pinned entries, see docs/write-back.md).</para>
 /// </remarks>
 public sealed partial class RedisCacheStore : ICacheStore, IDisposable
 {

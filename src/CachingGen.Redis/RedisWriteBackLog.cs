@@ -292,7 +292,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(entityKey);
         var keys = new[] { _keys.CacheKey(entityKey), _keys.Pending(ShardOf(entityKey)) };
         var arguments = timeToLive is { } ttl
-            ? new RedisValue[] { entityKey, "E", RedisEntryFormat.ToMilliseconds(ttl), 0 }
+            ? new RedisValue[] { entityKey, "E", RedisEntryFormat.ToMilliseconds(ttl), RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), _tombstoneMilliseconds }
             : new RedisValue[] { entityKey, "I", RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), _tombstoneMilliseconds };
         await EvaluateAsync(RedisWriteBackScripts.Settle, keys, arguments, "write-back settle", cancellationToken).ConfigureAwait(false);
     }

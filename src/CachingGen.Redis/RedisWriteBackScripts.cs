@@ -25,8 +25,12 @@ internal static class RedisWriteBackScripts
         /// what <see cref="RedisCacheStore.SetManyAsync"/> does for a null time to live; it replaces any tombstone.</summary>
         public const string Pin = "redis.call('SET', KEYS[1], ARGV[1])\n";
 
-        /// <summary>Gives a pinned value its time to live (KEYS[1] = entry, ARGV[3] = ms), as the store's expire script.</summary>
-        public const string Unpin = "if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1 end\nreturn 0\n";
+        /// <summary>Gives a pinned value its time to live (KEYS[1] = entry, ARGV[3] = ms). A value that already has a time
+        /// to live is not the pinned write-back value: a fill or write slipped in while the record was pending (another
+        /// process's direct write, an eviction and refill), and it may be older than the row the flush just committed,
+        /// so it falls through to the invalidation below (ARGV[4] = tombstone bytes, ARGV[5] = their life): a tombstone
+        /// only costs the next read a database trip. Markers, tombstones and empty keys are left alone.</summary>
+        public const string Unpin = "local head = redis.call('GETRANGE', KEYS[1], 0, 0)\nif head ~= 'V' then return 0 end\nif redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1 end\nredis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])\nreturn 1\n";
 
         /// <summary>Replaces the entry by a tombstone (KEYS[1] = entry, ARGV[3] = tombstone bytes, ARGV[4] = its life in
         /// ms), as the store's invalidation.</summary>
@@ -130,7 +134,8 @@ internal static class RedisWriteBackScripts
 
     /// <summary>
     /// Settle a flushed key unless newer records of it are pending. KEYS: entry, pending hash. ARGV: entity key, mode
-    /// ('E' expire / 'I' invalidate), ttl ms or tombstone, tombstone life ms. Returns 1 when the entry was changed.
+    /// ('E' expire / 'I' invalidate), then for 'E': ttl ms, tombstone, tombstone life ms; for 'I': tombstone, tombstone
+    /// life ms. Returns 1 when the entry was changed.
     /// </summary>
     public static readonly RedisScripts Settle = new(
         """

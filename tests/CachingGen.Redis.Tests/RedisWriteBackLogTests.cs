@@ -78,6 +78,31 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task Settle_leaves_a_tombstone_when_the_entry_is_no_longer_the_pinned_value()
+    {
+        // The pinned entry was replaced while its record was pending (another process's direct write, an eviction and
+        // a refill): that value may be older than the row the flush just committed, so the settle must not renew it.
+        var (store, log) = Create();
+        await log.AppendAsync(Record("pref:9", 1), new CacheEntry("pref:9", Payload(1), null), default);
+        var shard = WriteBackSharding.ShardOf("pref:9", Shards);
+        var read = await log.ReadAsync(shard, 10, default);
+        await store.SetManyAsync([new CacheEntry("pref:9", Payload(0), TimeSpan.FromMinutes(10))], default);
+        await log.AcknowledgeAsync(shard, read, default);
+
+        await log.SettleAsync("pref:9", TimeSpan.FromMinutes(5), default);
+
+        var lookup = await store.GetAsync("pref:9", default);
+        Assert.False(lookup.Found);
+        Assert.False(lookup.WriteInProgress);
+        var ttl = await RedisTestEnvironment.Shared.GetDatabase().KeyTimeToLiveAsync(store.GetRedisKey("pref:9"));
+        Assert.NotNull(ttl);
+
+        // A settle of a key that holds nothing (or a tombstone) changes nothing.
+        await log.SettleAsync("pref:9", TimeSpan.FromMinutes(5), default);
+        Assert.False((await store.GetAsync("pref:9", default)).Found);
+    }
+
+    [RedisFact]
     public async Task A_second_flusher_reads_nothing_until_the_owner_lease_expires_then_takes_over_its_pending_records()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();
