@@ -1,0 +1,76 @@
+using CachingGen.Benchmarks.Infrastructure;
+using CachingGen.Benchmarks.Report;
+
+namespace CachingGen.Benchmarks;
+
+/// <summary>
+/// <code>
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks              # full run, then docs/benchmarks/README.md
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once (CI)
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --report  # README.md + SVGs from the committed results
+/// ... -- --only Serialization                                              # a full run of the classes whose name contains it
+/// </code>
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var repository = RepositoryRoot.Find();
+        var results = Path.Combine(repository, "docs", "benchmarks", "results");
+        var readme = Path.Combine(repository, "docs", "benchmarks");
+        try
+        {
+            if (args.Contains("--report"))
+            {
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            var only = OptionValue(args, "--only");
+            if (args.Contains("--dry"))
+            {
+                var dryArtifacts = Path.Combine(repository, ".artifacts", "benchmarks-dry");
+                Generator.GeneratorBenchmarks.Interfaces = 50;
+                var dryConfig = BenchmarkConfigs.Dry(dryArtifacts);
+                var outcome = SuiteRunner.Run(dryConfig, dryConfig, only, dry: true);
+                BenchmarkFacts.Write(Path.Combine(dryArtifacts, "results"));
+                Console.WriteLine($"[bench] dry run: {outcome.Passed} benchmark cases passed, {outcome.Failed} failed{outcome.SkippedNote}");
+                return outcome.Failed == 0 && outcome.Passed > 0 ? 0 : 1;
+            }
+
+            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), only, dry: false);
+            BenchmarkFacts.Write(Path.Combine(results, "results"), merge: only is not null);
+            Console.WriteLine($"[bench] full run: {full.Passed} benchmark cases measured, {full.Failed} failed{full.SkippedNote}");
+            ReportWriter.Write(results, readme, repository);
+            return full.Failed == 0 ? 0 : 1;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine("[bench] ERROR: " + exception.Message);
+            return 1;
+        }
+    }
+
+    private static string? OptionValue(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}
+
+/// <summary>The repository root: the folder above the running assembly that holds CachingGen.sln.</summary>
+internal static class RepositoryRoot
+{
+    public static string Find()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "CachingGen.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No CachingGen.sln above {AppContext.BaseDirectory}: run the benchmarks from the repository.");
+    }
+}
