@@ -9,6 +9,8 @@ namespace CachingGen.Benchmarks;
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once (CI)
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --report  # README.md + SVGs from the committed results
 /// ... -- --only Serialization                                              # a full run of the classes whose name contains it
+/// ... -- --report --results DIR                                            # the report from another artifacts folder
+/// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
 /// </code>
 /// </summary>
 public static class Program
@@ -16,7 +18,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var repository = RepositoryRoot.Find();
-        var results = Path.Combine(repository, "docs", "benchmarks", "results");
+        var results = OptionValue(args, "--results") ?? Path.Combine(repository, "docs", "benchmarks", "results");
         var readme = Path.Combine(repository, "docs", "benchmarks");
         try
         {
@@ -26,19 +28,31 @@ public static class Program
                 return 0;
             }
 
+            if (args.Contains("--profile-compile"))
+            {
+                Generator.CompileProfile.Run(int.Parse(OptionValue(args, "--profile-compile") ?? "50", System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+
             var only = OptionValue(args, "--only");
             if (args.Contains("--dry"))
             {
                 var dryArtifacts = Path.Combine(repository, ".artifacts", "benchmarks-dry");
                 Generator.GeneratorBenchmarks.Interfaces = 50;
                 var dryConfig = BenchmarkConfigs.Dry(dryArtifacts);
-                var outcome = SuiteRunner.Run(dryConfig, dryConfig, only, dry: true);
+                var outcome = SuiteRunner.Run(dryConfig, dryConfig, dryConfig, only, dry: true);
                 BenchmarkFacts.Write(Path.Combine(dryArtifacts, "results"));
                 Console.WriteLine($"[bench] dry run: {outcome.Passed} benchmark cases passed, {outcome.Failed} failed{outcome.SkippedNote}");
                 return outcome.Failed == 0 && outcome.Passed > 0 ? 0 : 1;
             }
 
-            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), only, dry: false);
+            BenchmarkFacts.Set("run.startedUtc", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+            if (RedisBenchmarkEnvironment.IsAvailable)
+            {
+                BenchmarkFacts.Set("run.redisVersion", RedisBenchmarkEnvironment.ServerVersion());
+            }
+
+            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), BenchmarkConfigs.FullCompile(results), only, dry: false);
             BenchmarkFacts.Write(Path.Combine(results, "results"), merge: only is not null);
             Console.WriteLine($"[bench] full run: {full.Passed} benchmark cases measured, {full.Failed} failed{full.SkippedNote}");
             ReportWriter.Write(results, readme, repository);
@@ -58,16 +72,19 @@ public static class Program
     }
 }
 
-/// <summary>The repository root: the folder above the running assembly that holds CachingGen.sln.</summary>
+/// <summary>The repository root: the folder holding CachingGen.sln, above the current directory or the running assembly.</summary>
 internal static class RepositoryRoot
 {
     public static string Find()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {
-            if (File.Exists(Path.Combine(directory.FullName, "CachingGen.sln")))
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
             {
-                return directory.FullName;
+                if (File.Exists(Path.Combine(directory.FullName, "CachingGen.sln")))
+                {
+                    return directory.FullName;
+                }
             }
         }
 

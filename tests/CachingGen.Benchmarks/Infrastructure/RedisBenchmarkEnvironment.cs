@@ -32,6 +32,13 @@ public static class RedisBenchmarkEnvironment
         return ConnectionMultiplexer.Connect(options);
     }
 
+    /// <summary>The version the server reports.</summary>
+    public static string ServerVersion()
+    {
+        using var connection = Connect();
+        return connection.GetServer(connection.GetEndPoints()[0]).Version.ToString();
+    }
+
     /// <summary>A key prefix no earlier run used, so each run starts from an empty key space.</summary>
     public static string RunPrefix { get; } = "cgbench:" + Guid.NewGuid().ToString("N")[..8] + ":";
 }

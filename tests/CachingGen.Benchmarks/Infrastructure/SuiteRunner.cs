@@ -18,11 +18,14 @@ public static class SuiteRunner
 
     public const string HeavyCategory = "generator";
 
+    public const string CompileCategory = "compile";
+
     /// <param name="config">The configuration of the benchmarks.</param>
     /// <param name="heavyConfig">The configuration of the classes in the <see cref="HeavyCategory"/> category.</param>
     /// <param name="only">Runs only the classes whose name contains it; null for all.</param>
     /// <param name="dry">Whether this is a dry run (no statistics expected).</param>
-    public static Outcome Run(IConfig config, IConfig heavyConfig, string? only, bool dry)
+    /// <param name="compileConfig">The configuration of the classes in the <see cref="CompileCategory"/> category.</param>
+    public static Outcome Run(IConfig config, IConfig heavyConfig, IConfig compileConfig, string? only, bool dry)
     {
         var redis = RedisBenchmarkEnvironment.IsAvailable;
         if (!redis && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
@@ -34,8 +37,9 @@ public static class SuiteRunner
         var runs = new List<BenchmarkRunInfo>();
         foreach (var type in BenchmarkTypes.Where(type => only is null || type.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
         {
-            var heavy = type.GetCustomAttribute<BenchmarkCategoryAttribute>()?.Categories.Contains(HeavyCategory) == true;
-            var info = BenchmarkConverter.TypeToBenchmarks(type, heavy ? heavyConfig : config);
+            var categories = type.GetCustomAttribute<BenchmarkCategoryAttribute>()?.Categories ?? [];
+            var chosen = categories.Contains(CompileCategory) ? compileConfig : categories.Contains(HeavyCategory) ? heavyConfig : config;
+            var info = BenchmarkConverter.TypeToBenchmarks(type, chosen);
             var cases = info.BenchmarksCases.Where(benchmark => redis || !NeedsRedis(benchmark)).ToArray();
             skipped += info.BenchmarksCases.Length - cases.Length;
             if (cases.Length > 0)
