@@ -11,6 +11,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --only Serialization                                              # a full run of the classes whose name contains it
 /// ... -- --report --results DIR                                            # the report from another artifacts folder
 /// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
+/// ... -- --profile-allocations                                             # which types a read allocates
 /// </code>
 /// </summary>
 public static class Program
@@ -31,6 +32,12 @@ public static class Program
             if (args.Contains("--profile-compile"))
             {
                 Generator.CompileProfile.Run(int.Parse(OptionValue(args, "--profile-compile") ?? "50", System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+
+            if (args.Contains("--profile-allocations"))
+            {
+                AllocationProfile.RunAsync().GetAwaiter().GetResult();
                 return 0;
             }
 

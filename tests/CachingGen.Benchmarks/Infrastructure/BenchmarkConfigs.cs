@@ -26,7 +26,7 @@ public static class BenchmarkConfigs
     /// </summary>
     public static IConfig Full(string artifacts) => Create(
         Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(InProcess)
             .WithLaunchCount(1)
             .WithWarmupCount(WarmupCount)
             .WithIterationCount(IterationCount)
@@ -37,7 +37,7 @@ public static class BenchmarkConfigs
     /// in budget (1 warm-up, 6 iterations; a call is long enough that each iteration is one call).</summary>
     public static IConfig FullHeavy(string artifacts) => Create(
         Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(InProcess)
             .WithLaunchCount(1)
             .WithWarmupCount(1)
             .WithIterationCount(6)
@@ -48,7 +48,7 @@ public static class BenchmarkConfigs
     /// call on the shared machine: no warm-up (the jitting stage already runs it), 3 iterations.</summary>
     public static IConfig FullCompile(string artifacts) => Create(
         Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithToolchain(InProcess)
             .WithLaunchCount(1)
             .WithWarmupCount(0)
             .WithIterationCount(3)
@@ -56,7 +56,11 @@ public static class BenchmarkConfigs
         artifacts);
 
     /// <summary>Dry run (CI): every benchmark case once, in process, so they compile, set up and run but are not measured.</summary>
-    public static IConfig Dry(string artifacts) => Create(Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithId("Dry"), artifacts);
+    public static IConfig Dry(string artifacts) => Create(Job.Dry.WithToolchain(InProcess).WithId("Dry"), artifacts);
+
+    /// <summary>In process, with room for the compile benchmark (a minute and more per call): the default in-process
+    /// timeout of 5 minutes per case would abort it.</summary>
+    private static readonly InProcessEmitToolchain InProcess = new(TimeSpan.FromMinutes(30), logOutput: true);
 
     private static ManualConfig Create(Job job, string artifacts)
     {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 namespace CachingGen.Benchmarks.Infrastructure;
@@ -37,8 +38,7 @@ public static class SuiteRunner
         var runs = new List<BenchmarkRunInfo>();
         foreach (var type in BenchmarkTypes.Where(type => only is null || type.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
         {
-            var categories = type.GetCustomAttribute<BenchmarkCategoryAttribute>()?.Categories ?? [];
-            var chosen = categories.Contains(CompileCategory) ? compileConfig : categories.Contains(HeavyCategory) ? heavyConfig : config;
+            var chosen = IsCompile(type) ? compileConfig : HasCategory(type, HeavyCategory) ? heavyConfig : config;
             var info = BenchmarkConverter.TypeToBenchmarks(type, chosen);
             var cases = info.BenchmarksCases.Where(benchmark => redis || !NeedsRedis(benchmark)).ToArray();
             skipped += info.BenchmarksCases.Length - cases.Length;
@@ -58,11 +58,24 @@ public static class SuiteRunner
             throw new InvalidOperationException($"No benchmark matches '{only}'. Classes: {string.Join(", ", BenchmarkTypes.Select(t => t.Name))}.");
         }
 
-        var summaries = BenchmarkRunner.Run(runs.ToArray());
+        // One class at a time, the long compile benchmark last: each class's results are exported as soon as it
+        // finishes, and a class that throws costs its own cases only.
         var passed = 0;
         var failed = 0;
-        foreach (var summary in summaries)
+        foreach (var run in runs.OrderBy(r => IsCompile(r.Type) ? 1 : 0).ThenBy(r => r.Type.Name, StringComparer.Ordinal))
         {
+            Summary summary;
+            try
+            {
+                summary = BenchmarkRunner.Run(run);
+            }
+            catch (InvalidOperationException exception)
+            {
+                failed += run.BenchmarksCases.Length;
+                Console.WriteLine($"[bench] FAILED: {run.Type.Name}: {exception.Message}");
+                continue;
+            }
+
             foreach (var benchmark in summary.BenchmarksCases)
             {
                 var report = summary[benchmark];
@@ -86,6 +99,11 @@ public static class SuiteRunner
 
         return new Outcome(passed, failed, skipped);
     }
+
+    private static bool IsCompile(Type type) => HasCategory(type, CompileCategory);
+
+    private static bool HasCategory(Type type, string category)
+        => type.GetCustomAttribute<BenchmarkCategoryAttribute>()?.Categories.Contains(category) == true;
 
     /// <summary>Whole classes in the needs-redis category, and the cases of other classes with a Redis parameter value.</summary>
     private static bool NeedsRedis(BenchmarkCase benchmark)

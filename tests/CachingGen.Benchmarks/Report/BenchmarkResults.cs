@@ -12,12 +12,12 @@ namespace CachingGen.Benchmarks.Report;
 /// <param name="Parameters">The parameter values, e.g. <c>Outcome=Hit&amp;Callers=1</c>; empty when none.</param>
 /// <param name="MedianNanoseconds">The median time of one operation; null when the case failed.</param>
 /// <param name="MeanNanoseconds">The mean time of one operation.</param>
-/// <param name="StandardErrorNanoseconds">The standard error of the mean.</param>
+/// <param name="StandardDeviationNanoseconds">The standard deviation of the iterations.</param>
 /// <param name="AllocatedBytes">Bytes allocated per operation; null when unknown.</param>
 /// <param name="IsBaseline">Whether this is the class's baseline method.</param>
 public sealed record CaseResult(
     string Type, string Method, string Title, string Parameters,
-    double? MedianNanoseconds, double? MeanNanoseconds, double? StandardErrorNanoseconds, long? AllocatedBytes, bool IsBaseline);
+    double? MedianNanoseconds, double? MeanNanoseconds, double? StandardDeviationNanoseconds, long? AllocatedBytes, bool IsBaseline);
 
 /// <summary>The results of one benchmark class and the machine it ran on.</summary>
 public sealed record ClassResults(string Type, IReadOnlyList<CaseResult> Cases, HostInfo Host)
@@ -76,7 +76,7 @@ public static class BenchmarkResults
                     Text(benchmark, "Parameters"),
                     statistics?.GetProperty("Median").GetDouble(),
                     statistics?.GetProperty("Mean").GetDouble(),
-                    statistics?.GetProperty("StandardError").GetDouble(),
+                    statistics?.GetProperty("StandardDeviation").GetDouble(),
                     memory?.GetProperty("BytesAllocatedPerOperation").GetInt64(),
                     IsBaseline(typeName, method)));
             }

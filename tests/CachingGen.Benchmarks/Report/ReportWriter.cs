@@ -332,8 +332,8 @@ public static class ReportWriter
     private static void WriteTable(StringBuilder md, ClassResults results, string ratioMeaning)
     {
         var parameterised = results.Cases.Any(c => c.Parameters.Length > 0);
-        md.AppendLine(parameterised ? "| parameters | contender | median | ratio | allocated | alloc. ratio |" : "| contender | median | ratio | allocated | alloc. ratio |");
-        md.AppendLine(parameterised ? "|---|---|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|");
+        md.AppendLine(parameterised ? "| parameters | contender | median | scatter | ratio | allocated | alloc. ratio |" : "| contender | median | scatter | ratio | allocated | alloc. ratio |");
+        md.AppendLine(parameterised ? "|---|---|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|---:|");
         foreach (var group in results.Groups)
         {
             var baseline = group.FirstOrDefault(c => c.IsBaseline);
@@ -341,13 +341,14 @@ public static class ReportWriter
             {
                 var allocationRatio = result.AllocatedBytes is { } a && baseline?.AllocatedBytes is { } b ? (b == 0 ? (a == 0 ? "1.00" : "∞") : (a / (double)b).ToString("0.00", CultureInfo.InvariantCulture)) : "—";
                 var name = result.IsBaseline ? $"**{result.Title}** (baseline)" : result.Title;
-                var row = $"{name} | {Time(result.MedianNanoseconds)} | {Ratio(results.Ratio(result))} | {Bytes(result.AllocatedBytes)} | {allocationRatio} |";
+                var scatter = result.Spread is { } spread ? string.Create(CultureInfo.InvariantCulture, $"±{spread * 100:0}%") : "—";
+                var row = $"{name} | {Time(result.MedianNanoseconds)} | {scatter} | {Ratio(results.Ratio(result))} | {Bytes(result.AllocatedBytes)} | {allocationRatio} |";
                 md.AppendLine(parameterised ? $"| {Describe(group.Key)} | {row}" : $"| {row}");
             }
         }
 
         md.AppendLine();
-        md.AppendLine($"Ratio: {ratioMeaning}.");
+        md.AppendLine($"Ratio: {ratioMeaning}. Scatter: standard deviation over mean of the iterations; where it is large, the machine's foreign load moved that row, and a ratio within about that much of a goal is not a verdict.");
         md.AppendLine();
     }
 
