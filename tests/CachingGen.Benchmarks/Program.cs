@@ -9,9 +9,11 @@ namespace CachingGen.Benchmarks;
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once (CI)
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --report  # README.md + SVGs from the committed results
 /// ... -- --only Serialization                                              # a full run of the classes whose name contains it
+/// ... -- --except CompileTime                                              # a full run of the other classes
 /// ... -- --report --results DIR                                            # the report from another artifacts folder
 /// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
 /// ... -- --profile-allocations                                             # which types a read allocates
+/// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
 /// </code>
 /// </summary>
 public static class Program
@@ -35,6 +37,13 @@ public static class Program
                 return 0;
             }
 
+            if (args.Contains("--paired"))
+            {
+                Decorators.PairedDecoratorCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
             if (args.Contains("--profile-allocations"))
             {
                 AllocationProfile.RunAsync().GetAwaiter().GetResult();
@@ -42,12 +51,13 @@ public static class Program
             }
 
             var only = OptionValue(args, "--only");
+            var except = OptionValue(args, "--except");
             if (args.Contains("--dry"))
             {
                 var dryArtifacts = Path.Combine(repository, ".artifacts", "benchmarks-dry");
                 Generator.GeneratorBenchmarks.Interfaces = 50;
                 var dryConfig = BenchmarkConfigs.Dry(dryArtifacts);
-                var outcome = SuiteRunner.Run(dryConfig, dryConfig, dryConfig, only, dry: true);
+                var outcome = SuiteRunner.Run(dryConfig, dryConfig, dryConfig, only, except, dry: true);
                 BenchmarkFacts.Write(Path.Combine(dryArtifacts, "results"));
                 Console.WriteLine($"[bench] dry run: {outcome.Passed} benchmark cases passed, {outcome.Failed} failed{outcome.SkippedNote}");
                 return outcome.Failed == 0 && outcome.Passed > 0 ? 0 : 1;
@@ -59,8 +69,8 @@ public static class Program
                 BenchmarkFacts.Set("run.redisVersion", RedisBenchmarkEnvironment.ServerVersion());
             }
 
-            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), BenchmarkConfigs.FullCompile(results), only, dry: false);
-            BenchmarkFacts.Write(Path.Combine(results, "results"), merge: only is not null);
+            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), BenchmarkConfigs.FullCompile(results), only, except, dry: false);
+            BenchmarkFacts.Write(Path.Combine(results, "results"), merge: only is not null || except is not null);
             Console.WriteLine($"[bench] full run: {full.Passed} benchmark cases measured, {full.Failed} failed{full.SkippedNote}");
             ReportWriter.Write(results, readme, repository);
             return full.Failed == 0 ? 0 : 1;

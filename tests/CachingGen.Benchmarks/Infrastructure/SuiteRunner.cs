@@ -26,7 +26,8 @@ public static class SuiteRunner
     /// <param name="only">Runs only the classes whose name contains it; null for all.</param>
     /// <param name="dry">Whether this is a dry run (no statistics expected).</param>
     /// <param name="compileConfig">The configuration of the classes in the <see cref="CompileCategory"/> category.</param>
-    public static Outcome Run(IConfig config, IConfig heavyConfig, IConfig compileConfig, string? only, bool dry)
+    /// <param name="except">Leaves out the classes whose name contains it; null for none.</param>
+    public static Outcome Run(IConfig config, IConfig heavyConfig, IConfig compileConfig, string? only, string? except, bool dry)
     {
         var redis = RedisBenchmarkEnvironment.IsAvailable;
         if (!redis && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
@@ -36,7 +37,8 @@ public static class SuiteRunner
 
         var skipped = 0;
         var runs = new List<BenchmarkRunInfo>();
-        foreach (var type in BenchmarkTypes.Where(type => only is null || type.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
+        foreach (var type in BenchmarkTypes.Where(type => (only is null || type.Name.Contains(only, StringComparison.OrdinalIgnoreCase))
+                                                          && (except is null || !type.Name.Contains(except, StringComparison.OrdinalIgnoreCase))))
         {
             var chosen = IsCompile(type) ? compileConfig : HasCategory(type, HeavyCategory) ? heavyConfig : config;
             var info = BenchmarkConverter.TypeToBenchmarks(type, chosen);
@@ -64,6 +66,7 @@ public static class SuiteRunner
         var failed = 0;
         foreach (var run in runs.OrderBy(r => IsCompile(r.Type) ? 1 : 0).ThenBy(r => r.Type.Name, StringComparer.Ordinal))
         {
+            BenchmarkFacts.Set($"run.class.{run.Type.Name}", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
             Summary summary;
             try
             {

@@ -17,7 +17,11 @@ namespace CachingGen.Benchmarks.Report;
 /// <param name="IsBaseline">Whether this is the class's baseline method.</param>
 public sealed record CaseResult(
     string Type, string Method, string Title, string Parameters,
-    double? MedianNanoseconds, double? MeanNanoseconds, double? StandardDeviationNanoseconds, long? AllocatedBytes, bool IsBaseline);
+    double? MedianNanoseconds, double? MeanNanoseconds, double? StandardDeviationNanoseconds, long? AllocatedBytes, bool IsBaseline)
+{
+    /// <summary>Standard deviation over mean: how much the iterations of this case scattered.</summary>
+    public double? Spread => StandardDeviationNanoseconds is { } deviation && MeanNanoseconds is { } mean && mean > 0 ? deviation / mean : null;
+}
 
 /// <summary>The results of one benchmark class and the machine it ran on.</summary>
 public sealed record ClassResults(string Type, IReadOnlyList<CaseResult> Cases, HostInfo Host)

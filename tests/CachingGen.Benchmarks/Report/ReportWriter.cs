@@ -61,10 +61,13 @@ public static class ReportWriter
                 : Directory.GetFiles(data, "*-report-full.json").Select(File.GetLastWriteTimeUtc).Min().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
             md.AppendLine("| | |");
             md.AppendLine("|---|---|");
-            md.AppendLine($"| run | {when} |");
+            // A partial run (--only/--except) replaces the results of its classes only: say when each class ran.
+            var perClass = classes.Keys.OrderBy(k => k, StringComparer.Ordinal)
+                .Select(type => $"{type} {facts.GetValueOrDefault("run.class." + type) ?? when}");
+            md.AppendLine($"| runs | {string.Join("; ", perClass)} |");
             md.AppendLine($"| machine | {host.Processor}, {host.PhysicalCores} physical / {host.LogicalCores} logical cores, shared with other engineers' builds and tests (load varied during the run) |");
             md.AppendLine($"| OS | {host.Os} |");
-            md.AppendLine($"| runtime | {host.Runtime}, SDK {host.Sdk}, workstation concurrent GC |");
+            md.AppendLine($"| runtime | {host.Runtime}, SDK {host.Sdk}, workstation concurrent GC, tiered compilation off (every method fully optimized on first use: in process, BenchmarkDotNet cannot keep tier-0 code out of the first rows) |");
             md.AppendLine($"| BenchmarkDotNet | {host.BenchmarkDotNet}, in-process emit toolchain, 1 launch; {BenchmarkConfigs.WarmupCount} warm-ups + {BenchmarkConfigs.IterationCount} iterations (generator: 1 + 6; compile time: 0 + 3, each call takes a minute or more), MemoryDiagnoser |");
             md.AppendLine($"| Redis | {(facts.TryGetValue("run.redisVersion", out var redis) ? "redis-server " + redis : "redis-server")} on loopback (scripts/services.sh), one StackExchange.Redis connection per contender |");
             md.AppendLine($"| packages | MessagePack {Version(typeof(MessagePack.MessagePackSerializer))}, StackExchange.Redis {Version(typeof(StackExchange.Redis.ConnectionMultiplexer))}, " +
@@ -117,6 +120,12 @@ public static class ReportWriter
             var allocated = decorator.Find("Generated")?.AllocatedBytes;
             var handAllocated = decorator.Find("HandWritten")?.AllocatedBytes;
             md.AppendLine($"| 2 | in-memory read hit: generated decorator ≤ 1.15x the hand-written one, no extra allocation | {Ratio(ratio)}; {Bytes(allocated)} vs {Bytes(handAllocated)} | {Met(ratio <= 1.15 && allocated <= handAllocated)} |");
+            if (facts.TryGetValue("decorator.pairedRatio", out var paired))
+            {
+                var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
+                md.AppendLine($"| 2 | the same, interleaved (`-- --paired`: the two decorators alternate in slices of 5,000 reads, median of {facts.GetValueOrDefault("decorator.pairedRounds")} per-round ratios; load cancels out) | " +
+                              $"{Ratio(pairedRatio)} (interquartile {facts.GetValueOrDefault("decorator.pairedRatioInterquartile")}) | {Met(pairedRatio <= 1.15 && allocated <= handAllocated)} |");
+            }
         }
 
         if (classes.TryGetValue("RedisReadBenchmarks", out var redis))
@@ -263,11 +272,23 @@ public static class ReportWriter
         if (classes.TryGetValue("GeneratorBenchmarks", out var generator))
         {
             WriteTable(md, generator, "time relative to the cold run");
+            WriteChart(md, output, "generator.svg", "Generator: cold and incremental run", "time relative to the cold run", generator, "IncrementalRun", 0.05, "goal: ≤ 5%");
         }
 
         if (classes.TryGetValue("CompileTimeBenchmarks", out var compile))
         {
             WriteTable(md, compile, "time relative to the project without attributes");
+            if (facts.TryGetValue("compile.breakdown.generatedEmitMs", out var emit))
+            {
+                md.AppendLine($"Where the added time goes (one pass each, before measuring; ms): plain project emitted {facts.GetValueOrDefault("compile.breakdown.plainEmitMs")}; " +
+                              $"both generators {facts.GetValueOrDefault("compile.breakdown.generatorsMs")}; the project with the generated code emitted {emit}; " +
+                              $"an analysis pass {facts.GetValueOrDefault("compile.breakdown.analysisPassMs")}, of which RepositoryAnalyzer's own execution time " +
+                              $"{facts.GetValueOrDefault("compile.breakdown.analyzerExecutionMs")}. Compiling the generated code dominates; " +
+                              "`dotnet run -c Release --project tests/CachingGen.Benchmarks -- --profile-compile 50` lists the slowest generated files.");
+                md.AppendLine();
+            }
+
+            WriteChart(md, output, "compile-time.svg", "Compile time with CachingGen", "time relative to the same project without attributes", compile, "WithGeneratorsAndAnalyzer", 1.2, "goal: ≤ 1.2x");
         }
 
         if (generator is null && compile is null)
