@@ -63,7 +63,11 @@ public static class Program
                 return outcome.Failed == 0 && outcome.Passed > 0 ? 0 : 1;
             }
 
-            BenchmarkFacts.Set("run.startedUtc", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+            if (only is null && except is null)
+            {
+                BenchmarkFacts.Set("run.startedUtc", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             if (RedisBenchmarkEnvironment.IsAvailable)
             {
                 BenchmarkFacts.Set("run.redisVersion", RedisBenchmarkEnvironment.ServerVersion());

@@ -56,15 +56,13 @@ public static class ReportWriter
         }
         else
         {
-            var when = facts.TryGetValue("run.startedUtc", out var started)
-                ? started
-                : Directory.GetFiles(data, "*-report-full.json").Select(File.GetLastWriteTimeUtc).Min().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+            var when = facts.GetValueOrDefault("run.startedUtc") ?? "(not recorded)";
             md.AppendLine("| | |");
             md.AppendLine("|---|---|");
             // A partial run (--only/--except) replaces the results of its classes only: say when each class ran.
             var perClass = classes.Keys.OrderBy(k => k, StringComparer.Ordinal)
-                .Select(type => $"{type} {facts.GetValueOrDefault("run.class." + type) ?? when}");
-            md.AppendLine($"| runs | {string.Join("; ", perClass)} |");
+                .Select(type => $"{type}: {facts.GetValueOrDefault("run.class." + type) ?? "the last full run, before per-class times were recorded"}");
+            md.AppendLine($"| runs | last full run started {when}. Class by class: {string.Join("; ", perClass)} |");
             md.AppendLine($"| machine | {host.Processor}, {host.PhysicalCores} physical / {host.LogicalCores} logical cores, shared with other engineers' builds and tests (load varied during the run) |");
             md.AppendLine($"| OS | {host.Os} |");
             md.AppendLine($"| runtime | {host.Runtime}, SDK {host.Sdk}, workstation concurrent GC, tiered compilation off (every method fully optimized on first use: in process, BenchmarkDotNet cannot keep tier-0 code out of the first rows) |");
