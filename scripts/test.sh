@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# THE test command: starts real Redis + MariaDB, runs every test in the solution, stops the servers, and
+# THE test command: starts real Redis + MariaDB, runs every test in the solution, runs every benchmark once
+# (dry run, against the same servers), stops the servers, publishes and runs the Native AOT quickstart, and
 # ends with exactly one summary line: "N passed, N failed" (", N skipped" when any were skipped).
+#
+# The summary counts, besides the tests: each benchmark case of the dry run as one passed or failed test
+# (tests/CachingGen.Benchmarks -- --dry: BenchmarkDotNet Job.Dry, in process, ~1-2 min; a run that dies before
+# reporting its count is one failed test), and the Native AOT check (scripts/aot.sh: publish with zero
+# trim/AOT warnings and run every strategy, ~3-6 min) as one passed or failed test.
 #
 #   scripts/test.sh [extra dotnet test arguments, e.g. --filter "FullyQualifiedName~WriteBack"]
 #
@@ -14,6 +20,8 @@
 #   CACHINGGEN_TEST_RESULTS      TRX output folder, default <repo>/.artifacts/test-results (emptied first)
 #   CACHINGGEN_TEST_HANG_TIMEOUT hang timeout per test host, default 10m
 #   CACHINGGEN_CONFIGURATION     default Release
+#   CACHINGGEN_SKIP_BENCHMARKS   when set, no benchmark dry run (for a quick local run; CI never sets it)
+#   CACHINGGEN_SKIP_AOT          when set, no Native AOT publish (for a quick local run; CI never sets it)
 #   plus everything scripts/services.sh reads (ports, services dir, fsync mode).
 set -euo pipefail
 
@@ -75,7 +83,42 @@ dotnet test "$SOLUTION" -c "$CONFIGURATION" \
   --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none \
   "$@" || DOTNET_RC=$?
 
+# ---------------------------------------------------------------------------------------------- benchmarks (dry)
+
+# Every benchmark case once, unmeasured, so none of them rots (the full run is too slow for CI: see
+# docs/benchmarks/README.md). Needs the servers, so it runs before they stop.
+BENCH_PASSED=0 BENCH_FAILED=0
+if [ -z "${CACHINGGEN_SKIP_BENCHMARKS:-}" ]; then
+  BENCH_LOG="$RESULTS/benchmarks-dry.log"
+  log "benchmarks, dry run: dotnet run -c $CONFIGURATION --project tests/CachingGen.Benchmarks -- --dry (log: $BENCH_LOG)"
+  BENCH_RC=0
+  dotnet run -c "$CONFIGURATION" --project "$REPO/tests/CachingGen.Benchmarks/CachingGen.Benchmarks.csproj" -- --dry >"$BENCH_LOG" 2>&1 || BENCH_RC=$?
+  BENCH_LINE="$(grep -E '^\[bench\] dry run: [0-9]+ benchmark cases passed, [0-9]+ failed' "$BENCH_LOG" | tail -n 1 || true)"
+  if [ -n "$BENCH_LINE" ]; then
+    BENCH_PASSED="$(sed -E 's/.*: ([0-9]+) benchmark cases passed.*/\1/' <<<"$BENCH_LINE")"
+    BENCH_FAILED="$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$BENCH_LINE")"
+  fi
+  grep -E '^\[bench\]' "$BENCH_LOG" >&2 || true
+  if [ "$BENCH_RC" -ne 0 ]; then
+    [ "$BENCH_FAILED" -eq 0 ] && BENCH_FAILED=1
+    log "benchmark dry run failed (exit code $BENCH_RC); the end of its log:"
+    tail -n 40 "$BENCH_LOG" >&2 || true
+  fi
+fi
+
 stop_services
+
+# ---------------------------------------------------------------------------------------------- Native AOT
+
+AOT_PASSED=0 AOT_FAILED=0
+if [ -z "${CACHINGGEN_SKIP_AOT:-}" ]; then
+  if bash "$REPO/scripts/aot.sh"; then
+    AOT_PASSED=1
+  else
+    AOT_FAILED=1
+    log "Native AOT check failed (scripts/aot.sh; logs in .artifacts/aot)"
+  fi
+fi
 
 # ---------------------------------------------------------------------------------------------- summary
 
@@ -117,6 +160,9 @@ while IFS= read -r -d '' trx; do
   esac
   TOTAL=$((TOTAL + t)); EXECUTED=$((EXECUTED + e)); PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
 done < <(find "$RESULTS" -name '*.trx' -type f -print0 | sort -z)
+
+PASSED=$((PASSED + BENCH_PASSED + AOT_PASSED))
+FAILED=$((FAILED + BENCH_FAILED + AOT_FAILED))
 
 SKIPPED=$((TOTAL - EXECUTED))
 [ "$SKIPPED" -lt 0 ] && SKIPPED=0

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Quickstart;
 
 // The quickstart: the article's notification-preference repository on the embedded default
-// (in-memory cache and write-back log, SQLite through Dapper as the database), one step per strategy.
+// (in-memory cache and write-back log, SQLite through plain ADO.NET as the database), one step per strategy.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.ClearProviders();
 builder.Logging.AddSimpleConsole(options => options.SingleLine = true);

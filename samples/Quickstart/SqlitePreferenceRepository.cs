@@ -1,37 +1,52 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace Quickstart;
 
 /// <summary>
-/// The "inner" repository: plain Dapper over SQLite, knowing nothing of caching. It counts its database calls so
+/// The "inner" repository: plain ADO.NET over SQLite, knowing nothing of caching. It counts its database calls so
 /// the quickstart can show what each strategy costs.
 /// </summary>
+/// <remarks>
+/// Plain ADO.NET rather than Dapper (which the production stack uses with MySqlConnector) because Dapper builds its
+/// mappers with Reflection.Emit, which Native AOT cannot run: this sample also publishes with <c>PublishAot=true</c>
+/// (scripts/aot.sh). The decorator does not care how the inner repository talks to its database.
+/// </remarks>
 public sealed class SqlitePreferenceRepository(SqliteDatabase database) : IPreferenceRepository
 {
+    // The version check keeps an older write from overwriting a newer one, whatever order they arrive in.
+    private const string Upsert =
+        "INSERT INTO preferences (user_id, channel, enabled, version) VALUES ($userId, $channel, $enabled, $version) " +
+        "ON CONFLICT(user_id) DO UPDATE SET channel = excluded.channel, enabled = excluded.enabled, version = excluded.version " +
+        "WHERE excluded.version >= preferences.version";
+
     public async ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default)
     {
         database.CountRead();
         await using var connection = await database.OpenAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<PreferenceRow>(new CommandDefinition(
-            "SELECT user_id AS UserId, channel AS Channel, enabled AS Enabled, version AS Version FROM preferences WHERE user_id = @userId",
-            new { userId }, cancellationToken: ct));
-        return row?.ToPreference();
+        return await SqliteDatabase.ReadAsync(connection, userId, ct);
     }
 
     public async Task SaveAsync(Preference preference, CancellationToken ct = default)
     {
         database.CountWrite(1);
         await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(Upsert, preference, cancellationToken: ct));
+        await using var command = UpsertCommand(connection, null);
+        Bind(command, preference);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task SaveManyAsync(IReadOnlyList<Preference> preferences, CancellationToken ct = default)
     {
         database.CountWrite(preferences.Count);
         await using var connection = await database.OpenAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(Upsert, preferences, transaction, cancellationToken: ct));
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        await using var command = UpsertCommand(connection, transaction);
+        foreach (var preference in preferences)
+        {
+            Bind(command, preference);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
         await transaction.CommitAsync(ct);
     }
 
@@ -41,33 +56,39 @@ public sealed class SqlitePreferenceRepository(SqliteDatabase database) : IPrefe
     {
         database.CountWrite(1);
         await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("DELETE FROM preferences WHERE user_id = @userId", new { userId }, cancellationToken: ct));
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM preferences WHERE user_id = $userId";
+        command.Parameters.AddWithValue("$userId", userId);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<int> CountAsync(CancellationToken ct = default)
     {
         database.CountRead();
         await using var connection = await database.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT COUNT(*) FROM preferences", cancellationToken: ct));
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM preferences";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    // The version check keeps an older write from overwriting a newer one, whatever order they arrive in.
-    private const string Upsert =
-        "INSERT INTO preferences (user_id, channel, enabled, version) VALUES (@UserId, @Channel, @Enabled, @Version) " +
-        "ON CONFLICT(user_id) DO UPDATE SET channel = excluded.channel, enabled = excluded.enabled, version = excluded.version " +
-        "WHERE excluded.version >= preferences.version";
-
-    private sealed class PreferenceRow
+    private static SqliteCommand UpsertCommand(SqliteConnection connection, SqliteTransaction? transaction)
     {
-        public long UserId { get; set; }
+        var command = connection.CreateCommand();
+        command.CommandText = Upsert;
+        command.Transaction = transaction;
+        command.Parameters.Add("$userId", SqliteType.Integer);
+        command.Parameters.Add("$channel", SqliteType.Text);
+        command.Parameters.Add("$enabled", SqliteType.Integer);
+        command.Parameters.Add("$version", SqliteType.Integer);
+        return command;
+    }
 
-        public string Channel { get; set; } = string.Empty;
-
-        public long Enabled { get; set; }
-
-        public long Version { get; set; }
-
-        public Preference ToPreference() => new(UserId, Channel, Enabled != 0, Version);
+    private static void Bind(SqliteCommand command, Preference preference)
+    {
+        command.Parameters["$userId"].Value = preference.UserId;
+        command.Parameters["$channel"].Value = preference.Channel;
+        command.Parameters["$enabled"].Value = preference.Enabled ? 1L : 0L;
+        command.Parameters["$version"].Value = preference.Version;
     }
 }
 
@@ -84,7 +105,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
         // A shared in-memory database lives as long as one connection to it stays open.
         _keepAlive = new SqliteConnection(_connectionString);
         _keepAlive.Open();
-        _keepAlive.Execute("CREATE TABLE preferences (user_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, enabled INTEGER NOT NULL, version INTEGER NOT NULL)");
+        using var create = _keepAlive.CreateCommand();
+        create.CommandText = "CREATE TABLE preferences (user_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, enabled INTEGER NOT NULL, version INTEGER NOT NULL)";
+        create.ExecuteNonQuery();
     }
 
     public long Reads => Interlocked.Read(ref _reads);
@@ -102,12 +125,22 @@ public sealed class SqliteDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>Reads a row without counting it (what the quickstart shows as "the database has").</summary>
     public async Task<Preference?> ReadDirectAsync(long userId)
     {
         await using var connection = await OpenAsync(CancellationToken.None);
-        var row = await connection.QuerySingleOrDefaultAsync<(long UserId, string Channel, long Enabled, long Version)?>(
-            "SELECT user_id, channel, enabled, version FROM preferences WHERE user_id = @userId", new { userId });
-        return row is { } r ? new Preference(r.UserId, r.Channel, r.Enabled != 0, r.Version) : null;
+        return await ReadAsync(connection, userId, CancellationToken.None);
+    }
+
+    internal static async Task<Preference?> ReadAsync(SqliteConnection connection, long userId, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT user_id, channel, enabled, version FROM preferences WHERE user_id = $userId";
+        command.Parameters.AddWithValue("$userId", userId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new Preference(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2) != 0, reader.GetInt64(3))
+            : null;
     }
 
     public ValueTask DisposeAsync() => _keepAlive.DisposeAsync();

@@ -1,0 +1,114 @@
+using CachingGen.Benchmarks.Infrastructure;
+using CachingGen.Benchmarks.Report;
+
+namespace CachingGen.Benchmarks;
+
+/// <summary>
+/// <code>
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks              # full run, then docs/benchmarks/README.md
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once (CI)
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --report  # README.md + SVGs from the committed results
+/// ... -- --only Serialization                                              # a full run of the classes whose name contains it
+/// ... -- --except CompileTime                                              # a full run of the other classes
+/// ... -- --report --results DIR                                            # the report from another artifacts folder
+/// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
+/// ... -- --profile-allocations                                             # which types a read allocates
+/// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
+/// </code>
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var repository = RepositoryRoot.Find();
+        var results = OptionValue(args, "--results") ?? Path.Combine(repository, "docs", "benchmarks", "results");
+        var readme = Path.Combine(repository, "docs", "benchmarks");
+        try
+        {
+            if (args.Contains("--report"))
+            {
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            if (args.Contains("--profile-compile"))
+            {
+                Generator.CompileProfile.Run(int.Parse(OptionValue(args, "--profile-compile") ?? "50", System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+
+            if (args.Contains("--paired"))
+            {
+                Decorators.PairedDecoratorCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            if (args.Contains("--profile-allocations"))
+            {
+                AllocationProfile.RunAsync().GetAwaiter().GetResult();
+                return 0;
+            }
+
+            var only = OptionValue(args, "--only");
+            var except = OptionValue(args, "--except");
+            if (args.Contains("--dry"))
+            {
+                var dryArtifacts = Path.Combine(repository, ".artifacts", "benchmarks-dry");
+                Generator.GeneratorBenchmarks.Interfaces = 50;
+                var dryConfig = BenchmarkConfigs.Dry(dryArtifacts);
+                var outcome = SuiteRunner.Run(dryConfig, dryConfig, dryConfig, only, except, dry: true);
+                BenchmarkFacts.Write(Path.Combine(dryArtifacts, "results"));
+                Console.WriteLine($"[bench] dry run: {outcome.Passed} benchmark cases passed, {outcome.Failed} failed{outcome.SkippedNote}");
+                return outcome.Failed == 0 && outcome.Passed > 0 ? 0 : 1;
+            }
+
+            if (only is null && except is null)
+            {
+                BenchmarkFacts.Set("run.startedUtc", DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            if (RedisBenchmarkEnvironment.IsAvailable)
+            {
+                BenchmarkFacts.Set("run.redisVersion", RedisBenchmarkEnvironment.ServerVersion());
+            }
+
+            var full = SuiteRunner.Run(BenchmarkConfigs.Full(results), BenchmarkConfigs.FullHeavy(results), BenchmarkConfigs.FullCompile(results), only, except, dry: false);
+            BenchmarkFacts.Write(Path.Combine(results, "results"), merge: only is not null || except is not null);
+            Console.WriteLine($"[bench] full run: {full.Passed} benchmark cases measured, {full.Failed} failed{full.SkippedNote}");
+            ReportWriter.Write(results, readme, repository);
+            return full.Failed == 0 ? 0 : 1;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine("[bench] ERROR: " + exception.Message);
+            return 1;
+        }
+    }
+
+    private static string? OptionValue(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+    }
+}
+
+/// <summary>The repository root: the folder holding CachingGen.sln, above the current directory or the running assembly.</summary>
+internal static class RepositoryRoot
+{
+    public static string Find()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "CachingGen.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No CachingGen.sln above {AppContext.BaseDirectory}: run the benchmarks from the repository.");
+    }
+}
