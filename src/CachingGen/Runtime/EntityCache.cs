@@ -206,8 +206,11 @@ public sealed class EntityCache<TEntity>
         CountWrite(WriteBackStrategy, policy.Method);
     }
 
+    /// <summary>The number of flights in the table, running or finished and still joinable, for tests.</summary>
+    internal int CountFlights() => _flights.Count;
+
     /// <summary>The number of callers waiting on the in-flight load of <paramref name="key"/> (0 when none), for tests.</summary>
-    internal int GetFlightWaiters(string key) => _flights.TryGetValue(key, out var flight) ? Math.Max(flight.Waiters, 0) : 0;
+    internal int GetFlightWaiters(string key) => _flights.TryGetValue(key, out var flight) && !flight.Completion.Task.IsCompleted ? Math.Max(flight.Waiters, 0) : 0;
 
     private async ValueTask<TEntity?> ReadWithActivityAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CancellationToken cancellationToken)
     {
@@ -324,9 +327,15 @@ public sealed class EntityCache<TEntity>
         try
         {
             var value = await load(state, token).ConfigureAwait(false);
-            if (!lookup.Found && !lookup.WriteInProgress)
+            var filled = !lookup.Found && !lookup.WriteInProgress && await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+            if (filled)
             {
-                await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+                // A caller whose lookup saw the same miss but reached the flight table only now (its GET reply crossed
+                // the fill) joins this finished flight instead of loading again: its read began before the fill, and
+                // any write acknowledged before it began would have changed the miss's token.
+                flight.Completion.TrySetResult(value);
+                _ = ForgetFinishedFlightAsync(key, flight);
+                return;
             }
 
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
@@ -344,7 +353,25 @@ public sealed class EntityCache<TEntity>
         }
     }
 
-    private async ValueTask FillAsync(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken cancellationToken)
+    /// <summary>How long a flight whose fill was stored stays joinable. Far shorter than any time to live (whole
+    /// seconds), so the key cannot have expired back to the same "absent" miss within it; long enough to cover a GET
+    /// reply that crossed the fill on a loaded machine.</summary>
+    private static readonly TimeSpan FinishedFlightWindow = TimeSpan.FromMilliseconds(100);
+
+    private async Task ForgetFinishedFlightAsync(string key, Flight flight)
+    {
+        try
+        {
+            await Task.Delay(FinishedFlightWindow, _runtime.TimeProvider).ConfigureAwait(false);
+        }
+        finally
+        {
+            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+        }
+    }
+
+    /// <summary>Stores a loaded value (or a "not found" when the policy caches it). Returns whether it was stored.</summary>
+    private async ValueTask<bool> FillAsync(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken cancellationToken)
     {
         ReadOnlyMemory<byte> bytes;
         TimeSpan ttl;
@@ -352,7 +379,7 @@ public sealed class EntityCache<TEntity>
         {
             if (policy.NullTimeToLive is not { } nullTtl)
             {
-                return;
+                return false;
             }
 
             bytes = CacheEnvelope.EncodeNotFound(_fingerprint);
@@ -370,12 +397,11 @@ public sealed class EntityCache<TEntity>
             if (await _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, cancellationToken).ConfigureAwait(false))
             {
                 _telemetry.Fills.Add(1, _repositoryTag, method);
+                return true;
             }
-            else
-            {
-                _telemetry.FillRefusals.Add(1, _repositoryTag, method);
-                Log.FillRefused(_logger, key, Repository.Name);
-            }
+
+            _telemetry.FillRefusals.Add(1, _repositoryTag, method);
+            Log.FillRefused(_logger, key, Repository.Name);
         }
         catch (CacheStoreUnavailableException exception)
         {
@@ -385,6 +411,8 @@ public sealed class EntityCache<TEntity>
         {
             Log.FillFailed(_logger, exception, key, Repository.Name);
         }
+
+        return false;
     }
 
     /// <summary>Starts the lookup of <paramref name="key"/>; false when the read must bypass the cache (the key is

@@ -60,6 +60,46 @@ public sealed class ReadThroughTests
     }
 
     [Fact]
+    public async Task A_miss_whose_reply_crossed_the_fill_joins_the_finished_flight_instead_of_loading_again()
+    {
+        // The stampede gap: caller B's GET saw the miss before A's flight filled the key, but B reaches the flight table
+        // only after A's flight finished. B must take A's result, not start a second load.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(8, 1, "push", true));
+        var replyHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseReply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flaky!.DelayGetReply = () =>
+        {
+            flaky.DelayGetReply = null;
+            replyHeld.SetResult();
+            return releaseReply.Task;
+        };
+
+        var late = Task.Run(() => h.Repository.GetAsync(8).AsTask());
+        await replyHeld.Task;
+        Assert.Equal("push", (await h.Repository.GetAsync(8))!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+
+        releaseReply.SetResult();
+        Assert.Equal("push", (await late)!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task A_finished_flight_is_forgotten_after_its_short_window()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(9, 1, "push", true));
+        Assert.Equal("push", (await h.Repository.GetAsync(9))!.Channel);
+        Assert.Equal(1, h.Cache.CountFlights());
+
+        h.Time.Advance(TimeSpan.FromMilliseconds(100));
+        await Eventually.TrueAsync(() => h.Cache.CountFlights() == 0, "the finished flight is removed");
+    }
+
+    [Fact]
     public async Task Load_exception_reaches_every_waiter_and_nothing_is_cached()
     {
         await using var h = new Harness();

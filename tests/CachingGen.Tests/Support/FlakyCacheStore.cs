@@ -23,8 +23,19 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
     /// <summary>Operations attempted, by name.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Attempts { get; } = new();
 
+    /// <summary>When set, a lookup's answer is read from the store at once but handed back only after this task (a
+    /// reply that crosses later operations on the wire).</summary>
+    public Func<Task>? DelayGetReply { get; set; }
+
     public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
-        => Guard("get") ?? inner.GetAsync(key, cancellationToken);
+        => Guard("get") ?? (DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
+
+    private async ValueTask<CacheLookup> DelayedGetAsync(string key, Func<Task> delay, CancellationToken cancellationToken)
+    {
+        var lookup = await inner.GetAsync(key, cancellationToken);
+        await delay();
+        return lookup;
+    }
 
     public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
         => Guard<bool>("fill") ?? inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
