@@ -34,4 +34,10 @@ public interface IWriteBackTransactionFactory
     /// <summary>Begins a transaction. The flusher makes it <see cref="WriteBackTransaction.Current"/> while it replays
     /// the batch, so implementations that share a database connection with the inner repository can hand it out.</summary>
     ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the inner repository's changes made during a transaction commit and roll back with it (the
+    /// ledger and the data share one database transaction, as with <c>CachingGen.MySql</c>). When false, a failed batch
+    /// cannot be rolled back, so the flusher applies each record in its own transaction: a failure then never replays
+    /// records of the same batch that were already applied. Default true.</summary>
+    bool IsAtomic => true;
 }

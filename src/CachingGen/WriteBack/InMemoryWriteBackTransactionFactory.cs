@@ -17,6 +17,10 @@ public sealed class InMemoryWriteBackTransactionFactory : IWriteBackTransactionF
     /// <summary>Whether <paramref name="idempotencyKey"/> was claimed by a committed transaction.</summary>
     public bool IsApplied(string idempotencyKey) => _ledger.ContainsKey(idempotencyKey);
 
+    /// <summary>False: the ledger is in memory and the inner repository's writes are not part of its transactions, so
+    /// the flusher applies one record per transaction.</summary>
+    public bool IsAtomic => false;
+
     /// <inheritdoc />
     public ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken)
     {

@@ -389,6 +389,12 @@ public sealed class WriteBackFlusher : BackgroundService
 
     private async Task ApplyAsync(int shard, List<PendingWriteBack> batch, CancellationToken cancellationToken)
     {
+        if (batch.Count > 1 && !_transactions.IsAtomic)
+        {
+            await ApplyEachAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await ApplyInTransactionAsync(batch, cancellationToken).ConfigureAwait(false);
@@ -407,39 +413,45 @@ public sealed class WriteBackFlusher : BackgroundService
             }
 
             Log.WriteBackBatchIsolating(_logger, exception, batch.Count, shard);
-            var failedKeys = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var record in batch)
-            {
-                if (failedKeys.Contains(record.Record.EntityKey))
-                {
-                    continue;
-                }
-
-                var single = new[] { record };
-                try
-                {
-                    await ApplyInTransactionAsync(single, cancellationToken).ConfigureAwait(false);
-                }
-                catch (DatabaseUnavailableException unavailable)
-                {
-                    OnDatabaseUnavailable(shard, batch.Count, unavailable);
-                    return;
-                }
-                catch (Exception recordException) when (!(recordException is OperationCanceledException && cancellationToken.IsCancellationRequested))
-                {
-                    failedKeys.Add(record.Record.EntityKey);
-                    await OnFailureAsync(shard, record, recordException, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                await CompleteAsync(shard, single, cancellationToken).ConfigureAwait(false);
-            }
-
+            await ApplyEachAsync(shard, batch, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         _shards[shard].DatabaseFailures = 0;
         await CompleteAsync(shard, batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies records one per transaction; a key whose record failed is skipped for the rest of the batch, so
+    /// its later records never overtake it.</summary>
+    private async Task ApplyEachAsync(int shard, List<PendingWriteBack> batch, CancellationToken cancellationToken)
+    {
+        var failedKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in batch)
+        {
+            if (failedKeys.Contains(record.Record.EntityKey))
+            {
+                continue;
+            }
+
+            var single = new[] { record };
+            try
+            {
+                await ApplyInTransactionAsync(single, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DatabaseUnavailableException unavailable)
+            {
+                OnDatabaseUnavailable(shard, batch.Count, unavailable);
+                return;
+            }
+            catch (Exception recordException) when (!(recordException is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                failedKeys.Add(record.Record.EntityKey);
+                await OnFailureAsync(shard, record, recordException, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await CompleteAsync(shard, single, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The database cannot even begin a transaction (it is down or unreachable): no record is at fault, so

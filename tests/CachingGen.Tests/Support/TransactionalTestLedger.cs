@@ -26,6 +26,9 @@ public sealed class TransactionalTestLedger : IWriteBackTransactionFactory
         }
     }
 
+    /// <summary>True: the fake database's writes join the ambient transaction.</summary>
+    public bool IsAtomic => true;
+
     /// <summary>Not async on purpose: the ambient value it sets flows back into the flusher's calling method.</summary>
     public ValueTask<IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken)
     {

@@ -72,6 +72,37 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public async Task Without_atomic_transactions_a_failing_record_never_replays_the_records_applied_before_it()
+    {
+        // The in-memory ledger cannot roll the inner repository back: a batch that failed halfway must not be retried
+        // as a whole, or the records before the failure would be applied twice.
+        var plain = new InMemoryWriteBackTransactionFactory();
+        await using var h = new Harness(
+            o =>
+            {
+                o.ShardCount = 1;
+                o.MaxAttempts = 2;
+                o.RetryBaseDelay = TimeSpan.Zero;
+                o.RetryMaxDelay = TimeSpan.Zero;
+            },
+            transactions: plain);
+        await h.Repository.UpdateAsync(new Preference(21, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(22, 1, "poison", true));
+        await h.Repository.UpdateAsync(new Preference(23, 1, "c", true));
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 22 } ? throw new InvalidOperationException("poison") : Task.CompletedTask;
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(21));
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(23));
+        Assert.Empty(h.Database.HistoryOf(22));
+        Assert.True(plain.IsApplied("pref:21@1"));
+        Assert.True(plain.IsApplied("pref:23@1"));
+        Assert.False(plain.IsApplied("pref:22@1"));
+        Assert.Single(h.MemoryLog!.DeadLetters);
+    }
+
+    [Fact]
     public async Task Poison_record_is_dead_lettered_after_max_attempts_while_other_keys_flush()
     {
         await using var h = new Harness(o =>
