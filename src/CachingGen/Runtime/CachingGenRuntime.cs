@@ -66,13 +66,17 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         }
 
         Logger = loggerFactory.CreateLogger("CachingGen");
-        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout);
         WriteBackFlusher? flusher = null;
         PendingInvalidations? pending = null;
         Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => flusher!.ObserveOldestPendingAge(), () => pending?.Count ?? 0);
         Outages = new StoreOutageReporter(Telemetry, timeProvider, Logger);
         pending = new PendingInvalidations(store, Outages, timeProvider, Options.InvalidationRetryBaseDelay, Options.InvalidationRetryMaxDelay, Logger);
         PendingInvalidations = pending;
+        Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout, (key, exception) =>
+        {
+            Outages.Report(exception, "settle");
+            pending.Add(new[] { key });
+        });
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,
             loggerFactory.CreateLogger("CachingGen.WriteBack"), scopeFactory);
         WriteBack = flusher;

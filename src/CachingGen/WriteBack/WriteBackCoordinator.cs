@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CachingGen.Storage;
 
 namespace CachingGen.WriteBack;
 
@@ -23,10 +24,18 @@ internal sealed class WriteBackCoordinator
     private WriteBackFlusher? _flusher;
 
     private readonly TimeSpan _drainTimeout;
+    private readonly Action<string, CacheStoreUnavailableException> _settleUnavailable;
 
-    public WriteBackCoordinator(int gateCount, IWriteBackLog log, TimeSpan drainTimeout)
+    /// <param name="gateCount">The number of striped gates.</param>
+    /// <param name="log">The write-back log.</param>
+    /// <param name="drainTimeout">How long a direct write waits for a key's pending records.</param>
+    /// <param name="settleUnavailable">Told about a flushed key whose settle (unpin or invalidation) failed because the
+    /// cache store was unavailable: the runtime records it as a pending invalidation, which is always correct for a
+    /// flushed key, instead of failing the direct write that happened to apply the deferred settle.</param>
+    public WriteBackCoordinator(int gateCount, IWriteBackLog log, TimeSpan drainTimeout, Action<string, CacheStoreUnavailableException> settleUnavailable)
     {
         _drainTimeout = drainTimeout;
+        _settleUnavailable = settleUnavailable;
         _gates = new SemaphoreSlim[gateCount];
         for (var i = 0; i < gateCount; i++)
         {
@@ -223,8 +232,17 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    private ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
-        => _log.SettleAsync(key, timeToLive, cancellationToken);
+    private async ValueTask ApplyAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _log.SettleAsync(key, timeToLive, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _settleUnavailable(key, exception);
+        }
+    }
 
     private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length);
 

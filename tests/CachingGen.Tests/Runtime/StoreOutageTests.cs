@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using CachingGen.Storage;
 using CachingGen.Tests.Support;
+using CachingGen.WriteBack;
 using Sample;
 
 namespace CachingGen.Tests.Runtime;
@@ -174,6 +175,29 @@ public sealed class StoreOutageTests
         Assert.True(await AdvanceUntilAsync(h, () => h.Runtime.PendingInvalidations.Count == 0) >= TimeSpan.FromMilliseconds(800));
         Assert.Single(h.Loggers.WithEvent(1106));
         Assert.False(h.Inspect(1).Found);
+    }
+
+    [Fact]
+    public async Task A_settle_that_fails_during_an_outage_leaves_the_flushed_key_pending_and_never_fails_a_direct_write()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var store = new InMemoryCacheStore(time);
+        var memoryLog = new FaultyWriteBackLog(new InMemoryWriteBackLog(store, 2)) { SettleUnavailable = true };
+        await using var h = new Harness(log: memoryLog, store: store, time: time);
+        await h.Repository.UpdateAsync(new Preference(31, 1, "pinned", true));
+
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Equal("pinned", h.Database.Rows[31].Channel);
+        Assert.True(h.Runtime.PendingInvalidations.Contains(Harness.Key(31)));
+        Assert.Equal("pinned", (await h.Repository.GetAsync(31))!.Channel);
+
+        // A direct write of the key succeeds although the store is still "down" for settles.
+        await h.Repository.SaveAsync(new Preference(31, 2, "direct", true));
+        Assert.Equal("direct", h.Database.Rows[31].Channel);
+
+        memoryLog.SettleUnavailable = false;
+        await AdvanceUntilAsync(h, () => h.Runtime.PendingInvalidations.Count == 0);
+        Assert.Equal("direct", (await h.Repository.GetAsync(31))!.Channel);
     }
 
     /// <summary>Moves fake time in 10 ms steps until <paramref name="condition"/> holds; returns how much time that took.</summary>

@@ -46,5 +46,11 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
 
     public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => Inner.GetBacklogAsync(shard, cancellationToken);
 
-    public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken) => Inner.SettleAsync(entityKey, timeToLive, cancellationToken);
+    /// <summary>While true, settles fail as they do when the cache store is down.</summary>
+    public bool SettleUnavailable { get; set; }
+
+    public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
+        => SettleUnavailable
+            ? ValueTask.FromException(new CacheStoreUnavailableException("simulated outage during a settle"))
+            : Inner.SettleAsync(entityKey, timeToLive, cancellationToken);
 }
