@@ -68,7 +68,7 @@ public sealed class SyntheticProject
 
                 public sealed record Item{{n}}(string Label, int Quantity, decimal Price);
 
-                public sealed record Entity{{n}}({{A("[property: CacheKey] ")}}long Id, string Name, Kind{{n}} Kind, List<Item{{n}}> Items, long Version);
+                public sealed record Entity{{n}}({{A("[property: CacheKey] ")}}long Id, string Name, Kind{{n}} Kind, IReadOnlyList<Item{{n}}> Items, long Version);
 
                 {{A($"[CachedRepository(KeyPrefix = \"e{n}\")]")}}
                 public interface IRepository{{n}}
