@@ -145,7 +145,7 @@ internal sealed class RedisWritePipeline
         {
             foreach (var step in steps)
             {
-                step.Completion.TrySetException(exception);
+                step.Fail(exception);
             }
 
             return false;
@@ -157,7 +157,7 @@ internal sealed class RedisWritePipeline
         {
             if (step.CancellationToken.IsCancellationRequested)
             {
-                step.Completion.TrySetCanceled(step.CancellationToken);
+                step.Cancel();
                 continue;
             }
 
@@ -168,7 +168,7 @@ internal sealed class RedisWritePipeline
             }
             catch (Exception exception)
             {
-                step.Completion.TrySetException(exception);
+                step.Fail(exception);
             }
         }
 
@@ -193,6 +193,7 @@ internal sealed class RedisWritePipeline
         _commandCounter.Add(commands);
 
         var answered = sent.WhenAnswered();
+        sent.CompletedWhileSending = answered.IsCompleted;
         if (holdsSender)
         {
             // Group commit: the next batch goes out when this one has answered, from the thread that completes it, so
@@ -241,13 +242,20 @@ internal sealed class RedisWritePipeline
             return Task.WhenAll(all);
         }
 
+        /// <summary>Hands every caller its replies. The last caller resumes on this thread (the one that saw the batch
+        /// answer), the others on the thread pool, so no caller waits for another's code and one hop is saved.</summary>
         public void CompleteSteps()
         {
-            foreach (var (step, tasks) in _steps)
+            for (var i = 0; i < _steps.Count; i++)
             {
-                step.Complete(tasks);
+                var (step, tasks) = _steps[i];
+                step.Complete(tasks, inline: i == _steps.Count - 1 && !CompletedWhileSending);
             }
         }
+
+        /// <summary>Set when the batch had answered before <see cref="Send"/> returned (a dead connection fails commands
+        /// at once): then no caller resumes inline, inside another caller's enqueue.</summary>
+        public bool CompletedWhileSending { get; set; }
     }
 
     private sealed class PipelineStep(RedisCommand[] commands, bool sendSource, CancellationToken cancellationToken)
@@ -256,7 +264,13 @@ internal sealed class RedisWritePipeline
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
-        public TaskCompletionSource<RedisReply[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed inline only by <see cref="Complete"/> with <c>inline</c>; every other completion is
+        /// posted to the thread pool, so a caller's continuation never runs inside the pipeline's own work.</summary>
+        public TaskCompletionSource<RedisReply[]> Completion { get; } = new();
+
+        public void Fail(Exception exception) => Post(static state => state.Step.Completion.TrySetException(state.Error!), (Step: this, Error: exception));
+
+        public void Cancel() => Post(static state => state.Step.Completion.TrySetCanceled(state.Step.CancellationToken), (Step: this, Error: (Exception?)null));
 
         /// <summary>Adds the step's commands to <paramref name="batch"/>; one task per command.</summary>
         public Task[] Queue(IBatch batch)
@@ -276,7 +290,7 @@ internal sealed class RedisWritePipeline
         }
 
         /// <summary>Hands the caller one reply per command, once all have answered.</summary>
-        public void Complete(Task[] tasks)
+        public void Complete(Task[] tasks, bool inline)
         {
             var replies = new RedisReply[tasks.Length];
             for (var i = 0; i < tasks.Length; i++)
@@ -290,8 +304,18 @@ internal sealed class RedisWritePipeline
                 };
             }
 
-            Completion.TrySetResult(replies);
+            if (inline)
+            {
+                Completion.TrySetResult(replies);
+            }
+            else
+            {
+                Post(static state => state.Step.Completion.TrySetResult(state.Replies), (Step: this, Replies: replies));
+            }
         }
+
+        private static void Post<TState>(Action<TState> complete, TState state)
+            => ThreadPool.UnsafeQueueUserWorkItem(complete, state, preferLocal: false);
     }
 }
 
