@@ -38,9 +38,9 @@ namespace CachingGen.Redis;
 /// in-flight count; it lives the lease) with one Lua script per key; <see cref="CompleteWritesAsync"/> turns it into
 /// the value only when its writer was alone, else into a tombstone (see <see cref="ICacheStore"/>).</para>
 /// <para><b>Bulk and group commit.</b> <see cref="SetManyAsync"/> sends one <c>SET</c> per key in ONE pipelined
-/// <see cref="IBatch"/>. Begin and complete steps and invalidations go through a group-commit loop: every step queued
-/// while the previous batch is out is sent in the next single batch, so concurrent calls share round trips and a bulk
-/// call's keys always travel together.</para>
+/// <see cref="IBatch"/>. Begin and complete steps and invalidations are group-committed: every small step queued
+/// while the previous batch is out is sent in the next single batch (by the thread that sees that batch's replies), so
+/// concurrent single-row calls share round trips; a bulk call's step is its own batch, sent at once.</para>
 /// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
 /// connection or a server error surfaces as <see cref="CachingGen.Storage.CacheStoreUnavailableException"/>. Argument errors throw
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>

@@ -1,30 +1,41 @@
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace CachingGen.Redis;
 
 /// <summary>
-/// Group commit of the store's write steps (write markers, completions, invalidations). Callers enqueue a step (all
-/// the single-key commands of one call) without taking a lock; one loop drains everything queued, sends it as ONE
-/// pipelined <see cref="IBatch"/>, and waits for that batch's replies before sending the next, so while one round trip
-/// is out the steps of concurrent callers pile up and share the next one. Redis spends far less CPU per command on a
-/// batch than on commands that arrive one per read, which is what a per-call write-through otherwise costs.
+/// Group commit of the store's write steps (write markers, completions, invalidations). A caller enqueues a step (all
+/// the single-key commands of one call) without taking a lock. When no batch is out, the caller sends the queue at once
+/// as ONE pipelined <see cref="IBatch"/> on its own thread; while a batch is out, steps pile up and the reply of that
+/// batch sends them, together, as the next one (natural batching: no timer, no loop thread to wake). Redis spends far
+/// less CPU per command on a batch than on commands that arrive one per read, which is what a per-call write-through
+/// otherwise costs. A step of many commands (a bulk call) already is a batch: it goes out at once as its own batch,
+/// without waiting for the one that is out.
 /// </summary>
 /// <remarks>Each caller's task completes when its own commands have answered, with one reply (a result or an error)
-/// per command; the caller bounds its wait by the operation timeout. A step whose caller cancelled before it was sent
-/// is dropped.</remarks>
+/// per command; the caller bounds its wait by the operation timeout. A batch that has not answered within that timeout
+/// no longer holds back the next one. A step whose caller cancelled before it was sent is dropped.</remarks>
 internal sealed class RedisWritePipeline
 {
     /// <summary>The most commands one batch carries; more queued commands go in the next batch.</summary>
     private const int MaxCommandsPerBatch = 4096;
 
-    private readonly Channel<PipelineStep> _queue = Channel.CreateUnbounded<PipelineStep>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    /// <summary>A step with at least this many commands is a bulk call's step: sent at once as its own batch.</summary>
+    private const int OwnBatchCommands = 32;
+
+    private readonly ConcurrentQueue<PipelineStep> _queue = new();
     private readonly IDatabase _database;
     private readonly TimeSpan _timeout;
     private readonly Counter<long> _batchCounter;
     private readonly Counter<long> _commandCounter;
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<Task, object?> _onAnswered;
+    private readonly Action<Task, object?> _onTimedOut;
+
+    /// <summary>1 while a group-commit batch is out (its reply sends the next); 0 when the next step may send at once.</summary>
+    private int _sending;
+    private volatile bool _completed;
     private long _batches;
     private long _commands;
 
@@ -34,7 +45,15 @@ internal sealed class RedisWritePipeline
         _timeout = timeout;
         _batchCounter = meter.CreateCounter<long>("cachinggen.redis.batches", "{batch}", "Pipelined batches of write steps sent to Redis (group commit).");
         _commandCounter = meter.CreateCounter<long>("cachinggen.redis.batched_commands", "{command}", "Commands sent in those batches.");
-        _loop = Task.Run(RunAsync);
+        _onAnswered = (_, state) =>
+        {
+            var sent = (SentBatch)state!;
+
+            // The next batch is on its way before the callers of this one resume and queue their next steps.
+            ReleaseSender(sent);
+            sent.CompleteSteps();
+        };
+        _onTimedOut = (_, state) => ReleaseSender((SentBatch)state!);
     }
 
     /// <summary>Batches sent so far.</summary>
@@ -46,95 +65,197 @@ internal sealed class RedisWritePipeline
     /// <summary>Queues a step; the task completes with one reply per command.</summary>
     public Task<RedisReply[]> EnqueueAsync(RedisCommand[] commands, bool sendSource, CancellationToken cancellationToken)
     {
-        var step = new PipelineStep(commands, sendSource, cancellationToken);
-        if (!_queue.Writer.TryWrite(step))
+        if (_completed)
         {
             throw new ObjectDisposedException(nameof(RedisCacheStore));
+        }
+
+        var step = new PipelineStep(commands, sendSource, cancellationToken);
+        if (commands.Length >= OwnBatchCommands)
+        {
+            Send([step], holdsSender: false);
+        }
+        else
+        {
+            _queue.Enqueue(step);
+            TrySendQueued();
         }
 
         return step.Completion.Task;
     }
 
-    /// <summary>Accepts no more steps; the loop sends what is queued, then ends (<see cref="Completion"/>).</summary>
-    public void Complete() => _queue.Writer.TryComplete();
-
-    /// <summary>Ends when the loop has ended after <see cref="Complete"/>.</summary>
-    public Task Completion => _loop;
-
-    private async Task RunAsync()
+    /// <summary>Accepts no more steps; what is queued is still sent (<see cref="Completion"/> ends when it has been).</summary>
+    public void Complete()
     {
-        var reader = _queue.Reader;
-        var sent = new List<Task>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        _completed = true;
+        TrySendQueued();
+    }
+
+    /// <summary>Ends when everything queued before <see cref="Complete"/> has been sent and answered (or timed out).</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Sends the queue unless a batch is out (then its reply will). Loops so that a step queued just as the
+    /// sender was released is never left behind.</summary>
+    private void TrySendQueued()
+    {
+        while (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
         {
-            IBatch batch;
-            try
-            {
-                batch = _database.CreateBatch();
-            }
-            catch (Exception exception)
-            {
-                while (reader.TryRead(out var step))
-                {
-                    step.Completion.TrySetException(exception);
-                }
-
-                continue;
-            }
-
+            List<PipelineStep>? steps = null;
             var commands = 0;
-            while (commands < MaxCommandsPerBatch && reader.TryRead(out var step))
+            while (commands < MaxCommandsPerBatch && _queue.TryDequeue(out var step))
             {
-                if (step.CancellationToken.IsCancellationRequested)
-                {
-                    step.Completion.TrySetCanceled(step.CancellationToken);
-                    continue;
-                }
-
-                try
-                {
-                    sent.Add(step.Queue(batch));
-                    commands += step.Commands.Length;
-                }
-                catch (Exception exception)
-                {
-                    step.Completion.TrySetException(exception);
-                }
+                (steps ??= new List<PipelineStep>()).Add(step);
+                commands += step.Commands.Length;
             }
 
-            if (sent.Count == 0)
+            if (steps is not null && Send(steps, holdsSender: true))
             {
+                return;
+            }
+
+            Volatile.Write(ref _sending, 0);
+        }
+
+        if (_completed && _queue.IsEmpty && Volatile.Read(ref _sending) == 0)
+        {
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Lets the next batch go out, once per batch that held the sender (its reply or its timeout).</summary>
+    private void ReleaseSender(SentBatch sent)
+    {
+        if (sent.TryRelease())
+        {
+            Volatile.Write(ref _sending, 0);
+            TrySendQueued();
+        }
+    }
+
+    /// <summary>Sends <paramref name="steps"/> (minus cancelled ones) as one batch. Returns false when nothing was sent.
+    /// When <paramref name="holdsSender"/>, the batch's reply (or the operation timeout) releases the sender.</summary>
+    private bool Send(IReadOnlyList<PipelineStep> steps, bool holdsSender)
+    {
+        IBatch batch;
+        try
+        {
+            batch = _database.CreateBatch();
+        }
+        catch (Exception exception)
+        {
+            foreach (var step in steps)
+            {
+                step.Fail(exception);
+            }
+
+            return false;
+        }
+
+        var sent = new SentBatch(steps.Count);
+        var commands = 0;
+        foreach (var step in steps)
+        {
+            if (step.CancellationToken.IsCancellationRequested)
+            {
+                step.Cancel();
                 continue;
             }
 
             try
             {
-                batch.Execute();
+                sent.Add(step, step.Queue(batch));
+                commands += step.Commands.Length;
             }
             catch (Exception exception)
             {
-                // Queued commands fail on their own when the batch cannot be sent; nothing to add here.
-                _ = exception;
+                step.Fail(exception);
             }
-
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _commands, commands);
-            _batchCounter.Add(1);
-            _commandCounter.Add(commands);
-
-            // Group commit: the next batch goes out when this one has answered (or the timeout says the server will
-            // not), so steps that arrive meanwhile share one round trip.
-            try
-            {
-                await Task.WhenAll(sent).WaitAsync(_timeout).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Each caller sees its own failure through its step.
-            }
-
-            sent.Clear();
         }
+
+        if (sent.Count == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            batch.Execute();
+        }
+        catch (Exception exception)
+        {
+            // Queued commands fail on their own when the batch cannot be sent; nothing to add here.
+            _ = exception;
+        }
+
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _commands, commands);
+        _batchCounter.Add(1);
+        _commandCounter.Add(commands);
+
+        var answered = sent.WhenAnswered();
+        sent.CompletedWhileSending = answered.IsCompleted;
+        if (holdsSender)
+        {
+            // Group commit: the next batch goes out when this one has answered, from the thread that completes it, so
+            // steps queued meanwhile share one round trip; or when the timeout says the server will not answer soon.
+            sent.HoldsSender = true;
+            if (!answered.IsCompleted)
+            {
+                answered.WaitAsync(_timeout).ContinueWith(_onTimedOut, sent, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
+
+        answered.ContinueWith(_onAnswered, sent, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>The steps of one sent batch and their commands' tasks.</summary>
+    private sealed class SentBatch(int capacity)
+    {
+        private readonly List<(PipelineStep Step, Task[] Tasks)> _steps = new(capacity);
+        private int _released;
+
+        /// <summary>Whether the group-commit sender waits for this batch.</summary>
+        public bool HoldsSender { get; set; }
+
+        /// <summary>True once: for the first of the reply and the timeout, and only when the batch holds the sender.</summary>
+        public bool TryRelease() => HoldsSender && Interlocked.Exchange(ref _released, 1) == 0;
+
+        public int Count => _steps.Count;
+
+        public void Add(PipelineStep step, Task[] tasks) => _steps.Add((step, tasks));
+
+        /// <summary>Ends when every command of the batch has answered (a result or an error).</summary>
+        public Task WhenAnswered()
+        {
+            if (_steps.Count == 1)
+            {
+                return Task.WhenAll(_steps[0].Tasks);
+            }
+
+            var all = new List<Task>();
+            foreach (var (_, tasks) in _steps)
+            {
+                all.AddRange(tasks);
+            }
+
+            return Task.WhenAll(all);
+        }
+
+        /// <summary>Hands every caller its replies. The last caller resumes on this thread (the one that saw the batch
+        /// answer), the others on the thread pool, so no caller waits for another's code and one hop is saved.</summary>
+        public void CompleteSteps()
+        {
+            for (var i = 0; i < _steps.Count; i++)
+            {
+                var (step, tasks) = _steps[i];
+                step.Complete(tasks, inline: i == _steps.Count - 1 && !CompletedWhileSending);
+            }
+        }
+
+        /// <summary>Set when the batch had answered before <see cref="Send"/> returned (a dead connection fails commands
+        /// at once): then no caller resumes inline, inside another caller's enqueue.</summary>
+        public bool CompletedWhileSending { get; set; }
     }
 
     private sealed class PipelineStep(RedisCommand[] commands, bool sendSource, CancellationToken cancellationToken)
@@ -143,37 +264,34 @@ internal sealed class RedisWritePipeline
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
-        public TaskCompletionSource<RedisReply[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Completed inline only by <see cref="Complete"/> with <c>inline</c>; every other completion is
+        /// posted to the thread pool, so a caller's continuation never runs inside the pipeline's own work.</summary>
+        public TaskCompletionSource<RedisReply[]> Completion { get; } = new();
 
-        /// <summary>Adds the step's commands to <paramref name="batch"/>; the returned task ends when all answered.</summary>
-        public Task Queue(IBatch batch)
+        public void Fail(Exception exception) => Post(static state => state.Step.Completion.TrySetException(state.Error!), (Step: this, Error: exception));
+
+        public void Cancel() => Post(static state => state.Step.Completion.TrySetCanceled(state.Step.CancellationToken), (Step: this, Error: (Exception?)null));
+
+        /// <summary>Adds the step's commands to <paramref name="batch"/>; one task per command.</summary>
+        public Task[] Queue(IBatch batch)
         {
             var tasks = new Task[Commands.Length];
             for (var i = 0; i < tasks.Length; i++)
             {
                 var command = Commands[i];
-                var keys = new[] { command.Key };
                 tasks[i] = command.Script is { } script
                     ? (sendSource
-                        ? batch.ScriptEvaluateAsync(script.Source, keys, command.Arguments)
-                        : batch.ScriptEvaluateAsync(script.Sha1, keys, command.Arguments))
+                        ? batch.ScriptEvaluateAsync(script.Source, [command.Key], command.Arguments)
+                        : batch.ScriptEvaluateAsync(script.Sha1, [command.Key], command.Arguments))
                     : batch.StringSetAsync(command.Key, command.Arguments[0], command.Expiry, keepTtl: false, When.Always, CommandFlags.None);
             }
 
-            return CompleteAsync(tasks);
+            return tasks;
         }
 
-        private async Task CompleteAsync(Task[] tasks)
+        /// <summary>Hands the caller one reply per command, once all have answered.</summary>
+        public void Complete(Task[] tasks, bool inline)
         {
-            try
-            {
-                await Task.WhenAll(tasks).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Read every command's own outcome below.
-            }
-
             var replies = new RedisReply[tasks.Length];
             for (var i = 0; i < tasks.Length; i++)
             {
@@ -186,8 +304,18 @@ internal sealed class RedisWritePipeline
                 };
             }
 
-            Completion.TrySetResult(replies);
+            if (inline)
+            {
+                Completion.TrySetResult(replies);
+            }
+            else
+            {
+                Post(static state => state.Step.Completion.TrySetResult(state.Replies), (Step: this, Replies: replies));
+            }
         }
+
+        private static void Post<TState>(Action<TState> complete, TState state)
+            => ThreadPool.UnsafeQueueUserWorkItem(complete, state, preferLocal: false);
     }
 }
 
