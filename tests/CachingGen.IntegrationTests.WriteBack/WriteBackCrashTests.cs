@@ -119,7 +119,8 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
         }
         finally
         {
-            CrashEnvironment.RunServices(environment, "start-mysql");
+            // The private server is this test's alone: stop it, so the test command leaves no server running.
+            CrashEnvironment.RunServices(environment, "stop-mysql");
         }
     }
 
