@@ -75,13 +75,24 @@ rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 RESULTS="$(cd "$RESULTS" && pwd)"
 
-log "dotnet test $SOLUTION -c $CONFIGURATION (results in $RESULTS)"
+# Build everything once, then test without building: `dotnet test` on a solution builds and runs its test projects in
+# parallel, and a project referenced by two of them (samples/WriteBackFlusher, started as a child process by the crash
+# tests) could be rebuilt, its output folder rewritten, while another project's tests already run it.
+log "dotnet build $SOLUTION -c $CONFIGURATION"
 DOTNET_RC=0
-dotnet test "$SOLUTION" -c "$CONFIGURATION" \
-  --results-directory "$RESULTS" \
-  --logger "trx" \
-  --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none \
-  "$@" || DOTNET_RC=$?
+BUILD_FAILED=0
+if dotnet build "$SOLUTION" -c "$CONFIGURATION"; then
+  log "dotnet test $SOLUTION -c $CONFIGURATION --no-build (results in $RESULTS)"
+  dotnet test "$SOLUTION" -c "$CONFIGURATION" --no-build \
+    --results-directory "$RESULTS" \
+    --logger "trx" \
+    --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none \
+    "$@" || DOTNET_RC=$?
+else
+  DOTNET_RC=$?
+  BUILD_FAILED=1
+  log "ERROR: the build failed (see above); no test ran"
+fi
 
 # ---------------------------------------------------------------------------------------------- benchmarks (dry)
 
@@ -162,7 +173,7 @@ while IFS= read -r -d '' trx; do
 done < <(find "$RESULTS" -name '*.trx' -type f -print0 | sort -z)
 
 PASSED=$((PASSED + BENCH_PASSED + AOT_PASSED))
-FAILED=$((FAILED + BENCH_FAILED + AOT_FAILED))
+FAILED=$((FAILED + BENCH_FAILED + AOT_FAILED + BUILD_FAILED))
 
 SKIPPED=$((TOTAL - EXECUTED))
 [ "$SKIPPED" -lt 0 ] && SKIPPED=0
