@@ -175,6 +175,9 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
         await using var scenario = await CrashScenario.StartAsync(output, nameof(A_flusher_stopped_gracefully_drains_reports_and_hands_its_shards_over_at_once), EverySecond,
             new Dictionary<string, string> { ["lease-ms"] = "60000" });
         var first = scenario.StartFlusher();
+
+        // SIGTERM before the host has started its flusher would test start-up, not the drain.
+        await first.WaitForOutputAsync("Write-back flusher started", TimeSpan.FromSeconds(60));
         using var stop = new CancellationTokenSource();
         var writers = scenario.RunWritersAsync(keys: 40, writers: 3, stop.Token);
         await Task.Delay(2500);
