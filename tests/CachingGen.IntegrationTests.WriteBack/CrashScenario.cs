@@ -363,7 +363,10 @@ internal sealed class FlusherProcess : IDisposable
         if (!_process.HasExited)
         {
             _process.Kill();
-            _process.WaitForExit(10_000);
+            if (_process.WaitForExit(10_000))
+            {
+                _process.WaitForExit();
+            }
         }
     }
 
@@ -390,7 +393,15 @@ internal sealed class FlusherProcess : IDisposable
             kill.WaitForExit(10_000);
         }
 
-        return _process.WaitForExit(timeout);
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        // WaitForExit(timeout) does not wait for the redirected output to be read to its end; the parameterless
+        // overload does, so the tail holds the drain report the process printed on its way out.
+        _process.WaitForExit();
+        return true;
     }
 
     public string Tail(int lines) => string.Join(Environment.NewLine, _lines.TakeLast(lines));
