@@ -1,10 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
-using System.Linq;
-using System.Threading;
-using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -18,7 +14,7 @@ namespace CachingGen.CodeFixes
     /// follow with the compiler's help.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ReturnTaskCodeFix)), Shared]
-    public sealed class ReturnTaskCodeFix : CodeFixProvider
+    public sealed class ReturnTaskCodeFix : CachingGenCodeFix
     {
         /// <summary>Equivalence key of the <c>Task</c> action.</summary>
         public const string TaskKey = "CGEN001.Task";
@@ -29,47 +25,29 @@ namespace CachingGen.CodeFixes
         /// <inheritdoc/>
         public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create("CGEN001");
 
-        /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        private protected override void RegisterFixes(CodeFixContext context, Diagnostic diagnostic, SyntaxNode root, SemanticModel model)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null)
+            var method = MethodAt(root, diagnostic);
+            if (method is null || method.ReturnType is RefTypeSyntax)
             {
                 return;
             }
 
-            foreach (var diagnostic in context.Diagnostics)
+            var isVoid = method.ReturnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword };
+            foreach (var (wrapper, key) in new[] { ("Task", TaskKey), ("ValueTask", ValueTaskKey) })
             {
-                var method = root.FindToken(diagnostic.Location.SourceSpan.Start).Parent?.AncestorsAndSelf().OfType<MethodDeclarationSyntax>().FirstOrDefault();
-                if (method is null || method.ReturnType is RefTypeSyntax)
-                {
-                    continue;
-                }
-
-                foreach (var (wrapper, key) in new[] { ("Task", TaskKey), ("ValueTask", ValueTaskKey) })
-                {
-                    var isVoid = method.ReturnType is PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword };
-                    var shown = isVoid ? wrapper : wrapper + "<" + method.ReturnType.WithoutTrivia() + ">";
-                    context.RegisterCodeFix(
-                        CodeAction.Create("Return " + shown,
-                            cancellationToken => WrapAsync(context.Document, method, wrapper, isVoid, cancellationToken),
-                            key),
-                        diagnostic);
-                }
+                var shown = isVoid ? wrapper : wrapper + "<" + method.ReturnType.WithoutTrivia() + ">";
+                RegisterReplacement(context, diagnostic, "Return " + shown, key, method, () => Wrap(method, wrapper, isVoid));
             }
         }
 
-        private static async Task<Document> WrapAsync(Document document, MethodDeclarationSyntax method, string wrapper, bool isVoid, CancellationToken cancellationToken)
+        private static MethodDeclarationSyntax Wrap(MethodDeclarationSyntax method, string wrapper, bool isVoid)
         {
-            var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
             var qualified = "global::System.Threading.Tasks." + wrapper + (isVoid ? string.Empty : "<" + method.ReturnType.WithoutTrivia().ToFullString() + ">");
             var returnType = SyntaxFactory.ParseTypeName(qualified)
                 .WithTriviaFrom(method.ReturnType)
                 .WithAdditionalAnnotations(Simplifier.Annotation);
-            return document.WithSyntaxRoot(root!.ReplaceNode(method, method.WithReturnType(returnType)));
+            return method.WithReturnType(returnType);
         }
     }
 }

@@ -3,10 +3,8 @@ using System.Composition;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
-using System.Threading.Tasks;
 using CachingGen.Generators.Decorators;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -18,7 +16,7 @@ namespace CachingGen.CodeFixes
     /// divides by 1000 into a sensible number of seconds.
     /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TtlCodeFix)), Shared]
-    public sealed class TtlCodeFix : CodeFixProvider
+    public sealed class TtlCodeFix : CachingGenCodeFix
     {
         /// <summary>Equivalence key of "remove the argument".</summary>
         public const string RemoveKey = "CGEN004.Ttl.Remove";
@@ -34,58 +32,34 @@ namespace CachingGen.CodeFixes
         /// <inheritdoc/>
         public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create("CGEN004", "CGEN026");
 
-        /// <inheritdoc/>
-        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
-
-        /// <inheritdoc/>
-        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        private protected override void RegisterFixes(CodeFixContext context, Diagnostic diagnostic, SyntaxNode root, SemanticModel model)
         {
-            var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null || model is null)
+            // Both messages start with "{argument} = {value} on ...".
+            var message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
+            var name = TtlArguments.FirstOrDefault(n => message.StartsWith(n + " = ", System.StringComparison.Ordinal));
+            var attribute = FindAttribute(root, model, diagnostic, context.CancellationToken);
+            if (name is null || attribute is null || AttributeEdits.NamedArgument(attribute, name) is not { } argument)
             {
                 return;
             }
 
-            foreach (var diagnostic in context.Diagnostics)
+            RegisterReplacement(context, diagnostic, "Remove '" + argument + "' (use the default)", RemoveKey,
+                attribute, () => AttributeEdits.WithoutArgument(attribute, argument));
+
+            if (model.GetConstantValue(argument.Expression, context.CancellationToken) is not { HasValue: true, Value: int value } || value <= RepositoryParser.LongTtlSeconds)
             {
-                // Both messages start with "{argument} = {value} on ...".
-                var message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
-                var name = TtlArguments.FirstOrDefault(n => message.StartsWith(n + " = ", System.StringComparison.Ordinal));
-                var attribute = FindAttribute(root, model, diagnostic, context.CancellationToken);
-                if (name is null || attribute is null || AttributeEdits.NamedArgument(attribute, name) is not { } argument)
-                {
-                    continue;
-                }
-
-                var written = argument.ToString();
-                context.RegisterCodeFix(
-                    CodeAction.Create("Remove '" + written + "' (use the default)",
-                        cancellationToken => ReplaceAsync(context.Document, attribute, AttributeEdits.WithoutArgument(attribute, argument), cancellationToken),
-                        RemoveKey),
-                    diagnostic);
-
-                if (model.GetConstantValue(argument.Expression, context.CancellationToken) is not { HasValue: true, Value: int value } || value <= RepositoryParser.LongTtlSeconds)
-                {
-                    continue;
-                }
-
-                if (value % 1000 == 0 && value / 1000 > 0 && value / 1000 <= RepositoryParser.LongTtlSeconds)
-                {
-                    var seconds = (value / 1000).ToString(CultureInfo.InvariantCulture);
-                    context.RegisterCodeFix(
-                        CodeAction.Create("Use " + name + " = " + seconds + " (the value reads as milliseconds)",
-                            cancellationToken => ReplaceAsync(context.Document, attribute, AttributeEdits.WithNamedArgument(attribute, name, seconds), cancellationToken),
-                            MillisecondsKey),
-                        diagnostic);
-                }
-
-                context.RegisterCodeFix(
-                    CodeAction.Create("Use " + name + " = 30 days",
-                        cancellationToken => ReplaceAsync(context.Document, attribute, AttributeEdits.WithNamedArgument(attribute, name, "30 * 24 * 3600"), cancellationToken),
-                        ThirtyDaysKey),
-                    diagnostic);
+                return;
             }
+
+            if (value % 1000 == 0 && value / 1000 > 0 && value / 1000 <= RepositoryParser.LongTtlSeconds)
+            {
+                var seconds = (value / 1000).ToString(CultureInfo.InvariantCulture);
+                RegisterReplacement(context, diagnostic, "Use " + name + " = " + seconds + " (the value reads as milliseconds)", MillisecondsKey,
+                    attribute, () => AttributeEdits.WithNamedArgument(attribute, name, seconds));
+            }
+
+            RegisterReplacement(context, diagnostic, "Use " + name + " = 30 days", ThirtyDaysKey,
+                attribute, () => AttributeEdits.WithNamedArgument(attribute, name, "30 * 24 * 3600"));
         }
 
         /// <summary>The attribute the diagnostic is about: it is reported on the attribute, or (DefaultTtl) on the interface name.</summary>
@@ -100,12 +74,6 @@ namespace CachingGen.CodeFixes
             return node.AncestorsAndSelf().OfType<InterfaceDeclarationSyntax>().FirstOrDefault() is { } repository
                 ? AttributeEdits.Find(repository.AttributeLists, "CachedRepositoryAttribute", model, cancellationToken)
                 : null;
-        }
-
-        private static async Task<Document> ReplaceAsync(Document document, AttributeSyntax attribute, AttributeSyntax replacement, CancellationToken cancellationToken)
-        {
-            var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-            return document.WithSyntaxRoot(root!.ReplaceNode(attribute, replacement));
         }
     }
 }
