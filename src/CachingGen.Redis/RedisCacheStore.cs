@@ -401,6 +401,40 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         return (long)result == 1;
     }
 
+    /// <inheritdoc />
+    public async ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var count = keys.Count;
+        var commands = new RedisCommand[count];
+        RedisValue tombstoneMilliseconds = _tombstoneMilliseconds;
+        for (var i = 0; i < count; i++)
+        {
+            if (keys[i] is null)
+            {
+                throw new ArgumentNullException(nameof(keys), $"Key {i} is null.");
+            }
+
+            commands[i] = new RedisCommand(ToRedisKey(keys[i]), RedisScripts.InvalidateUnlessPinned,
+                [RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), tombstoneMilliseconds]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        var results = await PipelineAsync(commands, "invalidate unless pinned batch", cancellationToken).ConfigureAwait(false);
+        var pinned = 0;
+        foreach (var result in results)
+        {
+            pinned += (int)(long)result!;
+        }
+
+        return pinned;
+    }
+
     /// <summary>Stops listening to the connection's events. Does not dispose the connection.</summary>
     public void Dispose()
     {

@@ -91,6 +91,17 @@ end
 return 0
 ");
 
+    /// <summary>Invalidates unless the key holds a pinned value (tag 'V' without a time to live: a write-back entry not
+    /// flushed yet). ARGV[1]: the tombstone ('T' + generation); ARGV[2]: its lifetime in ms. Returns 1 when the pinned
+    /// value was kept, 0 when the tombstone was written.</summary>
+    public static readonly RedisScripts InvalidateUnlessPinned = new(@"
+if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' and redis.call('PTTL', KEYS[1]) == -1 then
+  return 1
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 0
+");
+
     internal RedisScripts(string source)
     {
         Source = source;

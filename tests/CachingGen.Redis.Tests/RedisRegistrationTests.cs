@@ -131,5 +131,7 @@ public sealed class RedisRegistrationTests
         public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

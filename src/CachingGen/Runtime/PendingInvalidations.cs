@@ -86,7 +86,9 @@ internal sealed class PendingInvalidations : IDisposable
             var keys = Array.ConvertAll(chunk, static pair => pair.Key);
             try
             {
-                await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
+                // A write-back of the key acknowledged since the store came back pinned a value newer than the
+                // database: erasing it would let a read fill the older row back in before the record is flushed.
+                await _store.InvalidateUnlessPinnedAsync(keys, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)
             {

@@ -66,6 +66,12 @@ public interface ICacheStore
 
     /// <summary>Gives an existing (typically pinned) entry a time to live. Returns false when the key holds no value.</summary>
     ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
+
+    /// <summary>Like <see cref="InvalidateAsync"/>, but leaves a pinned value (a write-back entry whose record is not
+    /// flushed yet) as it is: it is newer than the database. Used to repair keys whose invalidation failed during a
+    /// store outage, when a write-back of the key may have been acknowledged since the store came back. Returns how
+    /// many keys were left pinned. Many keys go out as one batch.</summary>
+    ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
 }
 
 /// <summary>One value to store: its key, its bytes, and its time to live (null pins it).</summary>

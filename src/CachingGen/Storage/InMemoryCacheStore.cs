@@ -174,6 +174,47 @@ public sealed class InMemoryCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
+    public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(keys[i], nameof(keys));
+        }
+
+        var now = Now();
+        var pinned = 0;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            while (true)
+            {
+                if (_slots.TryGetValue(keys[i], out var current))
+                {
+                    if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+                    {
+                        pinned++;
+                        break;
+                    }
+
+                    if (_slots.TryUpdate(keys[i], Tombstone(now, null), current))
+                    {
+                        CountWrite();
+                        break;
+                    }
+                }
+                else if (_slots.TryAdd(keys[i], Tombstone(now, null)))
+                {
+                    CountWrite();
+                    break;
+                }
+            }
+        }
+
+        return ValueTask.FromResult(pinned);
+    }
+
+    /// <inheritdoc />
     public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);

@@ -64,6 +64,12 @@ internal static class RuntimeScenarioSources
                 return inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
             }
 
+            public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+            {
+                journal.Add("cache:invalidate:" + string.Join(",", keys));
+                return inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+            }
+
             public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
             {
                 journal.Add("cache:begin:" + string.Join(",", keys) + ":");

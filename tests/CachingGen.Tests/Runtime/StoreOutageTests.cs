@@ -178,6 +178,28 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task The_retry_of_a_pending_invalidation_keeps_a_write_back_acknowledged_after_the_store_returned()
+    {
+        var (h, flaky) = Create();
+        await using var _ = h;
+        await h.Repository.SaveAsync(new Preference(1, 1, "old", true));
+        flaky.Down = true;
+        await h.Repository.SaveManyAsync(new[] { new Preference(1, 2, "around", true) });
+        Assert.True(h.Runtime.PendingInvalidations.Contains(Harness.Key(1)));
+
+        // The store is back; a write-back of the key is acknowledged before the retry runs: its pinned value is the
+        // newest state of the key, and the retry must not erase it (a read would fill "around" back in).
+        flaky.Down = false;
+        await h.Repository.UpdateAsync(new Preference(1, 3, "write-back", true));
+        await DrainPendingAsync(h);
+        Assert.Equal("write-back", h.Inspect(1).Value!.Channel);
+        Assert.Equal("write-back", (await h.Repository.GetAsync(1))!.Channel);
+
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Equal("write-back", h.Database.Rows[1].Channel);
+    }
+
+    [Fact]
     public async Task A_settle_that_fails_during_an_outage_leaves_the_flushed_key_pending_and_never_fails_a_direct_write()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));

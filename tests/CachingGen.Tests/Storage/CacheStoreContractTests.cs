@@ -499,6 +499,33 @@ public abstract class CacheStoreContractTests
     }
 
     [ContractFact]
+    public async Task InvalidateUnlessPinned_keeps_pinned_values_and_invalidates_everything_else()
+    {
+        var store = CreateStore();
+        var pinned = NewKey("pinned");
+        var expiring = NewKey("expiring");
+        var marked = NewKey("marked");
+        var absent = NewKey("absent");
+        await store.SetManyAsync(new[] { new CacheEntry(pinned, Bytes("write-back"), null), new CacheEntry(expiring, Bytes("old"), LongTimeToLive) }, None);
+        await BeginAsync(store, marked);
+        var absentMiss = await store.GetAsync(absent, None);
+
+        Assert.Equal(1, await store.InvalidateUnlessPinnedAsync(new[] { pinned, expiring, marked, absent }, None));
+
+        Assert.Equal("write-back", Text((await store.GetAsync(pinned, None)).Value));
+        Assert.False((await store.GetAsync(expiring, None)).Found);
+        var afterMarker = await store.GetAsync(marked, None);
+        Assert.False(afterMarker.Found);
+        Assert.False(afterMarker.WriteInProgress);
+
+        // Like InvalidateAsync, it voids fill tokens handed out before it.
+        Assert.False(await store.TryFillAsync(absent, Bytes("stale"), LongTimeToLive, absentMiss.FillToken, None));
+        var fresh = await store.GetAsync(absent, None);
+        Assert.True(await store.TryFillAsync(absent, Bytes("fresh"), LongTimeToLive, fresh.FillToken, None));
+        Assert.Equal(0, await store.InvalidateUnlessPinnedAsync(Array.Empty<string>(), None));
+    }
+
+    [ContractFact]
     public async Task A_pinned_write_back_entry_written_during_the_write_is_kept()
     {
         var store = CreateStore();

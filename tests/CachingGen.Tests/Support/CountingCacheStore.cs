@@ -94,6 +94,19 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
         return Inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
     }
 
+    /// <summary>Counted and journaled as an invalidation (the retry of pending invalidations uses it).</summary>
+    public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _invalidates);
+        lock (Invalidations)
+        {
+            Invalidations.Add((keys.ToArray(), null));
+        }
+
+        journal.Add($"cache:invalidate:{string.Join(",", keys)}");
+        return Inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+    }
+
     public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _expires);
