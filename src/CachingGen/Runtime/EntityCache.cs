@@ -198,7 +198,15 @@ public sealed class EntityCache<TEntity>
         var log = _runtime.WriteBackLog;
         using (await _runtime.Coordinator.EnterAsync(key, cancellationToken).ConfigureAwait(false))
         {
+            var pendingInvalidation = _runtime.PendingInvalidations.RegistrationOf(key);
             await log.AppendAsync(record, pinned, cancellationToken).ConfigureAwait(false);
+
+            // The append pinned the newest value over whatever stale entry the pending invalidation guarded against:
+            // reads may use the cache again (bypassing it would read the database, which lacks this write until the flush).
+            if (pendingInvalidation is not null)
+            {
+                _runtime.PendingInvalidations.Forget(key, pendingInvalidation);
+            }
         }
 
         _runtime.WriteBack.Signal(WriteBackSharding.ShardOf(key, log.ShardCount));

@@ -45,6 +45,21 @@ internal sealed class PendingInvalidations : IDisposable
     /// <summary>Whether reads of <paramref name="key"/> must bypass the cache.</summary>
     public bool Contains(string key) => Volatile.Read(ref _count) > 0 && _keys.ContainsKey(key);
 
+    /// <summary>The current registration of <paramref name="key"/>, or null when it is not pending; pass it to
+    /// <see cref="Forget"/> once a write has replaced the key's entry in the store.</summary>
+    public object? RegistrationOf(string key) => Volatile.Read(ref _count) > 0 && _keys.TryGetValue(key, out var registration) ? registration : null;
+
+    /// <summary>Drops <paramref name="key"/> if it is still pending under <paramref name="registration"/>: a write that
+    /// reached the store after that registration (a write-back append pins the newest value) made the stale entry
+    /// harmless. A registration made later (another failed cache step) stays.</summary>
+    public void Forget(string key, object registration)
+    {
+        if (_keys.TryRemove(new KeyValuePair<string, object>(key, registration)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
     /// <summary>Records <paramref name="keys"/> (each registration is new: a retry that started earlier never forgets
     /// it) and makes sure the retry loop runs.</summary>
     public void Add(IReadOnlyList<string> keys)

@@ -178,7 +178,7 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
-    public async Task The_retry_of_a_pending_invalidation_keeps_a_write_back_acknowledged_after_the_store_returned()
+    public async Task A_write_back_acknowledged_after_the_store_returned_ends_the_pending_invalidation_and_its_retry_keeps_the_pinned_value()
     {
         var (h, flaky) = Create();
         await using var _ = h;
@@ -191,6 +191,14 @@ public sealed class StoreOutageTests
         // newest state of the key, and the retry must not erase it (a read would fill "around" back in).
         flaky.Down = false;
         await h.Repository.UpdateAsync(new Preference(1, 3, "write-back", true));
+
+        // Reads see the acknowledged write-back at once (bypassing the cache would read "around" from the database).
+        Assert.False(h.Runtime.PendingInvalidations.Contains(Harness.Key(1)));
+        Assert.Equal("write-back", (await h.Repository.GetAsync(1))!.Channel);
+
+        // A retry that took its snapshot of pending keys before the append runs after it: it must not erase the pinned
+        // value either (a read would fill "around" back in before the record is flushed).
+        h.Runtime.PendingInvalidations.Add(new[] { Harness.Key(1) });
         await DrainPendingAsync(h);
         Assert.Equal("write-back", h.Inspect(1).Value!.Channel);
         Assert.Equal("write-back", (await h.Repository.GetAsync(1))!.Channel);
