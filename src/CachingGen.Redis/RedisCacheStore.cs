@@ -282,7 +282,14 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (count > 0)
         {
-            await PipelineAsync(commands, "begin write batch", cancellationToken).ConfigureAwait(false);
+            var results = await PipelineAsync(commands, "begin write batch", cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < count; i++)
+            {
+                if ((long)results[i]! == 0)
+                {
+                    tokens[i] = ICacheStore.RefusedPinnedToken;
+                }
+            }
         }
 
         return tokens;

@@ -37,13 +37,17 @@ return 1
     /// <summary>
     /// Begins a write-through. ARGV[1]: the new 8-byte generation; ARGV[2]: the lease in ms. Replaces whatever the key
     /// holds by a write marker; when a marker is already there its in-flight count goes up by one and it becomes
-    /// contended. Returns 1.
+    /// contended. Returns 1; or 0, writing nothing, when the key holds a pinned value (no time to live: a write-back
+    /// entry whose record may still be pending).
     /// </summary>
     public static readonly RedisScripts BeginWrite = new(@"
 local head = redis.call('GETRANGE', KEYS[1], 0, 31)
+local tag = string.byte(head, 1)
 local count = 0
-if string.byte(head, 1) == 87 and #head >= 11 then
+if tag == 87 and #head >= 11 then
   count = tonumber(string.sub(head, 11)) or 0
+elseif tag == 86 and redis.call('PTTL', KEYS[1]) == -1 then
+  return 0
 end
 local contended = '0'
 if count > 0 then

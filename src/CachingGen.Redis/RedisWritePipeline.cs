@@ -26,12 +26,14 @@ internal sealed class RedisWritePipeline
 
     private readonly ConcurrentQueue<PipelineStep> _queue = new();
     private readonly IDatabase _database;
-    private readonly TimeSpan _timeout;
+    private readonly long _timeoutMilliseconds;
     private readonly Counter<long> _batchCounter;
     private readonly Counter<long> _commandCounter;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<Task, object?> _onAnswered;
-    private readonly Action<Task, object?> _onTimedOut;
+    private readonly Action<Task, object?> _onStepAnswered;
+
+    /// <summary>The group-commit batch that holds the sender, while it is out.</summary>
+    private SentBatch? _outstanding;
 
     /// <summary>1 while a group-commit batch is out (its reply sends the next); 0 when the next step may send at once.</summary>
     private int _sending;
@@ -42,18 +44,22 @@ internal sealed class RedisWritePipeline
     public RedisWritePipeline(IDatabase database, TimeSpan timeout, Meter meter)
     {
         _database = database;
-        _timeout = timeout;
+        _timeoutMilliseconds = (long)timeout.TotalMilliseconds;
         _batchCounter = meter.CreateCounter<long>("cachinggen.redis.batches", "{batch}", "Pipelined batches of write steps sent to Redis (group commit).");
         _commandCounter = meter.CreateCounter<long>("cachinggen.redis.batched_commands", "{command}", "Commands sent in those batches.");
-        _onAnswered = (_, state) =>
+        _onStepAnswered = (_, state) =>
         {
-            var sent = (SentBatch)state!;
+            var step = (PipelineStep)state!;
 
-            // The next batch is on its way before the callers of this one resume and queue their next steps.
-            ReleaseSender(sent);
-            sent.CompleteSteps();
+            // The last step of a batch to answer lets the next batch go out before its caller resumes (inline, on the
+            // thread that saw the reply: no extra thread-pool hop) and queues its next step.
+            if (step.Batch!.StepAnswered())
+            {
+                ReleaseSender(step.Batch);
+            }
+
+            step.Complete(inline: true);
         };
-        _onTimedOut = (_, state) => ReleaseSender((SentBatch)state!);
     }
 
     /// <summary>Batches sent so far.</summary>
@@ -98,7 +104,7 @@ internal sealed class RedisWritePipeline
     /// sender was released is never left behind.</summary>
     private void TrySendQueued()
     {
-        while (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        while (!_queue.IsEmpty && TryTakeSender())
         {
             List<PipelineStep>? steps = null;
             var commands = 0;
@@ -120,6 +126,24 @@ internal sealed class RedisWritePipeline
         {
             _completion.TrySetResult();
         }
+    }
+
+    /// <summary>Takes the sender when no batch is out, or when the one that is out has not answered within the operation
+    /// timeout (checked here, when a step is waiting for it, instead of one timer per batch).</summary>
+    private bool TryTakeSender()
+    {
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            return true;
+        }
+
+        if (Volatile.Read(ref _outstanding) is { } outstanding && Environment.TickCount64 - outstanding.SentAt > _timeoutMilliseconds && outstanding.TryRelease())
+        {
+            Volatile.Write(ref _sending, 0);
+            return Interlocked.CompareExchange(ref _sending, 1, 0) == 0;
+        }
+
+        return false;
     }
 
     /// <summary>Lets the next batch go out, once per batch that held the sender (its reply or its timeout).</summary>
@@ -192,70 +216,72 @@ internal sealed class RedisWritePipeline
         _batchCounter.Add(1);
         _commandCounter.Add(commands);
 
-        var answered = sent.WhenAnswered();
-        sent.CompletedWhileSending = answered.IsCompleted;
         if (holdsSender)
         {
             // Group commit: the next batch goes out when this one has answered, from the thread that completes it, so
-            // steps queued meanwhile share one round trip; or when the timeout says the server will not answer soon.
+            // steps queued meanwhile share one round trip; or, once the timeout has passed, with the next step queued.
             sent.HoldsSender = true;
-            if (!answered.IsCompleted)
+            sent.SentAt = Environment.TickCount64;
+            Volatile.Write(ref _outstanding, sent);
+        }
+
+        // Each caller resumes when its own commands have answered, on the thread that completed the last of them.
+        // A step that answered before Send returns (a dead connection fails commands at once) is completed from the
+        // thread pool instead: never inside another caller's enqueue.
+        foreach (var step in sent.Steps)
+        {
+            var answered = step.WhenAnswered();
+            if (answered.IsCompleted)
             {
-                answered.WaitAsync(_timeout).ContinueWith(_onTimedOut, sent, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                step.Batch!.StepAnswered();
+                step.Complete(inline: false);
+            }
+            else
+            {
+                answered.ContinueWith(_onStepAnswered, step, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }
 
-        answered.ContinueWith(_onAnswered, sent, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (sent.AllAnswered)
+        {
+            ReleaseSender(sent);
+        }
+
         return true;
     }
 
-    /// <summary>The steps of one sent batch and their commands' tasks.</summary>
+    /// <summary>The steps of one sent batch; counts the steps whose commands have not all answered.</summary>
     private sealed class SentBatch(int capacity)
     {
-        private readonly List<(PipelineStep Step, Task[] Tasks)> _steps = new(capacity);
+        private readonly List<PipelineStep> _steps = new(capacity);
         private int _released;
+        private int _unanswered;
 
         /// <summary>Whether the group-commit sender waits for this batch.</summary>
         public bool HoldsSender { get; set; }
+
+        /// <summary>When the batch was sent (<see cref="Environment.TickCount64"/>), for the sender's timeout.</summary>
+        public long SentAt { get; set; }
 
         /// <summary>True once: for the first of the reply and the timeout, and only when the batch holds the sender.</summary>
         public bool TryRelease() => HoldsSender && Interlocked.Exchange(ref _released, 1) == 0;
 
         public int Count => _steps.Count;
 
-        public void Add(PipelineStep step, Task[] tasks) => _steps.Add((step, tasks));
+        public IReadOnlyList<PipelineStep> Steps => _steps;
 
-        /// <summary>Ends when every command of the batch has answered (a result or an error).</summary>
-        public Task WhenAnswered()
+        /// <summary>Whether every step had answered while the batch was being sent.</summary>
+        public bool AllAnswered => Volatile.Read(ref _unanswered) == 0;
+
+        public void Add(PipelineStep step, Task[] tasks)
         {
-            if (_steps.Count == 1)
-            {
-                return Task.WhenAll(_steps[0].Tasks);
-            }
-
-            var all = new List<Task>();
-            foreach (var (_, tasks) in _steps)
-            {
-                all.AddRange(tasks);
-            }
-
-            return Task.WhenAll(all);
+            step.Sent(this, tasks);
+            _steps.Add(step);
+            _unanswered++;
         }
 
-        /// <summary>Hands every caller its replies. The last caller resumes on this thread (the one that saw the batch
-        /// answer), the others on the thread pool, so no caller waits for another's code and one hop is saved.</summary>
-        public void CompleteSteps()
-        {
-            for (var i = 0; i < _steps.Count; i++)
-            {
-                var (step, tasks) = _steps[i];
-                step.Complete(tasks, inline: i == _steps.Count - 1 && !CompletedWhileSending);
-            }
-        }
-
-        /// <summary>Set when the batch had answered before <see cref="Send"/> returned (a dead connection fails commands
-        /// at once): then no caller resumes inline, inside another caller's enqueue.</summary>
-        public bool CompletedWhileSending { get; set; }
+        /// <summary>Counts one step as answered; true for the last one.</summary>
+        public bool StepAnswered() => Interlocked.Decrement(ref _unanswered) == 0;
     }
 
     private sealed class PipelineStep(RedisCommand[] commands, bool sendSource, CancellationToken cancellationToken)
@@ -263,6 +289,20 @@ internal sealed class RedisWritePipeline
         public RedisCommand[] Commands { get; } = commands;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        /// <summary>The batch the step went out in, once sent.</summary>
+        public SentBatch? Batch { get; private set; }
+
+        private Task[] _tasks = Array.Empty<Task>();
+
+        public void Sent(SentBatch batch, Task[] tasks)
+        {
+            Batch = batch;
+            _tasks = tasks;
+        }
+
+        /// <summary>Ends when every command of the step has answered (a result or an error).</summary>
+        public Task WhenAnswered() => _tasks.Length == 1 ? _tasks[0] : Task.WhenAll(_tasks);
 
         /// <summary>Completed inline only by <see cref="Complete"/> with <c>inline</c>; every other completion is
         /// posted to the thread pool, so a caller's continuation never runs inside the pipeline's own work.</summary>
@@ -290,8 +330,9 @@ internal sealed class RedisWritePipeline
         }
 
         /// <summary>Hands the caller one reply per command, once all have answered.</summary>
-        public void Complete(Task[] tasks, bool inline)
+        public void Complete(bool inline)
         {
+            var tasks = _tasks;
             var replies = new RedisReply[tasks.Length];
             for (var i = 0; i < tasks.Length; i++)
             {

@@ -487,7 +487,7 @@ public sealed class EntityCache<TEntity>
         {
             try
             {
-                tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
+                tokens = await BeginWritesAsync(keys, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)
             {
@@ -518,6 +518,61 @@ public sealed class EntityCache<TEntity>
         if (tokens is not null)
         {
             await CompleteWritesAsync(keys, values, tokens, policy, committed: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The begin step of a write-through. A key the store refuses because its entry is pinned (a write-back
+    /// record of it, possibly another process's, may be pending) is drained and settled, then begun again, so the
+    /// write is ordered after that record; the markers already written are released meanwhile (the database
+    /// has not been written yet). Bounded by <see cref="CachingGenOptions.DirectWriteDrainTimeout"/>.</summary>
+    private async ValueTask<long[]> BeginWritesAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        var started = _runtime.TimeProvider.GetTimestamp();
+        while (true)
+        {
+            var tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
+            var refused = Array.IndexOf(tokens, ICacheStore.RefusedPinnedToken);
+            if (refused < 0)
+            {
+                return tokens;
+            }
+
+            await ReleaseBegunAsync(keys, tokens).ConfigureAwait(false);
+            var timeout = _runtime.Options.DirectWriteDrainTimeout;
+            if (_runtime.TimeProvider.GetElapsedTime(started) >= timeout)
+            {
+                throw new TimeoutException(
+                    $"A write-through of '{keys[refused]}' ({Repository.Name}) found the key's cache entry pinned by a pending write-back record for longer " +
+                    $"than {timeout} (DirectWriteDrainTimeout) and was NOT applied, so it cannot overtake that record. Check the flusher that owns the " +
+                    "key's shard (and the database), or raise CachingGenOptions.DirectWriteDrainTimeout, then retry.");
+            }
+
+            for (var i = refused; i < tokens.Length; i++)
+            {
+                if (tokens[i] == ICacheStore.RefusedPinnedToken)
+                {
+                    await _runtime.Coordinator.ReleasePinAsync(keys[i], cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Releases the markers of a begin step that was refused for other keys (nothing was written to the
+    /// database): each is completed as not committed.</summary>
+    private async ValueTask ReleaseBegunAsync(string[] keys, long[] tokens)
+    {
+        var begun = new List<WriteCompletion>(tokens.Length);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (tokens[i] != ICacheStore.RefusedPinnedToken)
+            {
+                begun.Add(new WriteCompletion(keys[i], tokens[i], default, TimeSpan.Zero, Committed: false));
+            }
+        }
+
+        if (begun.Count > 0)
+        {
+            await _store.CompleteWritesAsync(begun, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

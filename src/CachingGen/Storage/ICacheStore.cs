@@ -26,6 +26,11 @@ namespace CachingGen.Storage;
 /// A value without a time to live (a pinned write-back entry written by <c>IWriteBackLog.AppendAsync</c> after the
 /// marker) is left as it is: it is newer than the database.</description></item>
 /// </list>
+/// <para><b>Pinned entries.</b> <see cref="BeginWritesAsync"/> refuses a key whose entry is pinned (a value without a
+/// time to live: a write-back record of the key may still be pending, in this process or another one). It writes
+/// nothing for that key and returns <see cref="RefusedPinnedToken"/> in its place; the writer drains the key's
+/// pending records, settles the entry and begins again, so a direct write is never ordered before a write-back that
+/// was acknowledged before it began.</para>
 /// <para>Each step touches one key at a time, so both are single-slot operations on Redis Cluster; a call with many
 /// keys is one batch.</para>
 /// <para><b>Outages.</b> A failure of the cache itself (timeout, lost connection, server error) surfaces as
@@ -35,6 +40,10 @@ namespace CachingGen.Storage;
 /// </remarks>
 public interface ICacheStore
 {
+    /// <summary>The write token <see cref="BeginWritesAsync"/> returns for a key it refused because its entry is pinned
+    /// (no marker was written; do not complete it). Real tokens are positive.</summary>
+    const long RefusedPinnedToken = 0;
+
     /// <summary>Looks up one key. A miss carries the token that a later <see cref="TryFillAsync"/> must present.</summary>
     ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken);
 
@@ -55,7 +64,8 @@ public interface ICacheStore
     /// <summary>Starts a write-through of <paramref name="keys"/> (before the database write): replaces each key's
     /// state by a write marker that lives at most <paramref name="lease"/>, voids outstanding fill tokens, and marks the
     /// key contended when another write of it is in flight. Returns one write token per key, in order, for
-    /// <see cref="CompleteWritesAsync"/>. Many keys go out as one batch.</summary>
+    /// <see cref="CompleteWritesAsync"/>; <see cref="RefusedPinnedToken"/> for a key whose entry is pinned (left as it
+    /// is). Many keys go out as one batch.</summary>
     ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>Ends write-throughs started by <see cref="BeginWritesAsync"/> (after the database write, committed or

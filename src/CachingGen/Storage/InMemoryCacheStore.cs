@@ -245,6 +245,13 @@ public sealed class InMemoryCacheStore : ICacheStore
                     continue;
                 }
 
+                if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+                {
+                    // Pinned: a write-back record may still be pending; the writer must drain it first.
+                    tokens[i] = ICacheStore.RefusedPinnedToken;
+                    break;
+                }
+
                 var overlapping = current.Kind == SlotKind.Marker && current.ExpiresAt > now;
                 var marker = overlapping
                     ? Slot.ForMarker(expiresAt, version, current.InFlight + 1, contended: true)

@@ -141,6 +141,19 @@ internal sealed class WriteBackCoordinator
         }
     }
 
+    /// <summary>Makes a pinned entry writable for a direct write whose begin step the cache store refused (the entry is
+    /// pinned: a write-back record of the key, possibly another process's, may still be pending). Waits until the key
+    /// has no pending record in any process (bounded by <c>DirectWriteDrainTimeout</c>), then settles the entry: it is
+    /// invalidated unless a record of the key is pending again, in which case the next begin is refused again. The
+    /// caller holds the key's gate when the repository has write-back methods. An unavailable cache store surfaces as
+    /// <see cref="CacheStoreUnavailableException"/> (the pin is still there; the caller must not begin again).</summary>
+    public async ValueTask ReleasePinAsync(string key, CancellationToken cancellationToken)
+    {
+        await DrainKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        _deferred.TryRemove(key, out _);
+        await _log.SettleAsync(key, null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Called by the flusher once a key's records are applied (<paramref name="timeToLive"/>) or
     /// dead-lettered (null: invalidate). Applies the action now if the key's gate is free, else defers it.</summary>
     public async ValueTask SettleAsync(string key, TimeSpan? timeToLive, CancellationToken cancellationToken)

@@ -537,6 +537,29 @@ public abstract class CacheStoreContractTests
     }
 
     [ContractFact]
+    public async Task Begin_refuses_a_pinned_entry_and_leaves_it_as_it_is()
+    {
+        var store = CreateStore();
+        var pinned = NewKey("pinned");
+        var free = NewKey("free");
+        await store.SetManyAsync(new[] { new CacheEntry(pinned, Bytes("write-back"), null) }, None);
+
+        var tokens = await store.BeginWritesAsync(new[] { free, pinned }, LongTimeToLive, None);
+        Assert.NotEqual(ICacheStore.RefusedPinnedToken, tokens[0]);
+        Assert.Equal(ICacheStore.RefusedPinnedToken, tokens[1]);
+        Assert.True((await store.GetAsync(free, None)).WriteInProgress);
+        Assert.Equal("write-back", Text((await store.GetAsync(pinned, None)).Value));
+        await AdvanceAsync(LongWait);
+        Assert.Equal("write-back", Text((await store.GetAsync(pinned, None)).Value));
+
+        // Once settled (a time to live, as after its record's flush) the entry is an ordinary value: begin replaces it.
+        Assert.True(await store.ExpireAsync(pinned, LongTimeToLive, None));
+        var token = await BeginAsync(store, pinned);
+        Assert.NotEqual(ICacheStore.RefusedPinnedToken, token);
+        Assert.True((await store.GetAsync(pinned, None)).WriteInProgress);
+    }
+
+    [ContractFact]
     public async Task Bulk_begin_and_complete_handle_every_key_on_its_own()
     {
         var store = CreateStore();
