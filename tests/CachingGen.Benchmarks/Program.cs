@@ -14,6 +14,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
 /// ... -- --profile-allocations                                             # which types a read allocates
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
+/// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (printed only)
 /// </code>
 /// </summary>
 public static class Program
@@ -34,6 +35,12 @@ public static class Program
             if (args.Contains("--profile-compile"))
             {
                 Generator.CompileProfile.Run(int.Parse(OptionValue(args, "--profile-compile") ?? "50", System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+
+            if (args.Contains("--paired-serialization"))
+            {
+                Serialization.PairedSerializationCheck.Run();
                 return 0;
             }
 
