@@ -12,8 +12,10 @@ namespace CachingGen.Benchmarks;
 /// ... -- --except CompileTime                                              # a full run of the other classes
 /// ... -- --report --results DIR                                            # the report from another artifacts folder
 /// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
+/// ... -- --profile-generator                                             # an incremental generator run next to Roslyn's floor for the same edit
 /// ... -- --profile-allocations                                             # which types a read allocates
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
+/// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (printed only)
 /// </code>
 /// </summary>
 public static class Program
@@ -34,6 +36,18 @@ public static class Program
             if (args.Contains("--profile-compile"))
             {
                 Generator.CompileProfile.Run(int.Parse(OptionValue(args, "--profile-compile") ?? "50", System.Globalization.CultureInfo.InvariantCulture));
+                return 0;
+            }
+
+            if (args.Contains("--profile-generator"))
+            {
+                Generator.GeneratorFloorProfile.Run(Generator.GeneratorBenchmarks.Interfaces);
+                return 0;
+            }
+
+            if (args.Contains("--paired-serialization"))
+            {
+                Serialization.PairedSerializationCheck.Run();
                 return 0;
             }
 
