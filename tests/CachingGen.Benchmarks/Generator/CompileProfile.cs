@@ -1,12 +1,16 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using CachingGen.Generators.Analyzers;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace CachingGen.Benchmarks.Generator;
 
 /// <summary>
 /// <c>-- --profile-compile [interfaces]</c>: binds every generated file of the synthetic project on its own and prints
-/// the slowest ones, to show where the compile time the generators add goes.
+/// the slowest ones, to show where the compile time the generators add goes; then the stages of the compile-time
+/// benchmark, with what each allocates (a measure of the compiler's work that the machine's foreign load does not move).
 /// </summary>
 public static class CompileProfile
 {
@@ -14,6 +18,7 @@ public static class CompileProfile
     {
         var project = new SyntheticProject(interfaces, annotated: true);
         ProfileGenerators(project);
+        ProfileStages(interfaces, project);
         GeneratorBenchmarks.CreateDriver().RunGeneratorsAndUpdateCompilation(project.CreateCompilation(), out var generated, out _);
         var userTrees = new HashSet<SyntaxTree>(project.Trees);
 
@@ -28,8 +33,6 @@ public static class CompileProfile
             timings.Add((Path.GetFileName(tree.FilePath), clock.Elapsed.TotalMilliseconds, tree.GetText().Lines.Count, GC.GetTotalAllocatedBytes(precise: true) - allocated));
         }
 
-        ProfileMembers(generated, generated.SyntaxTrees.Where(t => !userTrees.Contains(t) && KindOf(Path.GetFileName(t.FilePath)) == "decorators").Skip(1).First());
-        ProfileMembers(generated, generated.SyntaxTrees.Where(t => !userTrees.Contains(t) && KindOf(Path.GetFileName(t.FilePath)) == "formatters").Skip(3).First());
         string Sum(IEnumerable<(string File, double Milliseconds, int Lines, long Allocated)> rows) => rows.Sum(r => r.Milliseconds).ToString("0", CultureInfo.InvariantCulture) + " ms, " + (rows.Sum(r => r.Allocated) / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB allocated";
         var user = timings.Where(t => userTrees.Any(u => Path.GetFileName(u.FilePath) == t.File)).ToList();
         var mine = timings.Except(user).ToList();
@@ -45,20 +48,31 @@ public static class CompileProfile
         }
     }
 
-    /// <summary>What binding each member of one generated file allocates (a measure of the compiler's work that the
-    /// machine's foreign load does not move).</summary>
-    private static void ProfileMembers(Compilation compilation, SyntaxTree tree)
+    /// <summary>The compile-time benchmark's stages, twice (the first round includes the JIT). The analysis pass binds
+    /// every method body again (CompilationWithAnalyzers gets the compiler's diagnostics to raise its events); the
+    /// compiler's diagnostics alone show how much of it is that.</summary>
+    private static void ProfileStages(int interfaces, SyntheticProject project)
     {
-        var model = compilation.GetSemanticModel(tree);
-        foreach (var member in tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax>()
-                     .Where(m => m is not Microsoft.CodeAnalysis.CSharp.Syntax.BaseNamespaceDeclarationSyntax and not Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax))
+        var plain = new SyntheticProject(interfaces, annotated: false);
+        for (var round = 1; round <= 2; round++)
         {
-            var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var clock = Stopwatch.StartNew();
-            model.GetDiagnostics(member.Span);
-            var name = member.ToString().Split('\n')[0].Trim();
-            Console.WriteLine($"[profile]     {Path.GetFileName(tree.FilePath)}: {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1024.0:0} KB, {clock.Elapsed.TotalMilliseconds:0.0} ms: {name[..Math.Min(110, name.Length)]}");
+            Stage(round, "plain project emitted", () => plain.CreateCompilation().Emit(Stream.Null));
+            Compilation generated = null!;
+            Stage(round, "both generators", () => GeneratorBenchmarks.CreateDriver().RunGeneratorsAndUpdateCompilation(project.CreateCompilation(), out generated, out _));
+            Stage(round, "project with generated code emitted", () => generated.Emit(Stream.Null));
+            Stage(round, "analysis pass", () => generated.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new RepositoryAnalyzer()))
+                .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult());
+            Stage(round, "compiler diagnostics alone (new compilation)", () => generated.RemoveAllSyntaxTrees().AddSyntaxTrees(generated.SyntaxTrees).GetDiagnostics());
         }
+    }
+
+    private static void Stage(int round, string name, Action stage)
+    {
+        GC.Collect();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        stage();
+        Console.WriteLine($"[profile] stages round {round}: {name} {clock.Elapsed.TotalMilliseconds:0} ms, {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0:0.0} MB allocated");
     }
 
     /// <summary>Each generator's own time (Roslyn's timing info) in a cold run and in the incremental run after an
