@@ -287,7 +287,10 @@ namespace CachingGen.Generators.Decorators
 
             var resultLocal = returnsResult ? lambda.Fresh("result") : null;
             var completeName = returnsResult ? lambda.Fresh("Complete") : null;
-            var state = StateExpression(member, names, materialized, resultLocal, out var stateNames);
+            var state = StateExpression(model, member, names, materialized, resultLocal, out var stateNames);
+            // Explicit type arguments: the compiler binds the static lambda once, against one known delegate type,
+            // instead of inferring TState from the tuple and binding the lambda again in each inference phase.
+            var typeArguments = "<" + stateNames.Type + ">";
             var innerCall = InnerCall(member, names, lambda, stateNames);
             var cache = "this." + names.Cache;
             var policy = names.Policy(member);
@@ -323,7 +326,7 @@ namespace CachingGen.Generators.Decorators
                         // ReadThroughAsync loads ValueTask<TEntity?>; a ValueTask<TEntity> from the inner call only differs in annotation.
                         load += "!";
                     }
-                    call = cache + ".ReadThroughAsync(" + KeyForRead(model, member, names) + ", " + policy + ", " + state + ", static (" + lambda.State + ", " + lambda.Token + ") => " + load + ", " + tokenArgument + ")";
+                    call = cache + ".ReadThroughAsync" + typeArguments + "(" + KeyForRead(model, member, names) + ", " + policy + ", " + state + ", static (" + lambda.State + ", " + lambda.Token + ") => " + load + ", " + tokenArgument + ")";
                     call = member.ReturnKind == ReturnKind.TaskOfT ? call + ".AsTask()" : call;
                     if (member.ResultIsNonNullableReference)
                     {
@@ -337,14 +340,14 @@ namespace CachingGen.Generators.Decorators
 
                 case Strategy.WriteThrough:
                     call = member.KeySource == KeySourceKind.EntityCollection
-                        ? cache + ".WriteThroughManyAsync(" + CollectionExpression(member, materialized) + NullForgiving(model, member) + ", static entity => " + names.KeyOf + "(entity), " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")"
-                        : cache + ".WriteThroughAsync(" + names.KeyOf + "(" + EntityArgument(member) + "), " + EntityValue(model, member) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
+                        ? cache + ".WriteThroughManyAsync" + typeArguments + "(" + CollectionExpression(member, materialized) + NullForgiving(model, member) + ", static entity => " + names.KeyOf + "(entity), " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")"
+                        : cache + ".WriteThroughAsync" + typeArguments + "(" + names.KeyOf + "(" + EntityArgument(member) + "), " + EntityValue(model, member) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
                     break;
                 case Strategy.WriteAround:
-                    call = cache + ".WriteAroundAsync(" + KeysForWrite(model, member, names, materialized) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
+                    call = cache + ".WriteAroundAsync" + typeArguments + "(" + KeysForWrite(model, member, names, materialized) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
                     break;
                 case Strategy.Evict:
-                    call = cache + ".EvictAsync(" + KeysForWrite(model, member, names, materialized) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
+                    call = cache + ".EvictAsync" + typeArguments + "(" + KeysForWrite(model, member, names, materialized) + ", " + policy + ", " + state + ", " + WriteLambda(member, lambda, innerCall, stateNames) + ", " + tokenArgument + ")";
                     break;
                 default:
                 {
@@ -354,16 +357,18 @@ namespace CachingGen.Generators.Decorators
                         ? Runtime + "CacheKey.Part(global::System.Guid.NewGuid())"
                         : Runtime + "CacheKey.Part(" + Cast(member.IdempotencyEncoding, member.IdempotencyCastType, entityValue + "." + Identifier(member.IdempotencyMember)) + ")";
                     var values = new List<string>();
+                    var valueTypes = new List<string>();
                     foreach (var parameter in member.Parameters)
                     {
                         if (!parameter.IsCancellationToken)
                         {
                             values.Add(Identifier(parameter.Name));
+                            valueTypes.Add(parameter.Type);
                         }
                     }
 
                     call = cache + ".WriteBackAsync(" + names.KeyOf + "(" + entity + "), " + entityValue + ", " + idempotency + ", " + policy + ", "
-                           + Runtime + "WriteBackArguments.Serialize(" + names.Repository + ".SerializerOptions, " + string.Join(", ", values) + "), " + tokenArgument + ")";
+                           + Runtime + "WriteBackArguments.Serialize<" + string.Join(", ", valueTypes) + ">(" + names.Repository + ".SerializerOptions, " + string.Join(", ", values) + "), " + tokenArgument + ")";
                     break;
                 }
             }
@@ -485,13 +490,18 @@ namespace CachingGen.Generators.Decorators
             public string Result { get; set; } = "Result";
 
             public bool IsTuple { get; set; }
+
+            /// <summary>The state's type: the inner repository's, or the tuple's, spelled with the decorator's own parameter types.</summary>
+            public string Type { get; set; } = string.Empty;
         }
 
         /// <summary>The state passed to the static lambda: the inner repository and the call's arguments, as a named tuple.</summary>
-        private static string StateExpression(MemberModel member, Names names, string? materialized, string? result, out StateNames stateNames)
+        private static string StateExpression(RepositoryModel model, MemberModel member, Names names, string? materialized, string? result, out StateNames stateNames)
         {
             stateNames = new StateNames();
             var elements = new List<string> { "Inner: this." + names.Inner };
+            // A materialized collection (an array) is stored as the parameter's own type, which the inner call takes.
+            var types = new List<string> { model.InterfaceGlobalName + " Inner" };
             for (var i = 0; i < member.Parameters.Count; i++)
             {
                 var parameter = member.Parameters[i];
@@ -504,20 +514,24 @@ namespace CachingGen.Generators.Decorators
                 stateNames.Arguments[i] = name;
                 var value = materialized is not null && member.KeyParameterIndexes.Count > 0 && member.KeyParameterIndexes[0] == i ? materialized : Identifier(parameter.Name);
                 elements.Add(name + ": " + value);
+                types.Add(parameter.Type + " " + name);
             }
 
             if (result is not null)
             {
                 elements.Add("Result: " + result);
+                types.Add("global::System.Runtime.CompilerServices.StrongBox<" + member.ResultType + "> Result");
             }
 
             if (elements.Count == 1)
             {
                 stateNames.IsTuple = false;
+                stateNames.Type = model.InterfaceGlobalName;
                 return "this." + names.Inner;
             }
 
             stateNames.IsTuple = true;
+            stateNames.Type = "(" + string.Join(", ", types) + ")";
             return "(" + string.Join(", ", elements) + ")";
         }
 

@@ -22,6 +22,8 @@ namespace CachingGen.Generators.Formatters
         /// <summary>The hint name of the resolver file.</summary>
         public const string ResolverHintName = ResolverName + ".g.cs";
 
+        /// <summary>Entries per switch of the resolver's formatter creation (see <c>EmitResolver</c>).</summary>
+        private const int SwitchBlock = 64;
         private const string Writer = "global::MessagePack.MessagePackWriter";
         private const string Reader = "global::MessagePack.MessagePackReader";
         private const string Options = "global::MessagePack.MessagePackSerializerOptions";
@@ -293,6 +295,15 @@ namespace CachingGen.Generators.Formatters
 
             writer.CloseBlock(";");
             writer.WriteLine();
+            writer.WriteLine("private static readonly ulong[] Fingerprints = new ulong[]");
+            writer.OpenBlock();
+            for (var i = 0; i < entries.Count; i++)
+            {
+                writer.WriteLine(FormatterParser.Hex(entries[i].Fingerprint) + ",");
+            }
+
+            writer.CloseBlock(";");
+            writer.WriteLine();
             writer.WriteLine("/// <summary>The resolver singleton.</summary>");
             writer.WriteLine("public static readonly " + ResolverName + " Instance = new " + ResolverName + "();");
             writer.WriteLine();
@@ -328,6 +339,9 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("return Lookup.ContainsKey(type);");
             writer.CloseBlock();
             writer.WriteLine();
+            // One switch of every entry would cost the compiler quadratic time in the number of entries (its decision
+            // DAG), seconds for a thousand types: a first switch picks a block of SwitchBlock entries, whose own switch
+            // creates the formatter. The fingerprints are a constant table.
             writer.WriteLine("private static object? CreateFormatter(global::System.Type type)");
             writer.OpenBlock();
             writer.WriteLine("if (!Lookup.TryGetValue(type, out int key))");
@@ -335,33 +349,39 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("return null;");
             writer.CloseBlock();
             writer.WriteLine();
-            writer.WriteLine("switch (key)");
+            writer.WriteLine("switch (key / " + FormatterParser.Invariant(SwitchBlock) + ")");
             writer.OpenBlock();
-            for (var i = 0; i < entries.Count; i++)
+            var blocks = (entries.Count + SwitchBlock - 1) / SwitchBlock;
+            for (var block = 0; block < blocks; block++)
             {
-                writer.WriteLine("case " + FormatterParser.Invariant(i) + ": return new " + entries[i].NewExpression + "();");
+                writer.WriteLine("case " + FormatterParser.Invariant(block) + ": return CreateFormatter" + FormatterParser.Invariant(block) + "(key);");
             }
 
             writer.WriteLine("default: return null;");
             writer.CloseBlock();
             writer.CloseBlock();
+            for (var block = 0; block < blocks; block++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                writer.WriteLine();
+                writer.WriteLine("private static object? CreateFormatter" + FormatterParser.Invariant(block) + "(int key)");
+                writer.OpenBlock();
+                writer.WriteLine("switch (key)");
+                writer.OpenBlock();
+                for (var i = block * SwitchBlock; i < entries.Count && i < (block + 1) * SwitchBlock; i++)
+                {
+                    writer.WriteLine("case " + FormatterParser.Invariant(i) + ": return new " + entries[i].NewExpression + "();");
+                }
+
+                writer.WriteLine("default: return null;");
+                writer.CloseBlock();
+                writer.CloseBlock();
+            }
+
             writer.WriteLine();
             writer.WriteLine("private static ulong GetFingerprint(global::System.Type type)");
             writer.OpenBlock();
-            writer.WriteLine("if (!Lookup.TryGetValue(type, out int key))");
-            writer.OpenBlock();
-            writer.WriteLine("return 0UL;");
-            writer.CloseBlock();
-            writer.WriteLine();
-            writer.WriteLine("switch (key)");
-            writer.OpenBlock();
-            for (var i = 0; i < entries.Count; i++)
-            {
-                writer.WriteLine("case " + FormatterParser.Invariant(i) + ": return " + FormatterParser.Hex(entries[i].Fingerprint) + ";");
-            }
-
-            writer.WriteLine("default: return 0UL;");
-            writer.CloseBlock();
+            writer.WriteLine("return Lookup.TryGetValue(type, out int key) ? Fingerprints[key] : 0UL;");
             writer.CloseBlock();
             writer.WriteLine();
             writer.WriteLine("private static class FormatterCache<T>");

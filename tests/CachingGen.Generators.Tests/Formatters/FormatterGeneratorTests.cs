@@ -123,6 +123,55 @@ public sealed class FormatterGeneratorTests
     }
 
     [Fact]
+    public void Resolver_of_more_types_than_one_switch_block_finds_every_formatter_and_fingerprint()
+    {
+        // The resolver creates formatters through blocks of 64 entries (one switch over every type costs the compiler
+        // quadratic time): 150 entity types span three blocks, the last one partial.
+        const int count = 150;
+        var source = new System.Text.StringBuilder("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using CachingGen;
+            namespace Many;
+
+            """);
+        var checks = new System.Text.StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            source.Append("public sealed record Entity").Append(n).Append("([property: CacheKey] long Id, int Value);\n")
+                .Append("[CachedRepository] public interface IRepository").Append(n)
+                .Append(" { [Cached] ValueTask<Entity").Append(n).Append("?> GetAsync(long id, CancellationToken ct = default); }\n");
+            checks.Append("        failures += RoundTrip(new Entity").Append(n).Append("(").Append(n).Append(", ").Append(n).Append(" * 7), CachingGen.Generated.Formatters.Many_Entity").Append(n).Append("Formatter.SchemaFingerprint);\n");
+        }
+
+        source.Append("""
+            public static class Check
+            {
+                public static string Run()
+                {
+                    var failures = string.Empty;
+
+            """).Append(checks).Append("""
+                    return failures.Length == 0 ? "ok" : failures;
+                }
+
+                private static string RoundTrip<T>(T value, ulong fingerprint)
+                {
+                    var options = CachingGen.Generated.CachingGenFormatterResolver.Options;
+                    var back = MessagePack.MessagePackSerializer.Deserialize<T>(MessagePack.MessagePackSerializer.Serialize(value, options), options);
+                    var found = CachingGen.Generated.CachingGenFormatterResolver.Instance.GetSchemaFingerprint<T>();
+                    return Equals(back, value) && found == fingerprint ? string.Empty : typeof(T).Name + ": " + back + ", fingerprint " + found + " (expected " + fingerprint + "); ";
+                }
+            }
+            """);
+
+        var result = GeneratorHarness.Run(Generators, source.ToString()).AssertCleanGeneratedCode();
+        using var loaded = result.EmitAndLoad();
+        Assert.Equal("ok", loaded.Invoke("Many.Check", "Run", null));
+    }
+
+    [Fact]
     public void Options_resolver_is_the_fingerprint_provider_the_runtime_looks_for()
     {
         // EntityCache reads the schema fingerprint through SerializerOptions.Resolver; a composite around the generated

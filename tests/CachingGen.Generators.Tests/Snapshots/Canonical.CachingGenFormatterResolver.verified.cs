@@ -19,6 +19,12 @@ namespace CachingGen.Generated
             { typeof(global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>), 1 },
         };
 
+        private static readonly ulong[] Fingerprints = new ulong[]
+        {
+            0xB308D36D4F3EDF37UL,
+            0x69684E6F17027223UL,
+        };
+
         /// <summary>The resolver singleton.</summary>
         public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
 
@@ -56,6 +62,15 @@ namespace CachingGen.Generated
                 return null;
             }
 
+            switch (key / 64)
+            {
+                case 0: return CreateFormatter0(key);
+                default: return null;
+            }
+        }
+
+        private static object? CreateFormatter0(int key)
+        {
             switch (key)
             {
                 case 0: return new global::CachingGen.Generated.Formatters.Sample_PreferenceFormatter();
@@ -66,17 +81,7 @@ namespace CachingGen.Generated
 
         private static ulong GetFingerprint(global::System.Type type)
         {
-            if (!Lookup.TryGetValue(type, out int key))
-            {
-                return 0UL;
-            }
-
-            switch (key)
-            {
-                case 0: return 0xB308D36D4F3EDF37UL;
-                case 1: return 0x69684E6F17027223UL;
-                default: return 0UL;
-            }
+            return Lookup.TryGetValue(type, out int key) ? Fingerprints[key] : 0UL;
         }
 
         private static class FormatterCache<T>

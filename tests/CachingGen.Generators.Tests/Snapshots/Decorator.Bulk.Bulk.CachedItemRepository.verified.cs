@@ -63,14 +63,14 @@ namespace Bulk
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Bulk.Item?> GetAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("item", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Bulk.Item?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Bulk.IItemRepository Inner, long A0)>(global::CachingGen.Runtime.CacheKey.Create("item", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Bulk.Item?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAllAsync(global::System.Collections.Generic.IEnumerable<global::Bulk.Item> items, global::System.Threading.CancellationToken ct = default)
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
-            return this._cache.WriteThroughManyAsync(items2, static entity => KeyOf(entity), s_saveAllAsyncPolicy, (Inner: this._inner, A0: items2), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAllAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughManyAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.IEnumerable<global::Bulk.Item> A0)>(items2, static entity => KeyOf(entity), s_saveAllAsyncPolicy, (Inner: this._inner, A0: items2), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAllAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
@@ -78,7 +78,7 @@ namespace Bulk
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache.WriteThroughManyAsync(items2, static entity => KeyOf(entity), s_upsertAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.UpsertAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.WriteThroughManyAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.IList<global::Bulk.Item> A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(items2, static entity => KeyOf(entity), s_upsertAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.UpsertAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -91,7 +91,7 @@ namespace Bulk
         public global::System.Threading.Tasks.ValueTask<bool> SaveArrayAsync(global::Bulk.Item[] items, global::System.Threading.CancellationToken ct = default)
         {
             var result = new global::System.Runtime.CompilerServices.StrongBox<bool>();
-            return Complete(this._cache.WriteThroughManyAsync(items, static entity => KeyOf(entity), s_saveArrayAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.SaveArrayAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.WriteThroughManyAsync<(global::Bulk.IItemRepository Inner, global::Bulk.Item[] A0, global::System.Runtime.CompilerServices.StrongBox<bool> Result)>(items, static entity => KeyOf(entity), s_saveArrayAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.SaveArrayAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.ValueTask<bool> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<bool> box)
             {
@@ -105,7 +105,7 @@ namespace Bulk
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf(entity)), s_importAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.ImportAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.WriteAroundAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.IReadOnlyCollection<global::Bulk.Item> A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf(entity)), s_importAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.ImportAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -117,7 +117,7 @@ namespace Bulk
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task ImportListAsync(global::System.Collections.Generic.List<global::Bulk.Item> items, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(items, static entity => KeyOf(entity)), s_importListAsyncPolicy, (Inner: this._inner, A0: items), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.ImportListAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteAroundAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.List<global::Bulk.Item> A0)>(global::CachingGen.Runtime.CacheKeys.Of(items, static entity => KeyOf(entity)), s_importListAsyncPolicy, (Inner: this._inner, A0: items), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.ImportListAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
@@ -125,7 +125,7 @@ namespace Bulk
         {
             var items = global::System.Linq.Enumerable.ToArray(ids);
             var result = new global::System.Runtime.CompilerServices.StrongBox<bool>();
-            return Complete(this._cache.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(items, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_touchAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.TouchAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.WriteAroundAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.IEnumerable<long> A0, global::System.Runtime.CompilerServices.StrongBox<bool> Result)>(global::CachingGen.Runtime.CacheKeys.Of(items, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_touchAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.TouchAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.ValueTask<bool> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<bool> box)
             {
@@ -139,7 +139,7 @@ namespace Bulk
         {
             var items = global::System.Linq.Enumerable.ToArray(ids);
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache.EvictAsync(global::CachingGen.Runtime.CacheKeys.Of(items, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_deleteManyAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteManyAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.EvictAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.IReadOnlyCollection<long> A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(global::CachingGen.Runtime.CacheKeys.Of(items, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_deleteManyAsyncPolicy, (Inner: this._inner, A0: items, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteManyAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -151,7 +151,7 @@ namespace Bulk
         /// <inheritdoc/>
         public global::System.Threading.Tasks.ValueTask DeleteArrayAsync(long[] ids, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(global::CachingGen.Runtime.CacheKeys.Of(ids, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_deleteArrayAsyncPolicy, (Inner: this._inner, A0: ids), static (state, ct2) => state.Inner.DeleteArrayAsync(state.A0, ct2), ct);
+            return this._cache.EvictAsync<(global::Bulk.IItemRepository Inner, long[] A0)>(global::CachingGen.Runtime.CacheKeys.Of(ids, static key => global::CachingGen.Runtime.CacheKey.Create("item", (long)key)), s_deleteArrayAsyncPolicy, (Inner: this._inner, A0: ids), static (state, ct2) => state.Inner.DeleteArrayAsync(state.A0, ct2), ct);
         }
 
         /// <inheritdoc/>
@@ -159,7 +159,7 @@ namespace Bulk
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache.EvictAsync(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf(entity)), s_deleteItemsAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteItemsAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.EvictAsync<(global::Bulk.IItemRepository Inner, global::System.Collections.Generic.ICollection<global::Bulk.Item> A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf(entity)), s_deleteItemsAsyncPolicy, (Inner: this._inner, A0: items2, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteItemsAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -172,7 +172,7 @@ namespace Bulk
         public global::System.Threading.Tasks.ValueTask<bool> DeleteAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
             var result = new global::System.Runtime.CompilerServices.StrongBox<bool>();
-            return Complete(this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("item", (long)id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.EvictAsync<(global::Bulk.IItemRepository Inner, long A0, global::System.Runtime.CompilerServices.StrongBox<bool> Result)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("item", (long)id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.DeleteAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.ValueTask<bool> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<bool> box)
             {
@@ -185,7 +185,7 @@ namespace Bulk
         public global::System.Threading.Tasks.Task<int> SaveAsync(global::Bulk.Item item, global::System.Threading.CancellationToken ct = default)
         {
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache.WriteThroughAsync(KeyOf(item), item, s_saveAsyncPolicy, (Inner: this._inner, A0: item, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.SaveAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
+            return Complete(this._cache.WriteThroughAsync<(global::Bulk.IItemRepository Inner, global::Bulk.Item A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(KeyOf(item), item, s_saveAsyncPolicy, (Inner: this._inner, A0: item, Result: result), static async (state, ct2) => state.Result.Value = await state.Inner.SaveAsync(state.A0, ct2).ConfigureAwait(false), ct), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {

@@ -59,31 +59,31 @@ namespace Sample
         /// <inheritdoc/>
         public global::System.Threading.Tasks.ValueTask<global::Sample.Preference?> GetAsync(long userId, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("pref", (long)userId), s_getAsyncPolicy, (Inner: this._inner, A0: userId), static (state, ct2) => state.Inner.GetAsync(state.A0, ct2), ct);
+            return this._cache.ReadThroughAsync<(global::Sample.IPreferenceRepository Inner, long A0)>(global::CachingGen.Runtime.CacheKey.Create("pref", (long)userId), s_getAsyncPolicy, (Inner: this._inner, A0: userId), static (state, ct2) => state.Inner.GetAsync(state.A0, ct2), ct);
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Sample.Preference preference, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(preference), preference, s_saveAsyncPolicy, (Inner: this._inner, A0: preference), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Sample.IPreferenceRepository Inner, global::Sample.Preference A0)>(KeyOf(preference), preference, s_saveAsyncPolicy, (Inner: this._inner, A0: preference), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveManyAsync(global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference> preferences, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(preferences, static entity => KeyOf(entity)), s_saveManyAsyncPolicy, (Inner: this._inner, A0: preferences), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveManyAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteAroundAsync<(global::Sample.IPreferenceRepository Inner, global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference> A0)>(global::CachingGen.Runtime.CacheKeys.Of(preferences, static entity => KeyOf(entity)), s_saveManyAsyncPolicy, (Inner: this._inner, A0: preferences), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveManyAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Sample.Preference preference, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(preference), preference, global::CachingGen.Runtime.CacheKey.Part((long)preference.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, preference), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(preference), preference, global::CachingGen.Runtime.CacheKey.Part((long)preference.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Sample.Preference>(s_repository.SerializerOptions, preference), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(long userId, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("pref", (long)userId) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: userId), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.EvictAsync<(global::Sample.IPreferenceRepository Inner, long A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("pref", (long)userId) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: userId), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>

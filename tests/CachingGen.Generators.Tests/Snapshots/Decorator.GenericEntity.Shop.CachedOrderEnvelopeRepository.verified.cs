@@ -58,25 +58,25 @@ namespace Shop
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Shop.Envelope<global::Shop.Order>?> GetAsync(string id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("env", id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Shop.Envelope<global::Shop.Order>?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Shop.IOrderEnvelopeRepository Inner, string A0)>(global::CachingGen.Runtime.CacheKey.Create("env", id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Shop.Envelope<global::Shop.Order>?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Shop.Envelope<global::Shop.Order> envelope, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(envelope), envelope, s_saveAsyncPolicy, (Inner: this._inner, A0: envelope), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Shop.IOrderEnvelopeRepository Inner, global::Shop.Envelope<global::Shop.Order> A0)>(KeyOf(envelope), envelope, s_saveAsyncPolicy, (Inner: this._inner, A0: envelope), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.ValueTask ReviseAsync(global::Shop.Envelope<global::Shop.Order> envelope, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(envelope), envelope, global::CachingGen.Runtime.CacheKey.Part((long)envelope.Revision), s_reviseAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, envelope), ct);
+            return this._cache.WriteBackAsync(KeyOf(envelope), envelope, global::CachingGen.Runtime.CacheKey.Part((long)envelope.Revision), s_reviseAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Shop.Envelope<global::Shop.Order>>(s_repository.SerializerOptions, envelope), ct);
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.ValueTask DeleteAsync(string id)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("env", id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => state.Inner.DeleteAsync(state.A0), default);
+            return this._cache.EvictAsync<(global::Shop.IOrderEnvelopeRepository Inner, string A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("env", id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => state.Inner.DeleteAsync(state.A0), default);
         }
 
         /// <summary>Replays write-back records of <see cref="Shop.IOrderEnvelopeRepository"/> against an inner repository, without reflection.</summary>

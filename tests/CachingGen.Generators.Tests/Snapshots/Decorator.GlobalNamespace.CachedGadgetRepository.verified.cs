@@ -52,19 +52,19 @@ public sealed partial class CachedGadgetRepository : global::IGadgetRepository
     /// <inheritdoc/>
     public global::System.Threading.Tasks.ValueTask<global::Gadget?> GetAsync(string code, global::System.Threading.CancellationToken ct = default)
     {
-        return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("gadget", code), s_getAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => state.Inner.GetAsync(state.A0, ct2), ct);
+        return this._cache.ReadThroughAsync<(global::IGadgetRepository Inner, string A0)>(global::CachingGen.Runtime.CacheKey.Create("gadget", code), s_getAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => state.Inner.GetAsync(state.A0, ct2), ct);
     }
 
     /// <inheritdoc/>
     public global::System.Threading.Tasks.Task SaveAsync(global::Gadget gadget, global::System.Threading.CancellationToken ct = default)
     {
-        return this._cache.WriteAroundAsync(new string[] { KeyOf(gadget) }, s_saveAsyncPolicy, (Inner: this._inner, A0: gadget), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+        return this._cache.WriteAroundAsync<(global::IGadgetRepository Inner, global::Gadget A0)>(new string[] { KeyOf(gadget) }, s_saveAsyncPolicy, (Inner: this._inner, A0: gadget), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
     }
 
     /// <inheritdoc/>
     public global::System.Threading.Tasks.Task DeleteAsync(string code, global::System.Threading.CancellationToken ct = default)
     {
-        return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("gadget", code) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
+        return this._cache.EvictAsync<(global::IGadgetRepository Inner, string A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("gadget", code) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
     }
 }
 

@@ -90,13 +90,13 @@ namespace Inherit
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Inherit.Account?> GetAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("acct", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Inherit.Account?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Inherit.IAccountRepository Inner, long A0)>(global::CachingGen.Runtime.CacheKey.Create("acct", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Inherit.Account?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Inherit.Account account, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(account), account, s_saveAsyncPolicy, (Inner: this._inner, A0: account), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Inherit.IAccountRepository Inner, global::Inherit.Account A0)>(KeyOf(account), account, s_saveAsyncPolicy, (Inner: this._inner, A0: account), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
@@ -109,13 +109,13 @@ namespace Inherit
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task RemoveAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("acct", (long)id) }, s_removeAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.RemoveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.EvictAsync<(global::Inherit.IAccountRepository Inner, long A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("acct", (long)id) }, s_removeAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.RemoveAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Inherit.Account account, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(account), account, global::CachingGen.Runtime.CacheKey.Part((long)account.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, account), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(account), account, global::CachingGen.Runtime.CacheKey.Part((long)account.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Inherit.Account>(s_repository.SerializerOptions, account), ct).AsTask();
         }
 
         /// <inheritdoc/>

@@ -57,19 +57,19 @@ namespace Hidden
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Hidden.Secret?> GetAsync(global::System.Guid id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("secret", id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Hidden.Secret?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Hidden.ISecretRepository Inner, global::System.Guid A0)>(global::CachingGen.Runtime.CacheKey.Create("secret", id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Hidden.Secret?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Hidden.Secret secret, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(secret), secret, global::CachingGen.Runtime.CacheKey.Part((long)secret.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, secret), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(secret), secret, global::CachingGen.Runtime.CacheKey.Part((long)secret.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Hidden.Secret>(s_repository.SerializerOptions, secret), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(global::System.Guid id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("secret", id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.EvictAsync<(global::Hidden.ISecretRepository Inner, global::System.Guid A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("secret", id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <summary>Replays write-back records of <see cref="Hidden.ISecretRepository"/> against an inner repository, without reflection.</summary>

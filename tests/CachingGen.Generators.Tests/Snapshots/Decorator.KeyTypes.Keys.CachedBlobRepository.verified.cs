@@ -54,19 +54,19 @@ namespace Keys
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Keys.Blob?> GetAsync(ulong hash)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("blob", (ulong)hash), s_getAsyncPolicy, (Inner: this._inner, A0: hash), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Blob?>(state.Inner.GetAsync(state.A0)), default).AsTask();
+            return this._cache.ReadThroughAsync<(global::Keys.IBlobRepository Inner, ulong A0)>(global::CachingGen.Runtime.CacheKey.Create("blob", (ulong)hash), s_getAsyncPolicy, (Inner: this._inner, A0: hash), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Blob?>(state.Inner.GetAsync(state.A0)), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Keys.Blob blob)
         {
-            return this._cache.WriteThroughAsync(KeyOf(blob), blob, s_saveAsyncPolicy, (Inner: this._inner, A0: blob), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0)), default).AsTask();
+            return this._cache.WriteThroughAsync<(global::Keys.IBlobRepository Inner, global::Keys.Blob A0)>(KeyOf(blob), blob, s_saveAsyncPolicy, (Inner: this._inner, A0: blob), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0)), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(ulong hash)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("blob", (ulong)hash) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: hash), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
+            return this._cache.EvictAsync<(global::Keys.IBlobRepository Inner, ulong A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("blob", (ulong)hash) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: hash), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
         }
     }
 

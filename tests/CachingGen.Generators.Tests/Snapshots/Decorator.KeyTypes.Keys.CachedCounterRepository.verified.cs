@@ -57,19 +57,19 @@ namespace Keys
         /// <inheritdoc/>
         public global::System.Threading.Tasks.ValueTask<global::Keys.Counter?> GetAsync(int id)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("counter", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => state.Inner.GetAsync(state.A0), default);
+            return this._cache.ReadThroughAsync<(global::Keys.ICounterRepository Inner, int A0)>(global::CachingGen.Runtime.CacheKey.Create("counter", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => state.Inner.GetAsync(state.A0), default);
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Keys.Counter counter)
         {
-            return this._cache.WriteBackAsync(KeyOf(counter), counter, global::CachingGen.Runtime.CacheKey.Part((long)counter.Value), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, counter), default).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(counter), counter, global::CachingGen.Runtime.CacheKey.Part((long)counter.Value), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Keys.Counter>(s_repository.SerializerOptions, counter), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(int id)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("counter", (long)id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
+            return this._cache.EvictAsync<(global::Keys.ICounterRepository Inner, int A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("counter", (long)id) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
         }
 
         /// <summary>Replays write-back records of <see cref="Keys.ICounterRepository"/> against an inner repository, without reflection.</summary>

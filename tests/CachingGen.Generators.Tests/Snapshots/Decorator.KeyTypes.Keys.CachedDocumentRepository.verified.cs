@@ -55,25 +55,25 @@ namespace Keys
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Keys.Document?> GetAsync(string tenant, global::System.Guid id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)), s_getAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Keys.Document?>(state.Inner.GetAsync(state.A0, state.A1, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Keys.IDocumentRepository Inner, string A0, global::System.Guid A1)>(global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)), s_getAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Keys.Document?>(state.Inner.GetAsync(state.A0, state.A1, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Keys.Document document, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(document), document, s_saveAsyncPolicy, (Inner: this._inner, A0: document), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Keys.IDocumentRepository Inner, global::Keys.Document A0)>(KeyOf(document), document, s_saveAsyncPolicy, (Inner: this._inner, A0: document), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task TouchAsync(string tenant, global::System.Guid id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteAroundAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)) }, s_touchAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.TouchAsync(state.A0, state.A1, ct2)), ct).AsTask();
+            return this._cache.WriteAroundAsync<(global::Keys.IDocumentRepository Inner, string A0, global::System.Guid A1)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)) }, s_touchAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.TouchAsync(state.A0, state.A1, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(string tenant, global::System.Guid id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, state.A1, ct2)), ct).AsTask();
+            return this._cache.EvictAsync<(global::Keys.IDocumentRepository Inner, string A0, global::System.Guid A1)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("doc", global::CachingGen.Runtime.CacheKey.Part(tenant), global::CachingGen.Runtime.CacheKey.Part(id)) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: tenant, A1: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, state.A1, ct2)), ct).AsTask();
         }
     }
 

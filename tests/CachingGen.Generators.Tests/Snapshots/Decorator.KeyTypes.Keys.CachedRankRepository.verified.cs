@@ -53,13 +53,13 @@ namespace Keys
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Keys.Rank?> GetAsync(global::Keys.Level level)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("rank", (long)level), s_getAsyncPolicy, (Inner: this._inner, A0: level), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Rank?>(state.Inner.GetAsync(state.A0)), default).AsTask();
+            return this._cache.ReadThroughAsync<(global::Keys.IRankRepository Inner, global::Keys.Level A0)>(global::CachingGen.Runtime.CacheKey.Create("rank", (long)level), s_getAsyncPolicy, (Inner: this._inner, A0: level), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Rank?>(state.Inner.GetAsync(state.A0)), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteManyAsync(global::Keys.Level[] levels)
         {
-            return this._cache.EvictAsync(global::CachingGen.Runtime.CacheKeys.Of(levels, static key => global::CachingGen.Runtime.CacheKey.Create("rank", (long)key)), s_deleteManyAsyncPolicy, (Inner: this._inner, A0: levels), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteManyAsync(state.A0)), default).AsTask();
+            return this._cache.EvictAsync<(global::Keys.IRankRepository Inner, global::Keys.Level[] A0)>(global::CachingGen.Runtime.CacheKeys.Of(levels, static key => global::CachingGen.Runtime.CacheKey.Create("rank", (long)key)), s_deleteManyAsyncPolicy, (Inner: this._inner, A0: levels), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteManyAsync(state.A0)), default).AsTask();
         }
     }
 

@@ -54,19 +54,19 @@ namespace Keys
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Keys.Zone?> GetAsync(global::Keys.Region region)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("zone", (ulong)region), s_getAsyncPolicy, (Inner: this._inner, A0: region), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Zone?>(state.Inner.GetAsync(state.A0)), default).AsTask();
+            return this._cache.ReadThroughAsync<(global::Keys.IZoneRepository Inner, global::Keys.Region A0)>(global::CachingGen.Runtime.CacheKey.Create("zone", (ulong)region), s_getAsyncPolicy, (Inner: this._inner, A0: region), static (state, ct) => new global::System.Threading.Tasks.ValueTask<global::Keys.Zone?>(state.Inner.GetAsync(state.A0)), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Keys.Zone zone)
         {
-            return this._cache.WriteThroughAsync(KeyOf(zone), zone, s_saveAsyncPolicy, (Inner: this._inner, A0: zone), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0)), default).AsTask();
+            return this._cache.WriteThroughAsync<(global::Keys.IZoneRepository Inner, global::Keys.Zone A0)>(KeyOf(zone), zone, s_saveAsyncPolicy, (Inner: this._inner, A0: zone), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0)), default).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(global::Keys.Region region)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("zone", (ulong)region) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: region), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
+            return this._cache.EvictAsync<(global::Keys.IZoneRepository Inner, global::Keys.Region A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("zone", (ulong)region) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: region), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0)), default).AsTask();
         }
     }
 

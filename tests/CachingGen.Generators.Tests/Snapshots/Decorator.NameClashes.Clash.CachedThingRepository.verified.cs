@@ -98,14 +98,14 @@ namespace Clash
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Clash.Thing?> GetAsync(string @event, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache2.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("thing", @event), s_getAsyncPolicy2, (Inner: this._inner2, A0: @event), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Clash.Thing?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache2.ReadThroughAsync<(global::Clash.IThingRepository Inner, string A0)>(global::CachingGen.Runtime.CacheKey.Create("thing", @event), s_getAsyncPolicy2, (Inner: this._inner2, A0: @event), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Clash.Thing?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<int> SaveAsync(global::Clash.Thing result, string state, global::System.Threading.CancellationToken cancellationToken = default)
         {
             var result2 = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache2.WriteThroughAsync(KeyOf2(result), result, s_saveAsyncPolicy, (Inner: this._inner2, A0: result, A1: state, Result: result2), static async (state2, ct) => state2.Result.Value = await state2.Inner.SaveAsync(state2.A0, state2.A1, ct).ConfigureAwait(false), cancellationToken), result2);
+            return Complete(this._cache2.WriteThroughAsync<(global::Clash.IThingRepository Inner, global::Clash.Thing A0, string A1, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(KeyOf2(result), result, s_saveAsyncPolicy, (Inner: this._inner2, A0: result, A1: state, Result: result2), static async (state2, ct) => state2.Result.Value = await state2.Inner.SaveAsync(state2.A0, state2.A1, ct).ConfigureAwait(false), cancellationToken), result2);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -118,19 +118,19 @@ namespace Clash
         public global::System.Threading.Tasks.Task SaveAllAsync(global::System.Collections.Generic.IEnumerable<global::Clash.Thing> items, int state, global::System.Threading.CancellationToken ct)
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
-            return this._cache2.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf2(entity)), s_saveAllAsyncPolicy, (Inner: this._inner2, A0: items2, A1: state), static (state2, ct2) => new global::System.Threading.Tasks.ValueTask(state2.Inner.SaveAllAsync(state2.A0, state2.A1, ct2)), ct).AsTask();
+            return this._cache2.WriteAroundAsync<(global::Clash.IThingRepository Inner, global::System.Collections.Generic.IEnumerable<global::Clash.Thing> A0, int A1)>(global::CachingGen.Runtime.CacheKeys.Of(items2, static entity => KeyOf2(entity)), s_saveAllAsyncPolicy, (Inner: this._inner2, A0: items2, A1: state), static (state2, ct2) => new global::System.Threading.Tasks.ValueTask(state2.Inner.SaveAllAsync(state2.A0, state2.A1, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Clash.Thing entity, string @params, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache2.WriteBackAsync(KeyOf2(entity), entity, global::CachingGen.Runtime.CacheKey.Part((long)entity.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository2.SerializerOptions, entity, @params), ct).AsTask();
+            return this._cache2.WriteBackAsync(KeyOf2(entity), entity, global::CachingGen.Runtime.CacheKey.Part((long)entity.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Clash.Thing, string>(s_repository2.SerializerOptions, entity, @params), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task RemoveAsync(string @event, global::System.Threading.CancellationToken token = default)
         {
-            return this._cache2.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("thing", @event) }, s_removeAsyncPolicy, (Inner: this._inner2, A0: @event), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.RemoveAsync(state.A0, ct)), token).AsTask();
+            return this._cache2.EvictAsync<(global::Clash.IThingRepository Inner, string A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("thing", @event) }, s_removeAsyncPolicy, (Inner: this._inner2, A0: @event), static (state, ct) => new global::System.Threading.Tasks.ValueTask(state.Inner.RemoveAsync(state.A0, ct)), token).AsTask();
         }
 
         /// <inheritdoc/>
@@ -138,7 +138,7 @@ namespace Clash
         {
             var items2 = global::System.Linq.Enumerable.ToArray(items);
             var result = new global::System.Runtime.CompilerServices.StrongBox<bool>();
-            return Complete(this._cache2.EvictAsync(global::CachingGen.Runtime.CacheKeys.Of(items2, static key => global::CachingGen.Runtime.CacheKey.Create("thing", key)), s_removeManyAsyncPolicy, (Inner: this._inner2, A0: items2, Result: result), static async (state, ct) => state.Result.Value = await state.Inner.RemoveManyAsync(state.A0).ConfigureAwait(false), default), result);
+            return Complete(this._cache2.EvictAsync<(global::Clash.IThingRepository Inner, global::System.Collections.Generic.IEnumerable<string> A0, global::System.Runtime.CompilerServices.StrongBox<bool> Result)>(global::CachingGen.Runtime.CacheKeys.Of(items2, static key => global::CachingGen.Runtime.CacheKey.Create("thing", key)), s_removeManyAsyncPolicy, (Inner: this._inner2, A0: items2, Result: result), static async (state, ct) => state.Result.Value = await state.Inner.RemoveManyAsync(state.A0).ConfigureAwait(false), default), result);
 
             static async global::System.Threading.Tasks.ValueTask<bool> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<bool> box)
             {
@@ -151,7 +151,7 @@ namespace Clash
         public global::System.Threading.Tasks.Task<int> RenameAsync(string @event, global::System.Threading.CancellationToken state)
         {
             var result = new global::System.Runtime.CompilerServices.StrongBox<int>();
-            return Complete(this._cache2.WriteAroundAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("thing", @event) }, s_renameAsyncPolicy, (Inner: this._inner2, A0: @event, Result: result), static async (state2, ct) => state2.Result.Value = await state2.Inner.RenameAsync(state2.A0, ct).ConfigureAwait(false), state), result);
+            return Complete(this._cache2.WriteAroundAsync<(global::Clash.IThingRepository Inner, string A0, global::System.Runtime.CompilerServices.StrongBox<int> Result)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("thing", @event) }, s_renameAsyncPolicy, (Inner: this._inner2, A0: @event, Result: result), static async (state2, ct) => state2.Result.Value = await state2.Inner.RenameAsync(state2.A0, ct).ConfigureAwait(false), state), result);
 
             static async global::System.Threading.Tasks.Task<int> Complete(global::System.Threading.Tasks.ValueTask pending, global::System.Runtime.CompilerServices.StrongBox<int> box)
             {
@@ -163,7 +163,7 @@ namespace Clash
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task StoreAsync(global::Clash.Thing inner, string ct, global::System.Threading.CancellationToken runtime = default)
         {
-            return this._cache2.WriteThroughAsync(KeyOf2(inner), inner, s_storeAsyncPolicy, (Inner: this._inner2, A0: inner, A1: ct), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.StoreAsync(state.A0, state.A1, ct2)), runtime).AsTask();
+            return this._cache2.WriteThroughAsync<(global::Clash.IThingRepository Inner, global::Clash.Thing A0, string A1)>(KeyOf2(inner), inner, s_storeAsyncPolicy, (Inner: this._inner2, A0: inner, A1: ct), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.StoreAsync(state.A0, state.A1, ct2)), runtime).AsTask();
         }
 
         /// <summary>Replays write-back records of <see cref="Clash.IThingRepository"/> against an inner repository, without reflection.</summary>

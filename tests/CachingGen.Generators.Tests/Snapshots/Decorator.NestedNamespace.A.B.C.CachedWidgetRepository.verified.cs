@@ -53,13 +53,13 @@ namespace A.B.C
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::A.B.C.Widget?> GetAsync(int id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("widget", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::A.B.C.Widget?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::A.B.C.IWidgetRepository Inner, int A0)>(global::CachingGen.Runtime.CacheKey.Create("widget", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::A.B.C.Widget?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::A.B.C.Widget widget, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(widget), widget, s_saveAsyncPolicy, (Inner: this._inner, A0: widget), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::A.B.C.IWidgetRepository Inner, global::A.B.C.Widget A0)>(KeyOf(widget), widget, s_saveAsyncPolicy, (Inner: this._inner, A0: widget), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, ct2)), ct).AsTask();
         }
     }
 

@@ -60,38 +60,38 @@ namespace Nulls
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Nulls.Ticket> GetAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("ticket", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Nulls.Ticket>(state.Inner.GetAsync(state.A0, ct2))!, ct).AsTask()!;
+            return this._cache.ReadThroughAsync<(global::Nulls.ITicketRepository Inner, long A0)>(global::CachingGen.Runtime.CacheKey.Create("ticket", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Nulls.Ticket>(state.Inner.GetAsync(state.A0, ct2))!, ct).AsTask()!;
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Nulls.Ticket ticket, string? auditNote = default, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(ticket), ticket, s_saveAsyncPolicy, (Inner: this._inner, A0: ticket, A1: auditNote), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, state.A1, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Nulls.ITicketRepository Inner, global::Nulls.Ticket A0, string? A1)>(KeyOf(ticket), ticket, s_saveAsyncPolicy, (Inner: this._inner, A0: ticket, A1: auditNote), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, state.A1, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Nulls.Ticket? ticket, string? reason, int? priority, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(ticket), ticket!, global::CachingGen.Runtime.CacheKey.Part((long)ticket!.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, ticket, reason, priority), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(ticket), ticket!, global::CachingGen.Runtime.CacheKey.Part((long)ticket!.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Nulls.Ticket?, string?, int?>(s_repository.SerializerOptions, ticket, reason, priority), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task TouchAsync(global::System.Collections.Generic.IReadOnlyList<global::Nulls.Ticket?> tickets, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteAroundAsync(global::CachingGen.Runtime.CacheKeys.Of(tickets, static entity => KeyOf(entity)), s_touchAsyncPolicy, (Inner: this._inner, A0: tickets), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.TouchAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteAroundAsync<(global::Nulls.ITicketRepository Inner, global::System.Collections.Generic.IReadOnlyList<global::Nulls.Ticket?> A0)>(global::CachingGen.Runtime.CacheKeys.Of(tickets, static entity => KeyOf(entity)), s_touchAsyncPolicy, (Inner: this._inner, A0: tickets), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.TouchAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAllAsync(global::System.Collections.Generic.IEnumerable<global::Nulls.Ticket> tickets, global::System.Threading.CancellationToken ct = default)
         {
             var items = global::System.Linq.Enumerable.ToArray(tickets);
-            return this._cache.WriteThroughManyAsync(items, static entity => KeyOf(entity), s_saveAllAsyncPolicy, (Inner: this._inner, A0: items), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAllAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughManyAsync<(global::Nulls.ITicketRepository Inner, global::System.Collections.Generic.IEnumerable<global::Nulls.Ticket> A0)>(items, static entity => KeyOf(entity), s_saveAllAsyncPolicy, (Inner: this._inner, A0: items), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAllAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveSomeAsync(global::Nulls.Ticket?[] tickets, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughManyAsync(tickets!, static entity => KeyOf(entity), s_saveSomeAsyncPolicy, (Inner: this._inner, A0: tickets), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveSomeAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.WriteThroughManyAsync<(global::Nulls.ITicketRepository Inner, global::Nulls.Ticket?[] A0)>(tickets!, static entity => KeyOf(entity), s_saveSomeAsyncPolicy, (Inner: this._inner, A0: tickets), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveSomeAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>

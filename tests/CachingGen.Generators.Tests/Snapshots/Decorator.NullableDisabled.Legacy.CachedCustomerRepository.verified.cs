@@ -58,25 +58,25 @@ namespace Legacy
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Legacy.Customer> GetAsync(string code, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("customer", code), s_getAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Legacy.Customer>(state.Inner.GetAsync(state.A0, ct2))!, ct).AsTask()!;
+            return this._cache.ReadThroughAsync<(global::Legacy.ICustomerRepository Inner, string A0)>(global::CachingGen.Runtime.CacheKey.Create("customer", code), s_getAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Legacy.Customer>(state.Inner.GetAsync(state.A0, ct2))!, ct).AsTask()!;
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task SaveAsync(global::Legacy.Customer customer, string comment, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteThroughAsync(KeyOf(customer), customer, s_saveAsyncPolicy, (Inner: this._inner, A0: customer, A1: comment), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, state.A1, ct2)), ct).AsTask();
+            return this._cache.WriteThroughAsync<(global::Legacy.ICustomerRepository Inner, global::Legacy.Customer A0, string A1)>(KeyOf(customer), customer, s_saveAsyncPolicy, (Inner: this._inner, A0: customer, A1: comment), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.SaveAsync(state.A0, state.A1, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task UpdateAsync(global::Legacy.Customer customer, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(customer), customer, global::CachingGen.Runtime.CacheKey.Part((long)customer.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, customer), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(customer), customer, global::CachingGen.Runtime.CacheKey.Part((long)customer.Version), s_updateAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Legacy.Customer>(s_repository.SerializerOptions, customer), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task DeleteAsync(string code, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.EvictAsync(new string[] { global::CachingGen.Runtime.CacheKey.Create("customer", code) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.EvictAsync<(global::Legacy.ICustomerRepository Inner, string A0)>(new string[] { global::CachingGen.Runtime.CacheKey.Create("customer", code) }, s_deleteAsyncPolicy, (Inner: this._inner, A0: code), static (state, ct2) => new global::System.Threading.Tasks.ValueTask(state.Inner.DeleteAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>

@@ -45,6 +45,38 @@ namespace CachingGen.Generated
             { typeof(string[]), 27 },
         };
 
+        private static readonly ulong[] Fingerprints = new ulong[]
+        {
+            0xA63130A767EA7141UL,
+            0x7E07928242A9B74CUL,
+            0xA829848562F94B0AUL,
+            0x47829512E3091025UL,
+            0xE4F36FA2889F3369UL,
+            0xF6EA684ADD0159FBUL,
+            0xBCA2F4795586E40FUL,
+            0xB308D36D4F3EDF37UL,
+            0x8C6C0AE4F7FE98EAUL,
+            0x4DF428166C6D9E89UL,
+            0x791A52EE6A9E84D6UL,
+            0x8071A0073A1AAF71UL,
+            0x80D6E3573012A4EAUL,
+            0x26017CB6EB4A85BEUL,
+            0x5015138C6BFAC05DUL,
+            0x2D10109D9E60D25BUL,
+            0xCAAE10567F03FCA7UL,
+            0x00D1DA3C8B16641FUL,
+            0x9728FD981C1196AFUL,
+            0xB802C7E0542AE263UL,
+            0x4D5C967C6F160A56UL,
+            0x4BE88EF455968E35UL,
+            0x69684E6F17027223UL,
+            0xCF9A3D84F185835EUL,
+            0xAA17279931A2BD88UL,
+            0x19C26C5F0E786072UL,
+            0x2EB942995B8828C4UL,
+            0xD5E61269D6CBD0CBUL,
+        };
+
         /// <summary>The resolver singleton.</summary>
         public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
 
@@ -82,6 +114,15 @@ namespace CachingGen.Generated
                 return null;
             }
 
+            switch (key / 64)
+            {
+                case 0: return CreateFormatter0(key);
+                default: return null;
+            }
+        }
+
+        private static object? CreateFormatter0(int key)
+        {
             switch (key)
             {
                 case 0: return new global::CachingGen.Generated.Formatters.Sample_AddressFormatter();
@@ -118,43 +159,7 @@ namespace CachingGen.Generated
 
         private static ulong GetFingerprint(global::System.Type type)
         {
-            if (!Lookup.TryGetValue(type, out int key))
-            {
-                return 0UL;
-            }
-
-            switch (key)
-            {
-                case 0: return 0xA63130A767EA7141UL;
-                case 1: return 0x7E07928242A9B74CUL;
-                case 2: return 0xA829848562F94B0AUL;
-                case 3: return 0x47829512E3091025UL;
-                case 4: return 0xE4F36FA2889F3369UL;
-                case 5: return 0xF6EA684ADD0159FBUL;
-                case 6: return 0xBCA2F4795586E40FUL;
-                case 7: return 0xB308D36D4F3EDF37UL;
-                case 8: return 0x8C6C0AE4F7FE98EAUL;
-                case 9: return 0x4DF428166C6D9E89UL;
-                case 10: return 0x791A52EE6A9E84D6UL;
-                case 11: return 0x8071A0073A1AAF71UL;
-                case 12: return 0x80D6E3573012A4EAUL;
-                case 13: return 0x26017CB6EB4A85BEUL;
-                case 14: return 0x5015138C6BFAC05DUL;
-                case 15: return 0x2D10109D9E60D25BUL;
-                case 16: return 0xCAAE10567F03FCA7UL;
-                case 17: return 0x00D1DA3C8B16641FUL;
-                case 18: return 0x9728FD981C1196AFUL;
-                case 19: return 0xB802C7E0542AE263UL;
-                case 20: return 0x4D5C967C6F160A56UL;
-                case 21: return 0x4BE88EF455968E35UL;
-                case 22: return 0x69684E6F17027223UL;
-                case 23: return 0xCF9A3D84F185835EUL;
-                case 24: return 0xAA17279931A2BD88UL;
-                case 25: return 0x19C26C5F0E786072UL;
-                case 26: return 0x2EB942995B8828C4UL;
-                case 27: return 0xD5E61269D6CBD0CBUL;
-                default: return 0UL;
-            }
+            return Lookup.TryGetValue(type, out int key) ? Fingerprints[key] : 0UL;
         }
 
         private static class FormatterCache<T>
