@@ -27,8 +27,12 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
     /// reply that crosses later operations on the wire).</summary>
     public Func<Task>? DelayGetReply { get; set; }
 
+    /// <summary>When it answers true for a key, a GET of it reads as absent (the value was evicted or expired).</summary>
+    public Func<string, bool>? Evicted { get; set; }
+
     public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
-        => Guard("get") ?? (DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
+        => Guard("get") ?? (Evicted?.Invoke(key) == true ? new ValueTask<CacheLookup>(CacheLookup.Miss(0))
+            : DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
 
     private async ValueTask<CacheLookup> DelayedGetAsync(string key, Func<Task> delay, CancellationToken cancellationToken)
     {
