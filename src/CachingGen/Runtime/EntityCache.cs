@@ -286,6 +286,11 @@ public sealed class EntityCache<TEntity>
 
         // The flight's fill was refused (a write came between its lookup and its fill) or not made: its value may be
         // older than a write this read must see. Read as if the flight had not been there.
+        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TEntity?> LookUpAgainAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
         var fillsSeen = Volatile.Read(ref _fillsSent);
         if (!TryStartLookup(key, cancellationToken, out var lookup))
         {
@@ -360,9 +365,22 @@ public sealed class EntityCache<TEntity>
             // crossed the fill); a later reader that still sees the old state means the fill was refused or is gone.
             if (_flights.TryGetValue(key, out var existing))
             {
-                if (existing.SameState(lookup.FillToken, lookup.WriteInProgress) && fillsSeen < existing.FillNumber && existing.TryJoin())
+                if (existing.SameState(lookup.FillToken, lookup.WriteInProgress))
                 {
-                    return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var fillNumber = existing.FillNumber;
+                    if (fillsSeen < fillNumber && existing.TryJoin())
+                    {
+                        return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (fillNumber != long.MinValue && fillsSeen >= fillNumber && !existing.Completion.Task.IsCompleted)
+                    {
+                        // This lookup began after the flight sent its fill yet still saw the state the fill replaces: the
+                        // fill is on its way (its command was overtaken). Wait for it and look again: a hit, unless a
+                        // write came between. Loading now would be a second inner call for the same miss.
+                        await existing.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
+                        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 created ??= NewFlight(lookup, cancellationToken);
@@ -761,6 +779,13 @@ public sealed class EntityCache<TEntity>
         {
             Volatile.Write(ref _fillNumber, fillNumber);
             return CloseToJoiners();
+        }
+
+        /// <summary>Waits until the flight has ended (its fill stored or refused), whatever its outcome.</summary>
+        public async Task WaitForFillAsync(CancellationToken cancellationToken)
+        {
+            await ((Task)Completion.Task).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         /// <summary>Closes the flight to joins without a lookup; true the first time, when it was open.</summary>

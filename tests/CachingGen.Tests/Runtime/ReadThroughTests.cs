@@ -448,4 +448,34 @@ public sealed class ReadThroughTests
         Assert.Equal("new", (await h.Repository.GetAsync(22))!.Channel);
         Assert.Equal(2, h.Database.Gets);
     }
+
+    [Fact]
+    public async Task A_miss_that_overtook_a_fill_on_its_way_waits_for_it_and_reads_the_filled_value()
+    {
+        // B's lookup starts after A's flight sent its fill but reaches the store first (the fill command is slow): B
+        // must neither join (its lookup is newer than the fill) nor load again; it waits for the fill and looks again.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(24, 1, "push", true));
+        var fillHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFill = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flaky!.DelayFill = () =>
+        {
+            flaky.DelayFill = null;
+            fillHeld.SetResult();
+            return releaseFill.Task;
+        };
+
+        var first = Task.Run(() => h.Repository.GetAsync(24).AsTask());
+        await fillHeld.Task;
+        var overtaking = h.Repository.GetAsync(24).AsTask();
+        Assert.Equal(2, h.Store.Gets);
+        Assert.False(overtaking.IsCompleted);
+
+        releaseFill.SetResult();
+        Assert.Equal("push", (await first)!.Channel);
+        Assert.Equal("push", (await overtaking)!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(3, h.Store.Gets);
+    }
 }

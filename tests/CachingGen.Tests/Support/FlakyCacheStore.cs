@@ -41,8 +41,17 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
         return lookup;
     }
 
+    /// <summary>When set, a fill reaches the store only after the returned task completes (a slow fill command).</summary>
+    public Func<Task>? DelayFill { get; set; }
+
     public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
-        => Guard<bool>("fill") ?? inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+        => Guard<bool>("fill") ?? (DelayFill is { } delay ? DelayedFillAsync(key, value, timeToLive, fillToken, delay, cancellationToken) : inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken));
+
+    private async ValueTask<bool> DelayedFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, Func<Task> delay, CancellationToken cancellationToken)
+    {
+        await delay();
+        return await inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+    }
 
     public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
         => Fails("set") ? ValueTask.FromException(Unavailable("set")) : inner.SetManyAsync(entries, cancellationToken);
