@@ -129,7 +129,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
     {
         var redisKey = ToRedisKey(key);
         cancellationToken.ThrowIfCancellationRequested();
@@ -143,7 +143,33 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             throw Unavailable("GET", exception);
         }
 
-        var stored = await Bounded(pending, "GET", cancellationToken).ConfigureAwait(false);
+        return pending.IsCompletedSuccessfully ? new ValueTask<CacheLookup>(Interpret(key, pending.Result)) : AwaitLookupAsync(pending, key, cancellationToken);
+    }
+
+    /// <summary>The hot path of a read: one state machine around the bounded GET (not one per helper).</summary>
+    private async ValueTask<CacheLookup> AwaitLookupAsync(Task<RedisValue> pending, string key, CancellationToken cancellationToken)
+    {
+        RedisValue stored;
+        try
+        {
+            stored = await pending.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            Observe(pending);
+            throw Unavailable("GET", exception);
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(pending);
+            throw;
+        }
+
+        return Interpret(key, stored);
+    }
+
+    private CacheLookup Interpret(string key, RedisValue stored)
+    {
         var lookup = RedisEntryFormat.Parse(stored);
         if (lookup.FillToken == RedisEntryFormat.ForeignToken && !lookup.Found)
         {
