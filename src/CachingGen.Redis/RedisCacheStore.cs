@@ -19,15 +19,17 @@ namespace CachingGen.Redis;
 /// generation and, when a fill time to live was named, that time to live in 8-byte big-endian ticks; it lives
 /// <c>max(fillTimeToLive, TombstoneLifetime)</c>.</para>
 /// <para><b>Fill tokens.</b> A miss on an absent key returns token 0, a miss on a tombstone returns the tombstone's
-/// generation. <see cref="TryFillAsync"/> is a Lua compare-and-set on that one key: it stores the value when the key is
-/// absent or still holds the same tombstone, and refuses it when the key holds a value (a write or another fill came
-/// first) or a different tombstone (another invalidation came first). Generations are random 64-bit numbers drawn on
+/// generation. <see cref="TryFillAsync"/> is a compare-and-set on that one key: it stores the value when the key is
+/// absent (token 0: a plain <c>SET NX PX</c>) or still holds the same tombstone (a Lua script), and refuses it when the
+/// key holds a value (a write or another fill came first), a write marker, or a different tombstone (another
+/// invalidation came first). Generations are random 64-bit numbers drawn on
 /// the client, so no shared counter key (which would be cross-slot in a cluster) is needed.</para>
 /// <para><b>Foreign bytes.</b> A key holding bytes this store did not write (neither a <c>'V'</c> value nor a
 /// well-formed tombstone) reads as a miss with a special token whose fill overwrites them as long as they are still
 /// there. Foreign bytes that happen to start with <c>'V'</c> read as a hit of the remaining bytes: the runtime's
-/// envelope validation rejects them. A key of another Redis type (hash, list...) fails with
-/// <see cref="CachingGen.Storage.CacheStoreUnavailableException"/> (WRONGTYPE).</para>
+/// envelope validation rejects them. A lookup of a key of another Redis type (hash, list...) fails with
+/// <see cref="CachingGen.Storage.CacheStoreUnavailableException"/> (WRONGTYPE); a fill of it is refused or fails the same
+/// way, never stored.</para>
 /// <para><b>Keys and hash slots.</b> The Redis key is <c>KeyNamespace + cacheKey</c>, i.e.
 /// <c>{namespace}{prefix}:{encodedKey}</c>. Redis Cluster hashes it with CRC16 (XMODEM) modulo 16384 over its UTF-8
 /// bytes, or over the text between the first <c>{</c> and the next <c>}</c> when that text is non-empty (a hash tag).
@@ -127,7 +129,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+    public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
     {
         var redisKey = ToRedisKey(key);
         cancellationToken.ThrowIfCancellationRequested();
@@ -141,7 +143,33 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             throw Unavailable("GET", exception);
         }
 
-        var stored = await Bounded(pending, "GET", cancellationToken).ConfigureAwait(false);
+        return pending.IsCompletedSuccessfully ? new ValueTask<CacheLookup>(Interpret(key, pending.Result)) : AwaitLookupAsync(pending, key, cancellationToken);
+    }
+
+    /// <summary>The hot path of a read: one state machine around the bounded GET (not one per helper).</summary>
+    private async ValueTask<CacheLookup> AwaitLookupAsync(Task<RedisValue> pending, string key, CancellationToken cancellationToken)
+    {
+        RedisValue stored;
+        try
+        {
+            stored = await pending.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsServerFailure(exception))
+        {
+            Observe(pending);
+            throw Unavailable("GET", exception);
+        }
+        catch (OperationCanceledException)
+        {
+            Observe(pending);
+            throw;
+        }
+
+        return Interpret(key, stored);
+    }
+
+    private CacheLookup Interpret(string key, RedisValue stored)
+    {
         var lookup = RedisEntryFormat.Parse(stored);
         if (lookup.FillToken == RedisEntryFormat.ForeignToken && !lookup.Found)
         {
@@ -159,6 +187,23 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         var redisKey = ToRedisKey(key);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
         cancellationToken.ThrowIfCancellationRequested();
+        if (fillToken <= 0 && fillToken != RedisEntryFormat.ForeignToken)
+        {
+            // The miss saw no key: the compare-and-set is "store only if still absent", which SET NX does in one plain
+            // command (no script, no argument array), the same cost as a hand-written fill.
+            Task<bool> stored;
+            try
+            {
+                stored = _database.StringSetAsync(redisKey, RedisEntryFormat.EncodeValue(value.Span), TimeSpan.FromMilliseconds(RedisEntryFormat.ToMilliseconds(timeToLive)), keepTtl: false, When.NotExists, CommandFlags.None);
+            }
+            catch (Exception exception) when (IsServerFailure(exception))
+            {
+                throw Unavailable("fill", exception);
+            }
+
+            return await Bounded(stored, "fill", cancellationToken).ConfigureAwait(false);
+        }
+
         var arguments = new RedisValue[]
         {
             RedisEntryFormat.ExpectedForFill(fillToken),

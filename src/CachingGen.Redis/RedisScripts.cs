@@ -8,7 +8,8 @@ namespace CachingGen.Redis;
 internal sealed class RedisScripts
 {
     /// <summary>
-    /// Compare-and-set fill (it reads the first 10 bytes: enough to tell a write marker). ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
+    /// Compare-and-set fill after a miss on a tombstone or on foreign bytes (a miss on an absent key fills with
+    /// <c>SET NX</c>, which is what this script does for an empty ARGV[1]). It reads the first 10 bytes: enough to tell a write marker. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
     /// for an absent key); ARGV[2]: the stored value; ARGV[3]: time to live in ms. The fill is stored when the key is
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
     /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.

@@ -56,13 +56,14 @@ public sealed class RedisBatchTests
     }
 
     [RedisFact]
-    public async Task Get_is_one_plain_get_and_fill_and_expire_are_one_script_call_each()
+    public async Task Get_is_one_plain_get_a_fill_of_an_absent_key_one_plain_set_and_other_fills_and_expire_one_script_call_each()
     {
         var counting = new CountingConnection(Shared);
         var store = NewStore(counting.Connection);
 
         // Warm the script cache so EVALSHA is answered (a NOSCRIPT fallback is the only second call).
-        await store.TryFillAsync("warm", Encoding.UTF8.GetBytes("w"), Minute, 0, None);
+        await store.InvalidateAsync(["warm"], null, None);
+        await store.TryFillAsync("warm", Encoding.UTF8.GetBytes("w"), Minute, (await store.GetAsync("warm", None)).FillToken, None);
         await store.ExpireAsync("warm", Minute, None);
 
         counting.Reset();
@@ -70,7 +71,14 @@ public sealed class RedisBatchTests
         Assert.Equal(["StringGetAsync"], counting.DatabaseCalls);
 
         counting.Reset();
-        await store.TryFillAsync("k", Encoding.UTF8.GetBytes("v"), Minute, 0, None);
+        Assert.True(await store.TryFillAsync("k", Encoding.UTF8.GetBytes("v"), Minute, 0, None));
+        Assert.Equal(["StringSetAsync"], counting.DatabaseCalls);
+
+        counting.Reset();
+        await store.InvalidateAsync(["t"], null, None);
+        var tombstone = await store.GetAsync("t", None);
+        counting.Reset();
+        Assert.True(await store.TryFillAsync("t", Encoding.UTF8.GetBytes("v"), Minute, tombstone.FillToken, None));
         Assert.Equal(["ScriptEvaluateAsync"], counting.DatabaseCalls);
 
         counting.Reset();

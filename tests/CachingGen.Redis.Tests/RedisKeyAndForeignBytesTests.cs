@@ -140,7 +140,11 @@ public sealed class RedisKeyAndForeignBytesTests
         await Shared.GetDatabase().HashSetAsync(store.GetRedisKey("hash"), "field", "value");
         var exception = await Assert.ThrowsAsync<CacheStoreUnavailableException>(async () => await store.GetAsync("hash", None));
         Assert.IsType<RedisServerException>(exception.InnerException);
-        await Assert.ThrowsAsync<CacheStoreUnavailableException>(async () => await store.TryFillAsync("hash", Bytes("x"), Minute, 0, None));
+
+        // A fill whose miss saw an absent key (SET NX) is refused: the key is not absent, and another program's hash is
+        // never overwritten.
+        Assert.False(await store.TryFillAsync("hash", Bytes("x"), Minute, 0, None));
+        Assert.Equal("value", (string?)await Shared.GetDatabase().HashGetAsync(store.GetRedisKey("hash"), "field"));
     }
 
     /// <summary>A connection object that is never connected: enough for key computations.</summary>

@@ -46,6 +46,15 @@ public sealed class EntityCache<TEntity>
     private readonly KeyValuePair<string, object?> _repositoryTag;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly EnvelopeDecoder _decode = CacheEnvelope.TryDecode;
+    private readonly ConcurrentQueue<(string Key, Flight Flight)> _filledFlights = new();
+    private int _sweeping;
+
+    /// <summary>Flights whose fill has not been sent yet: a reader of such a key may join without a lookup.</summary>
+    private int _openFlights;
+
+    /// <summary>How many fills flights have sent (a sequence, not a clock): a reader notes it before its lookup, so it
+    /// can tell that its lookup started before a flight's fill was sent.</summary>
+    private long _fillsSent;
 
     internal EntityCache(CachingGenRuntime runtime, RepositoryDescriptor repository)
     {
@@ -77,6 +86,12 @@ public sealed class EntityCache<TEntity>
             return ReadWithActivityAsync(key, policy, state, load, cancellationToken);
         }
 
+        if (TryJoinOpenFlight(key, out var open))
+        {
+            return ReadOnOpenFlightAsync(open, key, policy, state, load, null, cancellationToken);
+        }
+
+        var fillsSeen = Volatile.Read(ref _fillsSent);
         if (!TryStartLookup(key, cancellationToken, out var lookup))
         {
             return BypassAsync(policy, state, load, null, cancellationToken);
@@ -90,10 +105,10 @@ public sealed class EntityCache<TEntity>
                 return new ValueTask<TEntity?>(value);
             }
 
-            return ReadMissAsync(key, policy, state, load, result, null, cancellationToken);
+            return ReadMissAsync(key, policy, state, load, result, fillsSeen, null, cancellationToken);
         }
 
-        return ReadAfterLookupAsync(lookup, key, policy, state, load, null, cancellationToken);
+        return ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, null, cancellationToken);
     }
 
     /// <summary>Write-through of one entity: a write marker, the database write (through <paramref name="write"/>),
@@ -197,6 +212,7 @@ public sealed class EntityCache<TEntity>
         };
         var pinned = new CacheEntry(key, Encode(entity), null);
         var log = _runtime.WriteBackLog;
+        CloseOpenFlights([key]);
         using (await _runtime.Coordinator.EnterAsync(key, cancellationToken).ConfigureAwait(false))
         {
             var pendingInvalidation = _runtime.PendingInvalidations.RegistrationOf(key);
@@ -226,12 +242,18 @@ public sealed class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
         try
         {
+            if (TryJoinOpenFlight(key, out var open))
+            {
+                return await ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            }
+
+            var fillsSeen = Volatile.Read(ref _fillsSent);
             if (!TryStartLookup(key, cancellationToken, out var lookup))
             {
                 return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
             }
 
-            return await ReadAfterLookupAsync(lookup, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            return await ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (activity is not null)
         {
@@ -240,7 +262,54 @@ public sealed class EntityCache<TEntity>
         }
     }
 
-    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>
+    /// Joins the flight of <paramref name="key"/> without a lookup when its fill has not been sent yet. Race-free because
+    /// this reader started before that fill was sent, and the joiner keeps the value only if the fill is stored: a
+    /// stored fill is a compare-and-set against the state the flight's own lookup saw, so no write touched the key's cache
+    /// state between that lookup and the fill. Every write acknowledged before this reader started changed that state
+    /// (a marker, tombstone or value) before it was acknowledged, so it happened before the flight's lookup, and its
+    /// database write is visible to the flight's load, which started after that lookup.
+    /// </summary>
+    private bool TryJoinOpenFlight(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Flight? flight)
+    {
+        flight = null;
+        if (Volatile.Read(ref _openFlights) == 0 || !_flights.TryGetValue(key, out var existing) || !existing.IsOpen
+            || _runtime.PendingInvalidations.Contains(key) || !existing.TryJoin())
+        {
+            return false;
+        }
+
+        flight = existing;
+        return true;
+    }
+
+    private async ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (flight.FillStored)
+        {
+            activity?.SetTag("cachinggen.hit", false);
+            _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+            return value;
+        }
+
+        // The flight's fill was refused (a write came between its lookup and its fill) or not made: its value may be
+        // older than a write this read must see. Read as if the flight had not been there.
+        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TEntity?> LookUpAgainAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        var fillsSeen = Volatile.Read(ref _fillsSent);
+        if (!TryStartLookup(key, cancellationToken, out var lookup))
+        {
+            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         CacheLookup lookup;
         try
@@ -259,10 +328,10 @@ public sealed class EntityCache<TEntity>
             return value;
         }
 
-        return await ReadMissAsync(key, policy, state, load, lookup, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadMissAsync(key, policy, state, load, lookup, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         if (lookup.Found)
         {
@@ -278,6 +347,7 @@ public sealed class EntityCache<TEntity>
                     await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
                 }
 
+                fillsSeen = Volatile.Read(ref _fillsSent);
                 lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)
@@ -295,87 +365,161 @@ public sealed class EntityCache<TEntity>
 
         activity?.SetTag("cachinggen.hit", false);
         _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
-        Flight flight;
+        Flight? created = null;
         while (true)
         {
             // Only a flight that started from the same cache state may be shared: one that started before a write
-            // was acknowledged may carry the older value, and this read may have started after that write.
-            var created = new Flight(lookup.FillToken, lookup.WriteInProgress);
+            // was acknowledged may carry the older value, and this read may have started after that write. Once the
+            // flight has sent its fill, only a reader whose lookup started before that may still share it (its lookup
+            // crossed the fill); a later reader that still sees the old state means the fill was refused or is gone.
             if (_flights.TryGetValue(key, out var existing))
             {
-                if (existing.SameState(created) && existing.TryJoin())
+                if (existing.SameState(lookup.FillToken, lookup.WriteInProgress))
                 {
-                    flight = existing;
-                    break;
+                    var fillNumber = existing.FillNumber;
+                    if (fillsSeen < fillNumber && existing.TryJoin())
+                    {
+                        return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
+                    if (fillNumber != long.MinValue && fillsSeen >= fillNumber && !existing.Completion.Task.IsCompleted)
+                    {
+                        // This lookup began after the flight sent its fill yet still saw the state the fill replaces: the
+                        // fill is on its way (its command was overtaken). Wait for it and look again: a hit, unless a
+                        // write came between. Loading now would be a second inner call for the same miss.
+                        await existing.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
+                        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
+                created ??= NewFlight(lookup, cancellationToken);
                 if (_flights.TryUpdate(key, created, existing))
                 {
-                    flight = created;
-                    _ = RunFlightAsync(created, key, policy, state, load, lookup);
                     break;
                 }
 
                 continue;
             }
 
+            created ??= NewFlight(lookup, cancellationToken);
             if (_flights.TryAdd(key, created))
             {
-                flight = created;
-                _ = RunFlightAsync(created, key, policy, state, load, lookup);
                 break;
             }
         }
 
-        return await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (created.IsOpen)
+        {
+            Interlocked.Increment(ref _openFlights);
+        }
+
+        var run = RunFlightAsync(created, key, policy, state, load, lookup);
+        if (!cancellationToken.CanBeCanceled)
+        {
+            // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
+            await run.ConfigureAwait(false);
+            return await created.Completion.Task.ConfigureAwait(false);
+        }
+
+        return await created.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A flight for a miss on <paramref name="lookup"/>. It is open to joiners without a lookup only when it
+    /// will fill; it needs its own cancellation only when its starter can leave it.</summary>
+    private static Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
+        => new(lookup.FillToken, lookup.WriteInProgress, open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
 
     private async Task RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
     {
-        var token = flight.Cancellation.Token;
+        var token = flight.Cancellation?.Token ?? CancellationToken.None;
         try
         {
             var value = await load(state, token).ConfigureAwait(false);
-            var filled = !lookup.Found && !lookup.WriteInProgress && await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+            var filled = false;
+            if (!lookup.Found && !lookup.WriteInProgress)
+            {
+                CloseFlight(flight, Interlocked.Increment(ref _fillsSent));
+                filled = await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+            }
+
             if (filled)
             {
-                // A caller whose lookup saw the same miss but reached the flight table only now (its GET reply crossed
-                // the fill) joins this finished flight instead of loading again: its read began before the fill, and
-                // any write acknowledged before it began would have changed the miss's token.
+                // A caller whose lookup started before the fill was sent and saw the same miss, but reaches the flight
+                // table only now (its GET reply crossed the fill), joins this finished flight instead of loading again.
+                flight.FillStored = true;
                 flight.Completion.TrySetResult(value);
-                _ = ForgetFinishedFlightAsync(key, flight);
+                RetireLater(key, flight);
                 return;
             }
 
+            CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetResult(value);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
+            CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetCanceled(token);
         }
         catch (Exception exception)
         {
+            CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetException(exception);
         }
     }
 
-    /// <summary>How long a flight whose fill was stored stays joinable. Far shorter than any time to live (whole
-    /// seconds), so the key cannot have expired back to the same "absent" miss within it; long enough to cover a GET
-    /// reply that crossed the fill on a loaded machine.</summary>
-    private static readonly TimeSpan FinishedFlightWindow = TimeSpan.FromMilliseconds(100);
-
-    private async Task ForgetFinishedFlightAsync(string key, Flight flight)
+    /// <summary>Ends a flight's openness (no more joins without a lookup) and records which fill it sent
+    /// (<see cref="long.MinValue"/>: none, so no reader that looked the key up may join it any more).</summary>
+    private void CloseFlight(Flight flight, long fillNumber)
     {
-        try
+        if (flight.Close(fillNumber))
         {
-            await Task.Delay(FinishedFlightWindow, _runtime.TimeProvider).ConfigureAwait(false);
+            Interlocked.Decrement(ref _openFlights);
         }
-        finally
+    }
+
+    /// <summary>How long a flight whose fill was stored stays in the table. Correctness does not depend on it (only a
+    /// reader whose lookup started before the fill was sent may join); it only bounds the memory held for readers whose
+    /// GET reply crossed the fill, so it is far longer than such a reply can be late on a loaded machine.</summary>
+    internal static readonly TimeSpan FinishedFlightWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queues a filled flight for removal after <see cref="FinishedFlightWindow"/>. One sweeper per entity type
+    /// (started when the queue was idle) removes them in order, so a fill costs no timer of its own.</summary>
+    private void RetireLater(string key, Flight flight)
+    {
+        flight.FinishedAt = _runtime.TimeProvider.GetTimestamp();
+        _filledFlights.Enqueue((key, flight));
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) == 0)
         {
-            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            _ = SweepFilledFlightsAsync();
+        }
+    }
+
+    private async Task SweepFilledFlightsAsync()
+    {
+        var time = _runtime.TimeProvider;
+        while (true)
+        {
+            while (_filledFlights.TryPeek(out var next))
+            {
+                var remaining = FinishedFlightWindow - time.GetElapsedTime(next.Flight.FinishedAt);
+                if (remaining > TimeSpan.Zero)
+                {
+                    await Task.Delay(remaining, time).ConfigureAwait(false);
+                    continue;
+                }
+
+                _filledFlights.TryDequeue(out _);
+                _flights.TryRemove(new KeyValuePair<string, Flight>(next.Key, next.Flight));
+            }
+
+            Volatile.Write(ref _sweeping, 0);
+            if (_filledFlights.IsEmpty || Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
+            {
+                return;
+            }
         }
     }
 
@@ -478,9 +622,31 @@ public sealed class EntityCache<TEntity>
     private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _serializerOptions);
 
     private ValueTask<WriteBackCoordinator.Lease> EnterAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-        => _directWriteCoordinator is null || keys.Count == 0
+    {
+        CloseOpenFlights(keys);
+        return _directWriteCoordinator is null || keys.Count == 0
             ? new ValueTask<WriteBackCoordinator.Lease>(default(WriteBackCoordinator.Lease))
             : _directWriteCoordinator.EnterAndDrainAsync(keys, cancellationToken);
+    }
+
+    /// <summary>A write of these keys is starting in this process: readers that start from now on must not join a
+    /// running load without a lookup (its fill will be refused, so they would wait for it only to read again).
+    /// Writes of other processes are caught by the refused fill alone.</summary>
+    private void CloseOpenFlights(IReadOnlyList<string> keys)
+    {
+        if (Volatile.Read(ref _openFlights) == 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            if (_flights.TryGetValue(keys[i], out var flight) && flight.CloseToJoiners())
+            {
+                Interlocked.Decrement(ref _openFlights);
+            }
+        }
+    }
 
     /// <summary>The two cache steps around one write-through's database write. The begin step runs before the
     /// database write (its failure makes the keys pending, so this process reads them from the database until they are
@@ -648,20 +814,51 @@ public sealed class EntityCache<TEntity>
     }
 
     /// <summary>One in-flight load of a key, shared by every caller that missed it.</summary>
-    private sealed class Flight(long fillToken, bool writeInProgress)
+    private sealed class Flight(long fillToken, bool writeInProgress, bool open, bool cancellable)
     {
         private int _waiters = 1;
+        private int _open = open ? 1 : 0;
+        private long _fillNumber = long.MaxValue;
 
-        /// <summary>Whether <paramref name="other"/> started from the same cache state as this flight.</summary>
-        public bool SameState(Flight other) => fillToken == other.FillToken && writeInProgress == other.WriteInProgress;
+        /// <summary>Whether a miss with <paramref name="otherFillToken"/> started from the same cache state as this flight.</summary>
+        public bool SameState(long otherFillToken, bool otherWriteInProgress) => fillToken == otherFillToken && writeInProgress == otherWriteInProgress;
 
-        private long FillToken => fillToken;
+        /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
+        public bool IsOpen => Volatile.Read(ref _open) == 1;
 
-        private bool WriteInProgress => writeInProgress;
+        /// <summary>The <c>_fillsSent</c> number of this flight's fill: <see cref="long.MaxValue"/> before it is sent,
+        /// <see cref="long.MinValue"/> when the flight ended without a stored fill.</summary>
+        public long FillNumber => Volatile.Read(ref _fillNumber);
+
+        /// <summary>Set before <see cref="Completion"/> completes: the fill was stored.</summary>
+        public bool FillStored { get; set; }
+
+        /// <summary>When the fill was stored (a <see cref="TimeProvider"/> timestamp), for the sweeper.</summary>
+        public long FinishedAt { get; set; }
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public CancellationTokenSource Cancellation { get; } = new();
+        /// <summary>Cancels the load when every waiter has left; null when the starter cannot leave (its token cannot
+        /// be cancelled), so the waiters never all leave.</summary>
+        public CancellationTokenSource? Cancellation { get; } = cancellable ? new CancellationTokenSource() : null;
+
+        /// <summary>Closes the flight to joins without a lookup and records its fill number; true the first time, when
+        /// it was open.</summary>
+        public bool Close(long fillNumber)
+        {
+            Volatile.Write(ref _fillNumber, fillNumber);
+            return CloseToJoiners();
+        }
+
+        /// <summary>Waits until the flight has ended (its fill stored or refused), whatever its outcome.</summary>
+        public async Task WaitForFillAsync(CancellationToken cancellationToken)
+        {
+            await ((Task)Completion.Task).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        /// <summary>Closes the flight to joins without a lookup; true the first time, when it was open.</summary>
+        public bool CloseToJoiners() => Interlocked.Exchange(ref _open, 0) == 1;
 
         public int Waiters => Volatile.Read(ref _waiters);
 
@@ -683,13 +880,11 @@ public sealed class EntityCache<TEntity>
             }
         }
 
-        public async ValueTask<TEntity?> WaitAsync(CancellationToken cancellationToken)
-        {
-            if (!cancellationToken.CanBeCanceled)
-            {
-                return await Completion.Task.ConfigureAwait(false);
-            }
+        public ValueTask<TEntity?> WaitAsync(CancellationToken cancellationToken)
+            => cancellationToken.CanBeCanceled ? WaitCancellableAsync(cancellationToken) : new ValueTask<TEntity?>(Completion.Task);
 
+        private async ValueTask<TEntity?> WaitCancellableAsync(CancellationToken cancellationToken)
+        {
             try
             {
                 return await Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -698,7 +893,7 @@ public sealed class EntityCache<TEntity>
             {
                 if (Interlocked.Decrement(ref _waiters) == 0)
                 {
-                    Cancellation.Cancel();
+                    Cancellation?.Cancel();
                 }
 
                 throw;

@@ -87,7 +87,7 @@ public sealed class ReadThroughTests
     }
 
     [Fact]
-    public async Task A_finished_flight_is_forgotten_after_its_short_window()
+    public async Task A_finished_flight_is_forgotten_after_its_window()
     {
         FlakyCacheStore? flaky = null;
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
@@ -95,7 +95,7 @@ public sealed class ReadThroughTests
         Assert.Equal("push", (await h.Repository.GetAsync(9))!.Channel);
         Assert.Equal(1, h.Cache.CountFlights());
 
-        h.Time.Advance(TimeSpan.FromMilliseconds(100));
+        h.Time.Advance(EntityCache<Preference>.FinishedFlightWindow);
         await Eventually.TrueAsync(() => h.Cache.CountFlights() == 0, "the finished flight is removed");
     }
 
@@ -353,5 +353,129 @@ public sealed class ReadThroughTests
         await write;
         Assert.Equal("new", (await h.Repository.GetAsync(8))!.Channel);
         Assert.Equal("new", h.Inspect(8).Value!.Channel);
+    }
+
+    [Fact]
+    public async Task Readers_arriving_during_a_load_join_it_without_a_lookup()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(20, 1, "sms", false));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => release.Task;
+
+        var first = h.Repository.GetAsync(20).AsTask();
+        Assert.Equal(1, h.Store.Gets);
+        var followers = Enumerable.Range(0, 50).Select(_ => h.Repository.GetAsync(20).AsTask()).ToArray();
+        Assert.Equal(51, h.Cache.GetFlightWaiters(Harness.Key(20)));
+        Assert.Equal(1, h.Store.Gets);
+
+        release.SetResult();
+        Assert.Equal("sms", (await first)!.Channel);
+        Assert.All(await Task.WhenAll(followers), r => Assert.Equal("sms", r!.Channel));
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(1, h.Store.Fills);
+    }
+
+    [Fact]
+    public async Task A_reader_that_joined_a_load_reads_again_when_another_process_write_refused_its_fill()
+    {
+        // Another process (a second runtime on the same cache and database) acknowledges a write while this process's
+        // load of the older row runs. A reader that starts after that write joins the running load without a lookup,
+        // but the refused fill tells it the value may predate the write: it reads again and sees the write.
+        await using var h = new Harness();
+        await using var other = new Harness(database: h.Database, store: h.MemoryStore, time: h.Time);
+        h.Database.Seed(new Preference(21, 1, "old", false));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.AfterRead = (_, _) =>
+        {
+            h.Database.AfterRead = null;
+            loaded.SetResult();
+            return release.Task;
+        };
+
+        var first = Task.Run(() => h.Repository.GetAsync(21).AsTask());
+        await loaded.Task;
+        await other.Repository.SaveAsync(new Preference(21, 2, "new", true));
+        var late = h.Repository.GetAsync(21).AsTask();
+        Assert.Equal(2, h.Cache.GetFlightWaiters(Harness.Key(21)));
+        Assert.Equal(1, h.Store.Gets);
+
+        release.SetResult();
+        Assert.Equal("old", (await first)!.Channel);
+        Assert.Equal("new", (await late)!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal("new", h.Inspect(21).Value!.Channel);
+    }
+
+    [Fact]
+    public async Task A_reader_that_starts_after_a_write_in_this_process_does_not_wait_for_an_older_load()
+    {
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(23, 1, "old", false));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.AfterRead = (_, _) =>
+        {
+            h.Database.AfterRead = null;
+            loaded.SetResult();
+            return release.Task;
+        };
+
+        var first = Task.Run(() => h.Repository.GetAsync(23).AsTask());
+        await loaded.Task;
+        await h.Repository.SaveAsync(new Preference(23, 2, "new", true));
+        Assert.Equal("new", (await h.Repository.GetAsync(23).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        Assert.Equal(2, h.Store.Gets);
+
+        release.SetResult();
+        Assert.Equal("old", (await first)!.Channel);
+    }
+
+    [Fact]
+    public async Task A_miss_that_started_after_a_fill_was_sent_never_joins_that_finished_flight()
+    {
+        // The filled value vanished (evicted) and the row changed meanwhile: the same "absent" state is seen again, but
+        // this read began after the flight's fill, so the flight's value may predate the change. It loads again.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(22, 1, "old", false));
+        Assert.Equal("old", (await h.Repository.GetAsync(22))!.Channel);
+        Assert.Equal(1, h.Cache.CountFlights());
+
+        h.Database.Seed(new Preference(22, 2, "new", true));
+        flaky!.Evicted = key => key == Harness.Key(22);
+        Assert.Equal("new", (await h.Repository.GetAsync(22))!.Channel);
+        Assert.Equal(2, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task A_miss_that_overtook_a_fill_on_its_way_waits_for_it_and_reads_the_filled_value()
+    {
+        // B's lookup starts after A's flight sent its fill but reaches the store first (the fill command is slow): B
+        // must neither join (its lookup is newer than the fill) nor load again; it waits for the fill and looks again.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(24, 1, "push", true));
+        var fillHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseFill = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flaky!.DelayFill = () =>
+        {
+            flaky.DelayFill = null;
+            fillHeld.SetResult();
+            return releaseFill.Task;
+        };
+
+        var first = Task.Run(() => h.Repository.GetAsync(24).AsTask());
+        await fillHeld.Task;
+        var overtaking = h.Repository.GetAsync(24).AsTask();
+        Assert.Equal(2, h.Store.Gets);
+        Assert.False(overtaking.IsCompleted);
+
+        releaseFill.SetResult();
+        Assert.Equal("push", (await first)!.Channel);
+        Assert.Equal("push", (await overtaking)!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(3, h.Store.Gets);
     }
 }

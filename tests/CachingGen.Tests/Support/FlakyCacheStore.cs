@@ -27,8 +27,12 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
     /// reply that crosses later operations on the wire).</summary>
     public Func<Task>? DelayGetReply { get; set; }
 
+    /// <summary>When it answers true for a key, a GET of it reads as absent (the value was evicted or expired).</summary>
+    public Func<string, bool>? Evicted { get; set; }
+
     public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
-        => Guard("get") ?? (DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
+        => Guard("get") ?? (Evicted?.Invoke(key) == true ? new ValueTask<CacheLookup>(CacheLookup.Miss(0))
+            : DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
 
     private async ValueTask<CacheLookup> DelayedGetAsync(string key, Func<Task> delay, CancellationToken cancellationToken)
     {
@@ -37,8 +41,17 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
         return lookup;
     }
 
+    /// <summary>When set, a fill reaches the store only after the returned task completes (a slow fill command).</summary>
+    public Func<Task>? DelayFill { get; set; }
+
     public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
-        => Guard<bool>("fill") ?? inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+        => Guard<bool>("fill") ?? (DelayFill is { } delay ? DelayedFillAsync(key, value, timeToLive, fillToken, delay, cancellationToken) : inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken));
+
+    private async ValueTask<bool> DelayedFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, Func<Task> delay, CancellationToken cancellationToken)
+    {
+        await delay();
+        return await inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+    }
 
     public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
         => Fails("set") ? ValueTask.FromException(Unavailable("set")) : inner.SetManyAsync(entries, cancellationToken);
