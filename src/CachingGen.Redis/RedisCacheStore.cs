@@ -454,7 +454,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public async ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var count = keys.Count;
@@ -472,16 +472,16 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var pinned = new bool[count];
         if (count == 0)
         {
-            return 0;
+            return pinned;
         }
 
         var results = await PipelineAsync(commands, "invalidate unless pinned batch", cancellationToken).ConfigureAwait(false);
-        var pinned = 0;
-        foreach (var result in results)
+        for (var i = 0; i < count; i++)
         {
-            pinned += (int)(long)result!;
+            pinned[i] = (long)results[i]! == 1;
         }
 
         return pinned;

@@ -15,7 +15,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --profile-generator                                             # an incremental generator run next to Roslyn's floor for the same edit
 /// ... -- --profile-allocations                                             # which types a read allocates
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
-/// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (printed only)
+/// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (into the report)
 /// </code>
 /// </summary>
 public static class Program
@@ -47,7 +47,8 @@ public static class Program
 
             if (args.Contains("--paired-serialization"))
             {
-                Serialization.PairedSerializationCheck.Run();
+                Serialization.PairedSerializationCheck.Run(Path.Combine(results, "results"));
+                ReportWriter.Write(results, readme, repository);
                 return 0;
             }
 

@@ -119,7 +119,7 @@ public sealed class RedisCrossProcessDirectWriteTests
 
         public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken) => inner.ExpireAsync(key, timeToLive, cancellationToken);
 
-        public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
 
         private Func<Task>? _hook;
 

@@ -70,7 +70,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         PendingInvalidations? pending = null;
         Telemetry = new CachingGenTelemetry(() => flusher!.ObserveBacklog(), () => flusher!.ObserveOldestPendingAge(), () => pending?.Count ?? 0);
         Outages = new StoreOutageReporter(Telemetry, timeProvider, Logger);
-        pending = new PendingInvalidations(store, Outages, timeProvider, Options.InvalidationRetryBaseDelay, Options.InvalidationRetryMaxDelay, Logger);
+        pending = new PendingInvalidations(store, writeBackLog, Outages, timeProvider, Options.InvalidationRetryBaseDelay, Options.InvalidationRetryMaxDelay, Logger);
         PendingInvalidations = pending;
         Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout, (key, exception) =>
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CachingGen.Storage;
+using CachingGen.WriteBack;
 using Microsoft.Extensions.Logging;
 
 namespace CachingGen.Runtime;
@@ -17,6 +18,7 @@ internal sealed class PendingInvalidations : IDisposable
 
     private readonly ConcurrentDictionary<string, object> _keys = new(StringComparer.Ordinal);
     private readonly ICacheStore _store;
+    private readonly IWriteBackLog _log;
     private readonly StoreOutageReporter _outages;
     private readonly TimeProvider _time;
     private readonly TimeSpan _baseDelay;
@@ -28,9 +30,10 @@ internal sealed class PendingInvalidations : IDisposable
     private int _count;
     private int _running;
 
-    public PendingInvalidations(ICacheStore store, StoreOutageReporter outages, TimeProvider time, TimeSpan baseDelay, TimeSpan maxDelay, ILogger logger)
+    public PendingInvalidations(ICacheStore store, IWriteBackLog log, StoreOutageReporter outages, TimeProvider time, TimeSpan baseDelay, TimeSpan maxDelay, ILogger logger)
     {
         _store = store;
+        _log = log;
         _outages = outages;
         _time = time;
         _baseDelay = baseDelay;
@@ -102,8 +105,17 @@ internal sealed class PendingInvalidations : IDisposable
             try
             {
                 // A write-back of the key acknowledged since the store came back pinned a value newer than the
-                // database: erasing it would let a read fill the older row back in before the record is flushed.
-                await _store.InvalidateUnlessPinnedAsync(keys, cancellationToken).ConfigureAwait(false);
+                // database: erasing it would let a read fill the older row back in before the record is flushed. A
+                // pinned value whose records were all flushed (its settle failed during the outage) may be older than
+                // a direct write since: the log's settle unpins exactly those, in one step with its pending check.
+                var kept = await _store.InvalidateUnlessPinnedAsync(keys, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    if (kept[i])
+                    {
+                        await _log.SettleAsync(keys[i], null, cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
             catch (CacheStoreUnavailableException exception)
             {

@@ -77,11 +77,12 @@ public interface ICacheStore
     /// <summary>Gives an existing (typically pinned) entry a time to live. Returns false when the key holds no value.</summary>
     ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
 
-    /// <summary>Like <see cref="InvalidateAsync"/>, but leaves a pinned value (a write-back entry whose record is not
-    /// flushed yet) as it is: it is newer than the database. Used to repair keys whose invalidation failed during a
-    /// store outage, when a write-back of the key may have been acknowledged since the store came back. Returns how
-    /// many keys were left pinned. Many keys go out as one batch.</summary>
-    ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
+    /// <summary>Like <see cref="InvalidateAsync"/>, but leaves a pinned value (a write-back entry) as it is: whether it
+    /// is newer than the database only the write-back log can tell (<c>IWriteBackLog.SettleAsync</c> decides for the
+    /// keys returned as kept). Used to repair keys whose invalidation failed during a store outage, when a write-back of
+    /// the key may have been acknowledged since the store came back. Returns, per key in order, whether a pinned value
+    /// was kept. Many keys go out as one batch.</summary>
+    ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
 }
 
 /// <summary>One value to store: its key, its bytes, and its time to live (null pins it).</summary>

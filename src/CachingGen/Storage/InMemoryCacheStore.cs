@@ -174,7 +174,7 @@ public sealed class InMemoryCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
-    public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         cancellationToken.ThrowIfCancellationRequested();
@@ -184,7 +184,7 @@ public sealed class InMemoryCacheStore : ICacheStore
         }
 
         var now = Now();
-        var pinned = 0;
+        var pinned = new bool[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
             while (true)
@@ -193,7 +193,7 @@ public sealed class InMemoryCacheStore : ICacheStore
                 {
                     if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
                     {
-                        pinned++;
+                        pinned[i] = true;
                         break;
                     }
 

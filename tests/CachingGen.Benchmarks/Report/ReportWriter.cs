@@ -109,6 +109,12 @@ public static class ReportWriter
                 md.AppendLine($"| 1 | {payload}: generated formatters ≥ 1.10x as fast as StandardResolver (serialize + deserialize), same bytes, no more allocation | " +
                               $"{Speed(speedup)}; {(same ? "same bytes" : "bytes NOT checked")}; {Bytes(allocated)} vs {Bytes(standardAllocated)} | " +
                               $"{Met(speedup >= 1.10 && same && allocated <= standardAllocated)} |");
+                if (facts.TryGetValue($"serialization.{payload}.pairedSpeedup", out var paired))
+                {
+                    var pairedSpeedup = double.Parse(paired, CultureInfo.InvariantCulture);
+                    md.AppendLine($"| 1 | {payload}, interleaved (`-- --paired-serialization`: the serializers alternate in slices of 2,000 round trips, median of {facts.GetValueOrDefault("serialization.pairedRounds")} per-round ratios; load cancels out) | " +
+                                  $"{Speed(pairedSpeedup)} (interquartile {facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterquartile")}) | {Met(pairedSpeedup >= 1.10 && same && allocated <= standardAllocated)} |");
+                }
             }
         }
 

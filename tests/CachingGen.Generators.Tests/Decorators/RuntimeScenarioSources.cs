@@ -64,7 +64,7 @@ internal static class RuntimeScenarioSources
                 return inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
             }
 
-            public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+            public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
             {
                 journal.Add("cache:invalidate:" + string.Join(",", keys));
                 return inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);

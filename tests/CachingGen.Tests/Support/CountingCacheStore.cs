@@ -95,7 +95,7 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
     }
 
     /// <summary>Counted and journaled as an invalidation (the retry of pending invalidations uses it).</summary>
-    public ValueTask<int> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _invalidates);
         lock (Invalidations)
