@@ -88,6 +88,8 @@ internal sealed class CrashBeforeAcknowledgeLog(IWriteBackLog inner, double prob
 
     public ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken) => inner.DeadLetterAsync(record, error, cancellationToken);
 
+    public ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken) => inner.RecordFailedAttemptAsync(record, cancellationToken);
+
     public ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken) => inner.GetPendingCountAsync(entityKey, cancellationToken);
 
     public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => inner.GetBacklogAsync(shard, cancellationToken);

@@ -39,11 +39,16 @@ internal static class LoadBenchmark
 
         var rawResult = await MeasureAsync(duration, concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}:{i % keys}", payload)));
         var sequences = new long[keys];
+        // INFO is an admin command: a separate connection reads the server's command statistics.
+        using var admin = await ConnectionMultiplexer.ConnectAsync(settings["redis"]! + ",allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        var statsBefore = await CommandStatsAsync(server);
         var wbResult = await MeasureAsync(duration, concurrency, (caller, i) =>
         {
             var id = (caller + (i * concurrency)) % keys;
             return new ValueTask(writeBack.Counters.RecordAsync(new Counter(id, Interlocked.Increment(ref sequences[id]))));
         });
+        var statsAfter = await CommandStatsAsync(server);
         var wtSequences = new long[keys];
         var wtResult = await MeasureAsync(duration, concurrency, (caller, i) =>
         {
@@ -74,12 +79,14 @@ internal static class LoadBenchmark
         }
 
         report.AppendLine();
-        report.AppendLine("| Phase | Calls | Throughput (/s) | p50 (ms) | p99 (ms) |");
-        report.AppendLine("|---|---:|---:|---:|---:|");
+        report.AppendLine("| Phase | Calls | Throughput (/s) | p50 (ms) | p99 (ms) | Allocated per call (B) |");
+        report.AppendLine("|---|---:|---:|---:|---:|---:|");
         Row(report, "Raw Redis round trip (SET, 64 B)", rawResult);
         Row(report, "[WriteBack] acknowledgement", wbResult);
         Row(report, "[WriteThrough] (MySQL autocommit + Redis)", wtResult);
         Row(report, "Inner write in MySQL autocommit, 1 connection", acResult);
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Redis server time during the [WriteBack] phase (INFO commandstats): {ServerTime(statsBefore, statsAfter)}.");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Flusher drain: {backlog} records in {drain.Elapsed.TotalSeconds:0.00} s = {drainRate:0} records/s (one flusher, {writeBack.Runtime.Options.ShardCount} shard workers, one transaction per batch).");
         report.AppendLine();
@@ -127,6 +134,7 @@ internal static class LoadBenchmark
     private static async Task<Result> MeasureAsync(TimeSpan duration, int concurrency, Func<int, int, ValueTask> call)
     {
         var latencies = new List<double>[concurrency];
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var total = Stopwatch.StartNew();
         var callers = Enumerable.Range(0, concurrency).Select(caller => Task.Run(async () =>
         {
@@ -140,19 +148,56 @@ internal static class LoadBenchmark
         })).ToArray();
         await Task.WhenAll(callers);
         var elapsed = total.Elapsed.TotalSeconds;
+        // Whole-process allocations (the latency lists included, 8 B per call): the client's cost per call.
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new Result(all.Length, all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99));
+        return new Result(all.Length, all.Length / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), all.Length == 0 ? 0 : allocated / all.Length);
+    }
+
+    /// <summary>Per command: (calls, total server microseconds) from INFO commandstats.</summary>
+    private static async Task<Dictionary<string, (long Calls, long Usec)>> CommandStatsAsync(IServer server)
+    {
+        var stats = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        foreach (var group in await server.InfoAsync("commandstats"))
+        {
+            foreach (var (name, value) in group)
+            {
+                // cmdstat_evalsha: calls=1,usec=2,usec_per_call=2.00,...
+                var fields = value.Split(',').Select(f => f.Split('=')).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+                if (fields.TryGetValue("calls", out var calls) && fields.TryGetValue("usec", out var usec))
+                {
+                    stats[name.Replace("cmdstat_", string.Empty, StringComparison.Ordinal)] = (long.Parse(calls, CultureInfo.InvariantCulture), long.Parse(usec, CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return stats;
+    }
+
+    private static string ServerTime(Dictionary<string, (long Calls, long Usec)> before, Dictionary<string, (long Calls, long Usec)> after)
+    {
+        var parts = new List<string>();
+        foreach (var (name, (calls, usec)) in after.OrderByDescending(kv => kv.Value.Usec - before.GetValueOrDefault(kv.Key).Usec))
+        {
+            var (calls0, usec0) = before.GetValueOrDefault(name);
+            if (calls - calls0 >= 100)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {calls - calls0} calls, {(double)(usec - usec0) / (calls - calls0):0.0} µs/call"));
+            }
+        }
+
+        return parts.Count == 0 ? "none" : string.Join("; ", parts);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     private static void Row(System.Text.StringBuilder report, string phase, Result result)
-        => report.AppendLine(CultureInfo.InvariantCulture, $"| {phase} | {result.Calls} | {result.Throughput:0} | {result.P50:0.000} | {result.P99:0.000} |");
+        => report.AppendLine(CultureInfo.InvariantCulture, $"| {phase} | {result.Calls} | {result.Throughput:0} | {result.P50:0.000} | {result.P99:0.000} | {result.AllocatedPerCall} |");
 
     private static void Target(System.Text.StringBuilder report, string name, double measured, double required, bool atLeast)
         => report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {measured:0.00}x | {(atLeast ? "≥" : "≤")} {required}x | {((atLeast ? measured >= required : measured <= required) ? "yes" : "NO")} |");
 
     private sealed record World(ServiceProvider Services, ICounterRepository Counters, CachingGenRuntime Runtime);
 
-    private readonly record struct Result(long Calls, double Throughput, double P50, double P99);
+    private readonly record struct Result(long Calls, double Throughput, double P50, double P99, long AllocatedPerCall);
 }

@@ -62,6 +62,9 @@ internal sealed class RedisKeyLayout
     /// <summary>The hash of a shard's pending-record counts per entity key.</summary>
     public RedisKey Pending(int shard) => _shardPrefixes[shard].Append("pending");
 
+    /// <summary>The hash of the shard's failed apply attempts per pending record (stream id), kept across owners.</summary>
+    public RedisKey Attempts(int shard) => _shardPrefixes[shard].Append("attempts");
+
     /// <summary>The shard's ownership lease (the id of the flusher that owns it).</summary>
     public RedisKey Lease(int shard) => _shardPrefixes[shard].Append("lease");
 

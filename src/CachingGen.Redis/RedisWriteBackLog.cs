@@ -131,6 +131,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             record.EnqueuedAt.ToUnixTimeMilliseconds(),
             record.TimeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString,
             _options.MaxBacklogPerShard,
+            record.Coalesce ? "1" : RedisValue.EmptyString,
         };
 
         var waitedSince = _time.GetTimestamp();
@@ -171,7 +172,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var renewedAt = _time.GetTimestamp();
-        var keys = new[] { _keys.Lease(shard), _keys.Log(shard) };
+        var keys = new[] { _keys.Lease(shard), _keys.Log(shard), _keys.Attempts(shard) };
         var arguments = new RedisValue[] { ConsumerName, RedisEntryFormat.ToMilliseconds(_options.LeaseDuration), RedisWriteBackScripts.GroupName, maxCount };
         RedisResult result;
         try
@@ -208,11 +209,11 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             Log.ShardOwned(_logger, shard, ConsumerName);
         }
 
-        var records = new List<PendingWriteBack>((items.Length - 1) / 3);
-        for (var i = 1; i + 2 < items.Length; i += 3)
+        var records = new List<PendingWriteBack>((items.Length - 1) / 4);
+        for (var i = 1; i + 3 < items.Length; i += 4)
         {
             var position = (string)items[i]!;
-            records.Add(new PendingWriteBack(shard, position, ParseRecord((RedisResult[])items[i + 2]!), (int)(long)items[i + 1]));
+            records.Add(new PendingWriteBack(shard, position, ParseRecord((RedisResult[])items[i + 3]!), (int)(long)items[i + 1]) { FailedAttempts = (int)(long)items[i + 2] });
         }
 
         return records;
@@ -236,7 +237,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             arguments[2 + (2 * i)] = records[i].Record.EntityKey;
         }
 
-        await EvaluateAsync(RedisWriteBackScripts.Acknowledge, new[] { _keys.Log(shard), _keys.Pending(shard) }, arguments, "write-back acknowledge", cancellationToken).ConfigureAwait(false);
+        await EvaluateAsync(RedisWriteBackScripts.Acknowledge, new[] { _keys.Log(shard), _keys.Pending(shard), _keys.Attempts(shard) }, arguments, "write-back acknowledge", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -251,8 +252,17 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             r.Repository, r.Method, r.IdempotencyKey, r.Arguments, r.EnqueuedAt.ToUnixTimeMilliseconds(),
             r.TimeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString,
         };
-        var keys = new[] { _keys.Log(record.Shard), _keys.Pending(record.Shard), _keys.DeadLetters(record.Shard) };
+        var keys = new[] { _keys.Log(record.Shard), _keys.Pending(record.Shard), _keys.DeadLetters(record.Shard), _keys.Attempts(record.Shard) };
         await EvaluateAsync(RedisWriteBackScripts.DeadLetter, keys, arguments, "write-back dead-letter", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        CheckShard(record.Shard);
+        var result = await EvaluateAsync(RedisWriteBackScripts.FailedAttempt, new[] { _keys.Log(record.Shard), _keys.Attempts(record.Shard) }, new RedisValue[] { record.Position }, "write-back failed attempt", cancellationToken).ConfigureAwait(false);
+        return (int)(long)result;
     }
 
     /// <inheritdoc />
@@ -517,6 +527,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             DateTimeOffset.FromUnixTimeMilliseconds(fields.TryGetValue("t", out var t) && t.TryParse(out long ms) ? ms : 0))
         {
             TimeToLive = ttl.TryParse(out long ttlMs) && ttlMs > 0 ? TimeSpan.FromMilliseconds(ttlMs) : null,
+            Coalesce = fields.GetValueOrDefault("c") == "1",
         };
     }
 

@@ -7,8 +7,9 @@ namespace CachingGen.Redis;
 /// <remarks>
 /// Stream entry fields: <c>k</c> entity key, <c>r</c> repository, <c>m</c> method, <c>i</c> idempotency key,
 /// <c>a</c> arguments (MessagePack), <c>t</c> enqueue time (Unix ms), <c>l</c> time to live after the flush (ms, or
-/// empty). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
-/// records (an acknowledgement deletes the entry), so its length is the backlog.
+/// empty), and <c>c</c> = <c>1</c> only on a record that a later one of its key and method supersedes (absent otherwise). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
+/// records (an acknowledgement deletes the entry), so its length is the backlog. The attempts hash counts the failed
+/// apply attempts of a pending record (by stream id), so they survive a change of the shard's owner.
 /// </remarks>
 internal static class RedisWriteBackScripts
 {
@@ -39,22 +40,25 @@ internal static class RedisWriteBackScripts
 
     /// <summary>
     /// Append. KEYS: entry, stream, pending hash. ARGV: 'V'+envelope, entity key, repository, method, idempotency key,
-    /// arguments, enqueue ms, ttl ms, max backlog (0 = none). Returns the stream id, or nil when the shard is full
-    /// (nothing written).
+    /// arguments, enqueue ms, ttl ms, max backlog (0 = none), coalesce ('1' or empty). Returns the stream id, or nil
+    /// when the shard is full (nothing written).
     /// </summary>
     public static readonly RedisScripts Append = new(
         "if tonumber(ARGV[9]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[9]) then return false end\n" +
         CacheFragments.Pin +
         """
         redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+        if ARGV[10] == '1' then
+          return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'r', ARGV[3], 'm', ARGV[4], 'i', ARGV[5], 'a', ARGV[6], 't', ARGV[7], 'l', ARGV[8], 'c', '1')
+        end
         return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'r', ARGV[3], 'm', ARGV[4], 'i', ARGV[5], 'a', ARGV[6], 't', ARGV[7], 'l', ARGV[8])
         """);
 
     /// <summary>
-    /// Read as the shard's owner. KEYS: lease, stream. ARGV: consumer, lease ms, group, count. Takes the lease when it is
-    /// free (and then claims every pending entry of the group: the previous owner's), renews it when held by this
-    /// consumer, and returns {-1} when another consumer holds it. Otherwise returns {acquired, id, deliveries, fields,
-    /// ...}: this consumer's pending entries (oldest first), then new ones, up to count.
+    /// Read as the shard's owner. KEYS: lease, stream, attempts hash. ARGV: consumer, lease ms, group, count. Takes the
+    /// lease when it is free (and then claims every pending entry of the group: the previous owner's), renews it when
+    /// held by this consumer, and returns {-1} when another consumer holds it. Otherwise returns {acquired, id,
+    /// deliveries, failed attempts, fields, ...}: this consumer's pending entries (oldest first), then new ones, up to count.
     /// </summary>
     public static readonly RedisScripts Read = new("""
         local holder = redis.call('GET', KEYS[1])
@@ -79,12 +83,14 @@ internal static class RedisWriteBackScripts
           deliveries[p[1]] = p[4]
         end
         local got = 0
+        local anyFailed = redis.call('EXISTS', KEYS[3]) == 1
         local history = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', count, 'STREAMS', KEYS[2], '0')
         if history and history[1] then
           for _, e in ipairs(history[1][2]) do
             if e[2] then
               table.insert(out, e[1])
               table.insert(out, (deliveries[e[1]] or 0) + 1)
+              table.insert(out, anyFailed and tonumber(redis.call('HGET', KEYS[3], e[1]) or 0) or 0)
               table.insert(out, e[2])
               got = got + 1
             end
@@ -96,6 +102,7 @@ internal static class RedisWriteBackScripts
             for _, e in ipairs(fresh[1][2]) do
               table.insert(out, e[1])
               table.insert(out, 1)
+              table.insert(out, 0)
               table.insert(out, e[2])
             end
           end
@@ -104,14 +111,17 @@ internal static class RedisWriteBackScripts
         """);
 
     /// <summary>
-    /// Acknowledge. KEYS: stream, pending hash. ARGV: group, then (id, entity key) pairs. Each entry still pending is
-    /// acknowledged, deleted, and uncounted from its key; entries acknowledged before are skipped. Returns how many.
+    /// Acknowledge. KEYS: stream, pending hash, attempts hash. ARGV: group, then (id, entity key) pairs. Each entry
+    /// still pending is acknowledged, deleted, uncounted from its key and forgotten by the attempts hash; entries
+    /// acknowledged before are skipped. Returns how many.
     /// </summary>
     public static readonly RedisScripts Acknowledge = new("""
         local n = 0
+        local anyFailed = redis.call('EXISTS', KEYS[3]) == 1
         for i = 2, #ARGV, 2 do
           if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
             redis.call('XDEL', KEYS[1], ARGV[i])
+            if anyFailed then redis.call('HDEL', KEYS[3], ARGV[i]) end
             if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
             n = n + 1
           end
@@ -120,16 +130,26 @@ internal static class RedisWriteBackScripts
         """);
 
     /// <summary>
-    /// Dead-letter. KEYS: stream, pending hash, dead-letter stream. ARGV: group, id, entity key, error, time (ms),
-    /// repository, method, idempotency key, arguments, enqueue ms, ttl ms. Moves the record (with its error) when it is
-    /// still pending; returns 1, or 0 when it was acknowledged before.
+    /// Dead-letter. KEYS: stream, pending hash, dead-letter stream, attempts hash. ARGV: group, id, entity key, error,
+    /// time (ms), repository, method, idempotency key, arguments, enqueue ms, ttl ms. Moves the record (with its error)
+    /// when it is still pending; returns 1, or 0 when it was acknowledged before.
     /// </summary>
     public static readonly RedisScripts DeadLetter = new("""
         if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
         redis.call('XDEL', KEYS[1], ARGV[2])
+        redis.call('HDEL', KEYS[4], ARGV[2])
         if redis.call('HINCRBY', KEYS[2], ARGV[3], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[3]) end
         redis.call('XADD', KEYS[3], '*', 'id', ARGV[2], 'error', ARGV[4], 'at', ARGV[5], 'k', ARGV[3], 'r', ARGV[6], 'm', ARGV[7], 'i', ARGV[8], 'a', ARGV[9], 't', ARGV[10], 'l', ARGV[11])
         return 1
+        """);
+
+    /// <summary>
+    /// Count a failed apply attempt. KEYS: stream, attempts hash. ARGV: id. Returns the record's failed attempts so far,
+    /// or 0 when it is no longer in the stream (acknowledged or dead-lettered meanwhile: nothing to count).
+    /// </summary>
+    public static readonly RedisScripts FailedAttempt = new("""
+        if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return 0 end
+        return redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
         """);
 
     /// <summary>

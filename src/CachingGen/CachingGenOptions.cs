@@ -60,7 +60,9 @@ public sealed class CachingGenOptions
     /// idempotency key is still recorded in the ledger). Only for methods whose call replaces the whole state the
     /// key's earlier calls wrote, such as <c>UpdateAsync(entity)</c>; never for increments or appends. Entries are
     /// <c>{repository}.{method signature}</c> as stored in the records, e.g.
-    /// <c>Sample.IPreferenceRepository.UpdateAsync(Sample.Preference)</c>. Empty by default.
+    /// <c>Sample.IPreferenceRepository.UpdateAsync(Sample.Preference)</c>. Empty by default. The method-level opt-in,
+    /// <c>[WriteBack(Coalesce = true)]</c>, needs no entry here; this list adds methods (for example of a build whose
+    /// attributes you cannot change).
     /// </summary>
     public ISet<string> CoalescedWriteBackMethods { get; } = new HashSet<string>(StringComparer.Ordinal);
 

@@ -131,6 +131,39 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task Failed_attempts_survive_a_change_of_owner_and_are_forgotten_once_the_record_leaves_the_log()
+    {
+        var keyNamespace = RedisTestEnvironment.UniqueNamespace();
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        await owner.AppendAsync(Record("pref:1", 1), new CacheEntry("pref:1", Payload(1), null), default);
+        await owner.AppendAsync(Record("pref:1", 2), new CacheEntry("pref:1", Payload(2), null), default);
+        await owner.AppendAsync(Record("pref:1", 3), new CacheEntry("pref:1", Payload(3), null), default);
+        var shard = WriteBackSharding.ShardOf("pref:1", Shards);
+
+        var first = await owner.ReadAsync(shard, 10, default);
+        Assert.All(first, r => Assert.Equal(0, r.FailedAttempts));
+        Assert.Equal(1, await owner.RecordFailedAttemptAsync(first[0], default));
+        Assert.Equal(2, await owner.RecordFailedAttemptAsync(first[0], default));
+        Assert.Equal(1, await owner.RecordFailedAttemptAsync(first[1], default));
+        Assert.Equal(new[] { 2, 1, 0 }, (await owner.ReadAsync(shard, 10, default)).Select(r => r.FailedAttempts));
+
+        // The owner dies; the standby takes the shard over with the counts, and goes on counting from them.
+        await Task.Delay(600);
+        var moved = await standby.ReadAsync(shard, 10, default);
+        Assert.Equal(new[] { "pref:1@1", "pref:1@2", "pref:1@3" }, moved.Select(r => r.Record.IdempotencyKey));
+        Assert.Equal(new[] { 2, 1, 0 }, moved.Select(r => r.FailedAttempts));
+        Assert.Equal(3, await standby.RecordFailedAttemptAsync(moved[0], default));
+
+        // Dead-lettering and acknowledging forget the counts; a late failure of a record that left the log counts nothing.
+        await standby.DeadLetterAsync(moved[0], "poison", default);
+        await standby.AcknowledgeAsync(shard, moved.Skip(1).ToList(), default);
+        Assert.Equal(0, await owner.RecordFailedAttemptAsync(first[1], default));
+        var attempts = RedisTestEnvironment.Shared.GetDatabase().HashLengthAsync($"{keyNamespace}{{cg-wb:{shard}}}attempts");
+        Assert.Equal(0, await attempts);
+    }
+
+    [RedisFact]
     public async Task Dead_letter_moves_the_record_with_its_error_and_unblocks_the_key()
     {
         var (_, log) = Create();

@@ -187,7 +187,7 @@ namespace CachingGen.Generators.Decorators
                 case Strategy.WriteAround:
                     return "private static readonly " + Runtime + "WriteAroundPolicy " + field + " = new " + Runtime + "WriteAroundPolicy(" + method + ", " + ttl + ", " + Bool(member.Invalidate) + ");";
                 case Strategy.WriteBack:
-                    return "private static readonly " + Runtime + "WriteBackPolicy " + field + " = new " + Runtime + "WriteBackPolicy(" + Literal(member.StableSignature) + ", " + ttl + ");";
+                    return "private static readonly " + Runtime + "WriteBackPolicy " + field + " = new " + Runtime + "WriteBackPolicy(" + Literal(member.StableSignature) + ", " + ttl + ")" + (member.Coalesce ? " { Coalesce = true }" : string.Empty) + ";";
                 default:
                     return "private static readonly " + Runtime + "EvictPolicy " + field + " = new " + Runtime + "EvictPolicy(" + method + ");";
             }

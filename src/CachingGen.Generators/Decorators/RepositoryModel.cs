@@ -138,7 +138,11 @@ namespace CachingGen.Generators.Decorators
         string StableSignature,
         bool HasGetter,
         bool HasSetter,
-        bool IsIndexer);
+        bool IsIndexer)
+    {
+        /// <summary>[WriteBack(Coalesce = true)]: the flusher may skip a record a later one of its key and method supersedes.</summary>
+        public bool Coalesce { get; init; }
+    }
 
     /// <summary>One parameter of a member.</summary>
     internal sealed record ParameterModel(string Name, string Type, string RefKind, bool IsCancellationToken, bool IsParams, string? DefaultValue);

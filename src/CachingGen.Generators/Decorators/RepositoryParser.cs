@@ -386,6 +386,7 @@ namespace CachingGen.Generators.Decorators
             var ttl = 0;
             var nullTtl = 0;
             var invalidate = true;
+            var coalesce = false;
             var keySource = KeySourceKind.None;
             var keyParameterIndexes = EquatableArray<int>.Empty;
             var materialize = false;
@@ -403,8 +404,11 @@ namespace CachingGen.Generators.Decorators
                         nullTtl = ReadTtl(draft, "NullTtl", 0, positive: false, diagnostics);
                         break;
                     case Strategy.WriteThrough:
+                        ttl = ReadTtl(draft, "Ttl", defaultTtl, positive: true, diagnostics);
+                        break;
                     case Strategy.WriteBack:
                         ttl = ReadTtl(draft, "Ttl", defaultTtl, positive: true, diagnostics);
+                        coalesce = ReadBool(draft.Attribute, "Coalesce") ?? false;
                         break;
                     case Strategy.WriteAround:
                         ttl = ReadTtl(draft, "Ttl", 30, positive: true, diagnostics);
@@ -447,7 +451,10 @@ namespace CachingGen.Generators.Decorators
                 StableSignature: method.Name + "(" + string.Join(",", signatureTypes) + ")",
                 HasGetter: false,
                 HasSetter: false,
-                IsIndexer: false);
+                IsIndexer: false)
+            {
+                Coalesce = coalesce,
+            };
         }
 
         private static IEnumerable<string> TypeParameterNames(IMethodSymbol method)

@@ -15,4 +15,11 @@ public sealed class WriteBackAttribute : Attribute
     /// <summary>Time to live of the entry once its flush has committed, in seconds. Defaults to the repository's
     /// <see cref="CachedRepositoryAttribute.DefaultTtl"/>. Until then the entry is pinned (no TTL).</summary>
     public int Ttl { get; set; }
+
+    /// <summary>Whether the flusher may coalesce consecutive writes of one key by this method: when a flush batch holds
+    /// several records of a key and the key's next record is a call of the same method, the earlier one is not replayed
+    /// (its idempotency key is still recorded in the ledger). Only for a method whose call replaces the whole state the
+    /// key's earlier calls of it wrote, such as <c>UpdateAsync(entity)</c>; never for increments, appends or any write
+    /// whose effect depends on the earlier ones. Default false.</summary>
+    public bool Coalesce { get; set; }
 }

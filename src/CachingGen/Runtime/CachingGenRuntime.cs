@@ -230,9 +230,11 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
             : _registeredDispatchers.GetValueOrDefault(repository);
 
     /// <summary>Whether consecutive records of <paramref name="record"/>'s method on one key may be coalesced (only the
-    /// last applied); see <see cref="CachingGenOptions.CoalescedWriteBackMethods"/>.</summary>
+    /// last applied): the method declared it (<see cref="WriteBackRecord.Coalesce"/>) or the options list it
+    /// (<see cref="CachingGenOptions.CoalescedWriteBackMethods"/>).</summary>
     internal bool CanCoalesce(WriteBackRecord record)
-        => Options.CoalescedWriteBackMethods.Count > 0 && Options.CoalescedWriteBackMethods.Contains(string.Concat(record.Repository, ".", record.Method));
+        => record.Coalesce
+            || (Options.CoalescedWriteBackMethods.Count > 0 && Options.CoalescedWriteBackMethods.Contains(string.Concat(record.Repository, ".", record.Method)));
 
     internal TimeSpan TimeToLiveOf(WriteBackRecord record) => record.TimeToLive ?? Options.DefaultWriteBackTimeToLive;
 }

@@ -209,6 +209,7 @@ public sealed class EntityCache<TEntity>
         var record = new WriteBackRecord(Repository.Name, policy.Method, key, string.Concat(key, "@", idempotencyPart), arguments, _runtime.TimeProvider.GetUtcNow())
         {
             TimeToLive = policy.TimeToLive,
+            Coalesce = policy.Coalesce,
         };
         var pinned = new CacheEntry(key, Encode(entity), null);
         var log = _runtime.WriteBackLog;

@@ -65,6 +65,10 @@ internal static partial class Log
         Message = "The database is unavailable to the write-back flusher of shard {Shard} ({Records} record(s) waiting); trying again in {Delay}. No record is charged an attempt.")]
     public static partial void DatabaseUnavailable(ILogger logger, Exception exception, int shard, int records, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Warning,
+        Message = "The write-back log could not count the failed attempt of record {IdempotencyKey}; counting {Attempts} in this process (the log's count may be behind after an ownership move).")]
+    public static partial void FailedAttemptNotRecorded(ILogger logger, Exception exception, string idempotencyKey, int attempts);
+
     [LoggerMessage(EventId = 1210, Level = LogLevel.Warning,
         Message = "Reading the backlog of the write-back log failed.")]
     public static partial void BacklogReadFailed(ILogger logger, Exception exception);

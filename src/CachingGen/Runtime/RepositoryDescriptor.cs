@@ -53,6 +53,10 @@ public sealed record WriteBackPolicy(string Method, TimeSpan TimeToLive)
 {
     /// <summary>Time to live the entry gets once its flush has committed (positive).</summary>
     public TimeSpan TimeToLive { get; init; } = PolicyTimeToLive.Require(TimeToLive, nameof(TimeToLive));
+
+    /// <summary>Whether consecutive records of this method on one key may be coalesced (<see cref="WriteBackAttribute.Coalesce"/>);
+    /// every record the method appends carries it (<see cref="WriteBack.WriteBackRecord.Coalesce"/>).</summary>
+    public bool Coalesce { get; init; }
 }
 
 /// <summary>Policies are checked when they are built (once per decorator type), so a bad time to live fails before any

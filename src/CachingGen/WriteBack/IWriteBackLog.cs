@@ -32,6 +32,12 @@ public interface IWriteBackLog
     /// from the shard so it blocks nothing else.</summary>
     ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken);
 
+    /// <summary>Records that applying <paramref name="record"/> failed, and returns how many apply attempts of it have
+    /// failed so far, across every flusher that owned its shard: the count lives with the record's pending state, so
+    /// <c>MaxAttempts</c> holds when ownership moves. Returns 0 when the record is no longer pending (it was
+    /// acknowledged or dead-lettered meanwhile).</summary>
+    ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken);
+
     /// <summary>The number of unacknowledged records of one entity key.</summary>
     ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken);
 

@@ -92,7 +92,7 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
                 }
 
                 pair.Value.Deliveries++;
-                result.Add(new PendingWriteBack(shard, pair.Key.ToString(CultureInfo.InvariantCulture), pair.Value.Record, pair.Value.Deliveries));
+                result.Add(new PendingWriteBack(shard, pair.Key.ToString(CultureInfo.InvariantCulture), pair.Value.Record, pair.Value.Deliveries) { FailedAttempts = pair.Value.FailedAttempts });
             }
         }
 
@@ -129,6 +129,20 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var state = ShardAt(record.Shard);
+        lock (state.Gate)
+        {
+            return new ValueTask<int>(
+                long.TryParse(record.Position, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && state.Records.TryGetValue(sequence, out var entry)
+                    ? ++entry.FailedAttempts
+                    : 0);
+        }
     }
 
     /// <inheritdoc />
@@ -226,5 +240,7 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
         public WriteBackRecord Record { get; } = record;
 
         public int Deliveries { get; set; }
+
+        public int FailedAttempts { get; set; }
     }
 }

@@ -19,8 +19,10 @@ namespace CachingGen.WriteBack;
 /// go on. A failing record is retried after <c>RetryBaseDelay * 2^(attempt-1)</c> (capped at <c>RetryMaxDelay</c>,
 /// randomized between half and all of it), and dead-lettered after <c>MaxAttempts</c> attempts, or at once when it
 /// can never be applied (<see cref="PermanentWriteBackException"/>).</para>
-/// <para>Idle workers wait for an append's signal, with <c>PollInterval</c> as a fallback. Attempt counts live in
-/// this process's memory; only one flusher per shard (across processes) is supported.</para>
+/// <para>Idle workers wait for an append's signal, with <c>PollInterval</c> as a fallback. A record's failed attempts
+/// are counted by the log with the record's pending state (<see cref="IWriteBackLog.RecordFailedAttemptAsync"/>), so
+/// <c>MaxAttempts</c> holds when the shard's ownership moves to another flusher; the retry delay lives in this
+/// process (a new owner retries a failed record at once, then backs off from its count).</para>
 /// </remarks>
 public sealed class WriteBackFlusher : BackgroundService
 {
@@ -549,7 +551,7 @@ public sealed class WriteBackFlusher : BackgroundService
     /// none): consecutive writes of one key, in the key's own order within the batch.</summary>
     private bool[]? FindReplacedRecords(IReadOnlyList<PendingWriteBack> records)
     {
-        if (records.Count < 2 || _options.CoalescedWriteBackMethods.Count == 0)
+        if (records.Count < 2)
         {
             return null;
         }
@@ -603,8 +605,15 @@ public sealed class WriteBackFlusher : BackgroundService
             state.Failures[pending.Position] = failure;
         }
 
-        failure.Attempts++;
+        failure.Attempts = await CountFailedAttemptAsync(pending, failure, cancellationToken).ConfigureAwait(false);
         var record = pending.Record;
+        if (failure.Attempts == 0)
+        {
+            // No longer pending: another flusher (the shard's new owner) applied or dead-lettered it meanwhile.
+            state.Failures.Remove(pending.Position);
+            return;
+        }
+
         var tags = new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, record.Repository);
         if (exception is PermanentWriteBackException || failure.Attempts >= _options.MaxAttempts)
         {
@@ -629,6 +638,22 @@ public sealed class WriteBackFlusher : BackgroundService
         failure.NotBefore = _time.GetUtcNow() + delay;
         _telemetry.Retries.Add(1, tags);
         Log.WriteBackRetry(_logger, exception, record.IdempotencyKey, record.Repository, record.Method, failure.Attempts, _options.MaxAttempts, delay);
+    }
+
+    /// <summary>The record's failed attempts, this one included, as the log counts them across owners; when the log
+    /// cannot count (the cache store is down) the larger of this process's count and the count read with the record.</summary>
+    private async ValueTask<int> CountFailedAttemptAsync(PendingWriteBack pending, Failure failure, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _log.RecordFailedAttemptAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            var attempts = Math.Max(failure.Attempts, pending.FailedAttempts) + 1;
+            Log.FailedAttemptNotRecorded(_logger, exception, pending.Record.IdempotencyKey, attempts);
+            return attempts;
+        }
     }
 
     private TimeSpan Backoff(int attempt)

@@ -23,6 +23,11 @@ public sealed record WriteBackRecord(
     /// <c>WriteBackPolicy.TimeToLive</c>, which every record the runtime appends carries). Null only for records
     /// written without one: the flusher then uses <c>CachingGenOptions.DefaultWriteBackTimeToLive</c>.</summary>
     public TimeSpan? TimeToLive { get; init; }
+
+    /// <summary>Whether a later record of the same key and method supersedes this one, so a flush batch holding both may
+    /// skip replaying this one (the method's <c>[WriteBack(Coalesce = true)]</c>). Stored with the record, so a flusher
+    /// process decides by what the writer's build declared.</summary>
+    public bool Coalesce { get; init; }
 }
 
 /// <summary>A record read back from the log, with the log's own position so it can be acknowledged.</summary>
@@ -30,4 +35,9 @@ public sealed record WriteBackRecord(
 /// <param name="Position">The log's identifier of this record within the shard (a stream id in Redis).</param>
 /// <param name="Record">The record.</param>
 /// <param name="DeliveryCount">How many times the record has been handed to a flusher, this time included.</param>
-public sealed record PendingWriteBack(int Shard, string Position, WriteBackRecord Record, int DeliveryCount);
+public sealed record PendingWriteBack(int Shard, string Position, WriteBackRecord Record, int DeliveryCount)
+{
+    /// <summary>How many apply attempts of the record have failed so far, by any flusher
+    /// (<see cref="IWriteBackLog.RecordFailedAttemptAsync"/>).</summary>
+    public int FailedAttempts { get; init; }
+}

@@ -30,6 +30,15 @@ public sealed class DecoratorRuntimeTests
         return result.EmitAndLoad(collectible: false);
     });
 
+    private static readonly Lazy<LoadedAssembly> LoadedCoalesce = new(() =>
+    {
+        var result = GeneratorHarness.Run(DecoratorRun.Generators,
+            DecoratorSamples.GlobalUsings, DecoratorSamples.Coalesce, RuntimeScenarioSources.Support, CoalesceScenarios.Source);
+        result.AssertCleanGeneratedCode();
+        Assert.Empty(result.GeneratorDiagnostics);
+        return result.EmitAndLoad(collectible: false);
+    });
+
     private static Task Scenario(string name)
         => (Task)Loaded.Value.Invoke("Scenarios.Run", name, null)!;
 
@@ -66,4 +75,7 @@ public sealed class DecoratorRuntimeTests
 
     [Fact] public Task Bulk_shapes_and_write_results()
         => (Task)LoadedBulk.Value.Invoke("Scenarios.BulkRun", nameof(Bulk_shapes_and_write_results), null)!;
+
+    [Fact] public Task Coalesce_opt_in_replays_only_the_last_of_consecutive_writes_of_a_key()
+        => (Task)LoadedCoalesce.Value.Invoke("Scenarios.CoalesceRun", nameof(Coalesce_opt_in_replays_only_the_last_of_consecutive_writes_of_a_key), null)!;
 }

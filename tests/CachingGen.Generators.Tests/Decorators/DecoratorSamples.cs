@@ -241,4 +241,18 @@ internal static class DecoratorSamples
             [Evict] Task DeleteAsync(Guid id, CancellationToken ct = default);
         }
         """;
+
+    /// <summary>Write-back methods with and without the coalescing opt-in.</summary>
+    public const string Coalesce = """
+        using CachingGen;
+        namespace Coalescing;
+        public sealed record Profile([property: CacheKey] long Id, string Name, long Version);
+        [CachedRepository(KeyPrefix = "profile")]
+        public interface IProfileRepository
+        {
+            [Cached] Task<Profile?> GetAsync(long id, CancellationToken ct = default);
+            [WriteBack(IdempotencyKey = nameof(Profile.Version), Coalesce = true)] Task ReplaceAsync(Profile profile, CancellationToken ct = default);
+            [WriteBack(IdempotencyKey = nameof(Profile.Version), Coalesce = false)] Task AppendNoteAsync(Profile profile, CancellationToken ct = default);
+        }
+        """;
 }

@@ -26,6 +26,7 @@ public sealed class DecoratorSnapshotTests
         },
         { "Bulk", DecoratorSamples.Bulk, new[] { "Bulk.CachedItemRepository.g.cs" } },
         { "Internal", DecoratorSamples.Internal, new[] { "Hidden.CachedSecretRepository.g.cs" } },
+        { "Coalesce", DecoratorSamples.Coalesce, new[] { "Coalescing.CachedProfileRepository.g.cs" } },
     };
 
     [Theory]
@@ -49,8 +50,16 @@ public sealed class DecoratorSnapshotTests
         var result = DecoratorRun.RunClean(
             DecoratorSamples.Canonical, DecoratorSamples.GenericEntity, DecoratorSamples.NestedNamespace, DecoratorSamples.GlobalNamespace,
             DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.Nullable, DecoratorSamples.NullableDisabled,
-            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal);
-        Assert.Equal(15, DecoratorRun.Decorators(result).Count);
+            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal, DecoratorSamples.Coalesce);
+        Assert.Equal(16, DecoratorRun.Decorators(result).Count);
+    }
+
+    [Fact]
+    public void Coalesce_opt_in_reaches_the_write_back_policy_of_that_method_only()
+    {
+        var text = DecoratorRun.Decorators(DecoratorRun.RunClean(DecoratorSamples.Coalesce))["Coalescing.CachedProfileRepository.g.cs"];
+        Assert.Contains("new global::CachingGen.Runtime.WriteBackPolicy(\"ReplaceAsync(Coalescing.Profile)\", global::System.TimeSpan.FromSeconds(300)) { Coalesce = true };", text, StringComparison.Ordinal);
+        Assert.Contains("new global::CachingGen.Runtime.WriteBackPolicy(\"AppendNoteAsync(Coalescing.Profile)\", global::System.TimeSpan.FromSeconds(300));", text, StringComparison.Ordinal);
     }
 
     [Fact]

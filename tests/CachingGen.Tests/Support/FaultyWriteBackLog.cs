@@ -42,6 +42,8 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
 
     public ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken) => Inner.DeadLetterAsync(record, error, cancellationToken);
 
+    public ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken) => Inner.RecordFailedAttemptAsync(record, cancellationToken);
+
     public ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken) => Inner.GetPendingCountAsync(entityKey, cancellationToken);
 
     public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => Inner.GetBacklogAsync(shard, cancellationToken);

@@ -143,6 +143,34 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public async Task Failed_attempts_the_log_counted_for_a_previous_owner_count_towards_max_attempts()
+    {
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.MaxAttempts = 3;
+            o.RetryBaseDelay = TimeSpan.Zero;
+            o.RetryMaxDelay = TimeSpan.Zero;
+        });
+        await h.Repository.UpdateAsync(new Preference(13, 1, "poison", true));
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13 } ? throw new InvalidOperationException("poison") : Task.CompletedTask;
+
+        // A previous owner of the shard failed twice, then died: the log kept its count with the record.
+        var pending = Assert.Single(await h.Log.ReadAsync(0, 10, None));
+        Assert.Equal(0, pending.FailedAttempts);
+        Assert.Equal(1, await h.Log.RecordFailedAttemptAsync(pending, None));
+        Assert.Equal(2, await h.Log.RecordFailedAttemptAsync(pending, None));
+        Assert.Equal(2, Assert.Single(await h.Log.ReadAsync(0, 10, None)).FailedAttempts);
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        Assert.Equal(1, h.Database.UpdateAttempts);
+        Assert.Equal("pref:13@1", Assert.Single(h.MemoryLog!.DeadLetters).Pending.Record.IdempotencyKey);
+        Assert.Empty(h.Loggers.WithEvent(1201));
+        Assert.Equal(0, await h.Log.RecordFailedAttemptAsync(pending, None));
+    }
+
+    [Fact]
     public async Task Record_of_a_removed_method_is_dead_lettered_at_once()
     {
         await using var h = new Harness(o => o.MaxAttempts = 10);
