@@ -57,19 +57,19 @@ namespace Coalescing
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task<global::Coalescing.Profile?> GetAsync(long id, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.ReadThroughAsync(global::CachingGen.Runtime.CacheKey.Create("profile", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Coalescing.Profile?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
+            return this._cache.ReadThroughAsync<(global::Coalescing.IProfileRepository Inner, long A0)>(global::CachingGen.Runtime.CacheKey.Create("profile", (long)id), s_getAsyncPolicy, (Inner: this._inner, A0: id), static (state, ct2) => new global::System.Threading.Tasks.ValueTask<global::Coalescing.Profile?>(state.Inner.GetAsync(state.A0, ct2)), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task ReplaceAsync(global::Coalescing.Profile profile, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(profile), profile, global::CachingGen.Runtime.CacheKey.Part((long)profile.Version), s_replaceAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, profile), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(profile), profile, global::CachingGen.Runtime.CacheKey.Part((long)profile.Version), s_replaceAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Coalescing.Profile>(s_repository.SerializerOptions, profile), ct).AsTask();
         }
 
         /// <inheritdoc/>
         public global::System.Threading.Tasks.Task AppendNoteAsync(global::Coalescing.Profile profile, global::System.Threading.CancellationToken ct = default)
         {
-            return this._cache.WriteBackAsync(KeyOf(profile), profile, global::CachingGen.Runtime.CacheKey.Part((long)profile.Version), s_appendNoteAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize(s_repository.SerializerOptions, profile), ct).AsTask();
+            return this._cache.WriteBackAsync(KeyOf(profile), profile, global::CachingGen.Runtime.CacheKey.Part((long)profile.Version), s_appendNoteAsyncPolicy, global::CachingGen.Runtime.WriteBackArguments.Serialize<global::Coalescing.Profile>(s_repository.SerializerOptions, profile), ct).AsTask();
         }
 
         /// <summary>Replays write-back records of <see cref="Coalescing.IProfileRepository"/> against an inner repository, without reflection.</summary>
