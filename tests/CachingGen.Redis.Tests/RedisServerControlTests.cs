@@ -131,7 +131,7 @@ public sealed class RedisServerControlTests
         var admin = Shared.GetServer(Shared.GetEndPoints()[0]);
         foreach (var (name, run) in operations)
         {
-            await admin.ExecuteAsync("CLIENT", "PAUSE", "6000", "ALL");
+            await admin.ExecuteAsync("CLIENT", "PAUSE", "2500", "ALL");
             try
             {
                 var watch = Stopwatch.StartNew();
@@ -139,7 +139,7 @@ public sealed class RedisServerControlTests
                 watch.Stop();
                 Assert.IsAssignableFrom<TimeoutException>(exception.InnerException);
                 // Far under the pause (the timeout fired, the server never answered), with room for a loaded CI machine.
-                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"{name} took {watch.Elapsed.TotalMilliseconds:0} ms (operation timeout {Timeout.TotalMilliseconds:0} ms, pause 6 s)");
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{name} took {watch.Elapsed.TotalMilliseconds:0} ms (operation timeout {Timeout.TotalMilliseconds:0} ms, pause 2.5 s)");
             }
             finally
             {
