@@ -15,7 +15,8 @@
 #
 # Environment:
 #   CI                           when set, failing to start the servers is fatal; otherwise a warning, and
-#                                the server tests skip themselves (they see no CACHINGGEN_REDIS/MYSQL).
+#                                the server tests skip themselves (they see no CACHINGGEN_REDIS/MYSQL), except
+#                                the write-back crash tests, which fail: without servers they prove nothing.
 #   CACHINGGEN_SOLUTION          solution (or project) to test, default CachingGen.sln (relative to repo root)
 #   CACHINGGEN_TEST_RESULTS      TRX output folder, default <repo>/.artifacts/test-results (emptied first)
 #   CACHINGGEN_TEST_HANG_TIMEOUT hang timeout per test host, default 10m
