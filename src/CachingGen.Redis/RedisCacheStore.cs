@@ -271,10 +271,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     public async ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        if (fillTimeToLive is { } fill && fill <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(fillTimeToLive), fill, "The fill time to live must be positive.");
-        }
+        CacheStoreArguments.RequirePositiveFillTimeToLive(fillTimeToLive);
 
         var count = keys.Count;
         var redisKeys = new RedisKey[count];
@@ -294,7 +291,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             return;
         }
 
-        var lifetime = TimeSpan.FromMilliseconds(Math.Max(_tombstoneMilliseconds, fillTimeToLive is { } f ? RedisEntryFormat.ToMilliseconds(f) : 0));
+        var lifetime = TimeSpan.FromMilliseconds(TombstoneMillisecondsFor(fillTimeToLive));
         var commands = new RedisCommand[count];
         for (var i = 0; i < count; i++)
         {
@@ -454,12 +451,13 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public async ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        CacheStoreArguments.RequirePositiveFillTimeToLive(fillTimeToLive);
         var count = keys.Count;
         var commands = new RedisCommand[count];
-        RedisValue tombstoneMilliseconds = _tombstoneMilliseconds;
+        RedisValue tombstoneMilliseconds = TombstoneMillisecondsFor(fillTimeToLive);
         for (var i = 0; i < count; i++)
         {
             if (keys[i] is null)
@@ -468,7 +466,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             }
 
             commands[i] = new RedisCommand(ToRedisKey(keys[i]), RedisScripts.InvalidateUnlessPinned,
-                [RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), tombstoneMilliseconds]);
+                [RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), fillTimeToLive), tombstoneMilliseconds]);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -486,6 +484,10 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
 
         return pinned;
     }
+
+    /// <summary>A tombstone outlives the fill TTL it carries, so the next fill still finds it.</summary>
+    private long TombstoneMillisecondsFor(TimeSpan? fillTimeToLive)
+        => Math.Max(_tombstoneMilliseconds, fillTimeToLive is { } fill ? RedisEntryFormat.ToMilliseconds(fill) : 0);
 
     /// <summary>Stops listening to the connection's events. Does not dispose the connection.</summary>
     public void Dispose()

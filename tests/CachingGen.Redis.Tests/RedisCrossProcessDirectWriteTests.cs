@@ -119,7 +119,7 @@ public sealed class RedisCrossProcessDirectWriteTests
 
         public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken) => inner.ExpireAsync(key, timeToLive, cancellationToken);
 
-        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken) => inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
 
         private Func<Task>? _hook;
 

@@ -132,6 +132,6 @@ public sealed class RedisRegistrationTests
 
         public ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

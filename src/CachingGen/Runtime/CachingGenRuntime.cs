@@ -75,7 +75,7 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         Coordinator = new WriteBackCoordinator(Options.KeyGateCount, writeBackLog, Options.DirectWriteDrainTimeout, (key, exception) =>
         {
             Outages.Report(exception, "settle");
-            pending.Add(new[] { key });
+            pending.Add(new[] { key }, fillTimeToLive: null);
         });
         flusher = new WriteBackFlusher(this, writeBackLog, transactions, Coordinator, Telemetry, Options, timeProvider,
             loggerFactory.CreateLogger("CachingGen.WriteBack"), scopeFactory);

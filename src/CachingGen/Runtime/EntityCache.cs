@@ -665,7 +665,7 @@ public sealed class EntityCache<TEntity>
             catch (CacheStoreUnavailableException exception)
             {
                 _runtime.Outages.Report(exception, "begin_write");
-                _runtime.PendingInvalidations.Add(keys);
+                _runtime.PendingInvalidations.Add(keys, fillTimeToLive: null);
             }
             catch (Exception exception)
             {
@@ -766,7 +766,7 @@ public sealed class EntityCache<TEntity>
             // The markers stay until their lease ends (no process fills meanwhile); this process reads the keys from
             // the database until the retry has invalidated them.
             _runtime.Outages.Report(exception, "complete_write");
-            _runtime.PendingInvalidations.Add(keys);
+            _runtime.PendingInvalidations.Add(keys, fillTimeToLive: null);
         }
         catch (Exception exception) when (committed)
         {
@@ -790,7 +790,7 @@ public sealed class EntityCache<TEntity>
         catch (CacheStoreUnavailableException exception)
         {
             _runtime.Outages.Report(exception, strategy);
-            _runtime.PendingInvalidations.Add(keys);
+            _runtime.PendingInvalidations.Add(keys, fillTimeToLive);
         }
         catch (Exception exception)
         {

@@ -16,7 +16,7 @@ internal sealed class PendingInvalidations : IDisposable
 {
     private const int BatchSize = 512;
 
-    private readonly ConcurrentDictionary<string, object> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Registration> _keys = new(StringComparer.Ordinal);
     private readonly ICacheStore _store;
     private readonly IWriteBackLog _log;
     private readonly StoreOutageReporter _outages;
@@ -50,28 +50,29 @@ internal sealed class PendingInvalidations : IDisposable
 
     /// <summary>The current registration of <paramref name="key"/>, or null when it is not pending; pass it to
     /// <see cref="Forget"/> once a write has replaced the key's entry in the store.</summary>
-    public object? RegistrationOf(string key) => Volatile.Read(ref _count) > 0 && _keys.TryGetValue(key, out var registration) ? registration : null;
+    public Registration? RegistrationOf(string key) => Volatile.Read(ref _count) > 0 && _keys.TryGetValue(key, out var registration) ? registration : null;
 
     /// <summary>Drops <paramref name="key"/> if it is still pending under <paramref name="registration"/>: a write that
     /// reached the store after that registration (a write-back append pins the newest value) made the stale entry
     /// harmless. A registration made later (another failed cache step) stays.</summary>
-    public void Forget(string key, object registration)
+    public void Forget(string key, Registration registration)
     {
-        if (_keys.TryRemove(new KeyValuePair<string, object>(key, registration)))
+        if (_keys.TryRemove(new KeyValuePair<string, Registration>(key, registration)))
         {
             Interlocked.Decrement(ref _count);
         }
     }
 
-    /// <summary>Records <paramref name="keys"/> (each registration is new: a retry that started earlier never forgets
-    /// it) and makes sure the retry loop runs.</summary>
-    public void Add(IReadOnlyList<string> keys)
+    /// <summary>Records <paramref name="keys"/> with the failed invalidation's <paramref name="fillTimeToLive"/> (each
+    /// registration is new: a retry that started earlier never forgets it, and the latest write's fill TTL is the one
+    /// the retry leaves for the next fill) and makes sure the retry loop runs.</summary>
+    public void Add(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive)
     {
         for (var i = 0; i < keys.Count; i++)
         {
             // Counted only when this call really added the key: an AddOrUpdate factory may run and then lose the race,
             // which would leave the count above zero for good and cost every read a dictionary lookup.
-            var registration = new object();
+            var registration = new Registration(fillTimeToLive);
             var key = keys[i];
             while (true)
             {
@@ -97,10 +98,20 @@ internal sealed class PendingInvalidations : IDisposable
     /// <summary>Tries once to invalidate every pending key (the retry loop does this on its own; tests call it).</summary>
     internal async Task<bool> TryDrainOnceAsync(CancellationToken cancellationToken)
     {
+        // One batch carries one fill TTL: keys are grouped by their registration's.
         var snapshot = _keys.ToArray();
-        for (var offset = 0; offset < snapshot.Length; offset += BatchSize)
+        Array.Sort(snapshot, static (a, b) => Nullable.Compare(a.Value.FillTimeToLive, b.Value.FillTimeToLive));
+        for (var offset = 0; offset < snapshot.Length;)
         {
-            var chunk = snapshot.AsSpan(offset, Math.Min(BatchSize, snapshot.Length - offset)).ToArray();
+            var fillTimeToLive = snapshot[offset].Value.FillTimeToLive;
+            var end = offset + 1;
+            while (end < snapshot.Length && end - offset < BatchSize && snapshot[end].Value.FillTimeToLive == fillTimeToLive)
+            {
+                end++;
+            }
+
+            var chunk = snapshot.AsSpan(offset, end - offset).ToArray();
+            offset = end;
             var keys = Array.ConvertAll(chunk, static pair => pair.Key);
             try
             {
@@ -108,7 +119,7 @@ internal sealed class PendingInvalidations : IDisposable
                 // database: erasing it would let a read fill the older row back in before the record is flushed. A
                 // pinned value whose records were all flushed (its settle failed during the outage) may be older than
                 // a direct write since: the log's settle unpins exactly those, in one step with its pending check.
-                var kept = await _store.InvalidateUnlessPinnedAsync(keys, cancellationToken).ConfigureAwait(false);
+                var kept = await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < keys.Length; i++)
                 {
                     if (kept[i])
@@ -181,6 +192,13 @@ internal sealed class PendingInvalidations : IDisposable
 
     /// <summary>Stops the retry loop. Keys still pending are forgotten: their entries live until their TTL.</summary>
     public void Dispose() => _stopping.Cancel();
+
+    /// <summary>One failed invalidation of a key: its identity tells a later registration apart, and it keeps the fill
+    /// TTL the invalidation would have left (a write-around's), so the retry leaves the same one.</summary>
+    internal sealed class Registration(TimeSpan? fillTimeToLive)
+    {
+        public TimeSpan? FillTimeToLive { get; } = fillTimeToLive;
+    }
 }
 
 /// <summary>Counts every operation that failed because the cache store was unavailable and logs them without flooding:

@@ -80,9 +80,10 @@ public interface ICacheStore
     /// <summary>Like <see cref="InvalidateAsync"/>, but leaves a pinned value (a write-back entry) as it is: whether it
     /// is newer than the database only the write-back log can tell (<c>IWriteBackLog.SettleAsync</c> decides for the
     /// keys returned as kept). Used to repair keys whose invalidation failed during a store outage, when a write-back of
-    /// the key may have been acknowledged since the store came back. Returns, per key in order, whether a pinned value
-    /// was kept. Many keys go out as one batch.</summary>
-    ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken);
+    /// the key may have been acknowledged since the store came back. <paramref name="fillTimeToLive"/> is the failed
+    /// invalidation's (a write-around's fill TTL must survive the outage). Returns, per key in order, whether a pinned
+    /// value was kept. Many keys go out as one batch.</summary>
+    ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken);
 }
 
 /// <summary>One value to store: its key, its bytes, and its time to live (null pins it).</summary>

@@ -152,11 +152,7 @@ public sealed class InMemoryCacheStore : ICacheStore
     public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
-        if (fillTimeToLive is { } fill && fill <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(fillTimeToLive), fill, "The fill time to live must be positive.");
-        }
-
+        CacheStoreArguments.RequirePositiveFillTimeToLive(fillTimeToLive);
         cancellationToken.ThrowIfCancellationRequested();
         for (var i = 0; i < keys.Count; i++)
         {
@@ -174,9 +170,10 @@ public sealed class InMemoryCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        CacheStoreArguments.RequirePositiveFillTimeToLive(fillTimeToLive);
         cancellationToken.ThrowIfCancellationRequested();
         for (var i = 0; i < keys.Count; i++)
         {
@@ -197,13 +194,13 @@ public sealed class InMemoryCacheStore : ICacheStore
                         break;
                     }
 
-                    if (_slots.TryUpdate(keys[i], Tombstone(now, null), current))
+                    if (_slots.TryUpdate(keys[i], Tombstone(now, fillTimeToLive), current))
                     {
                         CountWrite();
                         break;
                     }
                 }
-                else if (_slots.TryAdd(keys[i], Tombstone(now, null)))
+                else if (_slots.TryAdd(keys[i], Tombstone(now, fillTimeToLive)))
                 {
                     CountWrite();
                     break;

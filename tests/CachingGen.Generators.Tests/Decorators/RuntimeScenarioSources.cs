@@ -64,10 +64,10 @@ internal static class RuntimeScenarioSources
                 return inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
             }
 
-            public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+            public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
             {
                 journal.Add("cache:invalidate:" + string.Join(",", keys));
-                return inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+                return inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
             }
 
             public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)

@@ -53,11 +53,14 @@ public sealed class RedisOutageRuntimeTests
             // Reads and writes go on without Redis, each bounded by the store's timeout.
             var watch = Stopwatch.StartNew();
             await repository.SaveAsync(new Row(1, "during"), CancellationToken.None);
+            await repository.MigrateAsync(new Row(2, "migrated"), CancellationToken.None);
             Assert.Equal("during", database.Rows[1]);
+            Assert.Equal("migrated", database.Rows[2]);
             Assert.Equal("during", (await repository.GetAsync(1, CancellationToken.None))!.Value);
-            Assert.Equal("other", (await repository.GetAsync(2, CancellationToken.None))!.Value);
-            Assert.True(watch.Elapsed < 8 * Timeout, $"three calls took {watch.Elapsed.TotalMilliseconds:0} ms during the outage");
+            Assert.Equal("migrated", (await repository.GetAsync(2, CancellationToken.None))!.Value);
+            Assert.True(watch.Elapsed < 10 * Timeout, $"four calls took {watch.Elapsed.TotalMilliseconds:0} ms during the outage");
             Assert.True(runtime.PendingInvalidations.Contains(key));
+            Assert.True(runtime.PendingInvalidations.Contains(CachedRowRepository.KeyOf(2)));
         }
         finally
         {
@@ -67,16 +70,26 @@ public sealed class RedisOutageRuntimeTests
         // Redis kept its data across the restart: row 1 still holds "before" there until the retry invalidates it.
         Assert.True(await EventuallyAsync(RedisAnswersAsync, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50)), "Redis did not come back");
         var reads = new ConcurrentBag<string?>();
+        var migratedReads = new ConcurrentBag<string?>();
         var drained = await EventuallyAsync(
             async () =>
             {
                 reads.Add((await repository.GetAsync(1, CancellationToken.None))?.Value);
+                migratedReads.Add((await repository.GetAsync(2, CancellationToken.None))?.Value);
                 return runtime.PendingInvalidations.Count == 0;
             },
             TimeSpan.FromSeconds(30),
             TimeSpan.FromMilliseconds(20));
         Assert.True(drained, "the pending invalidation was not applied within 30 s of Redis returning");
         Assert.All(reads, value => Assert.Equal("during", value));
+        Assert.All(migratedReads, value => Assert.Equal("migrated", value));
+
+        // The repaired write-around invalidation kept its 30 s fill TTL: the next read fills for 30 s, not the read's
+        // 10 minutes.
+        Assert.Equal("migrated", (await repository.GetAsync(2, CancellationToken.None))!.Value);
+        var migratedTimeToLive = await Shared.GetDatabase().KeyTimeToLiveAsync(store.GetRedisKey(CachedRowRepository.KeyOf(2)));
+        Assert.NotNull(migratedTimeToLive);
+        Assert.InRange(migratedTimeToLive.Value, TimeSpan.FromSeconds(1), CachedRowRepository.MigratePolicy.FillTimeToLive);
 
         var raw = RedisEntryFormat.Parse(await Shared.GetDatabase().StringGetAsync(store.GetRedisKey(key)));
         if (raw.Found)

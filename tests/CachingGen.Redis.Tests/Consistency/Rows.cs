@@ -68,6 +68,7 @@ internal sealed class CachedRowRepository : IRowRepository
     public static readonly RepositoryDescriptor Descriptor = new("CachingGen.Redis.Tests.IRowRepository", "row", RowFormatter.Options, HasWriteBack: false);
     private static readonly ReadPolicy GetPolicy = new("GetAsync", TimeSpan.FromMinutes(10), null);
     private static readonly WriteThroughPolicy SavePolicy = new("SaveAsync", TimeSpan.FromMinutes(10));
+    public static readonly WriteAroundPolicy MigratePolicy = new("MigrateAsync", TimeSpan.FromSeconds(30), Invalidate: true);
 
     private readonly IRowRepository _inner;
     private readonly CachingGenRuntime _runtime;
@@ -91,6 +92,11 @@ internal sealed class CachedRowRepository : IRowRepository
         => Naive
             ? NaiveSaveAsync(row, cancellationToken)
             : _cache.WriteThroughAsync(KeyOf(row.Id), row, SavePolicy, (Inner: _inner, Row: row), static (state, ct) => state.Inner.SaveAsync(state.Row, ct), cancellationToken);
+
+    /// <summary>A write-around of <paramref name="row"/>: the database only, then the key's invalidation with the
+    /// policy's 30 s fill TTL.</summary>
+    public ValueTask MigrateAsync(Row row, CancellationToken cancellationToken)
+        => _cache.WriteAroundAsync([KeyOf(row.Id)], MigratePolicy, (Inner: _inner, Row: row), static (state, ct) => state.Inner.SaveAsync(state.Row, ct), cancellationToken);
 
     private async ValueTask NaiveSaveAsync(Row row, CancellationToken cancellationToken)
     {

@@ -142,6 +142,12 @@ public sealed class StoreOutageTests
         await DrainPendingAsync(h);
         Assert.False(h.Inspect(1).Found);
         Assert.False(h.Inspect(2).Found);
+
+        // The repair leaves the write-around's fill TTL (30 s), not the read's, as the invalidation would have.
+        Assert.Equal(TimeSpan.FromSeconds(30), (await h.MemoryStore.GetAsync(Harness.Key(1), CancellationToken.None)).FillTimeToLive);
+        Assert.Null((await h.MemoryStore.GetAsync(Harness.Key(2), CancellationToken.None)).FillTimeToLive);
+        Assert.Equal("new1", (await h.Repository.GetAsync(1))!.Channel);
+        Assert.Equal(h.Time.GetUtcNow() + TimeSpan.FromSeconds(30), h.Inspect(1).ExpiresAt);
     }
 
     [Fact]
@@ -198,7 +204,7 @@ public sealed class StoreOutageTests
 
         // A retry that took its snapshot of pending keys before the append runs after it: it must not erase the pinned
         // value either (a read would fill "around" back in before the record is flushed).
-        h.Runtime.PendingInvalidations.Add(new[] { Harness.Key(1) });
+        h.Runtime.PendingInvalidations.Add(new[] { Harness.Key(1) }, fillTimeToLive: null);
         await DrainPendingAsync(h);
         Assert.Equal("write-back", h.Inspect(1).Value!.Channel);
         Assert.Equal("write-back", (await h.Repository.GetAsync(1))!.Channel);

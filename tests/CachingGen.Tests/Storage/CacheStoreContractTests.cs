@@ -510,10 +510,14 @@ public abstract class CacheStoreContractTests
         await BeginAsync(store, marked);
         var absentMiss = await store.GetAsync(absent, None);
 
-        Assert.Equal(new[] { true, false, false, false }, await store.InvalidateUnlessPinnedAsync(new[] { pinned, expiring, marked, absent }, None));
+        var fillTimeToLive = TimeSpan.FromSeconds(30);
+        Assert.Equal(new[] { true, false, false, false }, await store.InvalidateUnlessPinnedAsync(new[] { pinned, expiring, marked, absent }, fillTimeToLive, None));
 
         Assert.Equal("write-back", Text((await store.GetAsync(pinned, None)).Value));
-        Assert.False((await store.GetAsync(expiring, None)).Found);
+        var invalidated = await store.GetAsync(expiring, None);
+        Assert.False(invalidated.Found);
+        // The repaired invalidation tells the next fill the same TTL as the one that failed (a write-around's).
+        Assert.Equal(fillTimeToLive, invalidated.FillTimeToLive);
         var afterMarker = await store.GetAsync(marked, None);
         Assert.False(afterMarker.Found);
         Assert.False(afterMarker.WriteInProgress);
@@ -522,7 +526,12 @@ public abstract class CacheStoreContractTests
         Assert.False(await store.TryFillAsync(absent, Bytes("stale"), LongTimeToLive, absentMiss.FillToken, None));
         var fresh = await store.GetAsync(absent, None);
         Assert.True(await store.TryFillAsync(absent, Bytes("fresh"), LongTimeToLive, fresh.FillToken, None));
-        Assert.Empty(await store.InvalidateUnlessPinnedAsync(Array.Empty<string>(), None));
+        Assert.Empty(await store.InvalidateUnlessPinnedAsync(Array.Empty<string>(), null, None));
+
+        // Without a fill TTL (a write-through's repair) the next fill uses the read's own.
+        Assert.Equal(new[] { false }, await store.InvalidateUnlessPinnedAsync(new[] { expiring }, null, None));
+        Assert.Null((await store.GetAsync(expiring, None)).FillTimeToLive);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.InvalidateUnlessPinnedAsync(new[] { expiring }, TimeSpan.Zero, None));
     }
 
     [ContractFact]

@@ -95,7 +95,7 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
     }
 
     /// <summary>Counted and journaled as an invalidation (the retry of pending invalidations uses it).</summary>
-    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _invalidates);
         lock (Invalidations)
@@ -104,7 +104,7 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
         }
 
         journal.Add($"cache:invalidate:{string.Join(",", keys)}");
-        return Inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+        return Inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
     }
 
     public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)

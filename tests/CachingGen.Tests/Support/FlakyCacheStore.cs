@@ -59,8 +59,8 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
     public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
         => Fails("invalidate") ? ValueTask.FromException(Unavailable("invalidate")) : inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
 
-    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-        => Guard<bool[]>("invalidate") ?? inner.InvalidateUnlessPinnedAsync(keys, cancellationToken);
+    public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+        => Guard<bool[]>("invalidate") ?? inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
 
     public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
         => Guard<bool>("expire") ?? inner.ExpireAsync(key, timeToLive, cancellationToken);
