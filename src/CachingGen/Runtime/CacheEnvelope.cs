@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using MessagePack;
+using MessagePack.Formatters;
 
 namespace CachingGen.Runtime;
 
@@ -45,6 +46,18 @@ internal static class CacheEnvelope
 
     /// <summary>Reads an envelope. Returns false (with the reason) when it is foreign, stale or corrupt.</summary>
     public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, ulong fingerprint, MessagePackSerializerOptions options, out T? value, out string? reason)
+        => TryDecode(bytes, fingerprint, DirectFormatterOrNull<T>(options), options, out value, out reason);
+
+    /// <summary>The formatter a reader may call directly for <typeparamref name="T"/> under <paramref name="options"/>,
+    /// or null when the payload must go through <see cref="MessagePackSerializer"/> (compressed options: the LZ4 frame
+    /// is the serializer's to unwrap). Calling the formatter directly saves the resolver lookup (a generic virtual
+    /// call) on every read hit.</summary>
+    public static IMessagePackFormatter<T>? DirectFormatterOrNull<T>(MessagePackSerializerOptions options)
+        => options.Compression == MessagePackCompression.None ? options.Resolver.GetFormatterWithVerify<T>() : null;
+
+    /// <summary>Reads an envelope with a formatter resolved once (<see cref="DirectFormatterOrNull{T}"/>). Returns false
+    /// (with the reason) when it is foreign, stale or corrupt.</summary>
+    public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<T>? formatter, MessagePackSerializerOptions options, out T? value, out string? reason)
     {
         value = default;
         var span = bytes.Span;
@@ -76,7 +89,18 @@ internal static class CacheEnvelope
                 try
                 {
                     var payload = bytes.Slice(HeaderSize);
-                    value = MessagePackSerializer.Deserialize<T>(payload, options, out var read);
+                    int read;
+                    if (formatter is null)
+                    {
+                        value = MessagePackSerializer.Deserialize<T>(payload, options, out read);
+                    }
+                    else
+                    {
+                        var reader = new MessagePackReader(payload);
+                        value = formatter.Deserialize(ref reader, options);
+                        read = (int)reader.Consumed;
+                    }
+
                     if (read != payload.Length)
                     {
                         value = default;
@@ -93,7 +117,9 @@ internal static class CacheEnvelope
                     reason = null;
                     return true;
                 }
-                catch (Exception exception) when (exception is MessagePackSerializationException or InvalidOperationException or ArgumentException or EndOfStreamException or FormatException or OverflowException)
+                // Any failure to read foreign or corrupt bytes is a miss (a formatter called directly throws its own
+                // exception types, not MessagePackSerializer's wrapper); only running out of memory is not about the bytes.
+                catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
                     value = default;
                     reason = "the payload does not deserialize: " + exception.Message;

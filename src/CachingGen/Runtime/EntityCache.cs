@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using CachingGen.Serialization;
 using CachingGen.Storage;
 using CachingGen.WriteBack;
 using MessagePack;
+using MessagePack.Formatters;
 using Microsoft.Extensions.Logging;
 
 namespace CachingGen.Runtime;
@@ -46,6 +48,7 @@ public sealed class EntityCache<TEntity>
     private readonly KeyValuePair<string, object?> _repositoryTag;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly EnvelopeDecoder _decode = CacheEnvelope.TryDecode;
+    private readonly IMessagePackFormatter<TEntity>? _formatter;
     private readonly ConcurrentQueue<(string Key, Flight Flight)> _filledFlights = new();
     private int _sweeping;
 
@@ -63,6 +66,7 @@ public sealed class EntityCache<TEntity>
         _store = runtime.Store;
         _serializerOptions = repository.SerializerOptions ?? throw new ArgumentException("The repository has no serializer options.", nameof(repository));
         _fingerprint = _serializerOptions.Resolver is ISchemaFingerprintProvider provider ? provider.GetSchemaFingerprint<TEntity>() : 0;
+        _formatter = CacheEnvelope.DirectFormatterOrNull<TEntity>(_serializerOptions);
         _directWriteCoordinator = repository.HasWriteBack ? runtime.Coordinator : null;
         _telemetry = runtime.Telemetry;
         _logger = runtime.Logger;
@@ -75,6 +79,8 @@ public sealed class EntityCache<TEntity>
     /// <summary>The schema fingerprint stored in (and required of) this entity type's envelopes.</summary>
     public ulong SchemaFingerprint => _fingerprint;
 
+    // The slow paths are async methods marked NoInlining: inlined, each one's state machine would be a local of this
+    // method, zeroed on every call, read hits included.
     /// <summary>Read-through: hit → cached value; miss → one inner call per key (single-flight), fill, return.</summary>
     public ValueTask<TEntity?> ReadThroughAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CancellationToken cancellationToken)
     {
@@ -238,6 +244,7 @@ public sealed class EntityCache<TEntity>
     /// <summary>The number of callers waiting on the in-flight load of <paramref name="key"/> (0 when none), for tests.</summary>
     internal int GetFlightWaiters(string key) => _flights.TryGetValue(key, out var flight) && !flight.Completion.Task.IsCompleted ? Math.Max(flight.Waiters, 0) : 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> ReadWithActivityAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CancellationToken cancellationToken)
     {
         using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
@@ -284,6 +291,7 @@ public sealed class EntityCache<TEntity>
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
         var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -310,6 +318,7 @@ public sealed class EntityCache<TEntity>
         return await ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         CacheLookup lookup;
@@ -332,6 +341,7 @@ public sealed class EntityCache<TEntity>
         return await ReadMissAsync(key, policy, state, load, lookup, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         if (lookup.Found)
@@ -593,6 +603,7 @@ public sealed class EntityCache<TEntity>
 
     /// <summary>A read that does not use the cache: the store is unavailable, or the key's invalidation is pending in
     /// this process. No single flight (a shared load might predate a write this read must see) and no fill.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> BypassAsync<TState>(ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
         activity?.SetTag("cachinggen.hit", false);
@@ -604,7 +615,7 @@ public sealed class EntityCache<TEntity>
     private bool TryReadHit(string key, ReadPolicy policy, ReadOnlyMemory<byte> bytes, out TEntity? value)
     {
         var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
-        if (_decode(bytes, _fingerprint, _serializerOptions, out value, out var reason))
+        if (_decode(bytes, _fingerprint, _formatter, _serializerOptions, out value, out var reason))
         {
             _telemetry.Hits.Add(1, _repositoryTag, method);
             return true;
@@ -618,7 +629,7 @@ public sealed class EntityCache<TEntity>
     // A read hit decodes through this delegate, bound once to the exact instantiation: called directly from this
     // class's shared generic code, CacheEnvelope.TryDecode<TEntity> is looked up by a runtime helper on every call
     // (a trace of the decorator benchmark showed that helper under TryReadHit).
-    private delegate bool EnvelopeDecoder(ReadOnlyMemory<byte> bytes, ulong fingerprint, MessagePackSerializerOptions options, out TEntity? value, out string? reason);
+    private delegate bool EnvelopeDecoder(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<TEntity>? formatter, MessagePackSerializerOptions options, out TEntity? value, out string? reason);
 
     private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _serializerOptions);
 
