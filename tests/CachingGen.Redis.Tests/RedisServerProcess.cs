@@ -80,6 +80,12 @@ internal sealed class RedisServerProcess : IDisposable
 
     private void Launch()
     {
+        // Another program (another test run's server) on the port would answer our PING: never start beside it.
+        if (ServerPidOnPort() is { } foreign)
+        {
+            throw new InvalidOperationException($"port {Port} is taken by another redis-server (pid {foreign})");
+        }
+
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", Directory, "--save", "", "--protected-mode", "no" }.Concat(_arguments))
         {
@@ -96,15 +102,15 @@ internal sealed class RedisServerProcess : IDisposable
         {
             try
             {
-                using var client = new TcpClient();
-                client.Connect("127.0.0.1", Port);
-                using var stream = client.GetStream();
-                stream.Write("PING\r\n"u8);
-                var buffer = new byte[64];
-                var read = stream.Read(buffer, 0, buffer.Length);
-                if (read > 0 && buffer[0] == (byte)'+')
+                if (ServerPidOnPort() is { } pid)
                 {
-                    return;
+                    // The port was free a moment ago; if another server took it first, ours exits: try another port.
+                    if (pid == _process.Id)
+                    {
+                        return;
+                    }
+
+                    throw new InvalidOperationException($"port {Port} was taken by another redis-server (pid {pid}) while ours started");
                 }
             }
             catch (SocketException)
@@ -123,6 +129,43 @@ internal sealed class RedisServerProcess : IDisposable
         }
 
         throw new TimeoutException($"redis-server on port {Port} did not answer within 20 s");
+    }
+
+    /// <summary>The process id of the redis-server answering on <see cref="Port"/>, or null when none answers.</summary>
+    private int? ServerPidOnPort()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", Port);
+            using var stream = client.GetStream();
+            stream.Write("INFO server\r\n"u8);
+            var text = new System.Text.StringBuilder();
+            var buffer = new byte[4096];
+            while (!text.ToString().Contains("process_id:", StringComparison.Ordinal) || !text.ToString().Contains("run_id:", StringComparison.Ordinal))
+            {
+                var read = stream.Read(buffer, 0, buffer.Length);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            var info = text.ToString();
+            var start = info.IndexOf("process_id:", StringComparison.Ordinal) + "process_id:".Length;
+            var end = info.IndexOf('\r', start);
+            return int.Parse(info.AsSpan(start, end - start), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static (int First, int Last) PortRange()
