@@ -120,9 +120,14 @@ namespace CachingGen.Generators.Decorators
 
             var type = collection.Type;
             element = RepositoryParser.ElementTypeOf(type);
-            if (element is null || type is INamedTypeSymbol { Name: "List" })
+            if (element is null)
             {
-                return "takes '" + type.ToDisplayString() + "', which is not a collection interface or array an array converts to";
+                return "takes '" + type.ToDisplayString() + "', which is not a collection";
+            }
+
+            if (type is INamedTypeSymbol { Name: "List" })
+            {
+                return "takes '" + type.ToDisplayString() + "', which an array does not convert to (the flusher passes an array)";
             }
 
             if (!SymbolEqualityComparer.Default.Equals(RepositoryParser.StripNullable(element), entity))

@@ -37,8 +37,8 @@ public sealed class CGEN029Tests
             Verify.Diagnostic("CGEN029").WithLocation(2).WithArguments("Synchronous", "C", "returns 'void'", "Sample.Preference"),
             Verify.Diagnostic("CGEN029").WithLocation(3).WithArguments("ReturnsCount", "D", "returns 'System.Threading.Tasks.Task<int>'", "Sample.Preference"),
             Verify.Diagnostic("CGEN029").WithLocation(4).WithArguments("ConcreteList", "E",
-                "takes 'System.Collections.Generic.List<Sample.Preference>', which is not a collection interface or array an array converts to", "Sample.Preference"),
-            Verify.Diagnostic("CGEN029").WithLocation(5).WithArguments("OneEntity", "F", "takes 'Sample.Preference', which is not a collection interface or array an array converts to", "Sample.Preference"),
+                "takes 'System.Collections.Generic.List<Sample.Preference>', which an array does not convert to (the flusher passes an array)", "Sample.Preference"),
+            Verify.Diagnostic("CGEN029").WithLocation(5).WithArguments("OneEntity", "F", "takes 'Sample.Preference', which is not a collection", "Sample.Preference"),
             Verify.Diagnostic("CGEN029").WithLocation(6).WithArguments("NoCollection", "G", "takes no collection parameter", "Sample.Preference"),
             Verify.Diagnostic("CGEN029").WithLocation(7).WithArguments("Generic", "H", "is generic", "Sample.Preference"));
 
