@@ -166,6 +166,27 @@ public sealed class WriteBackBatchApplyTests
     }
 
     [Fact]
+    public async Task A_record_whose_arguments_cannot_be_read_fails_the_run_then_is_dead_lettered_at_once_alone()
+    {
+        BatchingPreferenceDispatcher? batching = null;
+        await using var h = new Harness(o => o.ShardCount = 1, dispatcher: db => batching = new BatchingPreferenceDispatcher(db));
+        await h.Repository.UpdateAsync(new Preference(1, 1, "a", true));
+        var policy = new CachingGen.Runtime.WriteBackPolicy(BatchingPreferenceDispatcher.UpdateMethod, TimeSpan.FromSeconds(300));
+        await h.Cache.WriteBackAsync(Harness.Key(2), new Preference(2, 1, "b", true), "1", policy, new byte[] { 0xc1 }, None);
+        await h.Repository.UpdateAsync(new Preference(3, 1, "c", true));
+
+        await h.Runtime.WriteBack.FlushAsync();
+
+        // The run could not even be built; each record then went alone, and the unreadable one is permanent.
+        Assert.Empty(batching!.Calls);
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(1));
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(3));
+        var dead = Assert.Single(h.MemoryLog!.DeadLetters);
+        Assert.Equal("pref:2@1", dead.Pending.Record.IdempotencyKey);
+        Assert.Equal(0, await h.Runtime.WriteBack.GetBacklogAsync());
+    }
+
+    [Fact]
     public async Task Without_atomic_transactions_records_are_never_applied_in_multi_row_calls()
     {
         // A failed multi-row call could not be rolled back, and its records would be replayed one by one on top of it.
