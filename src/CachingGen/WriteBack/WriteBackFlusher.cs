@@ -524,11 +524,14 @@ public sealed class WriteBackFlusher : BackgroundService
                     toApply.Add(record);
                 }
 
-                var appliedInBatches = await ApplyClaimedAsync(toApply, services, cancellationToken).ConfigureAwait(false);
+                var multiRowRuns = await ApplyClaimedAsync(toApply, services, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                if (appliedInBatches > 0)
+                if (multiRowRuns is not null)
                 {
-                    _telemetry.AppliedInBatches.Add(appliedInBatches);
+                    foreach (var (repository, count) in multiRowRuns)
+                    {
+                        _telemetry.AppliedInBatches.Add(count, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, repository));
+                    }
                 }
 
                 _telemetry.BatchSize.Record(records.Count);
@@ -558,10 +561,11 @@ public sealed class WriteBackFlusher : BackgroundService
     /// <summary>Applies the claimed records of one transaction in their order: a run of consecutive records of one method
     /// whose dispatcher has a multi-row apply goes to the database in one call, other records one call each. A run
     /// ends before a second record of a key already in it (one statement must not decide the order of two writes of a
-    /// key), so per-key order holds. Returns how many records went through multi-row calls.</summary>
-    private async ValueTask<int> ApplyClaimedAsync(List<WriteBackRecord> records, IServiceProvider? services, CancellationToken cancellationToken)
+    /// key), so per-key order holds. Returns the repository and size of every multi-row call (null when none), for the
+    /// telemetry of a committed transaction.</summary>
+    private async ValueTask<List<(string Repository, int Count)>?> ApplyClaimedAsync(List<WriteBackRecord> records, IServiceProvider? services, CancellationToken cancellationToken)
     {
-        var appliedInBatches = 0;
+        List<(string Repository, int Count)>? multiRowRuns = null;
         HashSet<string>? runKeys = null;
         var start = 0;
         while (start < records.Count)
@@ -585,7 +589,7 @@ public sealed class WriteBackFlusher : BackgroundService
                 if (end - start > 1)
                 {
                     await batchDispatcher.ApplyManyAsync(records.GetRange(start, end - start), services, cancellationToken).ConfigureAwait(false);
-                    appliedInBatches += end - start;
+                    (multiRowRuns ??= new List<(string Repository, int Count)>()).Add((first.Repository, end - start));
                     start = end;
                     continue;
                 }
@@ -595,7 +599,7 @@ public sealed class WriteBackFlusher : BackgroundService
             start = end;
         }
 
-        return appliedInBatches;
+        return multiRowRuns;
     }
 
     private IWriteBackDispatcher DispatcherOf(WriteBackRecord record)

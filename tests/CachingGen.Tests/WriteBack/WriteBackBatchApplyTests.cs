@@ -212,7 +212,17 @@ public sealed class WriteBackBatchApplyTests
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref box.Value, value));
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            // Only measurements tagged with their repository count.
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "cachinggen.repository" && Equals(tag.Value, "Sample.IPreferenceRepository"))
+                {
+                    Interlocked.Add(ref box.Value, value);
+                }
+            }
+        });
         listener.Start();
         return box;
     }
