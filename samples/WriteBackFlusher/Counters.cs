@@ -17,9 +17,16 @@ public interface ICounterRepository
     [Cached(Ttl = 60)]
     ValueTask<Counter?> GetAsync(long id, CancellationToken ct = default);
 
-    /// <summary>Acknowledged once it is in Redis; the flusher applies it to MySQL.</summary>
-    [WriteBack(IdempotencyKey = nameof(Counter.Sequence), Ttl = 60)]
+    /// <summary>Acknowledged once it is in Redis; the flusher applies it to MySQL, a run of records of distinct keys in
+    /// one call of <see cref="RecordManyAsync"/>.</summary>
+    [WriteBack(IdempotencyKey = nameof(Counter.Sequence), Ttl = 60, ApplyManyWith = nameof(RecordManyAsync))]
     Task RecordAsync(Counter counter, CancellationToken ct = default);
+
+    /// <summary>The same as <see cref="RecordAsync"/> once per element, in order, as two multi-row statements. The flusher
+    /// calls the MySQL repository's; called on the decorator, it is a bulk write-around (after the keys' pending
+    /// write-back records).</summary>
+    [WriteAround(Ttl = 60)]
+    Task RecordManyAsync(IReadOnlyList<Counter> counters, CancellationToken ct = default);
 
     /// <summary>Applied to MySQL in the request path, after the key's pending write-back records.</summary>
     [WriteThrough(Ttl = 60)]
@@ -68,13 +75,52 @@ public sealed class MySqlCounterRepository(IMySqlConnectionSource connections, I
 
     public Task RecordDirectAsync(Counter counter, CancellationToken ct = default) => ApplyAsync(counter, ct);
 
-    private async Task ApplyAsync(Counter counter, CancellationToken ct)
+    public async Task RecordManyAsync(IReadOnlyList<Counter> counters, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(counters);
+        if (counters.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var counter in counters)
+        {
+            RefusePoison(counter);
+        }
+
+        // Rows of one statement are applied in VALUES order, but the flusher never puts two writes of one key in a call,
+        // so 'reordered' compares each key's write with that key's previous one, exactly as the single-row statement does.
+        var parameters = new DynamicParameters();
+        var writes = new System.Text.StringBuilder();
+        var rows = new System.Text.StringBuilder();
+        for (var i = 0; i < counters.Count; i++)
+        {
+            parameters.Add("i" + i, counters[i].Id);
+            parameters.Add("s" + i, counters[i].Sequence);
+            var separator = i == 0 ? string.Empty : ", ";
+            writes.Append(separator).Append("(@i").Append(i).Append(", @s").Append(i).Append(')');
+            rows.Append(separator).Append("(@i").Append(i).Append(", 1, @s").Append(i).Append(", 0)");
+        }
+
+        await using var session = await connections.OpenAsync(ct);
+        await session.Connection.ExecuteAsync(new CommandDefinition($"""
+            INSERT INTO `{_table}_writes` (id, seq) VALUES {writes};
+            INSERT INTO `{_table}` (id, applied, last_seq, reordered) VALUES {rows}
+            ON DUPLICATE KEY UPDATE reordered = reordered + IF(VALUES(last_seq) <= last_seq, 1, 0), applied = applied + 1, last_seq = VALUES(last_seq);
+            """, parameters, session.Transaction, cancellationToken: ct));
+    }
+
+    private void RefusePoison(Counter counter)
     {
         if (counter.Id == _poison)
         {
             throw new InvalidOperationException($"Counter {counter.Id} is poisoned: this repository refuses every write of it.");
         }
+    }
 
+    private async Task ApplyAsync(Counter counter, CancellationToken ct)
+    {
+        RefusePoison(counter);
         await using var session = await connections.OpenAsync(ct);
 
         // Assignments run left to right: 'reordered' compares with the previous last_seq before it is replaced.

@@ -135,10 +135,12 @@ internal sealed class MySqlWriteBackTransaction : IWriteBackTransaction
         return await _claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    /// <summary>One round trip: a locking read of the keys already in the ledger (it waits for a concurrent batch that
-    /// holds any of them), then a plain INSERT of the others. Should another batch insert one of them in between (only
-    /// possible without gap locks), the INSERT fails with a duplicate key, the batch rolls back and is retried, and the
-    /// one-record path (INSERT IGNORE) settles it.</summary>
+    /// <summary>Two statements: a plain (non-locking) read of the keys already in the ledger, then one INSERT of the
+    /// others. The read takes no locks on purpose: a locking read of absent keys takes gap locks, and the shards' batches,
+    /// claiming at the same time, then wait for and deadlock on each other's gaps. Exactly-once rests on the primary key:
+    /// should another batch hold or have committed one of the keys since the read (a stale owner of the shard), the
+    /// INSERT waits for it and then fails with a duplicate key, the batch rolls back, and the flusher applies it one
+    /// record per transaction, whose <see cref="TryClaimAsync"/> (INSERT IGNORE) skips that key.</summary>
     public async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(idempotencyKeys);
@@ -162,7 +164,7 @@ internal sealed class MySqlWriteBackTransaction : IWriteBackTransaction
             command.Parameters.AddWithValue("@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), MySqlWriteBackLedger.StoredText(idempotencyKeys[i]));
         }
 
-        text.Append(") FOR UPDATE;");
+        text.Append(");");
         command.CommandText = text.ToString();
         var existing = new HashSet<string>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))

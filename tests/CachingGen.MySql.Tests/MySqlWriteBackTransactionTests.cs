@@ -123,6 +123,51 @@ public sealed class MySqlWriteBackTransactionTests
     }
 
     [MySqlFact]
+    public async Task Batches_claiming_different_keys_at_once_never_wait_for_each_other()
+    {
+        // Shard workers claim their batches concurrently. A locking read of absent keys would take gap locks that make
+        // the other batch's insert wait (and two such batches deadlock, each inserting into the other's gaps).
+        var (factory, _) = NewFactory();
+        var run = Guid.NewGuid().ToString("N");
+        await using var first = await factory.BeginAsync(default);
+        Assert.Equal(new[] { true, true }, await first.TryClaimManyAsync(new[] { $"a@{run}", $"b@{run}" }, default));
+
+        await using var second = await factory.BeginAsync(default);
+        var claim = second.TryClaimManyAsync(new[] { $"c@{run}", $"d@{run}" }, default).AsTask();
+        Assert.Same(claim, await Task.WhenAny(claim, Task.Delay(TimeSpan.FromSeconds(5))));
+        Assert.Equal(new[] { true, true }, await claim);
+        await second.CommitAsync(default);
+        await first.CommitAsync(default);
+    }
+
+    [MySqlFact]
+    public async Task A_batch_claiming_a_key_another_open_batch_holds_waits_then_fails_so_it_is_retried_record_by_record()
+    {
+        var (factory, ledger) = NewFactory();
+        var run = Guid.NewGuid().ToString("N");
+        await using var first = await factory.BeginAsync(default);
+        Assert.Equal(new[] { true }, await first.TryClaimManyAsync(new[] { $"x@{run}" }, default));
+
+        // A stale shard owner replays the record: its insert waits for the first batch, then hits the key.
+        await using var second = await factory.BeginAsync(default);
+        var contender = second.TryClaimManyAsync(new[] { $"x@{run}", $"y@{run}" }, default).AsTask();
+        await Task.Delay(200);
+        Assert.False(contender.IsCompleted, "the second claim must wait for the first transaction");
+        await first.CommitAsync(default);
+        var duplicate = await Assert.ThrowsAsync<MySqlException>(() => contender);
+        Assert.Equal(MySqlErrorCode.DuplicateKeyEntry, duplicate.ErrorCode);
+
+        // The flusher then rolls the batch back and claims one record per transaction (INSERT IGNORE): x is skipped.
+        await second.DisposeAsync();
+        await using var retry = await factory.BeginAsync(default);
+        Assert.False(await retry.TryClaimAsync($"x@{run}", default));
+        Assert.True(await retry.TryClaimAsync($"y@{run}", default));
+        await retry.CommitAsync(default);
+        await using var connection = await MySqlTestEnvironment.OpenAsync();
+        Assert.True(await MySqlWriteBackLedger.ContainsAsync(connection, $"y@{run}", ledger));
+    }
+
+    [MySqlFact]
     public async Task A_repository_on_another_database_is_refused_inside_a_flush_with_a_clear_error()
     {
         var (factory, ledger) = NewFactory();

@@ -556,7 +556,16 @@ namespace CachingGen.Generators.Decorators
         {
             writer.WriteLine("/// <summary>Replays write-back records of <see cref=\"" + Cref(model.InterfaceGlobalName) + "\"/> against an inner repository, without reflection.</summary>");
             writer.WriteLine(GeneratedCode.EditorBrowsableNever);
-            writer.WriteLine("public sealed class " + names.Dispatcher + " : global::CachingGen.WriteBack.IWriteBackDispatcher");
+            var multiRow = new List<MemberModel>();
+            foreach (var member in model.Members)
+            {
+                if (member.Strategy == Strategy.WriteBack && member.ApplyMany is not null)
+                {
+                    multiRow.Add(member);
+                }
+            }
+
+            writer.WriteLine("public sealed class " + names.Dispatcher + " : global::CachingGen.WriteBack." + (multiRow.Count > 0 ? "IWriteBackBatchDispatcher" : "IWriteBackDispatcher"));
             writer.OpenBlock();
             writer.WriteLine("private readonly " + model.InterfaceGlobalName + "? _inner;");
             writer.WriteLine("private readonly global::System.Func<global::System.IServiceProvider, " + model.InterfaceGlobalName + ">? _resolve;");
@@ -619,6 +628,77 @@ namespace CachingGen.Generators.Decorators
             writer.WriteLine("throw " + Runtime + "WriteBackDispatch.UnknownMethod(record);");
             writer.Outdent();
             writer.CloseBlock();
+            writer.CloseBlock();
+            if (multiRow.Count > 0)
+            {
+                EmitMultiRowApply(writer, model, multiRow, names);
+            }
+
+            writer.CloseBlock();
+        }
+
+        /// <summary>The <c>IWriteBackBatchDispatcher</c> members: which methods have a multi-row apply, and the call of it.</summary>
+        private static void EmitMultiRowApply(SourceWriter writer, RepositoryModel model, List<MemberModel> members, Names names)
+        {
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine("public bool CanApplyMany(string method)");
+            writer.OpenBlock();
+            writer.WriteLine("switch (method)");
+            writer.OpenBlock();
+            foreach (var member in members)
+            {
+                writer.WriteLine("case " + Literal(member.StableSignature) + ":");
+            }
+
+            writer.Indent();
+            writer.WriteLine("return true;");
+            writer.Outdent();
+            writer.WriteLine("default:");
+            writer.Indent();
+            writer.WriteLine("return false;");
+            writer.Outdent();
+            writer.CloseBlock();
+            writer.CloseBlock();
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine("public " + Tasks + "ValueTask ApplyManyAsync(global::System.Collections.Generic.IReadOnlyList<global::CachingGen.WriteBack.WriteBackRecord> records, global::System.IServiceProvider? services, " + CancellationToken + " cancellationToken)");
+            writer.OpenBlock();
+            writer.WriteLine("if (records is null)");
+            writer.OpenBlock();
+            writer.WriteLine("throw new global::System.ArgumentNullException(nameof(records));");
+            writer.CloseBlock();
+            writer.WriteLine();
+            writer.WriteLine("if (records.Count == 0)");
+            writer.OpenBlock();
+            writer.WriteLine("return default;");
+            writer.CloseBlock();
+            writer.WriteLine();
+            writer.WriteLine("var inner = " + Runtime + "WriteBackDispatch.ResolveInner(_inner, _resolve, services, Repository);");
+            writer.WriteLine("switch (records[0].Method)");
+            writer.OpenBlock();
+            foreach (var member in members)
+            {
+                var apply = member.ApplyMany!;
+                var values = Runtime + "WriteBackDispatch.DeserializeMany<" + apply.ElementType + ">(records, " + Literal(member.StableSignature) + ", " + names.Repository + ".SerializerOptions)";
+                var arguments = apply.TokenIndex switch
+                {
+                    0 => "cancellationToken, " + values,
+                    1 => values + ", cancellationToken",
+                    _ => values,
+                };
+                var target = apply.DeclaringInterface == model.InterfaceGlobalName ? "inner" : "((" + apply.DeclaringInterface + ")inner)";
+                var invocation = target + "." + Identifier(apply.MethodName) + "(" + arguments + ")";
+                writer.WriteLine("case " + Literal(member.StableSignature) + ":");
+                writer.Indent();
+                writer.WriteLine(apply.ReturnsTask ? "return new " + Tasks + "ValueTask(" + invocation + ");" : "return " + invocation + ";");
+                writer.Outdent();
+            }
+
+            writer.WriteLine("default:");
+            writer.Indent();
+            writer.WriteLine("throw " + Runtime + "WriteBackDispatch.NoMultiRowApply(records, Repository);");
+            writer.Outdent();
             writer.CloseBlock();
             writer.CloseBlock();
         }

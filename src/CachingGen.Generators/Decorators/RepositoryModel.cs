@@ -142,7 +142,18 @@ namespace CachingGen.Generators.Decorators
     {
         /// <summary>[WriteBack(Coalesce = true)]: the flusher may skip a record a later one of its key and method supersedes.</summary>
         public bool Coalesce { get; init; }
+
+        /// <summary>[WriteBack(ApplyManyWith = ...)]: the inner method the flusher calls once with a run of this method's entities.</summary>
+        public ApplyManyModel? ApplyMany { get; init; }
     }
+
+    /// <summary>The multi-row method a write-back method names (<c>ApplyManyWith</c>), checked by <see cref="MultiRowApply"/>.</summary>
+    /// <param name="MethodName">The method's name.</param>
+    /// <param name="DeclaringInterface">The interface that declares it (the call goes through it, so a base interface's method is reached even when a name clashes).</param>
+    /// <param name="ElementType">The element type of its collection parameter, as declared.</param>
+    /// <param name="TokenIndex">The position of its CancellationToken parameter (0 or 1), or -1 without one.</param>
+    /// <param name="ReturnsTask">Whether it returns Task (else ValueTask).</param>
+    internal sealed record ApplyManyModel(string MethodName, string DeclaringInterface, string ElementType, int TokenIndex, bool ReturnsTask);
 
     /// <summary>One parameter of a member.</summary>
     internal sealed record ParameterModel(string Name, string Type, string RefKind, bool IsCancellationToken, bool IsParams, string? DefaultValue);

@@ -128,7 +128,7 @@ namespace CachingGen.Generators.Decorators
             foreach (var draft in methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var member = CompleteMethod(draft, entityType, entity, defaultTtl, diagnostics);
+                var member = CompleteMethod(repository, draft, entityType, entity, defaultTtl, diagnostics);
                 members.Add(member);
                 completed.Add((draft, member));
             }
@@ -185,7 +185,7 @@ namespace CachingGen.Generators.Decorators
         }
 
         /// <summary>The interface's own members, then those of its base interfaces; static members are skipped.</summary>
-        private static IEnumerable<(ISymbol Member, INamedTypeSymbol DeclaringInterface)> AllMembers(INamedTypeSymbol repository)
+        internal static IEnumerable<(ISymbol Member, INamedTypeSymbol DeclaringInterface)> AllMembers(INamedTypeSymbol repository)
         {
             foreach (var member in repository.GetMembers())
             {
@@ -362,7 +362,7 @@ namespace CachingGen.Generators.Decorators
             return draft;
         }
 
-        private static MemberModel CompleteMethod(MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, List<DiagnosticInfo> diagnostics)
+        private static MemberModel CompleteMethod(INamedTypeSymbol repository, MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, List<DiagnosticInfo> diagnostics)
         {
             var method = draft.Symbol;
             var parameters = new List<ParameterModel>();
@@ -387,6 +387,7 @@ namespace CachingGen.Generators.Decorators
             var nullTtl = 0;
             var invalidate = true;
             var coalesce = false;
+            ApplyManyModel? applyMany = null;
             var keySource = KeySourceKind.None;
             var keyParameterIndexes = EquatableArray<int>.Empty;
             var materialize = false;
@@ -421,6 +422,7 @@ namespace CachingGen.Generators.Decorators
                 {
                     (idempotencyMember, idempotencyEncoding, idempotencyCast) = ResolveIdempotency(draft, entityType, diagnostics);
                     ReportMutableArguments(method, diagnostics);
+                    applyMany = MultiRowApply.Resolve(repository, method, draft.Attribute, diagnostics);
                 }
             }
 
@@ -454,6 +456,7 @@ namespace CachingGen.Generators.Decorators
                 IsIndexer: false)
             {
                 Coalesce = coalesce,
+                ApplyMany = applyMany,
             };
         }
 
@@ -851,7 +854,7 @@ namespace CachingGen.Generators.Decorators
         internal static AttributeData? FindAttribute(ISymbol symbol, string name)
             => SymbolFacts.FindAttribute(symbol, name, KnownNames.Namespace, null);
 
-        private static Location? AttributeLocation(AttributeData? attribute)
+        internal static Location? AttributeLocation(AttributeData? attribute)
             => attribute?.ApplicationSyntaxReference?.GetSyntax().GetLocation();
 
         private static TypedConstant? Named(AttributeData? attribute, string name)

@@ -178,6 +178,24 @@ namespace CachingGen.Generators.Diagnostics
             "'{0}' registers '{1}', which has [WriteBack] methods, but this AddCachingGen(...) call registers no durable write-back log: acknowledged writes not yet flushed are lost when the process stops, and the runtime refuses to start. Call {2} on the builder, or UseInMemoryWriteBackLog() to accept the loss (tests, demos).",
             WriteBack, DiagnosticSeverity.Warning);
 
+        /// <summary>CGEN028: ApplyManyWith names no method of the repository interface.</summary>
+        public static readonly DiagnosticDescriptor ApplyManyMethodNotFound = Create(
+            "CGEN028", "ApplyManyWith names no method of the repository",
+            "[WriteBack(ApplyManyWith = \"{0}\")] on '{1}': '{2}' has no method named '{0}'. Declare it on the interface, taking one IReadOnlyList<{3}> and optionally a CancellationToken and returning Task, and name it with nameof(...).",
+            WriteBack, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN029: the method ApplyManyWith names cannot take a run of the write-back method's entities.</summary>
+        public static readonly DiagnosticDescriptor ApplyManyMethodShape = Create(
+            "CGEN029", "ApplyManyWith method has the wrong shape",
+            "[WriteBack(ApplyManyWith = \"{0}\")] on '{1}': '{0}' {2}. A multi-row method takes one collection of '{3}' that an array converts to (IReadOnlyList<{3}>, IReadOnlyCollection<{3}>, IEnumerable<{3}>, IList<{3}>, ICollection<{3}> or {3}[]), optionally a CancellationToken, and returns Task or ValueTask.",
+            WriteBack, DiagnosticSeverity.Error);
+
+        /// <summary>CGEN030: ApplyManyWith on a write-back method that takes more than the entity.</summary>
+        public static readonly DiagnosticDescriptor ApplyManyNeedsOneArgument = Create(
+            "CGEN030", "ApplyManyWith needs a write-back method with one data parameter",
+            "[WriteBack(ApplyManyWith = \"{0}\")] on '{1}': '{1}' takes {2} arguments besides the cancellation token ({3}), but a multi-row call passes only the entities. Move the other arguments into the entity, or remove ApplyManyWith.",
+            WriteBack, DiagnosticSeverity.Error);
+
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -187,6 +205,7 @@ namespace CachingGen.Generators.Diagnostics
             CachedReturnNotEntity, GenericCachingMethod, UnsupportedMemberType, NoUsableConstructor,
             DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey, MixedWriteStrategies,
             ConflictingKeySpaces, MutableWriteBackArgument, StaleWriteAround, VeryLongTtl, WriteBackWithoutDurableLog,
+            ApplyManyMethodNotFound, ApplyManyMethodShape, ApplyManyNeedsOneArgument,
         };
 
         private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, params string[] customTags)

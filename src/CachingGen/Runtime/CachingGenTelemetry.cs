@@ -34,6 +34,7 @@ internal sealed class CachingGenTelemetry : IDisposable
         Unavailable = Meter.CreateCounter<long>("cachinggen.cache.unavailable", "{operation}", "Cache operations that failed because the store was unavailable (timeout, lost connection); the call went on without the cache.");
         Meter.CreateObservableGauge("cachinggen.cache.pending_invalidations", observePendingInvalidations, "{key}", "Keys whose invalidation failed during a store outage and is being retried; reads of them bypass the cache.");
         Coalesced = Meter.CreateCounter<long>("cachinggen.writeback.coalesced", "{record}", "Write-back records not replayed because a later write of the same key and method in the same batch replaces them (their idempotency keys are still recorded).");
+        AppliedInBatches = Meter.CreateCounter<long>("cachinggen.writeback.applied_in_batches", "{record}", "Write-back records applied through a multi-row apply call ([WriteBack(ApplyManyWith = ...)]) that committed.");
         BatchSize = Meter.CreateHistogram<int>("cachinggen.writeback.batch_size", "{record}", "Records per committed flush transaction.");
         CoalescingRatio = Meter.CreateHistogram<double>("cachinggen.writeback.coalescing_ratio", null, "Per committed batch: coalesced records / records.");
         Meter.CreateObservableGauge("cachinggen.writeback.backlog", observeBacklog, "{record}", "Unflushed write-back records per shard this process owns, as last seen by the flusher.");
@@ -67,6 +68,8 @@ internal sealed class CachingGenTelemetry : IDisposable
     public Counter<long> DeadLetters { get; }
 
     public Counter<long> Coalesced { get; }
+
+    public Counter<long> AppliedInBatches { get; }
 
     public Histogram<int> BatchSize { get; }
 

@@ -19,6 +19,10 @@ namespace CachingGen.WriteBack;
 /// go on. A failing record is retried after <c>RetryBaseDelay * 2^(attempt-1)</c> (capped at <c>RetryMaxDelay</c>,
 /// randomized between half and all of it), and dead-lettered after <c>MaxAttempts</c> attempts, or at once when it
 /// can never be applied (<see cref="PermanentWriteBackException"/>).</para>
+/// <para>Within a batch, consecutive records of a method with a multi-row apply
+/// (<see cref="WriteBackAttribute.ApplyManyWith"/>) go to the database in one call, never two records of one key in a
+/// call; their ledger rows commit with it. When that call fails, the batch is retried one record per transaction as
+/// above, so a poison record is isolated as it would be without it.</para>
 /// <para>Idle workers wait for an append's signal, with <c>PollInterval</c> as a fallback. A record's failed attempts
 /// are counted by the log with the record's pending state (<see cref="IWriteBackLog.RecordFailedAttemptAsync"/>), so
 /// <c>MaxAttempts</c> holds when the shard's ownership moves to another flusher; the retry delay lives in this
@@ -500,6 +504,7 @@ public sealed class WriteBackFlusher : BackgroundService
                 var claims = keys.Length == 1
                     ? new[] { await transaction.TryClaimAsync(keys[0], cancellationToken).ConfigureAwait(false) }
                     : await transaction.TryClaimManyAsync(keys, cancellationToken).ConfigureAwait(false);
+                var toApply = new List<WriteBackRecord>(records.Count);
                 for (var i = 0; i < records.Count; i++)
                 {
                     var record = records[i].Record;
@@ -516,13 +521,19 @@ public sealed class WriteBackFlusher : BackgroundService
                         continue;
                     }
 
-                    var dispatcher = _runtime.GetDispatcher(record.Repository) ?? throw new InvalidOperationException(
-                        $"No write-back dispatcher is known for repository '{record.Repository}'. Register the repository with " +
-                        "AddCachingGen().AddRepository (the generated AddCached... extension), or construct its decorator with this runtime before flushing.");
-                    await dispatcher.ApplyAsync(record, services, cancellationToken).ConfigureAwait(false);
+                    toApply.Add(record);
                 }
 
+                var multiRowRuns = await ApplyClaimedAsync(toApply, services, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (multiRowRuns is not null)
+                {
+                    foreach (var (repository, count) in multiRowRuns)
+                    {
+                        _telemetry.AppliedInBatches.Add(count, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, repository));
+                    }
+                }
+
                 _telemetry.BatchSize.Record(records.Count);
                 if (coalesced > 0)
                 {
@@ -546,6 +557,55 @@ public sealed class WriteBackFlusher : BackgroundService
             }
         }
     }
+
+    /// <summary>Applies the claimed records of one transaction in their order: a run of consecutive records of one method
+    /// whose dispatcher has a multi-row apply goes to the database in one call, other records one call each. A run
+    /// ends before a second record of a key already in it (one statement must not decide the order of two writes of a
+    /// key), so per-key order holds. Returns the repository and size of every multi-row call (null when none), for the
+    /// telemetry of a committed transaction.</summary>
+    private async ValueTask<List<(string Repository, int Count)>?> ApplyClaimedAsync(List<WriteBackRecord> records, IServiceProvider? services, CancellationToken cancellationToken)
+    {
+        List<(string Repository, int Count)>? multiRowRuns = null;
+        HashSet<string>? runKeys = null;
+        var start = 0;
+        while (start < records.Count)
+        {
+            var first = records[start];
+            var dispatcher = DispatcherOf(first);
+            var end = start + 1;
+            if (dispatcher is IWriteBackBatchDispatcher batchDispatcher && batchDispatcher.CanApplyMany(first.Method))
+            {
+                runKeys ??= new HashSet<string>(StringComparer.Ordinal);
+                runKeys.Clear();
+                runKeys.Add(first.EntityKey);
+                while (end < records.Count
+                    && string.Equals(records[end].Repository, first.Repository, StringComparison.Ordinal)
+                    && string.Equals(records[end].Method, first.Method, StringComparison.Ordinal)
+                    && runKeys.Add(records[end].EntityKey))
+                {
+                    end++;
+                }
+
+                if (end - start > 1)
+                {
+                    await batchDispatcher.ApplyManyAsync(records.GetRange(start, end - start), services, cancellationToken).ConfigureAwait(false);
+                    (multiRowRuns ??= new List<(string Repository, int Count)>()).Add((first.Repository, end - start));
+                    start = end;
+                    continue;
+                }
+            }
+
+            await dispatcher.ApplyAsync(first, services, cancellationToken).ConfigureAwait(false);
+            start = end;
+        }
+
+        return multiRowRuns;
+    }
+
+    private IWriteBackDispatcher DispatcherOf(WriteBackRecord record)
+        => _runtime.GetDispatcher(record.Repository) ?? throw new InvalidOperationException(
+            $"No write-back dispatcher is known for repository '{record.Repository}'. Register the repository with " +
+            "AddCachingGen().AddRepository (the generated AddCached... extension), or construct its decorator with this runtime before flushing.");
 
     /// <summary>Marks the records a later record of the same key and the same coalescible method replaces (null when
     /// none): consecutive writes of one key, in the key's own order within the batch.</summary>

@@ -39,6 +39,15 @@ public sealed class DecoratorRuntimeTests
         return result.EmitAndLoad(collectible: false);
     });
 
+    private static readonly Lazy<LoadedAssembly> LoadedApplyMany = new(() =>
+    {
+        var result = GeneratorHarness.Run(DecoratorRun.Generators,
+            DecoratorSamples.GlobalUsings, DecoratorSamples.ApplyMany, RuntimeScenarioSources.Support, ApplyManyScenarios.Source);
+        result.AssertCleanGeneratedCode();
+        Assert.Empty(result.GeneratorDiagnostics);
+        return result.EmitAndLoad(collectible: false);
+    });
+
     private static Task Scenario(string name)
         => (Task)Loaded.Value.Invoke("Scenarios.Run", name, null)!;
 
@@ -78,4 +87,7 @@ public sealed class DecoratorRuntimeTests
 
     [Fact] public Task Coalesce_opt_in_replays_only_the_last_of_consecutive_writes_of_a_key()
         => (Task)LoadedCoalesce.Value.Invoke("Scenarios.CoalesceRun", nameof(Coalesce_opt_in_replays_only_the_last_of_consecutive_writes_of_a_key), null)!;
+
+    [Fact] public Task ApplyManyWith_sends_runs_of_distinct_keys_to_the_multi_row_method()
+        => (Task)LoadedApplyMany.Value.Invoke("Scenarios.ApplyManyRun", nameof(ApplyManyWith_sends_runs_of_distinct_keys_to_the_multi_row_method), null)!;
 }

@@ -255,4 +255,25 @@ internal static class DecoratorSamples
             [WriteBack(IdempotencyKey = nameof(Profile.Version), Coalesce = false)] Task AppendNoteAsync(Profile profile, CancellationToken ct = default);
         }
         """;
+
+    /// <summary>Write-back methods with a multi-row apply: on the interface (un-annotated, so it passes through), on a
+    /// base interface with the token first and its own strategy, and a write-back method without one.</summary>
+    public const string ApplyMany = """
+        using CachingGen;
+        namespace Batching;
+        public sealed record Tally([property: CacheKey] long Id, long Sequence);
+        public interface ITallyBulk
+        {
+            [WriteAround] ValueTask ResetAllAsync(CancellationToken ct, IEnumerable<Tally> tallies);
+        }
+        [CachedRepository(KeyPrefix = "tally")]
+        public interface ITallyRepository : ITallyBulk
+        {
+            [Cached] Task<Tally?> GetAsync(long id, CancellationToken ct = default);
+            [WriteBack(IdempotencyKey = nameof(Tally.Sequence), ApplyManyWith = nameof(RecordManyAsync))] Task RecordAsync(Tally tally, CancellationToken ct = default);
+            [WriteBack(IdempotencyKey = nameof(Tally.Sequence), ApplyManyWith = nameof(ITallyBulk.ResetAllAsync))] Task ResetAsync(Tally tally);
+            [WriteBack(IdempotencyKey = nameof(Tally.Sequence))] Task NoteAsync(Tally tally, CancellationToken ct = default);
+            Task RecordManyAsync(IReadOnlyList<Tally> tallies, CancellationToken ct = default);
+        }
+        """;
 }

@@ -27,6 +27,7 @@ public sealed class DecoratorSnapshotTests
         { "Bulk", DecoratorSamples.Bulk, new[] { "Bulk.CachedItemRepository.g.cs" } },
         { "Internal", DecoratorSamples.Internal, new[] { "Hidden.CachedSecretRepository.g.cs" } },
         { "Coalesce", DecoratorSamples.Coalesce, new[] { "Coalescing.CachedProfileRepository.g.cs" } },
+        { "ApplyMany", DecoratorSamples.ApplyMany, new[] { "Batching.CachedTallyRepository.g.cs" } },
     };
 
     [Theory]
@@ -50,8 +51,8 @@ public sealed class DecoratorSnapshotTests
         var result = DecoratorRun.RunClean(
             DecoratorSamples.Canonical, DecoratorSamples.GenericEntity, DecoratorSamples.NestedNamespace, DecoratorSamples.GlobalNamespace,
             DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.Nullable, DecoratorSamples.NullableDisabled,
-            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal, DecoratorSamples.Coalesce);
-        Assert.Equal(16, DecoratorRun.Decorators(result).Count);
+            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany);
+        Assert.Equal(17, DecoratorRun.Decorators(result).Count);
     }
 
     [Fact]

@@ -120,11 +120,11 @@ internal static class RuntimeScenarioSources
         /// <summary>A runtime over a recording in-memory store, log and ledger; the flusher is not started (tests flush).</summary>
         public sealed class World : IAsyncDisposable
         {
-            public World(IWriteBackDispatcher[]? dispatchers = null, Microsoft.Extensions.DependencyInjection.IServiceScopeFactory? scopes = null, IWriteBackTransactionFactory? transactions = null)
+            public World(IWriteBackDispatcher[]? dispatchers = null, Microsoft.Extensions.DependencyInjection.IServiceScopeFactory? scopes = null, IWriteBackTransactionFactory? transactions = null, int shardCount = 2)
             {
                 Journal = new Journal();
                 Store = new RecordingStore(new InMemoryCacheStore(TimeProvider.System, TimeSpan.FromSeconds(60)), Journal);
-                var options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, RunWriteBackFlusher = false, AllowNonDurableWriteBack = true };
+                var options = new CachingGenOptions { ShardCount = shardCount, RetryJitter = false, RunWriteBackFlusher = false, AllowNonDurableWriteBack = true };
                 Runtime = new CachingGenRuntime(Store, new InMemoryWriteBackLog(Store, options.ShardCount), transactions ?? new InMemoryWriteBackTransactionFactory(),
                     dispatchers ?? Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
                     Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, scopes);
@@ -789,6 +789,74 @@ internal static class CoalesceScenarios
                 // The skipped records were settled as applied: replaying them (a crash before the acknowledgement) changes nothing.
                 Check.Equal(0L, await world.Runtime.WriteBackLog.GetPendingCountAsync("profile:1", default), "nothing of key 1 pending");
                 Check.Equal("n3", (await repo.GetAsync(1))?.Name, "the cache holds the last write");
+            }
+        }
+        """;
+}
+
+internal static class ApplyManyScenarios
+{
+    public const string Source = """
+        using CachingGen;
+        using Batching;
+        namespace Scenarios;
+
+        public sealed class FakeTallies(Journal journal) : ITallyRepository
+        {
+            private static string Rows(IEnumerable<Tally> tallies) => string.Join(",", tallies.Select(t => t.Id + "/" + t.Sequence));
+            public Task<Tally?> GetAsync(long id, CancellationToken ct = default) { journal.Add("db:get:" + id); return Task.FromResult<Tally?>(null); }
+            public Task RecordAsync(Tally tally, CancellationToken ct = default) { journal.Add("db:record:" + tally.Id + "/" + tally.Sequence); return Task.CompletedTask; }
+            public Task ResetAsync(Tally tally) { journal.Add("db:reset:" + tally.Id + "/" + tally.Sequence); return Task.CompletedTask; }
+            public Task NoteAsync(Tally tally, CancellationToken ct = default) { journal.Add("db:note:" + tally.Id + "/" + tally.Sequence); return Task.CompletedTask; }
+            public Task RecordManyAsync(IReadOnlyList<Tally> tallies, CancellationToken ct = default) { journal.Add("db:recordmany:" + Rows(tallies)); return Task.CompletedTask; }
+            public ValueTask ResetAllAsync(CancellationToken ct, IEnumerable<Tally> tallies) { journal.Add("db:resetall:" + Rows(tallies)); return default; }
+        }
+
+        /// <summary>Batches in one transaction, as with a database ledger (multi-row calls need it).</summary>
+        public sealed class AtomicTransactions : CachingGen.WriteBack.IWriteBackTransactionFactory
+        {
+            private readonly CachingGen.WriteBack.InMemoryWriteBackTransactionFactory _inner = new();
+            public bool IsAtomic => true;
+            public ValueTask<CachingGen.WriteBack.IWriteBackTransaction> BeginAsync(CancellationToken cancellationToken) => _inner.BeginAsync(cancellationToken);
+        }
+
+        public static class ApplyManyRun
+        {
+            public static async Task ApplyManyWith_sends_runs_of_distinct_keys_to_the_multi_row_method()
+            {
+                var world = new World(transactions: new AtomicTransactions(), shardCount: 1);
+                await using var _ = world;
+                var inner = new FakeTallies(world.Journal);
+                ITallyRepository repo = new CachedTallyRepository(inner, world.Runtime);
+
+                await repo.RecordAsync(new Tally(1, 1));
+                await repo.RecordAsync(new Tally(2, 1));
+                await repo.RecordAsync(new Tally(3, 1));
+                await repo.RecordAsync(new Tally(1, 2));
+                await repo.RecordAsync(new Tally(4, 1));
+                await repo.NoteAsync(new Tally(5, 1));
+                await repo.NoteAsync(new Tally(6, 1));
+                await repo.ResetAsync(new Tally(7, 1));
+                await repo.ResetAsync(new Tally(8, 1));
+                await repo.RecordAsync(new Tally(9, 1));
+                world.Clear();
+                await world.Runtime.WriteBack.FlushAsync();
+
+                Check.Sequence(new[]
+                {
+                    "db:recordmany:1/1,2/1,3/1",   // key 1 again ends the run
+                    "db:recordmany:1/2,4/1",
+                    "db:note:5/1", "db:note:6/1",  // no ApplyManyWith: one call per record
+                    "db:resetall:7/1,8/1",         // the base interface's method, token first
+                    "db:record:9/1",               // a run of one is replayed by the method itself
+                }, world.DbOps(), "runs of one method, never two writes of a key in one call, in log order");
+                Check.Equal(0L, await world.Runtime.WriteBack.GetBacklogAsync(), "everything flushed");
+
+                // The multi-row method keeps its own strategy in the decorator: un-annotated passes through, [WriteAround] stays one.
+                world.Clear();
+                await repo.RecordManyAsync(new[] { new Tally(10, 1) });
+                await repo.ResetAllAsync(default, new[] { new Tally(11, 1) });
+                Check.Sequence(new[] { "db:recordmany:10/1", "db:resetall:11/1" }, world.DbOps(), "direct calls reach the database");
             }
         }
         """;

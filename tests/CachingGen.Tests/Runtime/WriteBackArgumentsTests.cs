@@ -11,6 +11,24 @@ public sealed class WriteBackArgumentsTests
     private static readonly MessagePack.MessagePackSerializerOptions Options = CachingGenFormatterResolver.Options;
 
     [Fact]
+    public void A_run_deserializes_in_order_and_refuses_a_record_of_another_method_or_unreadable_arguments()
+    {
+        WriteBackRecord Record(string method, byte[] arguments) => new("Sample.IPreferenceRepository", method, "pref:1", "pref:1@1", arguments, DateTimeOffset.UnixEpoch);
+        const string update = "UpdateAsync(Sample.Preference)";
+        var first = new Preference(1, 1, "a", true);
+        var second = new Preference(2, 1, "b", false);
+
+        Assert.Equal(new[] { first, second }, WriteBackDispatch.DeserializeMany<Preference>(
+            new[] { Record(update, WriteBackArguments.Serialize(Options, first)), Record(update, WriteBackArguments.Serialize(Options, second)) }, update, Options));
+        Assert.Empty(WriteBackDispatch.DeserializeMany<Preference>(Array.Empty<WriteBackRecord>(), update, Options));
+
+        var other = Assert.Throws<ArgumentException>(() => WriteBackDispatch.DeserializeMany<Preference>(
+            new[] { Record(update, WriteBackArguments.Serialize(Options, first)), Record("SaveAsync(Sample.Preference)", WriteBackArguments.Serialize(Options, second)) }, update, Options));
+        Assert.Contains("SaveAsync(Sample.Preference)", other.Message, StringComparison.Ordinal);
+        Assert.Throws<PermanentWriteBackException>(() => WriteBackDispatch.DeserializeMany<Preference>(new[] { Record(update, new byte[] { 0xc1 }) }, update, Options));
+    }
+
+    [Fact]
     public void Arguments_round_trip_for_one_to_four_parameters()
     {
         var preference = new Preference(1, 2, "email", true);

@@ -14,7 +14,7 @@ public sealed class Harness : IAsyncDisposable
 {
     public static readonly RepositoryDescriptor Descriptor = new("Sample.IPreferenceRepository", "pref", CachingGenFormatterResolver.Options, HasWriteBack: true);
 
-    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null, Func<ICacheStore, ICacheStore>? wrapStore = null, IWriteBackTransactionFactory? transactions = null)
+    public Harness(Action<CachingGenOptions>? configure = null, IWriteBackLog? log = null, TransactionalTestLedger? ledger = null, FakePreferenceDatabase? database = null, InMemoryCacheStore? store = null, FakeTimeProvider? time = null, Func<ICacheStore, ICacheStore>? wrapStore = null, IWriteBackTransactionFactory? transactions = null, Func<FakePreferenceDatabase, IWriteBackDispatcher>? dispatcher = null)
     {
         Options = new CachingGenOptions { ShardCount = 2, RetryJitter = false, AllowNonDurableWriteBack = true };
         configure?.Invoke(Options);
@@ -27,7 +27,7 @@ public sealed class Harness : IAsyncDisposable
         Log = log ?? new InMemoryWriteBackLog(Store, Options.ShardCount, Loggers.CreateLogger<InMemoryWriteBackLog>(), Time);
         Transactions = ledger ?? new TransactionalTestLedger();
         RuntimeStore = wrapStore?.Invoke(Store) ?? Store;
-        Runtime = new CachingGenRuntime(RuntimeStore, Log, transactions ?? Transactions, Array.Empty<IWriteBackDispatcher>(), Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
+        Runtime = new CachingGenRuntime(RuntimeStore, Log, transactions ?? Transactions, dispatcher is null ? Array.Empty<IWriteBackDispatcher>() : new[] { dispatcher(Database) }, Microsoft.Extensions.Options.Options.Create(Options), Time, Loggers);
         Repository = new CachedPreferenceRepository(Database, Runtime);
         Cache = Runtime.GetEntityCache<Preference>(Descriptor);
     }
