@@ -11,6 +11,7 @@ namespace CachingGen.Redis.Tests;
 /// <summary>Tests that stop the real server, pause every client or flush its scripts: run alone (non-parallel
 /// collection) so no other test sees it.</summary>
 [Collection(RedisServerCollection.Name)]
+[Trait("Category", RedisServerCollection.SharedServerOutage)]
 public sealed class RedisServerControlTests
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);

@@ -140,6 +140,10 @@ public sealed class RedisServerFactAttribute : FactAttribute
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RedisServerCollection
 {
+    /// <summary>The trait of tests that stop or pause the shared server: scripts/test.sh runs them after every other
+    /// test project, because the server is shared by all of them and a stop or a pause would fail their calls.</summary>
+    public const string SharedServerOutage = "SharedServerOutage";
+
     /// <summary>The collection name.</summary>
     public const string Name = "Redis server control";
 }

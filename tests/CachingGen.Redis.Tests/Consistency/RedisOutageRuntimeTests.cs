@@ -11,6 +11,7 @@ namespace CachingGen.Redis.Tests.Consistency;
 /// <summary>The runtime over the real Redis while it is stopped and restarted: callers never see a Redis exception,
 /// writes commit, and no stale entry is served after Redis returns (its data survives the restart).</summary>
 [Collection(RedisServerCollection.Name)]
+[Trait("Category", RedisServerCollection.SharedServerOutage)]
 public sealed class RedisOutageRuntimeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(250);
