@@ -13,6 +13,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --report --results DIR                                            # the report from another artifacts folder
 /// ... -- --profile-compile 50                                              # where compiling the generated code spends its time
 /// ... -- --profile-generator                                             # an incremental generator run next to Roslyn's floor for the same edit
+/// ... -- --profile-redis-miss 5                                           # read misses on Redis: hand-written vs generated, interleaved
 /// ... -- --profile-allocations                                             # which types a read allocates
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
 /// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (into the report)
@@ -56,6 +57,12 @@ public static class Program
             {
                 Decorators.PairedDecoratorCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
                 ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            if (args.Contains("--profile-redis-miss"))
+            {
+                Redis.RedisMissProfile.RunAsync(double.Parse(OptionValue(args, "--profile-redis-miss") ?? "5", System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
                 return 0;
             }
 

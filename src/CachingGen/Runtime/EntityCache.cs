@@ -496,6 +496,10 @@ public sealed class EntityCache<TEntity>
     /// GET reply crossed the fill, so it is far longer than such a reply can be late on a loaded machine.</summary>
     internal static readonly TimeSpan FinishedFlightWindow = TimeSpan.FromSeconds(1);
 
+    /// <summary>The shortest sleep of the finished-flight sweeper: a flight may stay this much longer than
+    /// <see cref="FinishedFlightWindow"/>, and the sweeper wakes at most once per interval.</summary>
+    internal static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Queues a filled flight for removal after <see cref="FinishedFlightWindow"/>. One sweeper per entity type
     /// (started when the queue was idle) removes them in order, so a fill costs no timer of its own.</summary>
     private void RetireLater(string key, Flight flight)
@@ -518,7 +522,10 @@ public sealed class EntityCache<TEntity>
                 var remaining = FinishedFlightWindow - time.GetElapsedTime(next.Flight.FinishedAt);
                 if (remaining > TimeSpan.Zero)
                 {
-                    await Task.Delay(remaining, time).ConfigureAwait(false);
+                    // Flights finish one after another under load, so the next is nearly always due within a
+                    // millisecond; a timer cannot wait that little (it fires at once), and waiting for exactly the
+                    // next one would spin. Sleeping at least SweepInterval removes the flights of that interval at once.
+                    await Task.Delay(remaining > SweepInterval ? remaining : SweepInterval, time).ConfigureAwait(false);
                     continue;
                 }
 

@@ -100,6 +100,29 @@ public sealed class ReadThroughTests
     }
 
     [Fact]
+    public async Task Finished_flights_due_within_the_sweep_interval_are_removed_together()
+    {
+        // The sweeper never waits for less than SweepInterval: a real timer cannot wait under a millisecond, so waiting
+        // for exactly the next flight (due a few microseconds later under load) spun a thread-pool thread.
+        await using var h = new Harness();
+        h.Database.Seed(new Preference(10, 1, "push", true));
+        h.Database.Seed(new Preference(11, 1, "sms", true));
+        await h.Repository.GetAsync(10);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await h.Repository.GetAsync(11);
+        Assert.Equal(2, h.Cache.CountFlights());
+
+        h.Time.Advance(EntityCache<Preference>.FinishedFlightWindow - TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => h.Cache.CountFlights() == 1, "the first finished flight is removed");
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.Equal(1, h.Cache.CountFlights());
+
+        h.Time.Advance(EntityCache<Preference>.SweepInterval);
+        await Eventually.TrueAsync(() => h.Cache.CountFlights() == 0, "the second one is removed one sweep interval later");
+    }
+
+    [Fact]
     public async Task Load_exception_reaches_every_waiter_and_nothing_is_cached()
     {
         await using var h = new Harness();

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Globalization;
+using CachingGen.Benchmarks.Decorators;
+using CachingGen.Benchmarks.Entities;
+using CachingGen.Benchmarks.Infrastructure;
+
+namespace CachingGen.Benchmarks.Redis;
+
+/// <summary><c>-- --profile-redis-miss [seconds]</c>: read misses on Redis, 16 at once, through the hand-written
+/// baseline and the generated decorator in turn (interleaved rounds), with reads per second and bytes allocated per
+/// read; a run to attach a profiler to, and a quick check of the miss ratio between two benchmark runs.</summary>
+public static class RedisMissProfile
+{
+    public static async Task RunAsync(double seconds)
+    {
+        var contenders = new (string Name, Func<InMemoryPreferenceRepository, PreferenceReader> Create)[]
+        {
+            ("hand-written", inner => PreferenceReader.HandWrittenRedis(inner)),
+            ("generated", inner => PreferenceReader.Generated(CacheLevel.Redis, inner)),
+        };
+        var only = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_ONLY");
+        var nextId = 10_000_000L + Environment.ProcessId * 1_000_000L;
+        var pending = new Task<Preference?>[RedisReadBenchmarks.Batch];
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var (name, create) in contenders)
+            {
+                if (only is not null && only != name)
+                {
+                    continue;
+                }
+
+                var reader = create(new InMemoryPreferenceRepository());
+                var reads = 0L;
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed.TotalSeconds < seconds)
+                {
+                    for (var i = 0; i < pending.Length; i++)
+                    {
+                        pending[i] = reader.GetAsync(++nextId).AsTask();
+                    }
+
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                    reads += pending.Length;
+                }
+
+                var elapsed = clock.Elapsed;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+                await reader.DisposeAsync().ConfigureAwait(false);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[profile] round {round + 1} {name,-13} {elapsed.TotalMilliseconds * 1000 / reads,7:0.0} µs/read  {allocated / reads,6} B/read"));
+            }
+        }
+    }
+}
