@@ -182,11 +182,15 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
     {
         var redisKey = ToRedisKey(key);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
         if (fillToken <= 0 && fillToken != RedisEntryFormat.ForeignToken)
         {
             // The miss saw no key: the compare-and-set is "store only if still absent", which SET NX does in one plain
@@ -201,9 +205,16 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
                 throw Unavailable("fill", exception);
             }
 
-            return await Bounded(stored, "fill", cancellationToken).ConfigureAwait(false);
+            // No state machine of its own: a miss already pays for the runtime's, and this is every absent-key fill.
+            return new ValueTask<bool>(Bounded(stored, "fill", cancellationToken));
         }
 
+        return CompareAndFillAsync(redisKey, value, timeToLive, fillToken, cancellationToken);
+    }
+
+    /// <summary>The fill after a miss on a tombstone or foreign bytes: the <see cref="RedisScripts.Fill"/> script.</summary>
+    private async ValueTask<bool> CompareAndFillAsync(RedisKey redisKey, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
         var arguments = new RedisValue[]
         {
             RedisEntryFormat.ExpectedForFill(fillToken),
