@@ -297,14 +297,50 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
+    public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entityKey);
-        var keys = new[] { _keys.CacheKey(entityKey), _keys.Pending(ShardOf(entityKey)) };
-        var arguments = timeToLive is { } ttl
-            ? new RedisValue[] { entityKey, "E", RedisEntryFormat.ToMilliseconds(ttl), RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), _tombstoneMilliseconds }
-            : new RedisValue[] { entityKey, "I", RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null), _tombstoneMilliseconds };
-        await EvaluateAsync(RedisWriteBackScripts.Settle, keys, arguments, "write-back settle", cancellationToken).ConfigureAwait(false);
+        return SettleManyAsync(new[] { (entityKey, timeToLive) }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One script per shard: a shard's cache entries and pending hash share its hash tag (one cluster slot).</remarks>
+    public async ValueTask SettleManyAsync(IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var byShard = new Dictionary<int, List<(string EntityKey, TimeSpan? TimeToLive)>>();
+        foreach (var item in keys)
+        {
+            ArgumentNullException.ThrowIfNull(item.EntityKey, nameof(keys));
+            var shard = ShardOf(item.EntityKey);
+            if (!byShard.TryGetValue(shard, out var ofShard))
+            {
+                byShard[shard] = ofShard = new List<(string EntityKey, TimeSpan? TimeToLive)>();
+            }
+
+            ofShard.Add(item);
+        }
+
+        var settles = new List<Task>(byShard.Count);
+        foreach (var (shard, ofShard) in byShard)
+        {
+            var redisKeys = new RedisKey[ofShard.Count + 1];
+            var arguments = new RedisValue[ofShard.Count * 3 + 1];
+            redisKeys[0] = _keys.Pending(shard);
+            arguments[0] = _tombstoneMilliseconds;
+            for (var i = 0; i < ofShard.Count; i++)
+            {
+                var (entityKey, timeToLive) = ofShard[i];
+                redisKeys[i + 1] = _keys.CacheKey(entityKey, shard);
+                arguments[3 * i + 1] = entityKey;
+                arguments[3 * i + 2] = timeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString;
+                arguments[3 * i + 3] = RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null);
+            }
+
+            settles.Add(EvaluateAsync(RedisWriteBackScripts.Settle, redisKeys, arguments, "write-back settle", cancellationToken));
+        }
+
+        await Task.WhenAll(settles).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

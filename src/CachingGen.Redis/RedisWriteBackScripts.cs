@@ -26,16 +26,30 @@ internal static class RedisWriteBackScripts
         /// what <see cref="RedisCacheStore.SetManyAsync"/> does for a null time to live; it replaces any tombstone.</summary>
         public const string Pin = "redis.call('SET', KEYS[1], ARGV[1])\n";
 
-        /// <summary>Gives a pinned value its time to live (KEYS[1] = entry, ARGV[3] = ms). A value that already has a time
-        /// to live is not the pinned write-back value: a fill or write slipped in while the record was pending (another
-        /// process's direct write, an eviction and refill), and it may be older than the row the flush just committed,
-        /// so it falls through to the invalidation below (ARGV[4] = tombstone bytes, ARGV[5] = their life): a tombstone
-        /// only costs the next read a database trip. Markers, tombstones and empty keys are left alone.</summary>
-        public const string Unpin = "local head = redis.call('GETRANGE', KEYS[1], 0, 0)\nif head ~= 'V' then return 0 end\nif redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) return 1 end\nredis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])\nreturn 1\n";
+        /// <summary>Defines <c>unpin(key, ttl, tombstone, life)</c>: gives a pinned value its time to live (ms). A value
+        /// that already has a time to live is not the pinned write-back value: a fill or write slipped in while the record
+        /// was pending (another process's direct write, an eviction and refill), and it may be older than the row the
+        /// flush just committed, so it becomes a tombstone (<c>life</c> ms): a tombstone only costs the next read a
+        /// database trip. Markers, tombstones and empty keys are left alone. Returns 1 when the entry changed.</summary>
+        public const string UnpinFunction = """
+            local function unpin(key, ttl, tombstone, life)
+              if redis.call('GETRANGE', key, 0, 0) ~= 'V' then return 0 end
+              if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ttl) return 1 end
+              redis.call('SET', key, tombstone, 'PX', life)
+              return 1
+            end
 
-        /// <summary>Replaces the entry by a tombstone (KEYS[1] = entry, ARGV[3] = tombstone bytes, ARGV[4] = its life in
-        /// ms), as the store's invalidation.</summary>
-        public const string Invalidate = "redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])\nreturn 1\n";
+            """;
+
+        /// <summary>Defines <c>invalidate(key, tombstone, life)</c>: replaces the entry by a tombstone living
+        /// <c>life</c> ms, as the store's invalidation. Returns 1.</summary>
+        public const string InvalidateFunction = """
+            local function invalidate(key, tombstone, life)
+              redis.call('SET', key, tombstone, 'PX', life)
+              return 1
+            end
+
+            """;
     }
 
     /// <summary>
@@ -153,15 +167,25 @@ internal static class RedisWriteBackScripts
         """);
 
     /// <summary>
-    /// Settle a flushed key unless newer records of it are pending. KEYS: entry, pending hash. ARGV: entity key, mode
-    /// ('E' expire / 'I' invalidate), then for 'E': ttl ms, tombstone, tombstone life ms; for 'I': tombstone, tombstone
-    /// life ms. Returns 1 when the entry was changed.
+    /// Settle the flushed keys of one shard, each unless newer records of it are pending. KEYS: the shard's pending
+    /// hash, then the keys' cache entries (all carry the shard's hash tag). ARGV: tombstone life ms, then per key:
+    /// entity key, time to live ms (empty: invalidate), tombstone. Returns how many entries changed.
     /// </summary>
     public static readonly RedisScripts Settle = new(
-        """
-        local pending = redis.call('HGET', KEYS[2], ARGV[1])
-        if pending and tonumber(pending) > 0 then return 0 end
-        if ARGV[2] == 'E' then
-
-        """ + CacheFragments.Unpin + "end\n" + CacheFragments.Invalidate);
+        CacheFragments.UnpinFunction + CacheFragments.InvalidateFunction + """
+        local life = ARGV[1]
+        local changed = 0
+        for i = 2, #KEYS do
+          local a = 3 * i - 4
+          local pending = redis.call('HGET', KEYS[1], ARGV[a])
+          if not (pending and tonumber(pending) > 0) then
+            if ARGV[a + 1] ~= '' then
+              changed = changed + unpin(KEYS[i], ARGV[a + 1], ARGV[a + 2], life)
+            else
+              changed = changed + invalidate(KEYS[i], ARGV[a + 2], life)
+            end
+          end
+        end
+        return changed
+        """);
 }

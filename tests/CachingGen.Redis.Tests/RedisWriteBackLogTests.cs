@@ -103,6 +103,66 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task SettleMany_settles_every_key_of_a_batch_by_its_own_state()
+    {
+        var (store, log) = Create();
+        var database = RedisTestEnvironment.Shared.GetDatabase();
+
+        // 24 keys over the 4 shards: flushed and pinned (gets its time to live), flushed but replaced meanwhile (a
+        // tombstone), dead-lettered (invalidated), and flushed with newer records still pending (stays pinned).
+        var keys = Enumerable.Range(0, 24).Select(i => $"pref:{1000 + i}").ToArray();
+        foreach (var key in keys)
+        {
+            await log.AppendAsync(Record(key, 1), new CacheEntry(key, Payload(1), null), default);
+        }
+
+        var read = new List<PendingWriteBack>();
+        for (var shard = 0; shard < Shards; shard++)
+        {
+            var ofShard = await log.ReadAsync(shard, 100, default);
+            read.AddRange(ofShard);
+            await log.AcknowledgeAsync(shard, ofShard, default);
+        }
+
+        Assert.Equal(keys.Length, read.Count);
+        string[] Kind(int kind) => keys.Where((_, i) => i % 4 == kind).ToArray();
+        foreach (var key in Kind(1))
+        {
+            await store.SetManyAsync([new CacheEntry(key, Payload(0), TimeSpan.FromMinutes(10))], default);
+        }
+
+        foreach (var key in Kind(3))
+        {
+            await log.AppendAsync(Record(key, 2), new CacheEntry(key, Payload(2), null), default);
+        }
+
+        var settles = keys.Select((key, i) => (key, i % 4 == 2 ? (TimeSpan?)null : TimeSpan.FromMinutes(5))).ToList();
+        await log.SettleManyAsync(settles, default);
+
+        foreach (var key in Kind(0))
+        {
+            var lookup = await store.GetAsync(key, default);
+            Assert.True(lookup.Found, key);
+            Assert.Equal(Payload(1).ToArray(), lookup.Value.ToArray());
+            Assert.InRange((await database.KeyTimeToLiveAsync(store.GetRedisKey(key)))!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        }
+
+        foreach (var key in Kind(1).Concat(Kind(2)))
+        {
+            Assert.False((await store.GetAsync(key, default)).Found, key);
+            Assert.NotNull(await database.KeyTimeToLiveAsync(store.GetRedisKey(key)));
+        }
+
+        foreach (var key in Kind(3))
+        {
+            var lookup = await store.GetAsync(key, default);
+            Assert.True(lookup.Found, key);
+            Assert.Equal(Payload(2).ToArray(), lookup.Value.ToArray());
+            Assert.Null(await database.KeyTimeToLiveAsync(store.GetRedisKey(key)));
+        }
+    }
+
+    [RedisFact]
     public async Task A_second_flusher_reads_nothing_until_the_owner_lease_expires_then_takes_over_its_pending_records()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();

@@ -50,6 +50,18 @@ public interface IWriteBackLog
     /// append racing with it in another process is never unpinned.</summary>
     ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken);
 
+    /// <summary>Settles the keys of one flushed batch, each as <see cref="SettleAsync"/> does. A remote log settles
+    /// them in one round trip per shard; this default settles one key after another. When it throws, any of the keys
+    /// may be left unsettled.</summary>
+    async ValueTask SettleManyAsync(IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (entityKey, timeToLive) in keys)
+        {
+            await SettleAsync(entityKey, timeToLive, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Whether this process may flush <paramref name="shard"/> now. A log shared by several flusher
     /// processes gives each shard one owner at a time; <see cref="ReadAsync"/> of a shard owned elsewhere returns
     /// nothing. A single-process log owns every shard.</summary>

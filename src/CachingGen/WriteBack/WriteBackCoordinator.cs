@@ -176,41 +176,63 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    /// <summary>Settles flushed keys together: keys of different gates concurrently (a remote log pipelines them instead
-    /// of paying one round trip each), keys sharing a gate one after the other. Failures go to <paramref name="failed"/>.</summary>
-    public Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    /// <summary>Settles the flushed keys of one batch in one call to the log (a remote log: one round trip per shard
+    /// instead of one per key). Keys whose gate a direct write holds are deferred, as <see cref="SettleAsync"/> does.
+    /// A failed call is reported for every key it held (settling a key again is harmless: at worst its entry becomes a
+    /// tombstone); an unavailable store is handed to the runtime, as for one key.</summary>
+    public async Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
     {
-        if (keys.Count == 1)
+        var held = new List<int>();
+        var ready = new List<(string Key, TimeSpan? TimeToLive)>(keys.Count);
+        try
         {
-            return SettleInOrderAsync(keys, failed);
-        }
-
-        var byStripe = new Dictionary<int, List<(string Key, TimeSpan? TimeToLive)>>();
-        foreach (var item in keys)
-        {
-            var stripe = StripeOf(item.Key);
-            if (!byStripe.TryGetValue(stripe, out var list))
+            foreach (var item in keys)
             {
-                byStripe[stripe] = list = new List<(string Key, TimeSpan? TimeToLive)>(1);
+                var stripe = StripeOf(item.Key);
+                if (!held.Contains(stripe))
+                {
+                    if (!_gates[stripe].Wait(0))
+                    {
+                        _deferred[item.Key] = item.TimeToLive;
+                        continue;
+                    }
+
+                    held.Add(stripe);
+                }
+
+                _deferred.TryRemove(item.Key, out _);
+                ready.Add(item);
             }
 
-            list.Add(item);
-        }
+            if (ready.Count == 0)
+            {
+                return;
+            }
 
-        return Task.WhenAll(byStripe.Values.Select(list => SettleInOrderAsync(list, failed)));
-    }
-
-    private async Task SettleInOrderAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
-    {
-        foreach (var (key, timeToLive) in keys)
-        {
             try
             {
-                await SettleAsync(key, timeToLive, CancellationToken.None).ConfigureAwait(false);
+                await _log.SettleManyAsync(ready, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CacheStoreUnavailableException exception)
+            {
+                foreach (var (key, _) in ready)
+                {
+                    _settleUnavailable(key, exception);
+                }
             }
             catch (Exception exception)
             {
-                failed((key, exception));
+                foreach (var (key, _) in ready)
+                {
+                    failed((key, exception));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var stripe in held)
+            {
+                _gates[stripe].Release();
             }
         }
     }

@@ -51,8 +51,17 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
     /// <summary>While true, settles fail as they do when the cache store is down.</summary>
     public bool SettleUnavailable { get; set; }
 
+    /// <summary>Every key settled so far, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Settled { get; } = new();
+
     public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
-        => SettleUnavailable
-            ? ValueTask.FromException(new CacheStoreUnavailableException("simulated outage during a settle"))
-            : Inner.SettleAsync(entityKey, timeToLive, cancellationToken);
+    {
+        if (SettleUnavailable)
+        {
+            return ValueTask.FromException(new CacheStoreUnavailableException("simulated outage during a settle"));
+        }
+
+        Settled.Enqueue(entityKey);
+        return Inner.SettleAsync(entityKey, timeToLive, cancellationToken);
+    }
 }
