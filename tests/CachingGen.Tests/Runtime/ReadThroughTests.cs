@@ -488,13 +488,11 @@ public sealed class ReadThroughTests
         FlakyCacheStore? flaky = null;
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
         h.Database.Seed(new Preference(25, 1, "push", true));
-        var fill = new Gate();
-        flaky!.DelayFill = fill.OnceThen(() => flaky.DelayFill = null);
+        var fill = Gate.HoldNextFill(flaky!);
 
         var first = Task.Run(() => h.Repository.GetAsync(25).AsTask());
         await fill.Reached;
-        var reply = new Gate();
-        flaky.DelayGetReply = reply.OnceThen(() => flaky.DelayGetReply = null);
+        var reply = Gate.HoldNextGetReply(flaky!);
         var late = h.Repository.GetAsync(25).AsTask();
         await reply.Reached;
         Assert.Equal(2, h.Store.Gets);
@@ -515,8 +513,7 @@ public sealed class ReadThroughTests
         // started was committed before A's load read the database.
         FlakyCacheStore? flaky = null;
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
-        var reply = new Gate();
-        flaky!.DelayGetReply = reply.OnceThen(() => flaky.DelayGetReply = null);
+        var reply = Gate.HoldNextGetReply(flaky!);
 
         var late = h.Repository.GetAsync(26).AsTask();
         await reply.Reached;
@@ -539,15 +536,13 @@ public sealed class ReadThroughTests
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
         await using var other = new Harness(database: h.Database, store: h.MemoryStore, time: h.Time);
         h.Database.Seed(new Preference(27, 1, "old", true));
-        var fill = new Gate();
-        flaky!.DelayFill = fill.OnceThen(() => flaky.DelayFill = null);
+        var fill = Gate.HoldNextFill(flaky!);
 
         var first = Task.Run(() => h.Repository.GetAsync(27).AsTask());
         await fill.Reached;
         await other.Repository.SaveAsync(new Preference(27, 2, "new", true));
-        flaky.Evicted = key => key == Harness.Key(27);
-        var reply = new Gate();
-        flaky.DelayGetReply = reply.OnceThen(() => flaky.DelayGetReply = null);
+        flaky!.Evicted = key => key == Harness.Key(27);
+        var reply = Gate.HoldNextGetReply(flaky);
         var late = h.Repository.GetAsync(27).AsTask();
         await reply.Reached;
 
@@ -569,8 +564,23 @@ public sealed class ReadThroughTests
 
         public void Open() => _open.SetResult();
 
-        /// <summary>A delay for one call: it runs <paramref name="unhook"/> (so later calls pass), then holds the call.</summary>
-        public Func<Task> OnceThen(Action unhook) => () =>
+        /// <summary>Holds the next fill before it reaches the store (a slow fill command); later fills pass.</summary>
+        public static Gate HoldNextFill(FlakyCacheStore store)
+        {
+            var gate = new Gate();
+            store.DelayFill = gate.Once(() => store.DelayFill = null);
+            return gate;
+        }
+
+        /// <summary>Holds the next lookup's answer after the store gave it (a reply handled late); later ones pass.</summary>
+        public static Gate HoldNextGetReply(FlakyCacheStore store)
+        {
+            var gate = new Gate();
+            store.DelayGetReply = gate.Once(() => store.DelayGetReply = null);
+            return gate;
+        }
+
+        private Func<Task> Once(Action unhook) => () =>
         {
             unhook();
             _reached.SetResult();
