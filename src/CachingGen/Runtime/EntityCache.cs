@@ -55,9 +55,11 @@ public sealed class EntityCache<TEntity>
     /// <summary>Flights whose fill has not been sent yet: a reader of such a key may join without a lookup.</summary>
     private int _openFlights;
 
-    /// <summary>How many fills flights have sent (a sequence, not a clock): a reader notes it before its lookup, so it
-    /// can tell that its lookup started before a flight's fill was sent.</summary>
-    private long _fillsSent;
+    /// <summary>A sequence (not a clock) of flight events: a load about to start, a fill about to be sent, a flight
+    /// settling. A reader notes it before its lookup, so it can tell whether its lookup started before a flight's load
+    /// started, before its fill was sent, or before it settled (see <see cref="Flight.Meet"/>). Only misses advance it:
+    /// a hit reads it once.</summary>
+    private long _flightEvents;
 
     internal EntityCache(CachingGenRuntime runtime, RepositoryDescriptor repository)
     {
@@ -97,7 +99,7 @@ public sealed class EntityCache<TEntity>
             return ReadOnOpenFlightAsync(open, key, policy, state, load, null, cancellationToken);
         }
 
-        var fillsSeen = Volatile.Read(ref _fillsSent);
+        var eventsSeen = Volatile.Read(ref _flightEvents);
         if (!TryStartLookup(key, cancellationToken, out var lookup))
         {
             return BypassAsync(policy, state, load, null, cancellationToken);
@@ -111,10 +113,10 @@ public sealed class EntityCache<TEntity>
                 return new ValueTask<TEntity?>(value);
             }
 
-            return ReadMissAsync(key, policy, state, load, result, fillsSeen, null, cancellationToken);
+            return ReadMissAsync(key, policy, state, load, result, eventsSeen, null, cancellationToken);
         }
 
-        return ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, null, cancellationToken);
+        return ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, null, cancellationToken);
     }
 
     /// <summary>Write-through of one entity: a write marker, the database write (through <paramref name="write"/>),
@@ -255,13 +257,13 @@ public sealed class EntityCache<TEntity>
                 return await ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
             }
 
-            var fillsSeen = Volatile.Read(ref _fillsSent);
+            var eventsSeen = Volatile.Read(ref _flightEvents);
             if (!TryStartLookup(key, cancellationToken, out var lookup))
             {
                 return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
             }
 
-            return await ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
+            return await ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (activity is not null)
         {
@@ -309,17 +311,17 @@ public sealed class EntityCache<TEntity>
 
     private async ValueTask<TEntity?> LookUpAgainAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
-        var fillsSeen = Volatile.Read(ref _fillsSent);
+        var eventsSeen = Volatile.Read(ref _flightEvents);
         if (!TryStartLookup(key, cancellationToken, out var lookup))
         {
             return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
         }
 
-        return await ReadAfterLookupAsync(lookup, key, policy, state, load, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         CacheLookup lookup;
         try
@@ -338,11 +340,11 @@ public sealed class EntityCache<TEntity>
             return value;
         }
 
-        return await ReadMissAsync(key, policy, state, load, lookup, fillsSeen, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long fillsSeen, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         if (lookup.Found)
         {
@@ -358,7 +360,7 @@ public sealed class EntityCache<TEntity>
                     await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
                 }
 
-                fillsSeen = Volatile.Read(ref _fillsSent);
+                eventsSeen = Volatile.Read(ref _flightEvents);
                 lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)
@@ -379,28 +381,20 @@ public sealed class EntityCache<TEntity>
         Flight? created = null;
         while (true)
         {
-            // Only a flight that started from the same cache state may be shared: one that started before a write
-            // was acknowledged may carry the older value, and this read may have started after that write. Once the
-            // flight has sent its fill, only a reader whose lookup started before that may still share it (its lookup
-            // crossed the fill); a later reader that still sees the old state means the fill was refused or is gone.
             if (_flights.TryGetValue(key, out var existing))
             {
-                if (existing.SameState(lookup.FillToken, lookup.WriteInProgress))
+                var meeting = existing.Meet(eventsSeen, lookup);
+                if (meeting == FlightMeeting.Share && existing.TryJoin())
                 {
-                    var fillNumber = existing.FillNumber;
-                    if (fillsSeen < fillNumber && existing.TryJoin())
-                    {
-                        return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
+                    return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-                    if (fillNumber != long.MinValue && fillsSeen >= fillNumber && !existing.Completion.Task.IsCompleted)
-                    {
-                        // This lookup began after the flight sent its fill yet still saw the state the fill replaces: the
-                        // fill is on its way (its command was overtaken). Wait for it and look again: a hit, unless a
-                        // write came between. Loading now would be a second inner call for the same miss.
-                        await existing.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
-                        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-                    }
+                if (meeting == FlightMeeting.LookAgainAfterFill)
+                {
+                    // Loading now would be a second inner call for the same miss: the fill this lookup may have
+                    // overtaken is (or was) on its way, so the next lookup is a hit, unless a write came between.
+                    await existing.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
+                    return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
                 }
 
                 created ??= NewFlight(lookup, cancellationToken);
@@ -436,9 +430,11 @@ public sealed class EntityCache<TEntity>
     }
 
     /// <summary>A flight for a miss on <paramref name="lookup"/>. It is open to joiners without a lookup only when it
-    /// will fill; it needs its own cancellation only when its starter can leave it.</summary>
-    private static Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
-        => new(lookup.FillToken, lookup.WriteInProgress, open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
+    /// will fill; it needs its own cancellation only when its starter can leave it. Its load number is drawn here,
+    /// before the flight is published and its load starts, so a reader that noted an earlier number certainly started
+    /// its lookup before the load.</summary>
+    private Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
+        => new(lookup.FillToken, lookup.WriteInProgress, Interlocked.Increment(ref _flightEvents), open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
 
     private async Task RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
     {
@@ -449,23 +445,21 @@ public sealed class EntityCache<TEntity>
             var filled = false;
             if (!lookup.Found && !lookup.WriteInProgress)
             {
-                CloseFlight(flight, Interlocked.Increment(ref _fillsSent));
+                CloseFlight(flight, Interlocked.Increment(ref _flightEvents));
                 filled = await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
             }
 
-            if (filled)
+            if (!filled)
             {
-                // A caller whose lookup started before the fill was sent and saw the same miss, but reaches the flight
-                // table only now (its GET reply crossed the fill), joins this finished flight instead of loading again.
-                flight.FillStored = true;
-                flight.Completion.TrySetResult(value);
-                RetireLater(key, flight);
-                return;
+                CloseFlight(flight, long.MinValue);
             }
 
-            CloseFlight(flight, long.MinValue);
-            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            // The finished flight stays in the table for a while, for callers whose miss reply reaches it only now
+            // (it crossed this load or its fill on the way): see Flight.Meet for which of them take its value.
+            flight.FillStored = filled;
+            flight.Settle(Interlocked.Increment(ref _flightEvents));
             flight.Completion.TrySetResult(value);
+            RetireLater(key, flight);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -491,17 +485,18 @@ public sealed class EntityCache<TEntity>
         }
     }
 
-    /// <summary>How long a flight whose fill was stored stays in the table. Correctness does not depend on it (only a
-    /// reader whose lookup started before the fill was sent may join); it only bounds the memory held for readers whose
-    /// GET reply crossed the fill, so it is far longer than such a reply can be late on a loaded machine.</summary>
+    /// <summary>How long a flight that loaded a value stays in the table. Correctness does not depend on it (only a
+    /// reader whose lookup started before the load may take the value, see <see cref="Flight.Meet"/>); it only bounds
+    /// the memory held for readers whose miss reply crossed the load, so it is far longer than such a reply can be late
+    /// on a loaded machine.</summary>
     internal static readonly TimeSpan FinishedFlightWindow = TimeSpan.FromSeconds(1);
 
     /// <summary>The shortest sleep of the finished-flight sweeper: a flight may stay this much longer than
     /// <see cref="FinishedFlightWindow"/>, and the sweeper wakes at most once per interval.</summary>
     internal static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Queues a filled flight for removal after <see cref="FinishedFlightWindow"/>. One sweeper per entity type
-    /// (started when the queue was idle) removes them in order, so a fill costs no timer of its own.</summary>
+    /// <summary>Queues a finished flight for removal after <see cref="FinishedFlightWindow"/>. One sweeper per entity type
+    /// (started when the queue was idle) removes them in order, so a flight costs no timer of its own.</summary>
     private void RetireLater(string key, Flight flight)
     {
         flight.FinishedAt = _runtime.TimeProvider.GetTimestamp();
@@ -832,28 +827,89 @@ public sealed class EntityCache<TEntity>
         return activity;
     }
 
-    /// <summary>One in-flight load of a key, shared by every caller that missed it.</summary>
-    private sealed class Flight(long fillToken, bool writeInProgress, bool open, bool cancellable)
+    /// <summary>What a miss does with the flight it finds in the table for its key (<see cref="Flight.Meet"/>).</summary>
+    private enum FlightMeeting
+    {
+        /// <summary>Take the flight's outcome: join it, or take its value when it has finished.</summary>
+        Share,
+
+        /// <summary>Wait until the flight has settled, then look the key up again: this lookup may have been answered
+        /// before the flight's fill was stored.</summary>
+        LookAgainAfterFill,
+
+        /// <summary>Start a flight of its own: the flight's value may predate a write this read must see.</summary>
+        LoadAgain,
+    }
+
+    /// <summary>One load of a key, shared by every caller that missed it; kept for a while after it finished.</summary>
+    private sealed class Flight(long fillToken, bool writeInProgress, long loadNumber, bool open, bool cancellable)
     {
         private int _waiters = 1;
         private int _open = open ? 1 : 0;
         private long _fillNumber = long.MaxValue;
-
-        /// <summary>Whether a miss with <paramref name="otherFillToken"/> started from the same cache state as this flight.</summary>
-        public bool SameState(long otherFillToken, bool otherWriteInProgress) => fillToken == otherFillToken && writeInProgress == otherWriteInProgress;
+        private long _settledNumber = long.MaxValue;
 
         /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
         public bool IsOpen => Volatile.Read(ref _open) == 1;
 
-        /// <summary>The <c>_fillsSent</c> number of this flight's fill: <see cref="long.MaxValue"/> before it is sent,
+        /// <summary>The <c>_flightEvents</c> number of this flight's fill: <see cref="long.MaxValue"/> before it is sent,
         /// <see cref="long.MinValue"/> when the flight ended without a stored fill.</summary>
         public long FillNumber => Volatile.Read(ref _fillNumber);
 
         /// <summary>Set before <see cref="Completion"/> completes: the fill was stored.</summary>
         public bool FillStored { get; set; }
 
-        /// <summary>When the fill was stored (a <see cref="TimeProvider"/> timestamp), for the sweeper.</summary>
+        /// <summary>When the flight finished (a <see cref="TimeProvider"/> timestamp), for the sweeper.</summary>
         public long FinishedAt { get; set; }
+
+        /// <summary>
+        /// Decides what a miss whose lookup started when <c>_flightEvents</c> was <paramref name="eventsSeen"/> and
+        /// answered <paramref name="lookup"/> does with this flight. A read must see every write acknowledged before it
+        /// started, so it may take the flight's value only when that value is at least as new:
+        /// <list type="bullet">
+        /// <item><description>The load started after this lookup did (whatever the cache states and the fill): a write
+        /// acknowledged before this read started was committed before the load read the database.</description></item>
+        /// <item><description>The flight is running, its lookup saw the same cache state and its fill was not sent when
+        /// this lookup started: a write acknowledged before this read started changed the key's cache state (a marker,
+        /// tombstone or value) before that, so it came before the flight's lookup too, and before its load.</description></item>
+        /// </list>
+        /// A finished flight whose load started before this lookup is never shared: when it sent a fill that this
+        /// lookup may have overtaken (the same state, the lookup started before the flight settled), the next lookup
+        /// is a hit; otherwise (no fill, or the "absent" state came back after the fill: evicted, expired) the key is
+        /// loaded again.
+        /// </summary>
+        public FlightMeeting Meet(long eventsSeen, CacheLookup lookup)
+        {
+            var outcome = Completion.Task;
+            if (outcome.IsCompleted && !outcome.IsCompletedSuccessfully)
+            {
+                return FlightMeeting.LoadAgain;
+            }
+
+            if (eventsSeen < loadNumber)
+            {
+                return FlightMeeting.Share;
+            }
+
+            if (fillToken != lookup.FillToken || writeInProgress != lookup.WriteInProgress)
+            {
+                return FlightMeeting.LoadAgain;
+            }
+
+            // Settled is read first: a flight seen running here may finish before the join, which is then a join of a
+            // running flight (its outcome is the one this reader waited for).
+            var settledNumber = Volatile.Read(ref _settledNumber);
+            var fillNumber = FillNumber;
+            if (settledNumber == long.MaxValue && eventsSeen < fillNumber)
+            {
+                return FlightMeeting.Share;
+            }
+
+            return fillNumber != long.MinValue && eventsSeen < settledNumber ? FlightMeeting.LookAgainAfterFill : FlightMeeting.LoadAgain;
+        }
+
+        /// <summary>Records the <c>_flightEvents</c> number of the flight's end, before its outcome is published.</summary>
+        public void Settle(long settledNumber) => Volatile.Write(ref _settledNumber, settledNumber);
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -501,4 +501,113 @@ public sealed class ReadThroughTests
         Assert.Equal(1, h.Database.Gets);
         Assert.Equal(3, h.Store.Gets);
     }
+
+    [Fact]
+    public async Task A_miss_answered_before_a_fill_but_handled_after_its_flight_finished_reads_the_fill_instead_of_loading_again()
+    {
+        // The Redis stampede's second inner call: B's lookup starts after A's flight sent its fill, Redis answers B's GET
+        // first (a miss), and B handles that reply only once A's flight has finished. B's lookup started after A's load,
+        // so it may not take A's value; but the fill it overtook is stored: it looks again, a hit.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(25, 1, "push", true));
+        var fill = Gate.HoldNextFill(flaky!);
+
+        var first = Task.Run(() => h.Repository.GetAsync(25).AsTask());
+        await fill.Reached;
+        var reply = Gate.HoldNextGetReply(flaky!);
+        var late = h.Repository.GetAsync(25).AsTask();
+        await reply.Reached;
+        Assert.Equal(2, h.Store.Gets);
+
+        fill.Open();
+        Assert.Equal("push", (await first)!.Channel);
+        reply.Open();
+        Assert.Equal("push", (await late)!.Channel);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(3, h.Store.Gets);
+    }
+
+    [Fact]
+    public async Task A_late_miss_takes_a_finished_load_that_started_after_its_lookup_even_without_a_fill()
+    {
+        // "Not found" is not cached here (no null TTL), so nothing is filled: B, whose lookup started before A's load,
+        // still takes A's result when its miss reply comes after A's flight finished. A write acknowledged before B
+        // started was committed before A's load read the database.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var late = h.Repository.GetAsync(26).AsTask();
+        await reply.Reached;
+        Assert.Null(await h.Repository.GetAsync(26));
+        Assert.Equal(1, h.Database.Gets);
+
+        reply.Open();
+        Assert.Null(await late);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(0, h.Store.Fills);
+    }
+
+    [Fact]
+    public async Task A_late_miss_whose_lookup_started_after_the_load_never_takes_its_value_past_a_write()
+    {
+        // A's load read "old"; another process then acknowledged "new", and its entry is gone by the time B looks (B
+        // sees the same "absent" state A saw). B started after the write, so A's finished flight, whose load started
+        // before B's lookup, must not answer it: B reads the database again.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var other = new Harness(database: h.Database, store: h.MemoryStore, time: h.Time);
+        h.Database.Seed(new Preference(27, 1, "old", true));
+        var fill = Gate.HoldNextFill(flaky!);
+
+        var first = Task.Run(() => h.Repository.GetAsync(27).AsTask());
+        await fill.Reached;
+        await other.Repository.SaveAsync(new Preference(27, 2, "new", true));
+        flaky!.Evicted = key => key == Harness.Key(27);
+        var reply = Gate.HoldNextGetReply(flaky);
+        var late = h.Repository.GetAsync(27).AsTask();
+        await reply.Reached;
+
+        fill.Open();
+        Assert.Equal("old", (await first)!.Channel);
+        Assert.Equal(1, h.Cache.CountFlights());
+        reply.Open();
+        Assert.Equal("new", (await late)!.Channel);
+        Assert.Equal(2, h.Database.Gets);
+    }
+
+    /// <summary>Holds one store call: <see cref="Reached"/> completes when it is held, <see cref="Open"/> lets it go.</summary>
+    private sealed class Gate
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Reached => _reached.Task;
+
+        public void Open() => _open.SetResult();
+
+        /// <summary>Holds the next fill before it reaches the store (a slow fill command); later fills pass.</summary>
+        public static Gate HoldNextFill(FlakyCacheStore store)
+        {
+            var gate = new Gate();
+            store.DelayFill = gate.Once(() => store.DelayFill = null);
+            return gate;
+        }
+
+        /// <summary>Holds the next lookup's answer after the store gave it (a reply handled late); later ones pass.</summary>
+        public static Gate HoldNextGetReply(FlakyCacheStore store)
+        {
+            var gate = new Gate();
+            store.DelayGetReply = gate.Once(() => store.DelayGetReply = null);
+            return gate;
+        }
+
+        private Func<Task> Once(Action unhook) => () =>
+        {
+            unhook();
+            _reached.SetResult();
+            return _open.Task;
+        };
+    }
 }

@@ -31,12 +31,14 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
     public Func<string, bool>? Evicted { get; set; }
 
     public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
-        => Guard("get") ?? (Evicted?.Invoke(key) == true ? new ValueTask<CacheLookup>(CacheLookup.Miss(0))
-            : DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : inner.GetAsync(key, cancellationToken));
+        => Guard("get") ?? (DelayGetReply is { } delay ? DelayedGetAsync(key, delay, cancellationToken) : ReadAsync(key, cancellationToken));
+
+    private ValueTask<CacheLookup> ReadAsync(string key, CancellationToken cancellationToken)
+        => Evicted?.Invoke(key) == true ? new ValueTask<CacheLookup>(CacheLookup.Miss(0)) : inner.GetAsync(key, cancellationToken);
 
     private async ValueTask<CacheLookup> DelayedGetAsync(string key, Func<Task> delay, CancellationToken cancellationToken)
     {
-        var lookup = await inner.GetAsync(key, cancellationToken);
+        var lookup = await ReadAsync(key, cancellationToken);
         await delay();
         return lookup;
     }
