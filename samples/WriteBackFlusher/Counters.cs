@@ -88,6 +88,17 @@ public sealed class MySqlCounterRepository(IMySqlConnectionSource connections, I
             RefusePoison(counter);
         }
 
+        await using var session = await connections.OpenAsync(ct);
+        await WriteManyAsync(session.Connection, session.Transaction, counters, ct);
+    }
+
+    /// <summary>The statements of <see cref="RecordManyAsync"/> on a connection and transaction the caller holds (the
+    /// load benchmark's database floor runs them without CachingGen).</summary>
+    public Task WriteManyAsync(MySqlConnector.MySqlConnection connection, MySqlConnector.MySqlTransaction? transaction, IReadOnlyList<Counter> counters, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(counters);
+
         // Rows of one statement are applied in VALUES order, but the flusher never puts two writes of one key in a call,
         // so 'reordered' compares each key's write with that key's previous one, exactly as the single-row statement does.
         var parameters = new DynamicParameters();
@@ -102,12 +113,11 @@ public sealed class MySqlCounterRepository(IMySqlConnectionSource connections, I
             rows.Append(separator).Append("(@i").Append(i).Append(", 1, @s").Append(i).Append(", 0)");
         }
 
-        await using var session = await connections.OpenAsync(ct);
-        await session.Connection.ExecuteAsync(new CommandDefinition($"""
+        return connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO `{_table}_writes` (id, seq) VALUES {writes};
             INSERT INTO `{_table}` (id, applied, last_seq, reordered) VALUES {rows}
             ON DUPLICATE KEY UPDATE reordered = reordered + IF(VALUES(last_seq) <= last_seq, 1, 0), applied = applied + 1, last_seq = VALUES(last_seq);
-            """, parameters, session.Transaction, cancellationToken: ct));
+            """, parameters, transaction, cancellationToken: ct));
     }
 
     private void RefusePoison(Counter counter)
