@@ -8,7 +8,8 @@ namespace CachingGen.Benchmarks.Redis;
 
 /// <summary><c>-- --profile-redis-miss [seconds]</c>: read misses on Redis, 16 at once, through the hand-written
 /// baseline and the generated decorator in turn (interleaved rounds), with reads per second and bytes allocated per
-/// read; a run to attach a profiler to, and a quick check of the miss ratio between two benchmark runs.</summary>
+/// read; a run to attach a profiler to, and a quick check of the miss ratio between two benchmark runs.
+/// CACHINGGEN_PROFILE_OUTCOME=hit reads 16 seeded keys instead; CACHINGGEN_PROFILE_ONLY=generated|hand-written runs one.</summary>
 public static class RedisMissProfile
 {
     public static async Task RunAsync(double seconds)
@@ -19,6 +20,7 @@ public static class RedisMissProfile
             ("generated", inner => PreferenceReader.Generated(CacheLevel.Redis, inner)),
         };
         var only = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_ONLY");
+        var hits = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_OUTCOME") == "hit";
         var nextId = 10_000_000L + Environment.ProcessId * 1_000_000L;
         var pending = new Task<Preference?>[RedisReadBenchmarks.Batch];
         for (var round = 0; round < 3; round++)
@@ -31,6 +33,14 @@ public static class RedisMissProfile
                 }
 
                 var reader = create(new InMemoryPreferenceRepository());
+                if (hits)
+                {
+                    for (var id = 1; id <= pending.Length; id++)
+                    {
+                        await reader.SeedAsync(SampleData.Preference(id)).ConfigureAwait(false);
+                    }
+                }
+
                 var reads = 0L;
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var clock = Stopwatch.StartNew();
@@ -38,7 +48,7 @@ public static class RedisMissProfile
                 {
                     for (var i = 0; i < pending.Length; i++)
                     {
-                        pending[i] = reader.GetAsync(++nextId).AsTask();
+                        pending[i] = reader.GetAsync(hits ? i + 1 : ++nextId).AsTask();
                     }
 
                     await Task.WhenAll(pending).ConfigureAwait(false);
@@ -49,7 +59,7 @@ public static class RedisMissProfile
                 allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
                 await reader.DisposeAsync().ConfigureAwait(false);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[profile] round {round + 1} {name,-13} {elapsed.TotalMilliseconds * 1000 / reads,7:0.0} µs/read  {allocated / reads,6} B/read"));
+                    $"[profile] round {round + 1} {(hits ? "hit" : "miss")} {name,-13} {elapsed.TotalMilliseconds * 1000 / reads,7:0.0} µs/read  {allocated / reads,6} B/read"));
             }
         }
     }
