@@ -49,7 +49,7 @@ public sealed class EntityCache<TEntity>
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly EnvelopeDecoder _decode = CacheEnvelope.TryDecode;
     private readonly IMessagePackFormatter<TEntity>? _formatter;
-    private readonly ConcurrentQueue<(string Key, Flight Flight)> _filledFlights = new();
+    private readonly ConcurrentQueue<(string Key, Flight Flight)> _finishedFlights = new();
     private int _sweeping;
 
     /// <summary>Flights whose fill has not been sent yet: a reader of such a key may join without a lookup.</summary>
@@ -500,19 +500,19 @@ public sealed class EntityCache<TEntity>
     private void RetireLater(string key, Flight flight)
     {
         flight.FinishedAt = _runtime.TimeProvider.GetTimestamp();
-        _filledFlights.Enqueue((key, flight));
+        _finishedFlights.Enqueue((key, flight));
         if (Interlocked.CompareExchange(ref _sweeping, 1, 0) == 0)
         {
-            _ = SweepFilledFlightsAsync();
+            _ = SweepFinishedFlightsAsync();
         }
     }
 
-    private async Task SweepFilledFlightsAsync()
+    private async Task SweepFinishedFlightsAsync()
     {
         var time = _runtime.TimeProvider;
         while (true)
         {
-            while (_filledFlights.TryPeek(out var next))
+            while (_finishedFlights.TryPeek(out var next))
             {
                 var remaining = FinishedFlightWindow - time.GetElapsedTime(next.Flight.FinishedAt);
                 if (remaining > TimeSpan.Zero)
@@ -524,12 +524,12 @@ public sealed class EntityCache<TEntity>
                     continue;
                 }
 
-                _filledFlights.TryDequeue(out _);
+                _finishedFlights.TryDequeue(out _);
                 _flights.TryRemove(new KeyValuePair<string, Flight>(next.Key, next.Flight));
             }
 
             Volatile.Write(ref _sweeping, 0);
-            if (_filledFlights.IsEmpty || Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
+            if (_finishedFlights.IsEmpty || Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
             {
                 return;
             }
