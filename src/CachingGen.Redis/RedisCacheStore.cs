@@ -82,7 +82,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _endpoints = DescribeEndPoints(connection);
         _meter = new Meter("CachingGen", typeof(RedisCacheStore).Assembly.GetName().Version?.ToString());
-        _pipeline = new RedisWritePipeline(_database, _timeout, _meter);
+        _pipeline = new RedisWritePipeline(connection, _database, _timeout, _meter);
         _connection.ConnectionFailed += OnConnectionFailed;
         _connection.ConnectionRestored += OnConnectionRestored;
         Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);

@@ -1,11 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CachingGen.Redis;
 
 /// <summary>The Lua scripts of <see cref="RedisCacheStore"/>. Each touches only <c>KEYS[1]</c>, so it is valid in
-/// Redis Cluster, and reads at most the first 32 bytes of the stored string (never copies a large value into Lua).</summary>
-internal sealed class RedisScripts
+/// Redis Cluster, and reads at most the first 32 bytes of the stored string (never copies a large value into Lua).
+/// Each also has a multi-key twin (<see cref="Many"/>) that runs the same steps for every key it is given, so that the
+/// write pipeline can apply the commands of one batch in one script call per hash slot instead of one per key.</summary>
+internal sealed partial class RedisScripts
 {
     /// <summary>
     /// Compare-and-set fill after a miss on a tombstone or on foreign bytes (a miss on an absent key fills with
@@ -14,7 +17,7 @@ internal sealed class RedisScripts
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
     /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.
     /// </summary>
-    public static readonly RedisScripts Fill = new(@"
+    public static readonly RedisScripts Fill = new(3, @"
 local head = redis.call('GETRANGE', KEYS[1], 0, 9)
 if head ~= '' then
   local tag = string.byte(head, 1)
@@ -41,7 +44,7 @@ return 1
     /// contended. Returns 1; or 0, writing nothing, when the key holds a pinned value (no time to live: a write-back
     /// entry whose record may still be pending).
     /// </summary>
-    public static readonly RedisScripts BeginWrite = new(@"
+    public static readonly RedisScripts BeginWrite = new(2, @"
 local head = redis.call('GETRANGE', KEYS[1], 0, 31)
 local tag = string.byte(head, 1)
 local count = 0
@@ -66,7 +69,7 @@ return 1
     /// the value (returns 0). On a pinned value (a write-back entry): leaves it (returns 3). Anything else (contended,
     /// failed write, another marker, no marker at all): a tombstone (returns 1).
     /// </summary>
-    public static readonly RedisScripts CompleteWrite = new(@"
+    public static readonly RedisScripts CompleteWrite = new(6, @"
 local head = redis.call('GETRANGE', KEYS[1], 0, 31)
 local tag = string.byte(head, 1)
 if tag == 87 and #head >= 11 then
@@ -88,7 +91,7 @@ return 1
 
     /// <summary>Gives a value (tag 'V') a time to live. ARGV[1]: time to live in ms. Returns 1, or 0 when the key holds
     /// no value (absent, tombstone or foreign bytes).</summary>
-    public static readonly RedisScripts Expire = new(@"
+    public static readonly RedisScripts Expire = new(1, @"
 if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return 1
@@ -99,7 +102,7 @@ return 0
     /// <summary>Invalidates unless the key holds a pinned value (tag 'V' without a time to live: a write-back entry not
     /// flushed yet). ARGV[1]: the tombstone ('T' + generation); ARGV[2]: its lifetime in ms. Returns 1 when the pinned
     /// value was kept, 0 when the tombstone was written.</summary>
-    public static readonly RedisScripts InvalidateUnlessPinned = new(@"
+    public static readonly RedisScripts InvalidateUnlessPinned = new(2, @"
 if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' and redis.call('PTTL', KEYS[1]) == -1 then
   return 1
 end
@@ -107,10 +110,30 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 0
 ");
 
+    /// <summary>A plain <c>SET KEYS[1] ARGV[1] PX ARGV[2]</c> (a tombstone): sent as a SET on its own; only its
+    /// <see cref="Many"/> twin runs, when several such SETs go out in one batch. Returns 1.</summary>
+    public static readonly RedisScripts SetWithExpiry = new(2, @"
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+");
+
+    /// <summary>A script with keys of its own (no multi-key twin): the write-back log's.</summary>
     internal RedisScripts(string source)
+        : this(source, argumentsPerKey: 0, many: null)
+    {
+    }
+
+    private RedisScripts(int argumentsPerKey, string source)
+        : this(source, argumentsPerKey, ToMany(source, argumentsPerKey))
+    {
+    }
+
+    private RedisScripts(string source, int argumentsPerKey, RedisScripts? many)
     {
         Source = source;
         Sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(source));
+        ArgumentsPerKey = argumentsPerKey;
+        Many = many;
     }
 
     /// <summary>The Lua source (sent with EVAL when the server does not know the script).</summary>
@@ -118,4 +141,41 @@ return 0
 
     /// <summary>The SHA1 of the source (sent with EVALSHA).</summary>
     public byte[] Sha1 { get; }
+
+    /// <summary>How many ARGV entries one key takes.</summary>
+    public int ArgumentsPerKey { get; }
+
+    /// <summary>
+    /// The same steps for every key in KEYS: key i takes ARGV entries <c>(i - 1) * ArgumentsPerKey + 1</c> to
+    /// <c>i * ArgumentsPerKey</c>, and the reply is an array holding, per key, what the single-key script returns. The
+    /// keys are handled in order, so two commands for one key apply in the order they were queued. A key whose steps
+    /// fail (a foreign value of another type under it) gets an error in its place; the other keys are still handled, so
+    /// one bad key fails only its own command, as it would on its own. Null on the twin itself.
+    /// </summary>
+    public RedisScripts? Many { get; }
+
+    /// <summary>Wraps the single-key body in a function of (key, argument offset) and calls it for every key.</summary>
+    private static RedisScripts ToMany(string source, int argumentsPerKey)
+    {
+        var body = ArgumentReference().Replace(source.Replace("KEYS[1]", "key", StringComparison.Ordinal), "ARGV[offset + $1]");
+        var many = new StringBuilder()
+            .Append("local function run(key, offset)").Append(body).Append("end\n")
+            .Append("local replies = {}\n")
+            .Append("for i = 1, #KEYS do\n")
+            .Append("  local ok, reply = pcall(run, KEYS[i], (i - 1) * ").Append(argumentsPerKey).Append(")\n")
+            .Append("  if ok then\n")
+            .Append("    replies[i] = reply\n")
+            .Append("  elseif type(reply) == 'table' and reply.err then\n")
+            .Append("    replies[i] = reply\n")
+            .Append("  else\n")
+            .Append("    replies[i] = { err = tostring(reply) }\n")
+            .Append("  end\n")
+            .Append("end\n")
+            .Append("return replies\n")
+            .ToString();
+        return new RedisScripts(many, argumentsPerKey, many: null);
+    }
+
+    [GeneratedRegex(@"ARGV\[(\d+)\]", RegexOptions.CultureInvariant)]
+    private static partial Regex ArgumentReference();
 }

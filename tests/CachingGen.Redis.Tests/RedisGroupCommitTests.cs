@@ -15,25 +15,69 @@ public sealed class RedisGroupCommitTests
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     [RedisFact]
-    public async Task A_bulk_call_is_one_batch_for_each_step()
+    public async Task A_bulk_call_is_one_batch_for_each_step_and_one_script_call_on_a_standalone_server()
     {
         var counting = new CountingConnection(Shared);
         var store = NewStore(counting.Connection);
+        await WarmMultiKeyScriptsAsync(store);
         var keys = Enumerable.Range(0, 100).Select(i => $"bulk{i}").ToArray();
 
         counting.Reset();
         var tokens = await store.BeginWritesAsync(keys, Minute, None);
         var begin = Assert.Single(counting.Batches);
-        Assert.Equal(100, begin.Commands.Count);
-        Assert.All(begin.Commands, command => Assert.Equal("ScriptEvaluateAsync", command));
+        Assert.Equal(["ScriptEvaluateAsync"], begin.Commands);
+        Assert.Equal(100, tokens.Distinct().Count());
+        Assert.DoesNotContain(ICacheStore.RefusedPinnedToken, tokens);
 
         counting.Reset();
         var outcomes = await store.CompleteWritesAsync(keys.Select((k, i) => new WriteCompletion(k, tokens[i], Bytes($"v{i}"), Minute, true)).ToArray(), None);
         var complete = Assert.Single(counting.Batches);
-        Assert.Equal(100, complete.Commands.Count);
+        Assert.Equal(["ScriptEvaluateAsync"], complete.Commands);
         Assert.All(outcomes, outcome => Assert.Equal(WriteCompletionOutcome.Stored, outcome));
         Assert.Equal(0, complete.CompletedBeforeExecute);
         Assert.All(counting.DatabaseCalls, call => Assert.Equal("CreateBatch", call));
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal($"v{i}", Encoding.UTF8.GetString((await store.GetAsync(keys[i], None)).Value.Span));
+        }
+    }
+
+    [RedisFact]
+    public async Task In_one_script_call_each_key_gets_its_own_outcome_and_two_commands_for_one_key_apply_in_queue_order()
+    {
+        var store = NewStore();
+        await WarmMultiKeyScriptsAsync(store);
+
+        // One bulk call naming "twice" two times: the second begin sees the first one's marker (contended), so both
+        // completions leave a tombstone once the last of them is done, exactly as two calls one after the other would.
+        var keys = new[] { "alone", "twice", "failed", "twice" };
+        var tokens = await store.BeginWritesAsync(keys, Minute, None);
+        Assert.True((await store.GetAsync("twice", None)).WriteInProgress);
+        var outcomes = await store.CompleteWritesAsync(
+        [
+            new WriteCompletion("alone", tokens[0], Bytes("a"), Minute, true),
+            new WriteCompletion("twice", tokens[1], Bytes("t1"), Minute, true),
+            new WriteCompletion("failed", tokens[2], Bytes("f"), Minute, false),
+            new WriteCompletion("twice", tokens[3], Bytes("t2"), Minute, true),
+        ], None);
+
+        Assert.Equal([WriteCompletionOutcome.Stored, WriteCompletionOutcome.StillInFlight, WriteCompletionOutcome.Invalidated, WriteCompletionOutcome.Invalidated], outcomes);
+        Assert.Equal("a", Encoding.UTF8.GetString((await store.GetAsync("alone", None)).Value.Span));
+        Assert.False((await store.GetAsync("failed", None)).Found);
+        var twice = await store.GetAsync("twice", None);
+        Assert.False(twice.Found);
+        Assert.False(twice.WriteInProgress);
+    }
+
+    /// <summary>Runs each multi-key script once, so that a test counting commands does not also count the one-off
+    /// NOSCRIPT retry of a script the server has not seen yet.</summary>
+    private static async Task WarmMultiKeyScriptsAsync(RedisCacheStore store)
+    {
+        var keys = new[] { "warm1", "warm2" };
+        var tokens = await store.BeginWritesAsync(keys, Minute, None);
+        await store.CompleteWritesAsync(keys.Select((k, i) => new WriteCompletion(k, tokens[i], Bytes("w"), Minute, true)).ToArray(), None);
+        await store.InvalidateAsync(keys, null, None);
+        await store.InvalidateUnlessPinnedAsync(keys, null, None);
     }
 
     [RedisFact]

@@ -67,6 +67,85 @@ public sealed class RedisWriteBackClusterTests
         }
     }
 
+    [RedisFact]
+    public async Task Write_steps_go_out_as_one_script_call_per_hash_slot_on_a_Redis_Cluster_and_each_key_gets_its_own_outcome()
+    {
+        var nodes = Enumerable.Range(0, 3).Select(_ => RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")).ToList();
+        try
+        {
+            CreateCluster(nodes);
+            var configuration = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 5000 };
+            foreach (var node in nodes)
+            {
+                configuration.EndPoints.Add(node.Configuration);
+            }
+
+            using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
+            var counting = new CountingConnection(connection);
+            var minute = TimeSpan.FromMinutes(1);
+
+            // With write-back shards a key carries its shard's hash tag: 40 keys in 4 slots. Without, 40 keys in as many
+            // slots as they hash to (one call each, unless two happen to share a slot).
+            foreach (var shards in new[] { 4, 0 })
+            {
+                var store = new RedisCacheStore(counting.Connection, new RedisCacheOptions { WriteBackShardCount = shards, KeyNamespace = $"s{shards}:", OperationTimeout = TimeSpan.FromSeconds(10) });
+                var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
+                var slots = keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count();
+                Assert.True(shards == 0 ? slots > 20 : slots <= shards, $"{slots} slots");
+
+                // The first round lets every node learn the scripts (a NOSCRIPT answer is retried with the source);
+                // the second is counted.
+                for (var round = 1; round <= 2; round++)
+                {
+                    counting.Reset();
+                    var tokens = await store.BeginWritesAsync(keys, minute, default);
+                    if (round == 2)
+                    {
+                        Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
+                    }
+
+                    Assert.Equal(keys.Length, tokens.Distinct().Count());
+                    var outcomes = await store.CompleteWritesAsync(keys.Select((k, i) => new WriteCompletion(k, tokens[i], Encoding.UTF8.GetBytes($"{k}#{round}"), minute, i % 5 != 0)).ToArray(), default);
+                    for (var i = 0; i < keys.Length; i++)
+                    {
+                        var lookup = await store.GetAsync(keys[i], default);
+                        if (i % 5 != 0)
+                        {
+                            Assert.Equal(WriteCompletionOutcome.Stored, outcomes[i]);
+                            Assert.Equal($"{keys[i]}#{round}", Encoding.UTF8.GetString(lookup.Value.Span));
+                        }
+                        else
+                        {
+                            Assert.Equal(WriteCompletionOutcome.Invalidated, outcomes[i]);
+                            Assert.False(lookup.Found);
+                        }
+                    }
+
+                    counting.Reset();
+                    await store.InvalidateAsync(keys, null, default);
+                    if (round == 2)
+                    {
+                        Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
+                    }
+
+                    foreach (var key in keys)
+                    {
+                        var lookup = await store.GetAsync(key, default);
+                        Assert.False(lookup.Found);
+                        Assert.NotEqual(0, lookup.FillToken);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                node.Dispose();
+            }
+        }
+    }
+
     private static void CreateCluster(IReadOnlyList<RedisServerProcess> nodes)
     {
         var start = new ProcessStartInfo("redis-cli") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
