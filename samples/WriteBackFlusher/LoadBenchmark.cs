@@ -33,12 +33,16 @@ internal static class LoadBenchmark
         var raw = redis.GetDatabase();
         var payload = new byte[64];
 
+        // The raw keys expire: a benchmark must not leave a million keys behind on a server it does not own (they
+        // would slow every later SCAN and AOF rewrite on it, and so every later measurement).
+        var rawExpiry = TimeSpan.FromMinutes(10);
+
         // Warm-up: connections, scripts, JIT.
-        await MeasureAsync(TimeSpan.FromSeconds(1), concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}", payload)));
+        await MeasureAsync(TimeSpan.FromSeconds(1), concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}", payload, rawExpiry)));
         await MeasureAsync(TimeSpan.FromSeconds(1), concurrency, (caller, i) => new ValueTask(writeBack.Counters.RecordAsync(new Counter(1_000_000 + caller, i + 1))));
         await writeBack.Runtime.WriteBack.FlushAsync();
 
-        var rawResult = await MeasureAsync(duration, concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}:{i % keys}", payload)));
+        var rawResult = await MeasureAsync(duration, concurrency, (caller, i) => new ValueTask(raw.StringSetAsync($"{run}:raw:{caller}:{i % keys}", payload, rawExpiry)));
         var sequences = new long[keys];
         // INFO is an admin command: a separate connection reads the server's command statistics.
         using var admin = await ConnectionMultiplexer.ConnectAsync(settings["redis"]! + ",allowAdmin=true");
