@@ -7,7 +7,7 @@ namespace CachingGen.Redis;
 /// <summary>The Lua scripts of <see cref="RedisCacheStore"/>. Each touches only <c>KEYS[1]</c>, so it is valid in
 /// Redis Cluster, and reads at most the first 32 bytes of the stored string (never copies a large value into Lua).
 /// Each also has a multi-key twin (<see cref="Many"/>) that runs the same steps for every key it is given, so that the
-/// write pipeline can apply the commands of one batch in one script call per hash slot instead of one per key.</summary>
+/// write pipeline can apply the script commands of one batch in one call per hash slot instead of one per key.</summary>
 internal sealed partial class RedisScripts
 {
     /// <summary>
@@ -108,13 +108,6 @@ if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' and redis.call('PTTL', KEYS[1]) 
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 0
-");
-
-    /// <summary>A plain <c>SET KEYS[1] ARGV[1] PX ARGV[2]</c> (a tombstone): sent as a SET on its own; only its
-    /// <see cref="Many"/> twin runs, when several such SETs go out in one batch. Returns 1.</summary>
-    public static readonly RedisScripts SetWithExpiry = new(2, @"
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
 ");
 
     /// <summary>A script with keys of its own (no multi-key twin): the write-back log's.</summary>

@@ -122,11 +122,13 @@ public sealed class RedisWriteBackClusterTests
                     }
 
                     counting.Reset();
-                    await store.InvalidateAsync(keys, null, default);
+                    var pinned = await store.InvalidateUnlessPinnedAsync(keys, null, default);
                     if (round == 2)
                     {
                         Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
                     }
+
+                    Assert.All(pinned, Assert.False);
 
                     foreach (var key in keys)
                     {
