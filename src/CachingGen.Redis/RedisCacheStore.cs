@@ -34,16 +34,18 @@ namespace CachingGen.Redis;
 /// <c>{namespace}{prefix}:{encodedKey}</c>. Redis Cluster hashes it with CRC16 (XMODEM) modulo 16384 over its UTF-8
 /// bytes, or over the text between the first <c>{</c> and the next <c>}</c> when that text is non-empty (a hash tag).
 /// <c>CacheKey</c> percent-encodes <c>{</c> and <c>}</c> in string key parts, so user data never forms a hash tag and
-/// keys spread over all slots; see <see cref="GetHashSlot"/>. Every command touches one key: bulk operations are
-/// pipelined single-key commands, never multi-key commands, so they are valid in a cluster.</para>
+/// keys spread over all slots; see <see cref="GetHashSlot"/>. Bulk operations are pipelined single-key commands, except
+/// the write steps of one script in a batch, which go out as one multi-key script call per hash slot (any keys on a
+/// standalone server), so every command is valid in a cluster.</para>
 /// <para><b>Write-through.</b> <see cref="BeginWritesAsync"/> writes a marker (<c>'W'</c>, generation, contended flag,
-/// in-flight count; it lives the lease) with one Lua script per key; <see cref="CompleteWritesAsync"/> turns it into
+/// in-flight count; it lives the lease) with a Lua script per key (one call per hash slot for a batch); <see cref="CompleteWritesAsync"/> turns it into
 /// the value only when its writer was alone, else into a tombstone (see <see cref="ICacheStore"/>).</para>
 /// <para><b>Bulk and group commit.</b> <see cref="SetManyAsync"/> sends one <c>SET</c> per key in ONE pipelined
 /// <see cref="IBatch"/>. Begin and complete steps and invalidations are group-committed: every small step queued
 /// while the previous batch is out is sent in the next single batch (by the thread that sees that batch's replies), so
 /// concurrent single-row calls share round trips; a bulk call's step is its own batch, sent at once.</para>
-/// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/>; a timeout, a lost
+/// <para><b>Outage.</b> Every operation is bounded by <see cref="RedisCacheOptions.OperationTimeout"/> (reads and fills
+/// through pooled waits and one deadline timer per store, see <see cref="OperationDeadlines"/>); a timeout, a lost
 /// connection or a server error surfaces as <see cref="CachingGen.Storage.CacheStoreUnavailableException"/>. Argument errors throw
 /// argument exceptions and cancellation throws <see cref="OperationCanceledException"/>.</para>
 /// <para><b>Limitation.</b> Redis deletes expired values; a fill whose miss is older than a value that was written
@@ -62,6 +64,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
     private readonly string _endpoints;
     private readonly Meter _meter;
     private readonly RedisWritePipeline _pipeline;
+    private readonly OperationDeadlines _deadlines;
     private int _disposed;
 
     /// <summary>Creates a store over <paramref name="connection"/>, which the caller owns (the store never disposes it).</summary>
@@ -83,6 +86,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         _endpoints = DescribeEndPoints(connection);
         _meter = new Meter("CachingGen", typeof(RedisCacheStore).Assembly.GetName().Version?.ToString());
         _pipeline = new RedisWritePipeline(connection, _database, _timeout, _meter);
+        _deadlines = new OperationDeadlines(_timeout, TimeProvider.System);
         _connection.ConnectionFailed += OnConnectionFailed;
         _connection.ConnectionRestored += OnConnectionRestored;
         Log.Created(_logger, _endpoints, options.Database, _timeout.TotalMilliseconds);
@@ -143,29 +147,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             throw Unavailable("GET", exception);
         }
 
-        return pending.IsCompletedSuccessfully ? new ValueTask<CacheLookup>(Interpret(key, pending.Result)) : AwaitLookupAsync(pending, key, cancellationToken);
-    }
-
-    /// <summary>The hot path of a read: one state machine around the bounded GET (not one per helper).</summary>
-    private async ValueTask<CacheLookup> AwaitLookupAsync(Task<RedisValue> pending, string key, CancellationToken cancellationToken)
-    {
-        RedisValue stored;
-        try
-        {
-            stored = await pending.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (IsServerFailure(exception))
-        {
-            Observe(pending);
-            throw Unavailable("GET", exception);
-        }
-        catch (OperationCanceledException)
-        {
-            Observe(pending);
-            throw;
-        }
-
-        return Interpret(key, stored);
+        return pending.IsCompletedSuccessfully ? new ValueTask<CacheLookup>(Interpret(key, pending.Result)) : AwaitLookup(pending, key, cancellationToken);
     }
 
     private CacheLookup Interpret(string key, RedisValue stored)
@@ -206,7 +188,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             }
 
             // No state machine of its own: a miss already pays for the runtime's, and this is every absent-key fill.
-            return new ValueTask<bool>(Bounded(stored, "fill", cancellationToken));
+            return AwaitFill(stored, cancellationToken);
         }
 
         return CompareAndFillAsync(redisKey, value, timeToLive, fillToken, cancellationToken);
@@ -508,6 +490,7 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
             _connection.ConnectionFailed -= OnConnectionFailed;
             _connection.ConnectionRestored -= OnConnectionRestored;
             _pipeline.Complete();
+            _deadlines.Dispose();
             _meter.Dispose();
         }
     }

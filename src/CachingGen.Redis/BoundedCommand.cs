@@ -1,0 +1,150 @@
+using System.Threading.Tasks.Sources;
+
+namespace CachingGen.Redis;
+
+/// <summary>
+/// One hot command (a read's <c>GET</c>, an absent key's fill), awaited by the caller through a pooled
+/// <see cref="IValueTaskSource{TResult}"/> and bounded by the operation timeout through <see cref="OperationDeadlines"/>:
+/// no async state machine, no promise and no timer per call. It completes with the command's reply turned into the
+/// result (<see cref="Map"/>), or with the store's unavailable error for a failure, a timeout; or with a cancellation.
+/// </summary>
+/// <remarks>
+/// The status word holds the use number (a pooled object serves many commands, one at a time) and the state of that
+/// use: waiting, answered, or expired/cancelled. Exactly one of the reply, the deadline and the caller's cancellation
+/// wins a use, by a compare-and-swap on that word, so a late deadline or a late reply can never touch a later use. An
+/// object whose use was expired or cancelled is not pooled again (its command may still answer later; the reply is then
+/// only observed), so only answered uses return to the pool, after the caller has taken the result.
+/// </remarks>
+internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResult>, IExpirable
+{
+    private const long Waiting = 0;
+    private const long Answered = 1;
+    private const long Abandoned = 2;
+    private const long StateMask = 3;
+
+    private readonly Action _onReply;
+    private ManualResetValueTaskSourceCore<TResult> _core;
+    private long _status;
+    private Task<TReply>? _pending;
+    private CancellationToken _cancellationToken;
+    private CancellationTokenRegistration _cancellation;
+
+    protected BoundedCommand()
+    {
+        _onReply = OnReply;
+    }
+
+    /// <summary>Turns the reply into the caller's result (runs on the thread that saw the reply).</summary>
+    protected abstract TResult Map(TReply reply);
+
+    /// <summary>What the caller sees for the command's failure, or for a <see cref="TimeoutException"/> when it did not
+    /// answer in time: the store's unavailable error for a server failure.</summary>
+    protected abstract Exception Translate(Exception failure);
+
+    /// <summary>Takes the object back for another command, with its fields cleared.</summary>
+    protected abstract void Return();
+
+    /// <summary>Starts this object's next use: waits for <paramref name="pending"/> (not completed yet), at most the
+    /// operation timeout, and as long as <paramref name="cancellationToken"/> allows.</summary>
+    protected ValueTask<TResult> Await(Task<TReply> pending, OperationDeadlines deadlines, CancellationToken cancellationToken)
+    {
+        _core.Reset();
+        var version = (_status >> 2) + 1;
+        Volatile.Write(ref _status, version << 2);
+        _pending = pending;
+        _cancellationToken = cancellationToken;
+        deadlines.Add(this, version);
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((BoundedCommand<TReply, TResult>)state!).Cancel(token), this);
+        }
+
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_onReply);
+        return new ValueTask<TResult>(this, _core.Version);
+    }
+
+    public void Expire(long version)
+    {
+        if (TryAbandon(version << 2))
+        {
+            // The caller's continuation (a database trip, typically) must not run on the deadline timer's thread.
+            ThreadPool.UnsafeQueueUserWorkItem(static command => command.Fail(command.Translate(new TimeoutException("No reply within the operation timeout."))), this, preferLocal: false);
+        }
+    }
+
+    public TResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            // Disposing waits for a cancellation callback that is running, so none can reach the next use.
+            _cancellation.Dispose();
+            _cancellation = default;
+            if ((Volatile.Read(ref _status) & StateMask) == Answered)
+            {
+                _pending = null;
+                _cancellationToken = default;
+                Return();
+            }
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+
+    private void OnReply()
+    {
+        var status = Volatile.Read(ref _status);
+        var pending = _pending!;
+        if ((status & StateMask) != Waiting || Interlocked.CompareExchange(ref _status, status | Answered, status) != status)
+        {
+            // The deadline or the caller's cancellation won: only observe a failure, so it is not reported unobserved.
+            _ = pending.Exception;
+            return;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            TResult result;
+            try
+            {
+                result = Map(pending.Result);
+            }
+            catch (Exception exception)
+            {
+                _core.SetException(exception);
+                return;
+            }
+
+            _core.SetResult(result);
+        }
+        else if (pending.IsCanceled)
+        {
+            _core.SetException(new OperationCanceledException(_cancellationToken));
+        }
+        else
+        {
+            _core.SetException(Translate(pending.Exception!.InnerException ?? pending.Exception));
+        }
+    }
+
+    private void Cancel(CancellationToken token)
+    {
+        var status = Volatile.Read(ref _status);
+        if ((status & StateMask) == Waiting && TryAbandon(status))
+        {
+            // Off the cancelling thread: the caller's continuation must not run inside Cancel() of its token.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Command.Fail(new OperationCanceledException(state.Token)), (Command: this, Token: token), preferLocal: false);
+        }
+    }
+
+    private bool TryAbandon(long waiting)
+        => Interlocked.CompareExchange(ref _status, waiting | Abandoned, waiting) == waiting;
+
+    private void Fail(Exception exception) => _core.SetException(exception);
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+
+namespace CachingGen.Redis;
+
+/// <summary>An operation that <see cref="OperationDeadlines"/> can time out.</summary>
+internal interface IExpirable
+{
+    /// <summary>Times out the use <paramref name="version"/> of a pooled operation, if it is still waiting: a deadline
+    /// never times out a later use of the same object.</summary>
+    void Expire(long version);
+}
+
+/// <summary>
+/// The operation timeout of a store's hot commands without a timer per command. <c>Task.WaitAsync(timeout)</c> creates
+/// and disposes a system timer (two trips through the runtime's timer queue lock) and a promise for every read; here
+/// an operation only appends (itself, its use, its deadline) to a queue. Every operation has the same timeout, so the
+/// queue is in deadline order, and one timer, ticking while anything is queued, expires the head of the queue until
+/// it reaches a deadline still ahead. Entries of operations that answered in time are skipped by their use number.
+/// A deadline fires up to one tick late (a tick is an eighth of the timeout, 1 to 50 ms).
+/// </summary>
+internal sealed class OperationDeadlines : IDisposable
+{
+    private readonly ConcurrentQueue<(IExpirable Operation, long Version, long Deadline)> _queue = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly long _timeoutTimestamps;
+    private readonly TimeSpan _tick;
+    private readonly ITimer _timer;
+    private int _ticking;
+    private int _sweeping;
+    private volatile bool _disposed;
+
+    public OperationDeadlines(TimeSpan timeout, TimeProvider timeProvider)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        _timeProvider = timeProvider;
+        _timeoutTimestamps = (long)Math.Ceiling(timeout.TotalSeconds * timeProvider.TimestampFrequency);
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(Math.Floor(timeout.TotalMilliseconds / 8), 1, 50));
+
+        // The timer must not flow the first caller's execution context.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _timer = timeProvider.CreateTimer(static state => ((OperationDeadlines)state!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Sets the deadline of one use of <paramref name="operation"/>: now plus the timeout.</summary>
+    public void Add(IExpirable operation, long version)
+    {
+        _queue.Enqueue((operation, version, _timeProvider.GetTimestamp() + _timeoutTimestamps));
+
+        // The enqueue is a full fence, and so is the sweeper's reset of _ticking before it looks at the queue again:
+        // either this sees the timer stopped and starts it, or the sweeper sees this entry and starts it itself.
+        if (Volatile.Read(ref _ticking) == 0)
+        {
+            Start();
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _timer.Dispose();
+    }
+
+    private void Start()
+    {
+        if (Interlocked.CompareExchange(ref _ticking, 1, 0) == 0 && !_disposed)
+        {
+            try
+            {
+                _timer.Change(_tick, _tick);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile: nothing left to time out.
+            }
+        }
+    }
+
+    private void Sweep()
+    {
+        // A tick that comes while the previous one is still expiring operations leaves the work to it.
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = _timeProvider.GetTimestamp();
+            while (_queue.TryPeek(out var head) && head.Deadline <= now && _queue.TryDequeue(out var due))
+            {
+                due.Operation.Expire(due.Version);
+            }
+
+            if (_queue.IsEmpty && !_disposed)
+            {
+                // Nothing to wait for: stop ticking (an idle store costs no wake-ups), then look once more, because an
+                // operation may have been queued after the look above but before the timer stopped.
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                Interlocked.Exchange(ref _ticking, 0);
+                if (!_queue.IsEmpty)
+                {
+                    Start();
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The store was disposed while this tick ran.
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace CachingGen.Redis.Tests;
+
+/// <summary>The pooled, timer-free wait behind a read's GET and an absent key's fill: each use is won by exactly one of
+/// its reply, its deadline and its caller's cancellation, and a deadline never reaches a later use of the same object.
+/// Time is a <see cref="FakeTimeProvider"/>: a deadline passes only when a test advances it.</summary>
+public sealed class BoundedCommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(400);
+
+    [Fact]
+    public async Task A_reply_is_mapped_and_the_wait_goes_back_to_the_pool()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+        var reply = new TaskCompletionSource<int>();
+        var result = command.Start(reply.Task, deadlines, CancellationToken.None);
+        Assert.False(result.IsCompleted);
+
+        reply.SetResult(5);
+        Assert.Equal("reply 5", await result);
+        Assert.Equal(1, command.Returned);
+    }
+
+    [Fact]
+    public async Task A_failed_command_surfaces_as_the_translated_error()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+        var reply = new TaskCompletionSource<int>();
+        var result = command.Start(reply.Task, deadlines, CancellationToken.None);
+
+        var failure = new InvalidOperationException("server said no");
+        reply.SetException(failure);
+        var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await result);
+        Assert.Same(failure, translated.InnerException);
+        Assert.Equal(1, command.Returned);
+    }
+
+    [Fact]
+    public async Task A_command_without_a_reply_times_out_at_its_deadline_and_its_wait_is_not_pooled_again()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+        var reply = new TaskCompletionSource<int>();
+        var result = command.Start(reply.Task, deadlines, CancellationToken.None);
+
+        time.Advance(Timeout - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.False(result.IsCompleted, "expired before its deadline");
+
+        // A deadline fires on the next tick after it (a tick is an eighth of the timeout here).
+        time.Advance(Timeout / 8);
+        var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await result);
+        Assert.IsType<TimeoutException>(translated.InnerException);
+
+        // The late reply is only observed: the caller already has its answer, and the object was never pooled again.
+        reply.SetResult(7);
+        Assert.Equal(0, command.Returned);
+    }
+
+    [Fact]
+    public async Task Deadlines_of_earlier_uses_never_expire_a_later_use_of_the_same_object()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+
+        // A thousand answered uses leave a thousand deadlines in the queue, spread over the first half of a timeout.
+        for (var use = 0; use < 1_000; use++)
+        {
+            var answered = new TaskCompletionSource<int>();
+            var result = command.Start(answered.Task, deadlines, CancellationToken.None);
+            answered.SetResult(use);
+            Assert.Equal($"reply {use}", await result);
+            if (use % 100 == 99)
+            {
+                time.Advance(Timeout / 20);
+            }
+        }
+
+        var waiting = new TaskCompletionSource<int>();
+        var last = command.Start(waiting.Task, deadlines, CancellationToken.None);
+
+        // Every earlier deadline has passed and been swept; the waiting use still has its whole timeout but a tick.
+        time.Advance(Timeout - (Timeout / 8));
+        await Task.Delay(50);
+        Assert.False(last.IsCompleted, "an earlier use's deadline expired the waiting use");
+
+        time.Advance(Timeout / 4);
+        var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await last);
+        Assert.IsType<TimeoutException>(translated.InnerException);
+        Assert.Equal(1_000, command.Returned);
+    }
+
+    [Fact]
+    public async Task The_callers_cancellation_ends_the_wait_and_an_already_cancelled_token_ends_it_at_once()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+        using var cancellation = new CancellationTokenSource();
+        var result = command.Start(new TaskCompletionSource<int>().Task, deadlines, cancellation.Token);
+        cancellation.Cancel();
+        var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await result);
+        Assert.Equal(cancellation.Token, cancelled.CancellationToken);
+        Assert.Equal(0, command.Returned);
+
+        var again = new TestCommand();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await again.Start(new TaskCompletionSource<int>().Task, deadlines, cancellation.Token));
+        Assert.Equal(0, again.Returned);
+
+        // The deadlines of the cancelled uses come and go without effect.
+        time.Advance(Timeout * 2);
+    }
+
+    [Fact]
+    public async Task Reused_waits_under_concurrency_each_return_their_own_reply()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var workers = Enumerable.Range(0, 8).Select(worker => Task.Run(async () =>
+        {
+            var command = new TestCommand();
+            for (var use = 0; use < 2_000; use++)
+            {
+                var reply = new TaskCompletionSource<int>();
+                var value = (worker * 1_000_000) + use;
+                var result = command.Start(reply.Task, deadlines, CancellationToken.None);
+                _ = Task.Run(() => reply.SetResult(value));
+                Assert.Equal($"reply {value}", await result);
+            }
+
+            Assert.Equal(2_000, command.Returned);
+        })).ToArray();
+
+        await Task.WhenAll(workers);
+    }
+
+    private sealed class TranslatedException(Exception inner) : Exception("translated", inner);
+
+    private sealed class TestCommand : BoundedCommand<int, string>
+    {
+        public int Returned { get; private set; }
+
+        public ValueTask<string> Start(Task<int> pending, OperationDeadlines deadlines, CancellationToken cancellationToken)
+            => Await(pending, deadlines, cancellationToken);
+
+        protected override string Map(int reply) => $"reply {reply}";
+
+        protected override Exception Translate(Exception failure) => new TranslatedException(failure);
+
+        protected override void Return() => Returned++;
+    }
+}
