@@ -16,135 +16,142 @@ public sealed class RedisWriteBackClusterTests
     [RedisFact]
     public async Task Append_read_acknowledge_and_settle_work_on_a_Redis_Cluster_because_entries_and_streams_share_hash_tags()
     {
-        var nodes = Enumerable.Range(0, 3).Select(_ => RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--appendonly", "yes")).ToList();
-        try
+        await using var cluster = await Cluster.StartAsync("--appendonly", "yes");
+        var connection = cluster.Connection;
+        var store = new RedisCacheStore(connection, new RedisCacheOptions { WriteBackShardCount = Shards, OperationTimeout = TimeSpan.FromSeconds(10) });
+        var log = new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { RefuseUnsafeServer = false });
+
+        var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
+        Assert.True(keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count() > 1);
+        foreach (var key in keys)
         {
-            CreateCluster(nodes);
-            var configuration = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 5000 };
-            foreach (var node in nodes)
-            {
-                configuration.EndPoints.Add(node.Configuration);
-            }
-
-            using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-            var store = new RedisCacheStore(connection, new RedisCacheOptions { WriteBackShardCount = Shards, OperationTimeout = TimeSpan.FromSeconds(10) });
-            var log = new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { RefuseUnsafeServer = false });
-
-            var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
-            Assert.True(keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count() > 1);
-            foreach (var key in keys)
-            {
-                await log.AppendAsync(new WriteBackRecord("R", "M", key, key + "@1", new byte[] { 1 }, DateTimeOffset.UtcNow) { TimeToLive = TimeSpan.FromMinutes(1) },
-                    new CacheEntry(key, Encoding.UTF8.GetBytes(key), null), default);
-            }
-
-            long read = 0;
-            for (var shard = 0; shard < Shards; shard++)
-            {
-                var records = await log.ReadAsync(shard, 100, default);
-                read += records.Count;
-                Assert.All(records, r => Assert.Equal(shard, WriteBackSharding.ShardOf(r.Record.EntityKey, Shards)));
-                await log.AcknowledgeAsync(shard, records, default);
-                Assert.Equal(0, await log.GetBacklogAsync(shard, default));
-            }
-
-            Assert.Equal(keys.Length, read);
-            foreach (var key in keys)
-            {
-                Assert.Equal(0, await log.GetPendingCountAsync(key, default));
-                await log.SettleAsync(key, TimeSpan.FromMinutes(1), default);
-                var lookup = await store.GetAsync(key, default);
-                Assert.True(lookup.Found);
-                Assert.Equal(key, Encoding.UTF8.GetString(lookup.Value.Span));
-            }
+            await log.AppendAsync(new WriteBackRecord("R", "M", key, key + "@1", new byte[] { 1 }, DateTimeOffset.UtcNow) { TimeToLive = TimeSpan.FromMinutes(1) },
+                new CacheEntry(key, Encoding.UTF8.GetBytes(key), null), default);
         }
-        finally
+
+        long read = 0;
+        for (var shard = 0; shard < Shards; shard++)
         {
-            foreach (var node in nodes)
-            {
-                node.Dispose();
-            }
+            var records = await log.ReadAsync(shard, 100, default);
+            read += records.Count;
+            Assert.All(records, r => Assert.Equal(shard, WriteBackSharding.ShardOf(r.Record.EntityKey, Shards)));
+            await log.AcknowledgeAsync(shard, records, default);
+            Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+        }
+
+        Assert.Equal(keys.Length, read);
+        foreach (var key in keys)
+        {
+            Assert.Equal(0, await log.GetPendingCountAsync(key, default));
+            await log.SettleAsync(key, TimeSpan.FromMinutes(1), default);
+            var lookup = await store.GetAsync(key, default);
+            Assert.True(lookup.Found);
+            Assert.Equal(key, Encoding.UTF8.GetString(lookup.Value.Span));
         }
     }
 
     [RedisFact]
     public async Task Write_steps_go_out_as_one_script_call_per_hash_slot_on_a_Redis_Cluster_and_each_key_gets_its_own_outcome()
     {
-        var nodes = Enumerable.Range(0, 3).Select(_ => RedisServerProcess.Start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")).ToList();
-        try
+        await using var cluster = await Cluster.StartAsync();
+        var connection = cluster.Connection;
+        var counting = new CountingConnection(connection);
+        var minute = TimeSpan.FromMinutes(1);
+
+        // With write-back shards a key carries its shard's hash tag: 40 keys in 4 slots. Without, 40 keys in as many
+        // slots as they hash to (one call each, unless two happen to share a slot).
+        foreach (var shards in new[] { 4, 0 })
         {
-            CreateCluster(nodes);
-            var configuration = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 5000 };
-            foreach (var node in nodes)
+            var store = new RedisCacheStore(counting.Connection, new RedisCacheOptions { WriteBackShardCount = shards, KeyNamespace = $"s{shards}:", OperationTimeout = TimeSpan.FromSeconds(10) });
+            var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
+            var slots = keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count();
+            Assert.True(shards == 0 ? slots > 20 : slots <= shards, $"{slots} slots");
+
+            // The first round lets every node learn the scripts (a NOSCRIPT answer is retried with the source);
+            // the second is counted.
+            for (var round = 1; round <= 2; round++)
             {
-                configuration.EndPoints.Add(node.Configuration);
-            }
-
-            using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-            var counting = new CountingConnection(connection);
-            var minute = TimeSpan.FromMinutes(1);
-
-            // With write-back shards a key carries its shard's hash tag: 40 keys in 4 slots. Without, 40 keys in as many
-            // slots as they hash to (one call each, unless two happen to share a slot).
-            foreach (var shards in new[] { 4, 0 })
-            {
-                var store = new RedisCacheStore(counting.Connection, new RedisCacheOptions { WriteBackShardCount = shards, KeyNamespace = $"s{shards}:", OperationTimeout = TimeSpan.FromSeconds(10) });
-                var keys = Enumerable.Range(1, 40).Select(i => $"pref:{i}").ToArray();
-                var slots = keys.Select(k => RedisCacheStore.GetHashSlot(store.GetRedisKey(k))).Distinct().Count();
-                Assert.True(shards == 0 ? slots > 20 : slots <= shards, $"{slots} slots");
-
-                // The first round lets every node learn the scripts (a NOSCRIPT answer is retried with the source);
-                // the second is counted.
-                for (var round = 1; round <= 2; round++)
+                counting.Reset();
+                var tokens = await store.BeginWritesAsync(keys, minute, default);
+                if (round == 2)
                 {
-                    counting.Reset();
-                    var tokens = await store.BeginWritesAsync(keys, minute, default);
-                    if (round == 2)
+                    Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
+                }
+
+                Assert.Equal(keys.Length, tokens.Distinct().Count());
+                var outcomes = await store.CompleteWritesAsync(keys.Select((k, i) => new WriteCompletion(k, tokens[i], Encoding.UTF8.GetBytes($"{k}#{round}"), minute, i % 5 != 0)).ToArray(), default);
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    var lookup = await store.GetAsync(keys[i], default);
+                    if (i % 5 != 0)
                     {
-                        Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
+                        Assert.Equal(WriteCompletionOutcome.Stored, outcomes[i]);
+                        Assert.Equal($"{keys[i]}#{round}", Encoding.UTF8.GetString(lookup.Value.Span));
                     }
-
-                    Assert.Equal(keys.Length, tokens.Distinct().Count());
-                    var outcomes = await store.CompleteWritesAsync(keys.Select((k, i) => new WriteCompletion(k, tokens[i], Encoding.UTF8.GetBytes($"{k}#{round}"), minute, i % 5 != 0)).ToArray(), default);
-                    for (var i = 0; i < keys.Length; i++)
+                    else
                     {
-                        var lookup = await store.GetAsync(keys[i], default);
-                        if (i % 5 != 0)
-                        {
-                            Assert.Equal(WriteCompletionOutcome.Stored, outcomes[i]);
-                            Assert.Equal($"{keys[i]}#{round}", Encoding.UTF8.GetString(lookup.Value.Span));
-                        }
-                        else
-                        {
-                            Assert.Equal(WriteCompletionOutcome.Invalidated, outcomes[i]);
-                            Assert.False(lookup.Found);
-                        }
-                    }
-
-                    counting.Reset();
-                    var pinned = await store.InvalidateUnlessPinnedAsync(keys, null, default);
-                    if (round == 2)
-                    {
-                        Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
-                    }
-
-                    Assert.All(pinned, Assert.False);
-
-                    foreach (var key in keys)
-                    {
-                        var lookup = await store.GetAsync(key, default);
+                        Assert.Equal(WriteCompletionOutcome.Invalidated, outcomes[i]);
                         Assert.False(lookup.Found);
-                        Assert.NotEqual(0, lookup.FillToken);
                     }
+                }
+
+                counting.Reset();
+                var pinned = await store.InvalidateUnlessPinnedAsync(keys, null, default);
+                if (round == 2)
+                {
+                    Assert.Equal(slots, Assert.Single(counting.Batches).Commands.Count);
+                }
+
+                Assert.All(pinned, Assert.False);
+
+                foreach (var key in keys)
+                {
+                    var lookup = await store.GetAsync(key, default);
+                    Assert.False(lookup.Found);
+                    Assert.NotEqual(0, lookup.FillToken);
                 }
             }
         }
-        finally
+    }
+
+    /// <summary>A three-primary Redis Cluster of private servers, and a connection to it.</summary>
+    private sealed class Cluster : IAsyncDisposable
+    {
+        private readonly List<RedisServerProcess> _nodes;
+
+        private Cluster(List<RedisServerProcess> nodes, ConnectionMultiplexer connection)
         {
-            foreach (var node in nodes)
+            _nodes = nodes;
+            Connection = connection;
+        }
+
+        public ConnectionMultiplexer Connection { get; }
+
+        public static async Task<Cluster> StartAsync(params string[] serverArguments)
+        {
+            var nodes = Enumerable.Range(0, 3).Select(_ => RedisServerProcess.Start(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", .. serverArguments])).ToList();
+            try
             {
-                node.Dispose();
+                CreateCluster(nodes);
+                var configuration = new ConfigurationOptions { AbortOnConnectFail = false, ConnectTimeout = 5000 };
+                foreach (var node in nodes)
+                {
+                    configuration.EndPoints.Add(node.Configuration);
+                }
+
+                return new Cluster(nodes, await ConnectionMultiplexer.ConnectAsync(configuration));
             }
+            catch
+            {
+                nodes.ForEach(node => node.Dispose());
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            _nodes.ForEach(node => node.Dispose());
         }
     }
 
