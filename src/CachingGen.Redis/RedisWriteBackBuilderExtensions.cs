@@ -16,7 +16,8 @@ public static class RedisWriteBackBuilderExtensions
     /// cache key then carries its write-back shard's hash tag (<see cref="RedisCacheOptions.WriteBackShardCount"/> is
     /// set to <c>CachingGenOptions.ShardCount</c>); all processes sharing the Redis must use the same shard count.
     /// A hosted service runs the start-up checks (<see cref="RedisWriteBackLog.InitializeAsync"/>) before the
-    /// flusher starts, so a server that cannot keep the chosen durability stops the application with the fix.
+    /// flusher starts, so a server that cannot keep the chosen durability stops the application with the fix (a server
+    /// that does not answer at start-up does not: the checks then run with the first write-back operation).
     /// </summary>
     /// <param name="builder">The CachingGen builder.</param>
     /// <param name="configure">Configures <see cref="RedisWriteBackOptions"/>; optional.</param>
@@ -59,7 +60,7 @@ public static class RedisWriteBackBuilderExtensions
     /// <summary>Runs the log's start-up checks when the host starts.</summary>
     private sealed class RedisWriteBackStartup(RedisWriteBackLog log) : IHostedService
     {
-        public Task StartAsync(CancellationToken cancellationToken) => log.InitializeAsync(cancellationToken);
+        public Task StartAsync(CancellationToken cancellationToken) => log.InitializeAtStartupAsync(cancellationToken);
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

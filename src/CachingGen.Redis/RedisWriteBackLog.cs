@@ -107,6 +107,24 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="InitializeAsync"/> at the host's start: an unsafe server stops the application (with the fix), but an
+    /// unreachable one does not. A flusher or service that starts during a Redis outage (a restart, a failover, a
+    /// deploy ordering) keeps running: the checks and the consumer groups are set up by the first operation once Redis
+    /// answers, and the flusher retries its shards with backoff until then.
+    /// </summary>
+    internal async Task InitializeAtStartupAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            Log.StartupDeferred(_logger, exception);
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask AppendAsync(WriteBackRecord record, CacheEntry pinnedEntry, CancellationToken cancellationToken)
     {
@@ -592,6 +610,9 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
 
         [LoggerMessage(EventId = 2108, Level = LogLevel.Debug, Message = "Could not release the lease of write-back shard {Shard}; it expires by itself.")]
         public static partial void LeaseReleaseFailed(ILogger logger, Exception exception, int shard);
+
+        [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "Redis did not answer the write-back start-up checks; the application starts anyway, and the checks and consumer groups run with the first write-back operation once Redis answers.")]
+        public static partial void StartupDeferred(ILogger logger, Exception exception);
     }
 }
 

@@ -37,6 +37,41 @@ public sealed class RedisWriteBackRegistrationAndReplicationTests
     }
 
     [RedisFact]
+    public async Task A_Redis_that_does_not_answer_at_start_up_does_not_stop_the_application_and_the_log_works_once_it_answers()
+    {
+        using var server = RedisServerProcess.Start("--appendonly", "yes");
+        server.Kill();
+        var services = new ServiceCollection();
+        services.AddCachingGen(o => o.ShardCount = 2)
+            .UseRedis($"{server.Configuration},abortConnect=false,connectTimeout=500", o => o.OperationTimeout = TimeSpan.FromSeconds(1))
+            .UseRedisWriteBackLog(o => o.OperationTimeout = TimeSpan.FromSeconds(1));
+        await using var provider = services.BuildServiceProvider();
+        var startup = provider.GetServices<IHostedService>().First();
+
+        // A flusher process started during a Redis restart must keep running, not die in its host's start.
+        await startup.StartAsync(default);
+
+        server.Restart();
+        var log = provider.GetRequiredService<RedisWriteBackLog>();
+        var appended = false;
+        for (var attempt = 0; attempt < 100 && !appended; attempt++)
+        {
+            try
+            {
+                await log.AppendAsync(new WriteBackRecord("R", "M", "pref:1", "pref:1@1", new byte[] { 1 }, DateTimeOffset.UtcNow), new CacheEntry("pref:1", Encoding.UTF8.GetBytes("v"), null), default);
+                appended = true;
+            }
+            catch (CacheStoreUnavailableException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(appended, "the log did not work within 10 s of Redis answering");
+        Assert.Equal(1, await log.GetBacklogAsync(WriteBackSharding.ShardOf("pref:1", 2), default));
+    }
+
+    [RedisFact]
     public async Task Replicated_durability_waits_for_the_replicas_and_fails_clearly_when_too_few_acknowledge()
     {
         using var primary = RedisServerProcess.Start("--appendonly", "yes");
