@@ -59,7 +59,8 @@ namespace CachingGen.Generators.Common
         /// </summary>
         private static string Display(ITypeSymbol type, SymbolDisplayFormat format, bool global, bool nullableModifiers)
         {
-            var builder = new StringBuilder();
+            // Room for a generic type of two namespaces deep (global::System.Threading.Tasks.ValueTask<global::...>).
+            var builder = new StringBuilder(128);
             return TryAppend(builder, type, global, nullableModifiers) ? builder.ToString() : type.ToDisplayString(format);
         }
 

@@ -30,7 +30,19 @@ namespace CachingGen.Generators.Decorators
 
         private const int MaximumWriteBackArguments = 4;
 
+        /// <summary>The model and every diagnostic (what the analyzer reports).</summary>
         public static RepositoryParseResult Parse(INamedTypeSymbol repository, CancellationToken cancellationToken)
+            => Parse(repository, advice: true, cancellationToken);
+
+        /// <summary>
+        /// Only the model (what the generator emits). Skips the advice (CGEN022, CGEN024, CGEN025: warnings and
+        /// infos that never stop generation), which the generator would throw away after paying for it on every
+        /// compilation: CGEN024 walks the members of every write-back argument's type and their interfaces.
+        /// </summary>
+        public static RepositoryModel? ParseModel(INamedTypeSymbol repository, CancellationToken cancellationToken)
+            => Parse(repository, advice: false, cancellationToken).Model;
+
+        private static RepositoryParseResult Parse(INamedTypeSymbol repository, bool advice, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var repositoryAttribute = FindAttribute(repository, "CachedRepositoryAttribute");
@@ -130,7 +142,7 @@ namespace CachingGen.Generators.Decorators
             foreach (var draft in methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var member = CompleteMethod(repository, draft, entityType, entity, defaultTtl, diagnostics);
+                var member = CompleteMethod(repository, draft, entityType, entity, defaultTtl, advice, diagnostics);
                 members.Add(member);
                 completed.Add((draft, member));
             }
@@ -166,7 +178,10 @@ namespace CachingGen.Generators.Decorators
                 ? repository.Name.Substring(1)
                 : repository.Name;
             var effectivePrefix = keyPrefix ?? (entityType?.Name.ToLowerInvariant() ?? simpleName.ToLowerInvariant());
-            AddStrategyMixAdvice(repository, effectivePrefix, completed, diagnostics);
+            if (advice)
+            {
+                AddStrategyMixAdvice(repository, effectivePrefix, completed, diagnostics);
+            }
 
             entity ??= new EntityModel("object", true, EquatableArray<KeyPartModel>.Empty);
             var interfaceName = TypeNames.GlobalWithoutNullable(repository);
@@ -364,7 +379,7 @@ namespace CachingGen.Generators.Decorators
             return draft;
         }
 
-        private static MemberModel CompleteMethod(INamedTypeSymbol repository, MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, List<DiagnosticInfo> diagnostics)
+        private static MemberModel CompleteMethod(INamedTypeSymbol repository, MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, bool advice, List<DiagnosticInfo> diagnostics)
         {
             var method = draft.Symbol;
             var parameters = new List<ParameterModel>();
@@ -423,7 +438,11 @@ namespace CachingGen.Generators.Decorators
                 if (draft.Strategy == Strategy.WriteBack && keySource == KeySourceKind.Entity)
                 {
                     (idempotencyMember, idempotencyEncoding, idempotencyCast) = ResolveIdempotency(draft, entityType, diagnostics);
-                    ReportMutableArguments(method, diagnostics);
+                    if (advice)
+                    {
+                        ReportMutableArguments(method, diagnostics);
+                    }
+
                     applyMany = MultiRowApply.Resolve(repository, method, draft.Attribute, diagnostics);
                 }
             }
