@@ -25,6 +25,25 @@ namespace CachingGen.Generators.Common
                 : IsNamespace(parent, parentDotted.Substring(dot + 1), parentDotted.Substring(0, dot));
         }
 
+        /// <summary>
+        /// The name of the outermost namespace that contains <paramref name="ns"/> (or <paramref name="ns"/> itself):
+        /// "System" for System.Collections.Generic; null for the global namespace.
+        /// </summary>
+        public static string? RootNamespaceName(INamespaceSymbol? ns)
+        {
+            if (ns is null || ns.IsGlobalNamespace)
+            {
+                return null;
+            }
+
+            while (ns.ContainingNamespace is { IsGlobalNamespace: false } parent)
+            {
+                ns = parent;
+            }
+
+            return ns.Name;
+        }
+
         /// <summary>The first attribute named <paramref name="name"/> from namespace <paramref name="parentNamespace"/>.<paramref name="namespaceName"/>.</summary>
         public static AttributeData? FindAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
         {

@@ -40,7 +40,7 @@ namespace CachingGen.Generators.Decorators
                 return null;
             }
 
-            return RepositoryParser.Parse(repository, cancellationToken).Model;
+            return RepositoryParser.ParseModel(repository, cancellationToken);
         }
     }
 

@@ -5,6 +5,7 @@ using CachingGen.Generators.Common;
 using CachingGen.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace CachingGen.Generators.Decorators
 {
@@ -29,7 +30,19 @@ namespace CachingGen.Generators.Decorators
 
         private const int MaximumWriteBackArguments = 4;
 
+        /// <summary>The model and every diagnostic (what the analyzer reports).</summary>
         public static RepositoryParseResult Parse(INamedTypeSymbol repository, CancellationToken cancellationToken)
+            => Parse(repository, advice: true, cancellationToken);
+
+        /// <summary>
+        /// Only the model (what the generator emits). Skips the advice (CGEN022, CGEN024, CGEN025: warnings and
+        /// infos that never stop generation), which the generator would throw away after paying for it on every
+        /// compilation: CGEN024 walks the members of every write-back argument's type and their interfaces.
+        /// </summary>
+        public static RepositoryModel? ParseModel(INamedTypeSymbol repository, CancellationToken cancellationToken)
+            => Parse(repository, advice: false, cancellationToken).Model;
+
+        private static RepositoryParseResult Parse(INamedTypeSymbol repository, bool advice, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
             var repositoryAttribute = FindAttribute(repository, "CachedRepositoryAttribute");
@@ -64,6 +77,7 @@ namespace CachingGen.Generators.Decorators
             var methods = new List<MethodDraft>();
             var members = new List<MemberModel>();
             var usedNames = new HashSet<string>();
+            var keyMembers = new Dictionary<ITypeSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
             foreach (var (member, declaringInterface) in AllMembers(repository))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -71,7 +85,7 @@ namespace CachingGen.Generators.Decorators
                 switch (member)
                 {
                     case IMethodSymbol method when method.MethodKind == MethodKind.Ordinary:
-                        var draft = ParseMethod(method, declaringInterface, explicitImplementation, diagnostics);
+                        var draft = ParseMethod(method, declaringInterface, explicitImplementation, keyMembers, diagnostics);
                         if (draft is not null)
                         {
                             methods.Add(draft);
@@ -121,14 +135,14 @@ namespace CachingGen.Generators.Decorators
             EntityModel? entity = null;
             if (entityType is not null)
             {
-                entity = ParseEntity(entityType, entities[entityType].Symbol, diagnostics);
+                entity = ParseEntity(entityType, entities[entityType].Symbol, KeyMembersOf(entityType, keyMembers), diagnostics);
             }
 
             var completed = new List<(MethodDraft Draft, MemberModel Member)>();
             foreach (var draft in methods)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var member = CompleteMethod(repository, draft, entityType, entity, defaultTtl, diagnostics);
+                var member = CompleteMethod(repository, draft, entityType, entity, defaultTtl, advice, diagnostics);
                 members.Add(member);
                 completed.Add((draft, member));
             }
@@ -164,7 +178,10 @@ namespace CachingGen.Generators.Decorators
                 ? repository.Name.Substring(1)
                 : repository.Name;
             var effectivePrefix = keyPrefix ?? (entityType?.Name.ToLowerInvariant() ?? simpleName.ToLowerInvariant());
-            AddStrategyMixAdvice(repository, effectivePrefix, completed, diagnostics);
+            if (advice)
+            {
+                AddStrategyMixAdvice(repository, effectivePrefix, completed, diagnostics);
+            }
 
             entity ??= new EntityModel("object", true, EquatableArray<KeyPartModel>.Empty);
             var interfaceName = TypeNames.GlobalWithoutNullable(repository);
@@ -172,7 +189,7 @@ namespace CachingGen.Generators.Decorators
             var model = new RepositoryModel(
                 Namespace: repository.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
                 InterfaceGlobalName: interfaceName,
-                StableName: repository.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat),
+                StableName: TypeNames.ErrorMessage(repository),
                 DecoratorName: decoratorName,
                 RegistrationName: decoratorName + "Registration",
                 Accessibility: IsEffectivelyPublic(repository) ? "public" : "internal",
@@ -237,7 +254,7 @@ namespace CachingGen.Generators.Decorators
             public bool Invalid { get; set; }
         }
 
-        private static MethodDraft? ParseMethod(IMethodSymbol method, INamedTypeSymbol declaringInterface, bool explicitImplementation, List<DiagnosticInfo> diagnostics)
+        private static MethodDraft? ParseMethod(IMethodSymbol method, INamedTypeSymbol declaringInterface, bool explicitImplementation, Dictionary<ITypeSymbol, List<ISymbol>> keyMembers, List<DiagnosticInfo> diagnostics)
         {
             var strategies = new List<(Strategy Strategy, AttributeData Attribute)>();
             foreach (var attribute in method.GetAttributes())
@@ -308,7 +325,7 @@ namespace CachingGen.Generators.Decorators
                 if (resultType is not null)
                 {
                     var candidate = StripNullable(resultType);
-                    if (HasKeyMembers(candidate))
+                    if (HasKeyMembers(candidate, keyMembers))
                     {
                         draft.EntityCandidate = candidate;
                     }
@@ -341,7 +358,7 @@ namespace CachingGen.Generators.Decorators
                     }
 
                     var type = StripNullable(ElementTypeOf(parameter.Type) ?? parameter.Type);
-                    if (HasKeyMembers(type))
+                    if (HasKeyMembers(type, keyMembers))
                     {
                         candidate ??= type;
                     }
@@ -362,7 +379,7 @@ namespace CachingGen.Generators.Decorators
             return draft;
         }
 
-        private static MemberModel CompleteMethod(INamedTypeSymbol repository, MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, List<DiagnosticInfo> diagnostics)
+        private static MemberModel CompleteMethod(INamedTypeSymbol repository, MethodDraft draft, ITypeSymbol? entityType, EntityModel? entity, int defaultTtl, bool advice, List<DiagnosticInfo> diagnostics)
         {
             var method = draft.Symbol;
             var parameters = new List<ParameterModel>();
@@ -379,7 +396,7 @@ namespace CachingGen.Generators.Decorators
                     DefaultValueText(parameter)));
                 if (!isToken)
                 {
-                    signatureTypes.Add(parameter.Type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat));
+                    signatureTypes.Add(TypeNames.ErrorMessage(parameter.Type));
                 }
             }
 
@@ -421,7 +438,11 @@ namespace CachingGen.Generators.Decorators
                 if (draft.Strategy == Strategy.WriteBack && keySource == KeySourceKind.Entity)
                 {
                     (idempotencyMember, idempotencyEncoding, idempotencyCast) = ResolveIdempotency(draft, entityType, diagnostics);
-                    ReportMutableArguments(method, diagnostics);
+                    if (advice)
+                    {
+                        ReportMutableArguments(method, diagnostics);
+                    }
+
                     applyMany = MultiRowApply.Resolve(repository, method, draft.Attribute, diagnostics);
                 }
             }
@@ -634,11 +655,11 @@ namespace CachingGen.Generators.Decorators
             return (name, encoding, cast);
         }
 
-        private static EntityModel? ParseEntity(ITypeSymbol entityType, IMethodSymbol usedBy, List<DiagnosticInfo> diagnostics)
+        private static EntityModel? ParseEntity(ITypeSymbol entityType, IMethodSymbol usedBy, List<ISymbol> keyMembers, List<DiagnosticInfo> diagnostics)
         {
             var parts = new List<KeyPartModel>();
             var ok = true;
-            foreach (var member in KeyMembers(entityType))
+            foreach (var member in keyMembers)
             {
                 var type = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
                 if (!IsReadable(member) || !TryKeyEncoding(type, out var encoding, out var cast))
@@ -710,15 +731,27 @@ namespace CachingGen.Generators.Decorators
             return result;
         }
 
-        private static bool HasKeyMembers(ITypeSymbol type)
-            => type.TypeKind != TypeKind.Error && type.SpecialType == SpecialType.None && KeyMembers(type).Count > 0;
+        private static bool HasKeyMembers(ITypeSymbol type, Dictionary<ITypeSymbol, List<ISymbol>> keyMembers)
+            => type.TypeKind != TypeKind.Error && type.SpecialType == SpecialType.None && KeyMembersOf(type, keyMembers).Count > 0;
+
+        /// <summary><see cref="KeyMembers"/>, once per type and interface: every method that reads or writes the entity asks.</summary>
+        private static List<ISymbol> KeyMembersOf(ITypeSymbol type, Dictionary<ITypeSymbol, List<ISymbol>> keyMembers)
+        {
+            if (!keyMembers.TryGetValue(type, out var members))
+            {
+                members = KeyMembers(type);
+                keyMembers.Add(type, members);
+            }
+
+            return members;
+        }
 
         private static bool LooksLikeEntity(ITypeSymbol type)
             => (type.TypeKind == TypeKind.Class || type.TypeKind == TypeKind.Struct)
                && type.SpecialType == SpecialType.None
                && ElementTypeOf(type) is null
-               && type.ContainingNamespace?.ToDisplayString() is { } ns
-               && ns != "System" && !ns.StartsWith("System.", System.StringComparison.Ordinal);
+               && type.ContainingNamespace is { } ns
+               && SymbolFacts.RootNamespaceName(ns) != "System";
 
         private static ITypeSymbol? KeyMemberType(ITypeSymbol entityType, string memberName)
         {
@@ -816,7 +849,7 @@ namespace CachingGen.Generators.Decorators
             }
 
             if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
-                && named.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic")
+                && SymbolFacts.IsNamespace(named.ContainingNamespace, "Generic", "System.Collections"))
             {
                 switch (named.Name)
                 {
@@ -1069,6 +1102,11 @@ namespace CachingGen.Generators.Decorators
 
         private static string? DefaultValueText(IParameterSymbol parameter)
         {
+            if (IsDefaultLiteralWithoutConstant(parameter))
+            {
+                return "default";
+            }
+
             if (!parameter.HasExplicitDefaultValue)
             {
                 return null;
@@ -1096,6 +1134,40 @@ namespace CachingGen.Generators.Decorators
                 decimal money => money.ToString(CultureInfo.InvariantCulture) + "M",
                 _ => "(" + TypeNames.Global(type) + ")" + FormatPrimitive(value),
             };
+        }
+
+        /// <summary>
+        /// Whether the declaration says <c>= default</c> (or <c>= null</c> for a reference type) and the type is one
+        /// whose default has no constant form of its own (a struct, class or interface other than the special types,
+        /// enums and type parameters), so its value is null, which <see cref="DefaultValueText"/> writes as
+        /// <c>default</c>. Read from the syntax because asking the symbol binds the value and runs nullable analysis
+        /// on it, on every compilation, for the <c>CancellationToken ct = default</c> of nearly every method.
+        /// </summary>
+        private static bool IsDefaultLiteralWithoutConstant(IParameterSymbol parameter)
+        {
+            var references = parameter.DeclaringSyntaxReferences;
+            if (references.Length != 1
+                || references[0].GetSyntax() is not ParameterSyntax { Default.Value: LiteralExpressionSyntax literal })
+            {
+                return false;
+            }
+
+            var type = parameter.Type;
+            if (type.SpecialType != SpecialType.None)
+            {
+                return false;
+            }
+
+            switch (type.TypeKind)
+            {
+                case TypeKind.Struct:
+                    return literal.IsKind(SyntaxKind.DefaultLiteralExpression);
+                case TypeKind.Class:
+                case TypeKind.Interface:
+                    return literal.IsKind(SyntaxKind.DefaultLiteralExpression) || literal.IsKind(SyntaxKind.NullLiteralExpression);
+                default:
+                    return false;
+            }
         }
 
         private static string FormatPrimitive(object value)

@@ -136,18 +136,6 @@ namespace CachingGen.Generators.Formatters
             return SymbolFacts.IsTaskLike(type, out _, out var result) ? result : type;
         }
 
-        /// <summary>The fully qualified metadata-style name of a namespace ("System.Collections.Generic").</summary>
-        internal static string NamespaceName(INamespaceSymbol? ns)
-        {
-            if (ns is null || ns.IsGlobalNamespace)
-            {
-                return string.Empty;
-            }
-
-            var parent = NamespaceName(ns.ContainingNamespace);
-            return parent.Length == 0 ? ns.Name : parent + "." + ns.Name;
-        }
-
         /// <summary>The strongly typed special types that <c>MessagePackWriter.Write</c>/<c>MessagePackReader.ReadX</c> handle inline.</summary>
         internal static string? PrimitiveName(SpecialType specialType) => specialType switch
         {
@@ -165,25 +153,6 @@ namespace CachingGen.Generators.Formatters
             SpecialType.System_Double => "Double",
             SpecialType.System_String => "String",
             _ => null,
-        };
-
-        /// <summary>
-        /// Full names of the non-special types MessagePack's <c>BuiltinResolver</c> has formatters for, so no
-        /// formatter is generated or constructed for them. (Special types: all primitives, string, decimal, DateTime.)
-        /// </summary>
-        internal static readonly string[] BuiltinTypeNames =
-        {
-            "System.Guid",
-            "System.DateTimeOffset",
-            "System.TimeSpan",
-            "System.DateOnly",
-            "System.TimeOnly",
-            "System.Uri",
-            "System.Version",
-            "System.Numerics.BigInteger",
-            "System.Numerics.Complex",
-            "System.Text.StringBuilder",
-            "System.Collections.BitArray",
         };
 
         /// <summary>True for the leaves <c>BuiltinResolver</c> serializes (including <c>byte[]</c>, written as bin).</summary>
@@ -214,19 +183,38 @@ namespace CachingGen.Generators.Formatters
                 return true;
             }
 
-            if (type is INamedTypeSymbol { TypeArguments.Length: 0 } named)
-            {
-                var fullName = NamespaceName(named.ContainingNamespace) + "." + named.Name;
-                foreach (var builtin in BuiltinTypeNames)
-                {
-                    if (builtin == fullName)
-                    {
-                        return true;
-                    }
-                }
-            }
+            return type is INamedTypeSymbol { TypeArguments.Length: 0 } named && IsBuiltinNonSpecialType(named);
+        }
 
-            return false;
+        /// <summary>
+        /// The non-special types MessagePack's <c>BuiltinResolver</c> has formatters for, so no formatter is generated
+        /// or constructed for them (special types: all primitives, string, decimal, DateTime): System.Guid,
+        /// DateTimeOffset, TimeSpan, DateOnly, TimeOnly, Uri, Version; System.Numerics.BigInteger, Complex;
+        /// System.Text.StringBuilder; System.Collections.BitArray. Matched by name first: this runs for every type
+        /// of every member the formatter parser visits.
+        /// </summary>
+        private static bool IsBuiltinNonSpecialType(INamedTypeSymbol named)
+        {
+            switch (named.Name)
+            {
+                case "Guid":
+                case "DateTimeOffset":
+                case "TimeSpan":
+                case "DateOnly":
+                case "TimeOnly":
+                case "Uri":
+                case "Version":
+                    return SymbolFacts.IsNamespace(named.ContainingNamespace, "System", null);
+                case "BigInteger":
+                case "Complex":
+                    return SymbolFacts.IsNamespace(named.ContainingNamespace, "Numerics", "System");
+                case "StringBuilder":
+                    return SymbolFacts.IsNamespace(named.ContainingNamespace, "Text", "System");
+                case "BitArray":
+                    return SymbolFacts.IsNamespace(named.ContainingNamespace, "Collections", "System");
+                default:
+                    return false;
+            }
         }
 
         /// <summary>The closed built-in formatter for a supported collection definition, or null.</summary>

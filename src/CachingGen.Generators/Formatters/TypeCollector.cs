@@ -233,8 +233,8 @@ namespace CachingGen.Generators.Formatters
                 return "ref struct types cannot be serialized";
             }
 
-            var ns = FormatterParser.NamespaceName(named.ContainingNamespace);
-            if (ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal) || ns == "Microsoft" || ns.StartsWith("Microsoft.", StringComparison.Ordinal))
+            var root = SymbolFacts.RootNamespaceName(named.ContainingNamespace);
+            if (root == "System" || root == "Microsoft")
             {
                 return "framework types other than MessagePack's built-in ones are not supported";
             }
@@ -574,9 +574,10 @@ namespace CachingGen.Generators.Formatters
                 }
             }
 
+            var positional = new HashSet<ISymbol>(ordered, SymbolEqualityComparer.Default);
             foreach (var member in members)
             {
-                if (!ordered.Contains(member))
+                if (!positional.Contains(member))
                 {
                     ordered.Add(member);
                 }

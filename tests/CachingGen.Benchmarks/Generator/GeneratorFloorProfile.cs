@@ -4,6 +4,8 @@
 
 using System.Diagnostics;
 using System.Globalization;
+using CachingGen.Generators.Decorators;
+using CachingGen.Generators.Formatters;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -14,51 +16,69 @@ namespace CachingGen.Benchmarks.Generator;
 /// <c>-- --profile-generator</c>: what an incremental run after an unrelated edit costs, next to what any generator
 /// built on <c>ForAttributeWithMetadataName</c> must pay for the same edit. Roslyn combines the attribute matches
 /// with the new compilation and runs the transform again for every annotated declaration of the project, not only
-/// for the edited file; each transform then binds its symbols in the new compilation. Two yardsticks show that floor:
-/// a transform that reads only the interface's name, and one that also reads every method's return type, parameter
-/// types and attributes (what a decorator generator cannot do without).
+/// for the edited file; each transform then binds its symbols in the new compilation. Three yardsticks show that floor:
+/// a transform that reads only the interface's name; one that also reads every method's return type, parameter
+/// types and attributes (what a decorator generator cannot do without); and one that also reads the members of the
+/// types those methods store, recursively (what a formatter generator cannot do without). The machine is shared, so
+/// the contenders take turns, round after round, and each row is a median.
 /// </summary>
 public static class GeneratorFloorProfile
 {
-    private const int ColdRuns = 3;
-    private const int IncrementalRuns = 10;
+    private const int Rounds = 15;
 
     public static void Run(int interfaces)
     {
         var project = new SyntheticProject(interfaces, annotated: true);
-        var cold = Measure(project, GeneratorBenchmarks.CreateDriver, out var incremental);
-        Measure(project, () => CreateDriver(new NameOnlyGenerator()), out var nameOnly);
-        Measure(project, () => CreateDriver(new SignaturesGenerator()), out var signatures);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] generator profile, {interfaces} interfaces: cold {cold:0.0} ms"));
-        Print("CachingGen generators, incremental", incremental, cold);
-        Print("floor: transform reads the interface name", nameOnly, cold);
-        Print("floor: transform reads method signatures", signatures, cold);
+        var contenders = new (string Label, Func<GeneratorDriver> Create)[]
+        {
+            ("CachingGen generators, incremental", GeneratorBenchmarks.CreateDriver),
+            ("  decorator generator alone", () => CreateDriver(new DecoratorGenerator())),
+            ("  formatter generator alone", () => CreateDriver(new FormatterGenerator())),
+            ("floor: transform reads the interface name", () => CreateDriver(new NameOnlyGenerator())),
+            ("floor: transform reads method signatures", () => CreateDriver(new SignaturesGenerator())),
+            ("floor: signatures + the stored types' members", () => CreateDriver(new StoredTypesGenerator())),
+        };
+
+        var compilation = project.CreateCompilation();
+        var warm = contenders.Select(contender => contender.Create().RunGenerators(compilation)).ToArray();
+        var cold = new List<double>();
+        var incremental = contenders.Select(_ => new List<double>()).ToArray();
+        var edit = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            cold.Add(Time(() => GeneratorBenchmarks.CreateDriver().RunGenerators(project.CreateCompilation())));
+            for (var i = 0; i < contenders.Length; i++)
+            {
+                var edited = compilation.ReplaceSyntaxTree(project.UnrelatedTree, SyntheticProject.UnrelatedEdit(++edit));
+                var driver = warm[i];
+                incremental[i].Add(Time(() => warm[i] = driver.RunGenerators(edited)));
+            }
+        }
+
+        var coldMedian = Median(cold);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] generator profile, {interfaces} interfaces, median of {Rounds} rounds, processor time: cold {coldMedian:0.0} ms"));
+        for (var i = 0; i < contenders.Length; i++)
+        {
+            var median = Median(incremental[i]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench]   {contenders[i].Label,-48} {median,8:0.0} ms = {median / coldMedian:P1} of the cold run"));
+        }
     }
 
-    private static void Print(string label, double milliseconds, double cold)
-        => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench]   {label,-45} {milliseconds,8:0.0} ms = {milliseconds / cold:P1} of the cold run"));
-
-    /// <summary>The mean cold run (new driver, new compilation) and, in <paramref name="incremental"/>, the mean run of
-    /// the warm driver after an edit of the unrelated file, the way <see cref="GeneratorBenchmarks"/> measures them.</summary>
-    private static double Measure(SyntheticProject project, Func<GeneratorDriver> createDriver, out double incremental)
+    /// <summary>The processor time the run took (all threads of this process, so the collector's too): unlike the
+    /// wall clock, it barely moves when other processes compete for the cores.</summary>
+    private static double Time(Action action)
     {
-        var compilation = project.CreateCompilation();
-        var warm = createDriver().RunGenerators(compilation);
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < ColdRuns; i++)
-        {
-            createDriver().RunGenerators(project.CreateCompilation());
-        }
+        using var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        action();
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalMilliseconds;
+    }
 
-        var cold = clock.Elapsed.TotalMilliseconds / ColdRuns;
-        clock.Restart();
-        for (var i = 0; i < IncrementalRuns; i++)
-        {
-            warm.RunGenerators(compilation.ReplaceSyntaxTree(project.UnrelatedTree, SyntheticProject.UnrelatedEdit(i + 1)));
-        }
-
-        incremental = clock.Elapsed.TotalMilliseconds / IncrementalRuns;
-        return cold;
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static GeneratorDriver CreateDriver(IIncrementalGenerator generator) => CSharpGeneratorDriver.Create(
@@ -98,6 +118,91 @@ public static class GeneratorFloorProfile
                 foreach (var parameter in method.Parameters)
                 {
                     hash = HashCode.Combine(hash, parameter.Type.Name);
+                }
+            }
+
+            return hash;
+        }
+    }
+
+    private sealed class StoredTypesGenerator : IIncrementalGenerator
+    {
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            var layouts = context.SyntaxProvider.ForAttributeWithMetadataName(
+                "CachingGen.CachedRepositoryAttribute",
+                static (node, _) => node is InterfaceDeclarationSyntax,
+                static (syntaxContext, _) => Layout((INamedTypeSymbol)syntaxContext.TargetSymbol));
+            context.RegisterSourceOutput(layouts, static (_, _) => { });
+        }
+
+        private static int Layout(INamedTypeSymbol repository)
+        {
+            var hash = 0;
+            var seen = new HashSet<ITypeSymbol>(SymbolEqualityComparer.Default);
+            foreach (var method in repository.GetMembers().OfType<IMethodSymbol>())
+            {
+                hash = HashCode.Combine(hash, method.GetAttributes().Length);
+                hash = HashCode.Combine(hash, Visit(method.ReturnType, seen));
+                foreach (var parameter in method.Parameters)
+                {
+                    hash = HashCode.Combine(hash, Visit(parameter.Type, seen));
+                }
+            }
+
+            return hash;
+        }
+
+        /// <summary>The type, its type arguments and, for a type declared in source, its members' types, attributes
+        /// and constant values, its constructors' parameter attributes and its interfaces, recursively.</summary>
+        private static int Visit(ITypeSymbol type, HashSet<ITypeSymbol> seen)
+        {
+            if (!seen.Add(type))
+            {
+                return 0;
+            }
+
+            var hash = type.Name.Length;
+            if (type is IArrayTypeSymbol array)
+            {
+                return HashCode.Combine(hash, Visit(array.ElementType, seen));
+            }
+
+            if (type is not INamedTypeSymbol named)
+            {
+                return hash;
+            }
+
+            foreach (var argument in named.TypeArguments)
+            {
+                hash = HashCode.Combine(hash, Visit(argument, seen));
+            }
+
+            if (!named.Locations.Any(location => location.IsInSource))
+            {
+                return hash;
+            }
+
+            hash = HashCode.Combine(hash, named.AllInterfaces.Length);
+            foreach (var constructor in named.InstanceConstructors)
+            {
+                foreach (var parameter in constructor.Parameters)
+                {
+                    hash = HashCode.Combine(hash, parameter.GetAttributes().Length);
+                }
+            }
+
+            foreach (var member in named.GetMembers())
+            {
+                hash = HashCode.Combine(hash, member.GetAttributes().Length);
+                switch (member)
+                {
+                    case IPropertySymbol property:
+                        hash = HashCode.Combine(hash, Visit(property.Type, seen));
+                        break;
+                    case IFieldSymbol field:
+                        hash = HashCode.Combine(hash, field.HasConstantValue ? field.ConstantValue : null, Visit(field.Type, seen));
+                        break;
                 }
             }
 

@@ -124,6 +124,49 @@ public sealed class DecoratorIncrementalTests
         Assert.Equal(first!.GetHashCode(), second!.GetHashCode());
     }
 
+    [Fact]
+    public void The_generator_parse_without_advice_yields_the_analyzer_parse_model()
+    {
+        // Advice (CGEN022 mixed strategies, CGEN024 mutable write-back arguments, CGEN025 stale write-around) is
+        // skipped when only the model is wanted: the model must not depend on it.
+        const string Advised = """
+            using CachingGen;
+            namespace Advised;
+            public sealed class Order
+            {
+                [CacheKey] public long Id { get; set; }
+                public long Version { get; set; }
+                public List<string> Lines { get; set; } = new();
+            }
+
+            [CachedRepository]
+            public interface IOrders
+            {
+                [Cached(Ttl = 3600)] Task<Order?> GetAsync(long id, CancellationToken ct = default);
+                [WriteThrough] Task SaveAsync(Order order, CancellationToken ct = default);
+                [WriteAround(Invalidate = false)] Task ImportAsync(IReadOnlyList<Order> orders, CancellationToken ct = default);
+                [WriteBack(IdempotencyKey = nameof(Order.Version))] Task UpdateAsync(Order order, CancellationToken ct = default);
+            }
+            """;
+        var compilation = DecoratorRun.Compile(DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.KeyTypes,
+            DecoratorSamples.Bulk, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany, DecoratorSamples.Nullable, Advised);
+        var repositories = compilation.GetSymbolsWithName(_ => true, SymbolFilter.Type).OfType<INamedTypeSymbol>()
+            .Where(type => type.GetAttributes().Any(a => a.AttributeClass?.Name == "CachedRepositoryAttribute"))
+            .ToList();
+        Assert.True(repositories.Count >= 9, "every sample's repositories: " + repositories.Count);
+
+        var advised = 0;
+        foreach (var repository in repositories)
+        {
+            var full = RepositoryParser.Parse(repository, CancellationToken.None);
+            Assert.NotNull(full.Model);
+            Assert.Equal(full.Model, RepositoryParser.ParseModel(repository, CancellationToken.None));
+            advised += full.Diagnostics.Count(d => d.Descriptor.Id is "CGEN022" or "CGEN024" or "CGEN025");
+        }
+
+        Assert.True(advised >= 3, "the sources should draw each kind of advice: " + advised);
+    }
+
     private static void AssertStepModified(GeneratorResult result, string step)
     {
         var reasons = result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
