@@ -56,6 +56,9 @@ internal sealed class OperationDeadlines : IDisposable
         }
     }
 
+    /// <summary>Whether the timer ticks (something is queued, or was until the last tick found the queue empty).</summary>
+    internal bool IsTicking => Volatile.Read(ref _ticking) == 1;
+
     public void Dispose()
     {
         _disposed = true;

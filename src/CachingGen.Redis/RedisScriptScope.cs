@@ -53,6 +53,7 @@ internal sealed class RedisScriptScope(IConnectionMultiplexer connection)
         return ScriptScope.None;
     }
 
+    /// <summary>The scope of the connected servers; null while none is connected or they cannot be listed.</summary>
     private ScriptScope? Look()
     {
         IServer[] servers;
@@ -62,7 +63,8 @@ internal sealed class RedisScriptScope(IConnectionMultiplexer connection)
         }
         catch (Exception exception) when (exception is RedisException or NotSupportedException or NotImplementedException)
         {
-            return ScriptScope.None;
+            // Not known (yet): asked again after RecheckMilliseconds, never learned as "one call per key" for good.
+            return null;
         }
 
         ScriptScope? scope = null;

@@ -274,47 +274,36 @@ internal sealed class RedisWritePipeline
         }
 
         var scope = total > 1 ? _scriptScope.Current() : ScriptScope.None;
-        if (scope == ScriptScope.None)
-        {
-            foreach (var step in steps)
-            {
-                for (var i = 0; i < step.Commands.Length; i++)
-                {
-                    step.Sources[i] = new ReplySource(QueueOne(batch, step.Commands[i], step.SendSource), Element: -1);
-                }
-            }
 
-            return total;
-        }
-
-        // Groups in the order of their first command; a group keeps the order of its commands.
-        var groups = new List<CommandGroup>();
-        var byKind = new Dictionary<(RedisScripts Kind, int Slot), CommandGroup>();
+        // Groups in the order of their first command; a group keeps the order of its commands. Created only for a
+        // batch with script commands: a batch of tombstones (every write-around) needs none.
+        List<CommandGroup>? groups = null;
+        Dictionary<(RedisScripts Kind, int Slot), CommandGroup>? byKind = null;
         foreach (var step in steps)
         {
             for (var i = 0; i < step.Commands.Length; i++)
             {
-                var command = step.Commands[i];
-                var kind = command.Script;
-                if (kind?.Many is null)
+                var kind = step.Commands[i].Script;
+                if (scope == ScriptScope.None || kind?.Many is null)
                 {
-                    step.Sources[i] = new ReplySource(QueueOne(batch, command, step.SendSource), Element: -1);
+                    QueueAlone(batch, step, i);
                     continue;
                 }
 
-                var slot = scope == ScriptScope.HashSlot ? _connection.HashSlot(command.Key) : 0;
+                var slot = scope == ScriptScope.HashSlot ? _connection.HashSlot(step.Commands[i].Key) : 0;
+                byKind ??= new Dictionary<(RedisScripts Kind, int Slot), CommandGroup>();
                 if (!byKind.TryGetValue((kind, slot), out var group))
                 {
                     group = new CommandGroup(kind);
                     byKind.Add((kind, slot), group);
-                    groups.Add(group);
+                    (groups ??= new List<CommandGroup>()).Add(group);
                 }
 
                 group.Add(step, i);
             }
         }
 
-        foreach (var group in groups)
+        foreach (var group in groups ?? [])
         {
             for (var start = 0; start < group.Count; start += MaxKeysPerScript)
             {
@@ -332,7 +321,7 @@ internal sealed class RedisWritePipeline
         if (count == 1)
         {
             var (step, index) = group[start];
-            step.Sources[index] = new ReplySource(QueueOne(batch, step.Commands[index], step.SendSource), Element: -1);
+            QueueAlone(batch, step, index);
             return;
         }
 
@@ -367,21 +356,26 @@ internal sealed class RedisWritePipeline
         }
     }
 
-    /// <summary>One command on its own: its script (by SHA1, or by source after a NOSCRIPT) or a plain SET.</summary>
-    private static Task QueueOne(IBatch batch, RedisCommand command, bool sendSource)
+    /// <summary>Command <paramref name="index"/> of <paramref name="step"/> on its own: its script (by SHA1, or by
+    /// source after a NOSCRIPT) or a plain SET; its reply is the whole answer.</summary>
+    private static void QueueAlone(IBatch batch, PipelineStep step, int index)
     {
+        var command = step.Commands[index];
+        Task reply;
         try
         {
-            return command.Script is { } script
-                ? (sendSource
+            reply = command.Script is { } script
+                ? (step.SendSource
                     ? batch.ScriptEvaluateAsync(script.Source, [command.Key], command.Arguments)
                     : batch.ScriptEvaluateAsync(script.Sha1, [command.Key], command.Arguments))
                 : batch.StringSetAsync(command.Key, command.Arguments[0], command.Expiry, keepTtl: false, When.Always, CommandFlags.None);
         }
         catch (Exception exception)
         {
-            return Task.FromException(exception);
+            reply = Task.FromException(exception);
         }
+
+        step.Sources[index] = new ReplySource(reply, Element: -1);
     }
 
     /// <summary>Commands of one kind (and hash slot) from the steps of one batch, in queue order.</summary>

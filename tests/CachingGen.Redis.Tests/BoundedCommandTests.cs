@@ -119,6 +119,33 @@ public sealed class BoundedCommandTests
     }
 
     [Fact]
+    public async Task The_deadline_timer_ticks_only_while_something_is_queued()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        Assert.False(deadlines.IsTicking);
+
+        var command = new TestCommand();
+        var reply = new TaskCompletionSource<int>();
+        var result = command.Start(reply.Task, deadlines, CancellationToken.None);
+        Assert.True(deadlines.IsTicking);
+        reply.SetResult(1);
+        await result;
+
+        // The answered use's deadline stays queued until it is due; the tick that removes it finds nothing left.
+        time.Advance(Timeout / 2);
+        Assert.True(deadlines.IsTicking);
+        time.Advance(Timeout);
+        Assert.False(deadlines.IsTicking);
+
+        var next = new TaskCompletionSource<int>();
+        var again = command.Start(next.Task, deadlines, CancellationToken.None);
+        Assert.True(deadlines.IsTicking);
+        next.SetResult(2);
+        Assert.Equal("reply 2", await again);
+    }
+
+    [Fact]
     public async Task Reused_waits_under_concurrency_each_return_their_own_reply()
     {
         var time = new FakeTimeProvider();
