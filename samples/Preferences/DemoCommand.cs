@@ -15,7 +15,7 @@ internal static class DemoCommand
             ", CachingGen's own counters (meter \"CachingGen\"), and the database row and cache entry of the users involved.");
         Console.WriteLine();
 
-        using var host = stack.BuildHost();
+        using var host = stack.BuildHost(Stack.CommandRedisTimeout);
         await host.StartAsync();
         // The demo starts from an empty table and namespace so its output is the same on every run.
         await stack.Database.ResetAsync(CancellationToken.None);

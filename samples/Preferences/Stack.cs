@@ -73,6 +73,11 @@ internal sealed class Stack : IAsyncDisposable
         return new Stack(commandLine, database, inspection, keyNamespace);
     }
 
+    /// <summary>The Redis operation timeout of the demo and the replay. Neither may turn one slow cache step on a loaded
+    /// machine into a pending invalidation (the demo would then print the state of an outage, the replay measure one);
+    /// the default (250 ms) stays the right setting for a service, where a slow cache should fail fast.</summary>
+    public static readonly TimeSpan CommandRedisTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>A host with the cached repository over this stack's database and cache.</summary>
     public IHost BuildHost(TimeSpan? redisOperationTimeout = null)
         => PreferencesHost.Build(Database, CommandLine.Redis, options =>

@@ -36,10 +36,6 @@ internal enum Phase
 /// </summary>
 internal static class ReplayCommand
 {
-    /// <summary>A replay must not die of one slow cache batch on a loaded machine; the default (250 ms) stays the
-    /// right setting for a service, where a slow cache should fail fast.</summary>
-    private static readonly TimeSpan ReplayRedisTimeout = TimeSpan.FromSeconds(5);
-
     private const int CacheSampleSize = 200;
 
     public static async Task<int> RunAsync(CommandLine commandLine)
@@ -98,7 +94,7 @@ internal static class ReplayCommand
 
     private static async Task<Measurement> MeasureAsync(Stack stack, Workload workload, int workers, Mode mode, Phase phase, CachingGenCounters counters)
     {
-        using var host = stack.BuildHost(ReplayRedisTimeout);
+        using var host = stack.BuildHost(Stack.CommandRedisTimeout);
         await host.StartAsync();
         var database = stack.Database;
         var inner = host.Services.GetRequiredService<DapperPreferenceRepository>();
