@@ -94,9 +94,11 @@ internal static class LoadBenchmark
         var floorRate = floorResult.Throughput * batch;
 
         var backlog = await BacklogAsync(writeBack);
+        var drainStatsBefore = await CommandStatsAsync(server);
         var drain = Stopwatch.StartNew();
         await writeBack.Runtime.WriteBack.FlushAsync();
         drain.Stop();
+        var drainStatsAfter = await CommandStatsAsync(server);
         var drainRate = backlog / drain.Elapsed.TotalSeconds;
 
         var report = new System.Text.StringBuilder();
@@ -119,6 +121,8 @@ internal static class LoadBenchmark
         report.AppendLine(CultureInfo.InvariantCulture, $"Redis server time during the [WriteBack] phase (INFO commandstats): {ServerTime(statsBefore, statsAfter)}.");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Flusher drain: {backlog} records in {drain.Elapsed.TotalSeconds:0.00} s = {drainRate:0} records/s (one flusher, {writeBack.Runtime.Options.ShardCount} shard workers, one transaction per batch).");
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"Redis server time during the drain: {ServerTime(drainStatsBefore, drainStatsAfter)}.");
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Database floor: {floorRate:0} records/s = {floorRate / acResult.Throughput:0.00}x the autocommit rate, the flusher's data statements alone (no idempotency ledger, no Redis); the drain reached {drainRate / floorRate:P0} of it. A drain target above the floor cannot be met on this database and machine.");
         report.AppendLine();

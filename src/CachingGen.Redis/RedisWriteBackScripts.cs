@@ -126,18 +126,45 @@ internal static class RedisWriteBackScripts
 
     /// <summary>
     /// Acknowledge. KEYS: stream, pending hash, attempts hash. ARGV: group, then (id, entity key) pairs. Each entry
-    /// still pending is acknowledged, deleted, uncounted from its key and forgotten by the attempts hash; entries
-    /// acknowledged before are skipped. Returns how many.
+    /// still pending is acknowledged, uncounted from its key and forgotten by the attempts hash, and leaves the stream;
+    /// entries acknowledged before are skipped. Returns how many.
     /// </summary>
+    /// <remarks>
+    /// Acknowledged entries leave the stream by one <c>XTRIM MINID</c> up to the oldest entry still pending in the group
+    /// (every older entry was delivered, since delivery is in id order, and is no longer pending, so it is acknowledged),
+    /// and only entries newer than that one (acknowledged out of order, past a record that is being retried) by
+    /// <c>XDEL</c>. Redis finds an entry to delete by walking its stream node from the start, up to a hundred entries of
+    /// ten fields each, so deleting each flushed entry cost about 8.5 µs of server time per record; the trim drops whole
+    /// nodes and walks at most one. Either way the stream keeps only unacknowledged entries, so its length stays the
+    /// backlog.
+    /// </remarks>
     public static readonly RedisScripts Acknowledge = new("""
+        local function older(a, b)
+          local da, db = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
+          local ma, mb = tonumber(string.sub(a, 1, da - 1)), tonumber(string.sub(b, 1, db - 1))
+          return ma < mb or (ma == mb and tonumber(string.sub(a, da + 1)) < tonumber(string.sub(b, db + 1)))
+        end
         local n = 0
+        local acknowledged = {}
+        local newest = nil
         local anyFailed = redis.call('EXISTS', KEYS[3]) == 1
         for i = 2, #ARGV, 2 do
           if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
-            redis.call('XDEL', KEYS[1], ARGV[i])
+            acknowledged[#acknowledged + 1] = ARGV[i]
+            if newest == nil or older(newest, ARGV[i]) then newest = ARGV[i] end
             if anyFailed then redis.call('HDEL', KEYS[3], ARGV[i]) end
             if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
             n = n + 1
+          end
+        end
+        if n > 0 then
+          local dash = string.find(newest, '-', 1, true)
+          local keep = string.sub(newest, 1, dash) .. string.format('%.0f', tonumber(string.sub(newest, dash + 1)) + 1)
+          local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
+          if summary[1] > 0 and older(summary[2], keep) then keep = summary[2] end
+          redis.call('XTRIM', KEYS[1], 'MINID', keep)
+          for _, id in ipairs(acknowledged) do
+            if not older(id, keep) then redis.call('XDEL', KEYS[1], id) end
           end
         end
         return n

@@ -78,6 +78,52 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task Acknowledged_entries_leave_the_stream_in_order_by_trimming_and_out_of_order_by_deleting()
+    {
+        var (store, log) = Create();
+        for (var version = 1; version <= 6; version++)
+        {
+            await log.AppendAsync(Record("pref:9", version), new CacheEntry("pref:9", Payload(version), null), default);
+        }
+
+        var shard = WriteBackSharding.ShardOf("pref:9", Shards);
+        var stream = store.KeyLayout.Log(shard);
+        var database = RedisTestEnvironment.Shared.GetDatabase();
+        var read = await log.ReadAsync(shard, 3, default);
+
+        // In order: the acknowledged prefix is trimmed; nothing is deleted entry by entry (Redis records the newest
+        // id an XDEL removed, and XTRIM leaves it alone).
+        await log.AcknowledgeAsync(shard, read.Take(2).ToList(), default);
+        Assert.Equal(4, await log.GetBacklogAsync(shard, default));
+        Assert.Equal("0-0", await MaxDeletedIdAsync(database, stream));
+        var oldest = await database.StreamRangeAsync(stream, "-", "+", 1);
+        Assert.Equal(read[2].Position, (string)oldest[0].Id!);
+
+        // Out of order: record 3 stays pending (as if it were being retried) while 4 and 5 are acknowledged. They
+        // must leave the stream, and record 3 must stay in it.
+        var rest = await log.ReadAsync(shard, 10, default);
+        Assert.Equal(new[] { "pref:9@3", "pref:9@4", "pref:9@5", "pref:9@6" }, rest.Select(r => r.Record.IdempotencyKey));
+        await log.AcknowledgeAsync(shard, new[] { rest[1], rest[2] }, default);
+        Assert.Equal(2, await log.GetBacklogAsync(shard, default));
+        Assert.Equal(new[] { rest[0].Position, rest[3].Position }, (await database.StreamRangeAsync(stream, "-", "+")).Select(e => (string)e.Id!));
+        Assert.Equal(2, await log.GetPendingCountAsync("pref:9", default));
+
+        // Acknowledging the held-back record and the last one empties the stream; a retried acknowledgement is a no-op.
+        await log.AcknowledgeAsync(shard, new[] { rest[3], rest[0] }, default);
+        await log.AcknowledgeAsync(shard, rest, default);
+        Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+        Assert.Equal(0, await log.GetPendingCountAsync("pref:9", default));
+        Assert.Null(await log.GetOldestPendingAsync(shard, default));
+
+        // The log goes on after the trims: new records are read, in order, and nothing older comes back.
+        await log.AppendAsync(Record("pref:9", 7), new CacheEntry("pref:9", Payload(7), null), default);
+        var next = Assert.Single(await log.ReadAsync(shard, 10, default));
+        Assert.Equal("pref:9@7", next.Record.IdempotencyKey);
+        await log.AcknowledgeAsync(shard, new[] { next }, default);
+        Assert.Equal(0, await log.GetBacklogAsync(shard, default));
+    }
+
+    [RedisFact]
     public async Task Settle_leaves_a_tombstone_when_the_entry_is_no_longer_the_pinned_value()
     {
         // The pinned entry was replaced while its record was pending (another process's direct write, an eviction and
@@ -318,6 +364,20 @@ public sealed class RedisWriteBackLogTests
         var options = new RedisWriteBackOptions { RefuseUnsafeServer = false };
         configure?.Invoke(options);
         return (store, new RedisWriteBackLog(RedisTestEnvironment.Shared, store, Shards, options));
+    }
+
+    private static async Task<string> MaxDeletedIdAsync(IDatabase database, RedisKey stream)
+    {
+        var info = (RedisResult[])(await database.ExecuteAsync("XINFO", "STREAM", stream))!;
+        for (var i = 0; i + 1 < info.Length; i += 2)
+        {
+            if ((string)info[i]! == "max-deleted-entry-id")
+            {
+                return (string)info[i + 1]!;
+            }
+        }
+
+        throw new InvalidOperationException("XINFO STREAM has no max-deleted-entry-id (Redis 7.0 or newer reports it).");
     }
 
     private static WriteBackRecord Record(string key, int version)

@@ -12,6 +12,9 @@ namespace CachingGen.WriteBack;
 /// gates (a key's stripe is the hash of the key). A direct write, holding its keys' gates, first drains the keys'
 /// pending records (it asks the flusher to flush them and waits), so a record acknowledged before the direct write
 /// can never be flushed after it and put an older value back in the database.</para>
+/// <para>Each shard has its own stripes (when there are at least as many gates as shards), so the flusher's shard
+/// workers, which settle concurrently, never find a gate held by another shard's settle: a key's gate is busy only
+/// when a direct write or append of a key in the same stripe holds it.</para>
 /// <para>The flusher only try-enters a gate to unpin (or, after a dead letter, invalidate) a flushed key; when the
 /// gate is busy the action is deferred: the holder applies it after its drain, or the flusher on its next pass. So
 /// the flusher never waits on a gate, and gate holders may wait on the flusher without deadlock.</para>
@@ -23,6 +26,8 @@ internal sealed class WriteBackCoordinator
     private readonly ConcurrentDictionary<string, TimeSpan?> _deferred = new(StringComparer.Ordinal);
     private WriteBackFlusher? _flusher;
 
+    private readonly int _shardCount;
+    private readonly int _stripesPerShard;
     private readonly TimeSpan _drainTimeout;
     private readonly Action<string, CacheStoreUnavailableException> _settleUnavailable;
 
@@ -43,6 +48,8 @@ internal sealed class WriteBackCoordinator
         }
 
         _log = log;
+        _shardCount = log.ShardCount;
+        _stripesPerShard = gateCount >= _shardCount && _shardCount > 1 ? gateCount / _shardCount : 0;
     }
 
     /// <summary>Whether cache actions of flushed keys are waiting for their gate.</summary>
@@ -182,87 +189,109 @@ internal sealed class WriteBackCoordinator
     /// tombstone); an unavailable store is handed to the runtime, as for one key.</summary>
     public async Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
     {
-        var held = new List<int>();
+        var held = new HashSet<int>();
         var ready = new List<(string Key, TimeSpan? TimeToLive)>(keys.Count);
         try
         {
             foreach (var item in keys)
             {
-                var stripe = StripeOf(item.Key);
-                if (!held.Contains(stripe))
+                if (!TryHold(item.Key, held))
                 {
-                    if (!_gates[stripe].Wait(0))
-                    {
-                        _deferred[item.Key] = item.TimeToLive;
-                        continue;
-                    }
-
-                    held.Add(stripe);
+                    _deferred[item.Key] = item.TimeToLive;
+                    continue;
                 }
 
                 _deferred.TryRemove(item.Key, out _);
                 ready.Add(item);
             }
 
-            if (ready.Count == 0)
-            {
-                return;
-            }
-
-            try
-            {
-                await _log.SettleManyAsync(ready, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (CacheStoreUnavailableException exception)
-            {
-                foreach (var (key, _) in ready)
-                {
-                    _settleUnavailable(key, exception);
-                }
-            }
-            catch (Exception exception)
-            {
-                foreach (var (key, _) in ready)
-                {
-                    failed((key, exception));
-                }
-            }
+            await SettleHeldAsync(ready, failed).ConfigureAwait(false);
         }
         finally
         {
-            foreach (var stripe in held)
-            {
-                _gates[stripe].Release();
-            }
+            ReleaseHeld(held);
         }
     }
 
-    /// <summary>Applies deferred actions whose gates are free now.</summary>
-    public async ValueTask ApplyDeferredAsync(CancellationToken cancellationToken)
+    /// <summary>Applies the deferred actions whose gates are free now, together (one call to the log, as a flushed
+    /// batch's settles): a deferred key costs no round trip of its own.</summary>
+    public async ValueTask ApplyDeferredAsync(Action<(string Key, Exception Exception)> failed)
     {
         if (_deferred.IsEmpty)
         {
             return;
         }
 
-        foreach (var key in _deferred.Keys)
+        var held = new HashSet<int>();
+        var ready = new List<(string Key, TimeSpan? TimeToLive)>();
+        try
         {
-            var stripe = StripeOf(key);
-            if (!_gates[stripe].Wait(0))
+            foreach (var key in _deferred.Keys)
             {
-                continue;
-            }
-
-            try
-            {
-                if (_deferred.TryRemove(key, out var action))
+                if (TryHold(key, held) && _deferred.TryRemove(key, out var timeToLive))
                 {
-                    await ApplyAsync(key, action, cancellationToken).ConfigureAwait(false);
+                    ready.Add((key, timeToLive));
                 }
             }
-            finally
+
+            await SettleHeldAsync(ready, failed).ConfigureAwait(false);
+        }
+        finally
+        {
+            ReleaseHeld(held);
+        }
+    }
+
+    /// <summary>Takes the gate of <paramref name="key"/> without waiting, unless <paramref name="held"/> has it already.</summary>
+    private bool TryHold(string key, HashSet<int> held)
+    {
+        var stripe = StripeOf(key);
+        if (held.Contains(stripe))
+        {
+            return true;
+        }
+
+        if (!_gates[stripe].Wait(0))
+        {
+            return false;
+        }
+
+        held.Add(stripe);
+        return true;
+    }
+
+    private void ReleaseHeld(HashSet<int> held)
+    {
+        foreach (var stripe in held)
+        {
+            _gates[stripe].Release();
+        }
+    }
+
+    /// <summary>Settles keys whose gates the caller holds, in one call to the log.</summary>
+    private async ValueTask SettleHeldAsync(List<(string Key, TimeSpan? TimeToLive)> ready, Action<(string Key, Exception Exception)> failed)
+    {
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _log.SettleManyAsync(ready, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            foreach (var (key, _) in ready)
             {
-                _gates[stripe].Release();
+                _settleUnavailable(key, exception);
+            }
+        }
+        catch (Exception exception)
+        {
+            foreach (var (key, _) in ready)
+            {
+                failed((key, exception));
             }
         }
     }
@@ -279,7 +308,13 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    private int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length);
+    private int StripeOf(string key)
+    {
+        var hash = (uint)StringComparer.Ordinal.GetHashCode(key);
+        return _stripesPerShard == 0
+            ? (int)(hash % (uint)_gates.Length)
+            : (WriteBackSharding.ShardOf(key, _shardCount) * _stripesPerShard) + (int)(hash % (uint)_stripesPerShard);
+    }
 
     private void Release(int stripe, int[]? stripes)
     {

@@ -318,7 +318,7 @@ public sealed class WriteBackFlusher : BackgroundService
 
     private async Task<Pass> ProcessShardOnceAsync(int shard, CancellationToken cancellationToken)
     {
-        await _coordinator.ApplyDeferredAsync(cancellationToken).ConfigureAwait(false);
+        await _coordinator.ApplyDeferredAsync(exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
         var state = _shards[shard];
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

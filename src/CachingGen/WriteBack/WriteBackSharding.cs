@@ -16,7 +16,10 @@ public static class WriteBackSharding
             return 0;
         }
 
-        var hash = XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(entityKey));
+        // Keys are short: hash their UTF-8 bytes on the stack (this runs on every write-back append and direct write).
+        var length = Encoding.UTF8.GetMaxByteCount(entityKey.Length);
+        var bytes = length <= 512 ? stackalloc byte[512] : new byte[length];
+        var hash = XxHash3.HashToUInt64(bytes[..Encoding.UTF8.GetBytes(entityKey, bytes)]);
         return (int)(hash % (ulong)shardCount);
     }
 }

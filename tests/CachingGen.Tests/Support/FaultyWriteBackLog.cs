@@ -54,6 +54,30 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
     /// <summary>Every key settled so far, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Settled { get; } = new();
 
+    private int _settleManyCalls;
+
+    /// <summary>How many times <see cref="SettleManyAsync"/> was called (one round trip per shard on a remote log).</summary>
+    public int SettleManyCalls => Volatile.Read(ref _settleManyCalls);
+
+    /// <summary>When set, the next <see cref="SettleManyAsync"/> call waits for this task (holding its keys' gates)
+    /// and clears it.</summary>
+    public Task? HoldNextSettleMany { get; set; }
+
+    public async ValueTask SettleManyAsync(IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _settleManyCalls);
+        if (HoldNextSettleMany is { } hold)
+        {
+            HoldNextSettleMany = null;
+            await hold.ConfigureAwait(false);
+        }
+
+        foreach (var (entityKey, timeToLive) in keys)
+        {
+            await SettleAsync(entityKey, timeToLive, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public ValueTask SettleAsync(string entityKey, TimeSpan? timeToLive, CancellationToken cancellationToken)
     {
         if (SettleUnavailable)

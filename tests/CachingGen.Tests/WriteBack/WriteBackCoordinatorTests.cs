@@ -30,13 +30,58 @@ public sealed class WriteBackCoordinatorTests
             Assert.True(coordinator.HasDeferred);
         }
 
-        await coordinator.ApplyDeferredAsync(CancellationToken.None);
+        await coordinator.ApplyDeferredAsync(failures.Add);
         Assert.Equal(new[] { "pref:1", "pref:2", "pref:3" }, log.Settled.Order());
         Assert.False(coordinator.HasDeferred);
         Assert.Empty(failures);
 
         // The gates were released: a direct write of any of the keys enters at once.
         using var again = await coordinator.EnterAsync("pref:2", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Deferred_keys_are_settled_together_once_their_direct_writes_release_the_gates()
+    {
+        var (coordinator, log, _) = Create();
+        var keys = Enumerable.Range(0, 20).Select(i => $"pref:{i}").ToArray();
+        var failures = new List<(string Key, Exception Exception)>();
+        using (await coordinator.EnterAndDrainAsync(keys, CancellationToken.None))
+        {
+            await coordinator.SettleManyAsync(keys.Select(k => (k, (TimeSpan?)TimeSpan.FromMinutes(1))).ToList(), failures.Add);
+            Assert.Empty(log.Settled);
+        }
+
+        var calls = log.SettleManyCalls;
+        await coordinator.ApplyDeferredAsync(failures.Add);
+        Assert.Equal(calls + 1, log.SettleManyCalls);
+        Assert.Equal(keys.Order(), log.Settled.Order());
+        Assert.False(coordinator.HasDeferred);
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task Settles_of_different_shards_never_defer_each_other()
+    {
+        var (coordinator, log, _) = Create();
+        var byShard = Enumerable.Range(0, 400).Select(i => $"pref:{i}").GroupBy(k => WriteBackSharding.ShardOf(k, log.ShardCount)).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(2, byShard.Count);
+        var failures = new List<(string Key, Exception Exception)>();
+
+        // Shard 0's settle holds the gates of its ~200 keys while it waits for the log; 64 gates striped by key
+        // alone would put nearly every key of shard 1 behind one of them.
+        var release = new TaskCompletionSource();
+        log.HoldNextSettleMany = release.Task;
+        var first = coordinator.SettleManyAsync(byShard[0].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
+        Assert.False(first.IsCompleted);
+
+        await coordinator.SettleManyAsync(byShard[1].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
+        Assert.False(coordinator.HasDeferred);
+        Assert.Equal(byShard[1].Order(), log.Settled.Order());
+
+        release.SetResult();
+        await first.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(byShard[0].Concat(byShard[1]).Order(), log.Settled.Order());
+        Assert.Empty(failures);
     }
 
     [Fact]
