@@ -76,14 +76,26 @@ internal sealed class CrashBeforeAcknowledgeLog(IWriteBackLog inner, double prob
 
     public ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
     {
+        MaybeCrash(records);
+        return inner.AcknowledgeAsync(shard, records, cancellationToken);
+    }
+
+    public ValueTask AcknowledgeAndSettleAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        MaybeCrash(records);
+        return inner.AcknowledgeAndSettleAsync(shard, records, keys, cancellationToken);
+    }
+
+    public ValueTask SettleManyAsync(IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken) => inner.SettleManyAsync(keys, cancellationToken);
+
+    private void MaybeCrash(IReadOnlyList<PendingWriteBack> records)
+    {
         if (Random.Shared.NextDouble() < probability)
         {
             Console.Error.WriteLine($"chaos: killing the flusher after the commit of {records.Count} record(s), before their XACK");
             Console.Error.Flush();
             System.Diagnostics.Process.GetCurrentProcess().Kill();
         }
-
-        return inner.AcknowledgeAsync(shard, records, cancellationToken);
     }
 
     public ValueTask DeadLetterAsync(PendingWriteBack record, string error, CancellationToken cancellationToken) => inner.DeadLetterAsync(record, error, cancellationToken);

@@ -345,20 +345,70 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
             var redisKeys = new RedisKey[ofShard.Count + 1];
             var arguments = new RedisValue[ofShard.Count * 3 + 1];
             redisKeys[0] = _keys.Pending(shard);
-            arguments[0] = _tombstoneMilliseconds;
-            for (var i = 0; i < ofShard.Count; i++)
-            {
-                var (entityKey, timeToLive) = ofShard[i];
-                redisKeys[i + 1] = _keys.CacheKey(entityKey, shard);
-                arguments[3 * i + 1] = entityKey;
-                arguments[3 * i + 2] = timeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString;
-                arguments[3 * i + 3] = RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null);
-            }
-
+            AddSettleArguments(shard, ofShard, redisKeys, 1, arguments, 0);
             settles.Add(EvaluateAsync(RedisWriteBackScripts.Settle, redisKeys, arguments, "write-back settle", cancellationToken));
         }
 
         await Task.WhenAll(settles).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One script: the shard's stream, hashes and the keys' cache entries share its hash tag.</remarks>
+    public async ValueTask AcknowledgeAndSettleAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        CheckShard(shard);
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (entityKey, _) in keys)
+        {
+            ArgumentNullException.ThrowIfNull(entityKey, nameof(keys));
+            if (ShardOf(entityKey) != shard)
+            {
+                throw new ArgumentException($"The key '{entityKey}' belongs to shard {ShardOf(entityKey)}, not to shard {shard}: settle it with SettleManyAsync.", nameof(keys));
+            }
+        }
+
+        if (records.Count == 0)
+        {
+            if (keys.Count > 0)
+            {
+                await SettleManyAsync(keys, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var redisKeys = new RedisKey[3 + keys.Count];
+        redisKeys[0] = _keys.Log(shard);
+        redisKeys[1] = _keys.Pending(shard);
+        redisKeys[2] = _keys.Attempts(shard);
+        var arguments = new RedisValue[2 + (2 * records.Count) + 1 + (3 * keys.Count)];
+        arguments[0] = RedisWriteBackScripts.GroupName;
+        arguments[1] = records.Count;
+        for (var i = 0; i < records.Count; i++)
+        {
+            arguments[2 + (2 * i)] = records[i].Position;
+            arguments[3 + (2 * i)] = records[i].Record.EntityKey;
+        }
+
+        AddSettleArguments(shard, keys, redisKeys, 3, arguments, 2 + (2 * records.Count));
+        await EvaluateAsync(RedisWriteBackScripts.AcknowledgeAndSettle, redisKeys, arguments, "write-back acknowledge and settle", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Fills a settle's cache entries (from <paramref name="firstKey"/>) and its tombstone life followed by one
+    /// (entity key, time to live, tombstone) triple per key (from <paramref name="firstArgument"/>).</summary>
+    private void AddSettleArguments(int shard, IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, RedisKey[] redisKeys, int firstKey, RedisValue[] arguments, int firstArgument)
+    {
+        arguments[firstArgument] = _tombstoneMilliseconds;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var (entityKey, timeToLive) = keys[i];
+            redisKeys[firstKey + i] = _keys.CacheKey(entityKey, shard);
+            var at = firstArgument + 1 + (3 * i);
+            arguments[at] = entityKey;
+            arguments[at + 1] = timeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString;
+            arguments[at + 2] = RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), null);
+        }
     }
 
     /// <inheritdoc />

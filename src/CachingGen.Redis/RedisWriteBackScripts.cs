@@ -125,9 +125,10 @@ internal static class RedisWriteBackScripts
         """);
 
     /// <summary>
-    /// Acknowledge. KEYS: stream, pending hash, attempts hash. ARGV: group, then (id, entity key) pairs. Each entry
-    /// still pending is acknowledged, uncounted from its key and forgotten by the attempts hash, and leaves the stream;
-    /// entries acknowledged before are skipped. Returns how many.
+    /// Defines <c>acknowledge(stream, pending, attempts, group, first, last, left)</c>: ARGV[first..last] are (id, entity
+    /// key) pairs. Each entry still pending is acknowledged, uncounted from its key (<c>left[key]</c> becomes the key's
+    /// remaining count) and forgotten by the attempts hash, and leaves the stream; entries acknowledged before are
+    /// skipped. Returns how many.
     /// </summary>
     /// <remarks>
     /// Acknowledged entries leave the stream by one <c>XTRIM MINID</c> up to the oldest entry still pending in the group
@@ -138,36 +139,88 @@ internal static class RedisWriteBackScripts
     /// nodes and walks at most one. Either way the stream keeps only unacknowledged entries, so its length stays the
     /// backlog.
     /// </remarks>
-    public static readonly RedisScripts Acknowledge = new("""
+    private const string AcknowledgeFunction = """
         local function older(a, b)
           local da, db = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
           local ma, mb = tonumber(string.sub(a, 1, da - 1)), tonumber(string.sub(b, 1, db - 1))
           return ma < mb or (ma == mb and tonumber(string.sub(a, da + 1)) < tonumber(string.sub(b, db + 1)))
         end
-        local n = 0
-        local acknowledged = {}
-        local newest = nil
-        local anyFailed = redis.call('EXISTS', KEYS[3]) == 1
-        for i = 2, #ARGV, 2 do
-          if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
-            acknowledged[#acknowledged + 1] = ARGV[i]
-            if newest == nil or older(newest, ARGV[i]) then newest = ARGV[i] end
-            if anyFailed then redis.call('HDEL', KEYS[3], ARGV[i]) end
-            if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
-            n = n + 1
+        local function acknowledge(stream, pending, attempts, group, first, last, left)
+          local n = 0
+          local acknowledged = {}
+          local newest = nil
+          local anyFailed = redis.call('EXISTS', attempts) == 1
+          for i = first, last, 2 do
+            if redis.call('XACK', stream, group, ARGV[i]) == 1 then
+              acknowledged[#acknowledged + 1] = ARGV[i]
+              if newest == nil or older(newest, ARGV[i]) then newest = ARGV[i] end
+              if anyFailed then redis.call('HDEL', attempts, ARGV[i]) end
+              local count = redis.call('HINCRBY', pending, ARGV[i + 1], -1)
+              if count <= 0 then redis.call('HDEL', pending, ARGV[i + 1]) end
+              left[ARGV[i + 1]] = count
+              n = n + 1
+            end
           end
-        end
-        if n > 0 then
-          local dash = string.find(newest, '-', 1, true)
-          local keep = string.sub(newest, 1, dash) .. string.format('%.0f', tonumber(string.sub(newest, dash + 1)) + 1)
-          local summary = redis.call('XPENDING', KEYS[1], ARGV[1])
-          if summary[1] > 0 and older(summary[2], keep) then keep = summary[2] end
-          redis.call('XTRIM', KEYS[1], 'MINID', keep)
-          for _, id in ipairs(acknowledged) do
-            if not older(id, keep) then redis.call('XDEL', KEYS[1], id) end
+          if n > 0 then
+            local dash = string.find(newest, '-', 1, true)
+            local keep = string.sub(newest, 1, dash) .. string.format('%.0f', tonumber(string.sub(newest, dash + 1)) + 1)
+            local summary = redis.call('XPENDING', stream, group)
+            if summary[1] > 0 and older(summary[2], keep) then keep = summary[2] end
+            redis.call('XTRIM', stream, 'MINID', keep)
+            for _, id in ipairs(acknowledged) do
+              if not older(id, keep) then redis.call('XDEL', stream, id) end
+            end
           end
+          return n
         end
-        return n
+
+        """;
+
+    /// <summary>
+    /// Defines <c>settle(pending, firstKey, first, life, left)</c>: KEYS[firstKey..] are cache entries of flushed keys,
+    /// ARGV[first..] one (entity key, time to live ms or empty to invalidate, tombstone) triple per entry. Each entry is
+    /// settled unless newer records of its key are pending: the count comes from <c>left</c> when the same script
+    /// just uncounted the key, else from the pending hash. Returns how many entries changed.
+    /// </summary>
+    private const string SettleFunction = CacheFragments.UnpinFunction + CacheFragments.InvalidateFunction + """
+        local function settle(pending, firstKey, first, life, left)
+          local changed = 0
+          for i = firstKey, #KEYS do
+            local a = first + 3 * (i - firstKey)
+            local count = left[ARGV[a]]
+            if count == nil then count = tonumber(redis.call('HGET', pending, ARGV[a]) or 0) end
+            if count <= 0 then
+              if ARGV[a + 1] ~= '' then
+                changed = changed + unpin(KEYS[i], ARGV[a + 1], ARGV[a + 2], life)
+              else
+                changed = changed + invalidate(KEYS[i], ARGV[a + 2], life)
+              end
+            end
+          end
+          return changed
+        end
+
+        """;
+
+    /// <summary>
+    /// Acknowledge. KEYS: stream, pending hash, attempts hash. ARGV: group, then (id, entity key) pairs. See
+    /// <see cref="AcknowledgeFunction"/>. Returns how many entries were still pending.
+    /// </summary>
+    public static readonly RedisScripts Acknowledge = new(AcknowledgeFunction + """
+        return acknowledge(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 2, #ARGV, {})
+        """);
+
+    /// <summary>
+    /// Acknowledge a flushed batch and settle its keys in one step (one round trip, and the settle reads the counts the
+    /// acknowledgement left instead of the pending hash). KEYS: stream, pending hash, attempts hash, then the keys'
+    /// cache entries. ARGV: group, record count N, N (id, entity key) pairs, tombstone life ms, then one (entity key,
+    /// time to live ms or empty, tombstone) triple per entry. Returns {acknowledged, changed}.
+    /// </summary>
+    public static readonly RedisScripts AcknowledgeAndSettle = new(AcknowledgeFunction + SettleFunction + """
+        local left = {}
+        local last = 2 + 2 * tonumber(ARGV[2])
+        local n = acknowledge(KEYS[1], KEYS[2], KEYS[3], ARGV[1], 3, last, left)
+        return {n, settle(KEYS[2], 4, last + 2, ARGV[last + 1], left)}
         """);
 
     /// <summary>
@@ -198,21 +251,7 @@ internal static class RedisWriteBackScripts
     /// hash, then the keys' cache entries (all carry the shard's hash tag). ARGV: tombstone life ms, then per key:
     /// entity key, time to live ms (empty: invalidate), tombstone. Returns how many entries changed.
     /// </summary>
-    public static readonly RedisScripts Settle = new(
-        CacheFragments.UnpinFunction + CacheFragments.InvalidateFunction + """
-        local life = ARGV[1]
-        local changed = 0
-        for i = 2, #KEYS do
-          local a = 3 * i - 4
-          local pending = redis.call('HGET', KEYS[1], ARGV[a])
-          if not (pending and tonumber(pending) > 0) then
-            if ARGV[a + 1] ~= '' then
-              changed = changed + unpin(KEYS[i], ARGV[a + 1], ARGV[a + 2], life)
-            else
-              changed = changed + invalidate(KEYS[i], ARGV[a + 2], life)
-            end
-          end
-        end
-        return changed
+    public static readonly RedisScripts Settle = new(SettleFunction + """
+        return settle(KEYS[1], 2, 2, ARGV[1], {})
         """);
 }

@@ -209,6 +209,59 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task AcknowledgeAndSettle_acknowledges_a_batch_and_settles_each_key_by_the_counts_it_leaves_in_one_step()
+    {
+        var (store, log) = Create();
+        var database = RedisTestEnvironment.Shared.GetDatabase();
+        var keys = Enumerable.Range(0, 400).Select(i => $"pref:{2000 + i}").Where(k => WriteBackSharding.ShardOf(k, Shards) == 0).Take(5).ToArray();
+        var (single, halfFlushed, bothFlushed, invalidated, settledBefore) = (keys[0], keys[1], keys[2], keys[3], keys[4]);
+
+        // settledBefore's record is acknowledged by an earlier call (its count comes from the pending hash); the others'
+        // records are in the batch, except halfFlushed's second one, which stays pending.
+        await log.AppendAsync(Record(settledBefore, 1), new CacheEntry(settledBefore, Payload(1), null), default);
+        await log.AcknowledgeAsync(0, await log.ReadAsync(0, 10, default), default);
+        foreach (var (key, versions) in new[] { (single, 1), (halfFlushed, 2), (bothFlushed, 2), (invalidated, 1) })
+        {
+            for (var version = 1; version <= versions; version++)
+            {
+                await log.AppendAsync(Record(key, version), new CacheEntry(key, Payload(version), null), default);
+            }
+        }
+
+        var read = await log.ReadAsync(0, 10, default);
+        var batch = read.Where(r => r.Record.IdempotencyKey != $"{halfFlushed}@2").ToList();
+        Assert.Equal(5, batch.Count);
+        var settles = new List<(string, TimeSpan?)>
+        {
+            (single, TimeSpan.FromMinutes(5)), (halfFlushed, TimeSpan.FromMinutes(5)), (bothFlushed, TimeSpan.FromMinutes(5)),
+            (invalidated, null), (settledBefore, TimeSpan.FromMinutes(5)),
+        };
+        await log.AcknowledgeAndSettleAsync(0, batch, settles, default);
+
+        Assert.Equal(1, await log.GetBacklogAsync(0, default));
+        Assert.Equal(1, await log.GetPendingCountAsync(halfFlushed, default));
+        foreach (var (key, version) in new[] { (single, 1), (bothFlushed, 2), (settledBefore, 1) })
+        {
+            var lookup = await store.GetAsync(key, default);
+            Assert.True(lookup.Found, key);
+            Assert.Equal(Payload(version).ToArray(), lookup.Value.ToArray());
+            Assert.InRange((await database.KeyTimeToLiveAsync(store.GetRedisKey(key)))!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
+        }
+
+        Assert.Null(await database.KeyTimeToLiveAsync(store.GetRedisKey(halfFlushed)));
+        Assert.False((await store.GetAsync(invalidated, default)).Found);
+
+        // A retried call (its reply was lost) acknowledges nothing twice and leaves the pending record alone.
+        await log.AcknowledgeAndSettleAsync(0, batch, settles.Take(3).ToList(), default);
+        Assert.Equal(1, await log.GetBacklogAsync(0, default));
+        Assert.Null(await database.KeyTimeToLiveAsync(store.GetRedisKey(halfFlushed)));
+        Assert.Equal($"{halfFlushed}@2", Assert.Single(await log.ReadAsync(0, 10, default)).Record.IdempotencyKey);
+
+        var foreign = Enumerable.Range(0, 100).Select(i => $"pref:{i}").First(k => WriteBackSharding.ShardOf(k, Shards) != 0);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await log.AcknowledgeAndSettleAsync(0, batch, [(foreign, null)], default));
+    }
+
+    [RedisFact]
     public async Task A_second_flusher_reads_nothing_until_the_owner_lease_expires_then_takes_over_its_pending_records()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();

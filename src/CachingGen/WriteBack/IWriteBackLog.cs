@@ -62,6 +62,21 @@ public interface IWriteBackLog
         }
     }
 
+    /// <summary>Acknowledges the applied <paramref name="records"/> of <paramref name="shard"/>, as
+    /// <see cref="AcknowledgeAsync"/>, and settles <paramref name="keys"/> (keys of that shard), as
+    /// <see cref="SettleManyAsync"/>, after the acknowledgement. A remote log does both in one round trip; this default
+    /// does one after the other. When it throws, the records may or may not be acknowledged and the keys may be left
+    /// unsettled.</summary>
+    async ValueTask AcknowledgeAndSettleAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string EntityKey, TimeSpan? TimeToLive)> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        await AcknowledgeAsync(shard, records, cancellationToken).ConfigureAwait(false);
+        if (keys.Count > 0)
+        {
+            await SettleManyAsync(keys, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Whether this process may flush <paramref name="shard"/> now. A log shared by several flusher
     /// processes gives each shard one owner at a time; <see cref="ReadAsync"/> of a shard owned elsewhere returns
     /// nothing. A single-process log owns every shard.</summary>

@@ -183,11 +183,13 @@ internal sealed class WriteBackCoordinator
         }
     }
 
-    /// <summary>Settles the flushed keys of one batch in one call to the log (a remote log: one round trip per shard
-    /// instead of one per key). Keys whose gate a direct write holds are deferred, as <see cref="SettleAsync"/> does.
-    /// A failed call is reported for every key it held (settling a key again is harmless: at worst its entry becomes a
-    /// tombstone); an unavailable store is handed to the runtime, as for one key.</summary>
-    public async Task SettleManyAsync(IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    /// <summary>Acknowledges a flushed batch of <paramref name="shard"/> and settles its keys, in one call to the log (a
+    /// remote log: one round trip). Keys whose gate a direct write holds are only acknowledged and their settle is
+    /// deferred, as <see cref="SettleAsync"/> does. When the call fails, the exception propagates (the records may still
+    /// be pending: the flusher reads them again and the ledger skips them), and every key it held is reported first: to
+    /// the runtime when the store is unavailable (it records a pending invalidation, always correct for a flushed key),
+    /// else to <paramref name="failed"/>.</summary>
+    public async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
     {
         var held = new HashSet<int>();
         var ready = new List<(string Key, TimeSpan? TimeToLive)>(keys.Count);
@@ -205,7 +207,15 @@ internal sealed class WriteBackCoordinator
                 ready.Add(item);
             }
 
-            await SettleHeldAsync(ready, failed).ConfigureAwait(false);
+            try
+            {
+                await _log.AcknowledgeAndSettleAsync(shard, records, ready, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                Report(ready, exception, failed);
+                throw;
+            }
         }
         finally
         {
@@ -280,16 +290,23 @@ internal sealed class WriteBackCoordinator
         {
             await _log.SettleManyAsync(ready, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (CacheStoreUnavailableException exception)
-        {
-            foreach (var (key, _) in ready)
-            {
-                _settleUnavailable(key, exception);
-            }
-        }
         catch (Exception exception)
         {
-            foreach (var (key, _) in ready)
+            Report(ready, exception, failed);
+        }
+    }
+
+    /// <summary>Reports the keys of a failed settle: to the runtime when the store is unavailable, else to
+    /// <paramref name="failed"/> (settling a key again is harmless: at worst its entry becomes a tombstone).</summary>
+    private void Report(List<(string Key, TimeSpan? TimeToLive)> keys, Exception exception, Action<(string Key, Exception Exception)> failed)
+    {
+        foreach (var (key, _) in keys)
+        {
+            if (exception is CacheStoreUnavailableException unavailable)
+            {
+                _settleUnavailable(key, unavailable);
+            }
+            else
             {
                 failed((key, exception));
             }

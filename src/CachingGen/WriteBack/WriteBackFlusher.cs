@@ -637,14 +637,11 @@ public sealed class WriteBackFlusher : BackgroundService
 
     private async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
     {
-        await _log.AcknowledgeAsync(shard, records, cancellationToken).ConfigureAwait(false);
         var state = _shards[shard];
         var lastOfKey = new Dictionary<string, WriteBackRecord>(StringComparer.Ordinal);
         foreach (var pending in records)
         {
-            state.Failures.Remove(pending.Position);
             lastOfKey[pending.Record.EntityKey] = pending.Record;
-            _telemetry.Flushed.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, pending.Record.Repository));
         }
 
         var settles = new List<(string Key, TimeSpan? TimeToLive)>(lastOfKey.Count);
@@ -653,7 +650,13 @@ public sealed class WriteBackFlusher : BackgroundService
             settles.Add((key, _runtime.TimeToLiveOf(record)));
         }
 
-        await _coordinator.SettleManyAsync(settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await _coordinator.CompleteAsync(shard, records, settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
+        foreach (var pending in records)
+        {
+            state.Failures.Remove(pending.Position);
+            _telemetry.Flushed.Add(1, new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, pending.Record.Repository));
+        }
     }
 
     private async Task OnFailureAsync(int shard, PendingWriteBack pending, Exception exception, CancellationToken cancellationToken)

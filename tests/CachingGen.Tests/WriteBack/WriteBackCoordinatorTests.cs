@@ -19,13 +19,13 @@ public sealed class WriteBackCoordinatorTests
     }
 
     [Fact]
-    public async Task SettleMany_settles_the_free_keys_together_and_defers_a_key_whose_direct_write_holds_its_gate()
+    public async Task Complete_settles_the_free_keys_together_and_defers_a_key_whose_direct_write_holds_its_gate()
     {
         var (coordinator, log, _) = Create();
         var failures = new List<(string Key, Exception Exception)>();
         using (await coordinator.EnterAsync("pref:1", CancellationToken.None))
         {
-            await coordinator.SettleManyAsync([("pref:1", TimeSpan.FromMinutes(1)), ("pref:2", TimeSpan.FromMinutes(1)), ("pref:3", null)], failures.Add);
+            await coordinator.CompleteAsync(0, [], [("pref:1", TimeSpan.FromMinutes(1)), ("pref:2", TimeSpan.FromMinutes(1)), ("pref:3", null)], failures.Add);
             Assert.Equal(new[] { "pref:2", "pref:3" }, log.Settled.Order());
             Assert.True(coordinator.HasDeferred);
         }
@@ -47,7 +47,7 @@ public sealed class WriteBackCoordinatorTests
         var failures = new List<(string Key, Exception Exception)>();
         using (await coordinator.EnterAndDrainAsync(keys, CancellationToken.None))
         {
-            await coordinator.SettleManyAsync(keys.Select(k => (k, (TimeSpan?)TimeSpan.FromMinutes(1))).ToList(), failures.Add);
+            await coordinator.CompleteAsync(0, [], keys.Select(k => (k, (TimeSpan?)TimeSpan.FromMinutes(1))).ToList(), failures.Add);
             Assert.Empty(log.Settled);
         }
 
@@ -71,10 +71,10 @@ public sealed class WriteBackCoordinatorTests
         // alone would put nearly every key of shard 1 behind one of them.
         var release = new TaskCompletionSource();
         log.HoldNextSettleMany = release.Task;
-        var first = coordinator.SettleManyAsync(byShard[0].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
+        var first = coordinator.CompleteAsync(0, [], byShard[0].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
         Assert.False(first.IsCompleted);
 
-        await coordinator.SettleManyAsync(byShard[1].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
+        await coordinator.CompleteAsync(1, [], byShard[1].Select(k => (k, (TimeSpan?)null)).ToList(), failures.Add);
         Assert.False(coordinator.HasDeferred);
         Assert.Equal(byShard[1].Order(), log.Settled.Order());
 
@@ -85,16 +85,33 @@ public sealed class WriteBackCoordinatorTests
     }
 
     [Fact]
-    public async Task SettleMany_hands_every_key_of_a_failed_call_to_the_runtime_when_the_store_is_unavailable()
+    public async Task Complete_hands_every_key_of_a_failed_call_to_the_runtime_when_the_store_is_unavailable_and_rethrows()
     {
         var (coordinator, log, unavailable) = Create();
         log.SettleUnavailable = true;
         var failures = new List<(string Key, Exception Exception)>();
-        await coordinator.SettleManyAsync([("pref:1", TimeSpan.FromMinutes(1)), ("pref:2", null)], failures.Add);
+        await Assert.ThrowsAsync<CacheStoreUnavailableException>(() => coordinator.CompleteAsync(0, [], [("pref:1", TimeSpan.FromMinutes(1)), ("pref:2", null)], failures.Add));
 
         Assert.Contains("pref:1", unavailable);
         Assert.Contains("pref:2", unavailable);
         Assert.Empty(failures);
+        using var again = await coordinator.EnterAsync("pref:1", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Deferred_settles_that_fail_are_reported_and_release_their_gates()
+    {
+        var (coordinator, log, unavailable) = Create();
+        var failures = new List<(string Key, Exception Exception)>();
+        using (await coordinator.EnterAsync("pref:1", CancellationToken.None))
+        {
+            await coordinator.CompleteAsync(0, [], [("pref:1", TimeSpan.FromMinutes(1))], failures.Add);
+        }
+
+        log.SettleUnavailable = true;
+        await coordinator.ApplyDeferredAsync(failures.Add);
+        Assert.Equal(new[] { "pref:1" }, unavailable);
+        Assert.False(coordinator.HasDeferred);
         using var again = await coordinator.EnterAsync("pref:1", CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
     }
 }
