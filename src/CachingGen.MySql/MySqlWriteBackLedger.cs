@@ -54,6 +54,123 @@ public static class MySqlWriteBackLedger
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Claims <paramref name="idempotencyKeys"/> in <paramref name="transaction"/>: inserts the ledger rows of the keys
+    /// not applied before and returns, per key, whether it was claimed (false: applied before, or a repeat of an earlier
+    /// key of the list). The flusher claims a batch's keys this way in the transaction of its data changes.
+    /// </summary>
+    /// <remarks>
+    /// The common case, a batch applied for the first time, is one multi-row <c>INSERT</c>. When a key is already there
+    /// (the batch is replayed after a crash between the commit and the acknowledgement in Redis) that statement fails
+    /// on the primary key and changes nothing, and the claim falls back to two statements: a plain (non-locking) read
+    /// of the keys already in the ledger, then one <c>INSERT</c> of the others. The read takes no locks on purpose: a
+    /// locking read of absent keys takes gap locks, and the shards' batches, claiming at the same time, then wait for and
+    /// deadlock on each other's gaps. Exactly-once rests on the primary key: should another batch hold or have committed
+    /// one of the keys since the read (a stale owner of the shard), the second <c>INSERT</c> waits for it and then
+    /// fails with a duplicate key, and the caller's transaction must roll back (the flusher then applies the batch one
+    /// record per transaction, whose single-key claim, an <c>INSERT IGNORE</c>, skips that key).
+    /// <paramref name="table"/> is a (possibly schema-qualified) table name, as for <see cref="MigrationSql"/>.
+    /// </remarks>
+    public static async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<string> idempotencyKeys, string table = MySqlWriteBackOptions.DefaultLedgerTable, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(idempotencyKeys);
+        _ = MigrationSql(table);
+        return await ClaimManyAsync(connection, transaction, idempotencyKeys, Quote(table), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="TryClaimManyAsync"/> on a validated, quoted table name.</summary>
+    internal static async ValueTask<IReadOnlyList<bool>> ClaimManyAsync(MySqlConnection connection, MySqlTransaction? transaction, IReadOnlyList<string> idempotencyKeys, string quoted, CancellationToken cancellationToken)
+    {
+        var count = idempotencyKeys.Count;
+        var claimed = new bool[count];
+        if (count == 0)
+        {
+            return claimed;
+        }
+
+        var hashes = new byte[count][];
+        var hex = new string[count];
+        var firsts = new List<int>(count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(idempotencyKeys[i], nameof(idempotencyKeys));
+            hashes[i] = Hash(idempotencyKeys[i]);
+            hex[i] = Convert.ToHexString(hashes[i]);
+            if (seen.Add(hex[i]))
+            {
+                firsts.Add(i);
+            }
+        }
+
+        await using var command = new MySqlCommand { Connection = connection, Transaction = transaction };
+        try
+        {
+            await InsertAsync(command, quoted, firsts, hashes, idempotencyKeys, cancellationToken).ConfigureAwait(false);
+            foreach (var i in firsts)
+            {
+                claimed[i] = true;
+            }
+
+            return claimed;
+        }
+        catch (MySqlException exception) when (exception.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            // A replayed batch: some keys were applied before. The failed statement changed nothing; find them.
+        }
+
+        var text = new System.Text.StringBuilder(64 + (firsts.Count * 6));
+        text.Append("SELECT key_hash FROM ").Append(quoted).Append(" WHERE key_hash IN (");
+        command.Parameters.Clear();
+        for (var f = 0; f < firsts.Count; f++)
+        {
+            var name = "@h" + f.ToString(CultureInfo.InvariantCulture);
+            text.Append(f == 0 ? string.Empty : ",").Append(name);
+            command.Parameters.AddWithValue(name, hashes[firsts[f]]);
+        }
+
+        command.CommandText = text.Append(')').ToString();
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                existing.Add(Convert.ToHexString((byte[])reader.GetValue(0)));
+            }
+        }
+
+        var fresh = firsts.FindAll(i => !existing.Contains(hex[i]));
+        if (fresh.Count > 0)
+        {
+            await InsertAsync(command, quoted, fresh, hashes, idempotencyKeys, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var i in fresh)
+        {
+            claimed[i] = true;
+        }
+
+        return claimed;
+    }
+
+    private static async Task InsertAsync(MySqlCommand command, string quotedTable, List<int> indexes, byte[][] hashes, IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
+    {
+        var text = new System.Text.StringBuilder(64 + (indexes.Count * 40));
+        text.Append("INSERT INTO ").Append(quotedTable).Append(" (key_hash, idempotency_key, applied_at) VALUES ");
+        command.Parameters.Clear();
+        for (var n = 0; n < indexes.Count; n++)
+        {
+            var suffix = n.ToString(CultureInfo.InvariantCulture);
+            text.Append(n == 0 ? "(@h" : ",(@h").Append(suffix).Append(",@k").Append(suffix).Append(",UTC_TIMESTAMP(6))");
+            command.Parameters.AddWithValue("@h" + suffix, hashes[indexes[n]]);
+            command.Parameters.AddWithValue("@k" + suffix, StoredText(idempotencyKeys[indexes[n]]));
+        }
+
+        command.CommandText = text.ToString();
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Whether <paramref name="idempotencyKey"/> is in the ledger (for tests and tooling).</summary>
     public static async Task<bool> ContainsAsync(MySqlConnection connection, string idempotencyKey, string table = MySqlWriteBackOptions.DefaultLedgerTable, CancellationToken cancellationToken = default)
     {

@@ -135,71 +135,13 @@ internal sealed class MySqlWriteBackTransaction : IWriteBackTransaction
         return await _claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
-    /// <summary>Two statements: a plain (non-locking) read of the keys already in the ledger, then one INSERT of the
-    /// others. The read takes no locks on purpose: a locking read of absent keys takes gap locks, and the shards' batches,
-    /// claiming at the same time, then wait for and deadlock on each other's gaps. Exactly-once rests on the primary key:
-    /// should another batch hold or have committed one of the keys since the read (a stale owner of the shard), the
-    /// INSERT waits for it and then fails with a duplicate key, the batch rolls back, and the flusher applies it one
-    /// record per transaction, whose <see cref="TryClaimAsync"/> (INSERT IGNORE) skips that key.</summary>
-    public async ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>See <see cref="MySqlWriteBackLedger.TryClaimManyAsync"/>.</remarks>
+    public ValueTask<IReadOnlyList<bool>> TryClaimManyAsync(IReadOnlyList<string> idempotencyKeys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(idempotencyKeys);
         ObjectDisposedException.ThrowIf(_completed, this);
-        var count = idempotencyKeys.Count;
-        var claimed = new bool[count];
-        if (count == 0)
-        {
-            return claimed;
-        }
-
-        var hashes = new byte[count][];
-        var text = new System.Text.StringBuilder(128 + (count * 40));
-        await using var command = new MySqlCommand { Connection = _connection, Transaction = _transaction };
-        text.Append("SELECT key_hash FROM ").Append(_table).Append(" WHERE key_hash IN (");
-        for (var i = 0; i < count; i++)
-        {
-            hashes[i] = MySqlWriteBackLedger.Hash(idempotencyKeys[i]);
-            text.Append(i == 0 ? "@h" : ",@h").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            command.Parameters.AddWithValue("@h" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), hashes[i]);
-            command.Parameters.AddWithValue("@k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), MySqlWriteBackLedger.StoredText(idempotencyKeys[i]));
-        }
-
-        text.Append(");");
-        command.CommandText = text.ToString();
-        var existing = new HashSet<string>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                existing.Add(Convert.ToHexString((byte[])reader.GetValue(0)));
-            }
-        }
-
-        var insert = new System.Text.StringBuilder(64 + (count * 48));
-        insert.Append("INSERT INTO ").Append(_table).Append(" (key_hash, idempotency_key, applied_at) VALUES ");
-        var first = true;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < count; i++)
-        {
-            var hex = Convert.ToHexString(hashes[i]);
-            if (existing.Contains(hex) || !seen.Add(hex))
-            {
-                continue;
-            }
-
-            claimed[i] = true;
-            insert.Append(first ? "(" : ",(").Append("@h").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                .Append(",@k").Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(",UTC_TIMESTAMP(6))");
-            first = false;
-        }
-
-        if (!first)
-        {
-            command.CommandText = insert.ToString();
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return claimed;
+        return MySqlWriteBackLedger.ClaimManyAsync(_connection, _transaction, idempotencyKeys, _table, cancellationToken);
     }
 
     public async ValueTask CommitAsync(CancellationToken cancellationToken)

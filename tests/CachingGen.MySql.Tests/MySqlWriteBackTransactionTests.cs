@@ -141,30 +141,48 @@ public sealed class MySqlWriteBackTransactionTests
     }
 
     [MySqlFact]
-    public async Task A_batch_claiming_a_key_another_open_batch_holds_waits_then_fails_so_it_is_retried_record_by_record()
+    public async Task A_batch_claiming_a_key_another_open_batch_holds_waits_then_skips_it_once_that_batch_commits()
     {
         var (factory, ledger) = NewFactory();
         var run = Guid.NewGuid().ToString("N");
         await using var first = await factory.BeginAsync(default);
         Assert.Equal(new[] { true }, await first.TryClaimManyAsync(new[] { $"x@{run}" }, default));
 
-        // A stale shard owner replays the record: its insert waits for the first batch, then hits the key.
+        // A stale shard owner replays the record: its insert waits for the first batch, then hits the key, and the
+        // claim falls back to reading which keys are there: x is skipped, y claimed.
         await using var second = await factory.BeginAsync(default);
         var contender = second.TryClaimManyAsync(new[] { $"x@{run}", $"y@{run}" }, default).AsTask();
         await Task.Delay(200);
         Assert.False(contender.IsCompleted, "the second claim must wait for the first transaction");
         await first.CommitAsync(default);
-        var duplicate = await Assert.ThrowsAsync<MySqlException>(() => contender);
-        Assert.Equal(MySqlErrorCode.DuplicateKeyEntry, duplicate.ErrorCode);
+        Assert.Equal(new[] { false, true }, await contender);
+        await second.CommitAsync(default);
 
-        // The flusher then rolls the batch back and claims one record per transaction (INSERT IGNORE): x is skipped.
-        await second.DisposeAsync();
-        await using var retry = await factory.BeginAsync(default);
-        Assert.False(await retry.TryClaimAsync($"x@{run}", default));
-        Assert.True(await retry.TryClaimAsync($"y@{run}", default));
-        await retry.CommitAsync(default);
         await using var connection = await MySqlTestEnvironment.OpenAsync();
         Assert.True(await MySqlWriteBackLedger.ContainsAsync(connection, $"y@{run}", ledger));
+    }
+
+    [MySqlFact]
+    public async Task A_claim_in_the_callers_own_transaction_inserts_only_new_keys_and_rolls_back_with_it()
+    {
+        var (_, ledger) = NewFactory();
+        var run = Guid.NewGuid().ToString("N");
+        await using var connection = await MySqlTestEnvironment.OpenAsync();
+        await MySqlWriteBackLedger.EnsureCreatedAsync(connection, ledger);
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            Assert.Equal(new[] { true, true, false }, await MySqlWriteBackLedger.TryClaimManyAsync(connection, transaction, new[] { $"p@{run}", $"q@{run}", $"p@{run}" }, ledger));
+            await transaction.CommitAsync();
+        }
+
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            Assert.Equal(new[] { false, true }, await MySqlWriteBackLedger.TryClaimManyAsync(connection, transaction, new[] { $"q@{run}", $"r@{run}" }, ledger));
+            await transaction.RollbackAsync();
+        }
+
+        Assert.True(await MySqlWriteBackLedger.ContainsAsync(connection, $"q@{run}", ledger));
+        Assert.False(await MySqlWriteBackLedger.ContainsAsync(connection, $"r@{run}", ledger), "the claim rolled back with its transaction");
     }
 
     [MySqlFact]
