@@ -27,6 +27,60 @@ public sealed class RedisCrossProcessDirectWriteTests
         => RunAsync((cache, database, ct) => cache.WriteThroughAsync(Key, new Row(1, "direct"), new WriteThroughPolicy("SaveAsync", TimeSpan.FromMinutes(5)), database,
             static (db, _) => db.ApplyAsync("direct"), ct), expectCached: "direct");
 
+    [RedisTheory]
+    [InlineData("write-around")]
+    [InlineData("evict")]
+    public async Task A_direct_write_flushes_another_process_pending_write_back_first(string strategy)
+    {
+        await using var pair = await ProcessPair.CreateAsync(drainTimeout: TimeSpan.FromSeconds(20));
+        await pair.CacheB.WriteBackAsync(Key, new Row(1, "back"), "1", UpdatePolicy, Encoding.UTF8.GetBytes("back"), CancellationToken.None);
+
+        await DirectWriteAsync(pair, strategy);
+
+        Assert.Equal(new[] { "back", "direct" }, pair.Database.History);
+        Assert.Equal(0, await pair.LogB.GetPendingCountAsync(Key, default));
+        Assert.Null(await CachedValueAsync(pair));
+    }
+
+    [RedisTheory]
+    [InlineData("write-around")]
+    [InlineData("evict")]
+    public async Task A_write_back_acknowledged_during_a_direct_write_stays_readable_until_its_flush(string strategy)
+    {
+        await using var pair = await ProcessPair.CreateAsync(drainTimeout: TimeSpan.FromSeconds(20));
+
+        // Process B acknowledges a write-back of the key while A's direct write is writing the database (after A's
+        // drain found nothing pending): the two are concurrent, and the flush will apply B's record after A's write.
+        pair.Database.BeforeNextApply = () => pair.CacheB.WriteBackAsync(Key, new Row(1, "back"), "1", UpdatePolicy, Encoding.UTF8.GetBytes("back"), CancellationToken.None).AsTask();
+        await DirectWriteAsync(pair, strategy);
+
+        // A's invalidation left B's pinned entry alone: a read sees B's write, not the row A left in the database.
+        Assert.Equal("back", await CachedValueAsync(pair));
+        Assert.Equal(1, await pair.LogB.GetPendingCountAsync(Key, default));
+
+        // The flush applies B's record after A's write, and the settled entry agrees with the database.
+        await pair.FlushBAsync();
+        Assert.Equal(new[] { "direct", "back" }, pair.Database.History);
+        Assert.Equal("back", await CachedValueAsync(pair));
+    }
+
+    private static ValueTask DirectWriteAsync(ProcessPair pair, string strategy) => strategy == "evict"
+        ? pair.CacheA.EvictAsync([Key], new EvictPolicy("DeleteAsync"), pair.Database, static (db, _) => db.ApplyAsync("direct"), CancellationToken.None)
+        : pair.CacheA.WriteAroundAsync([Key], new WriteAroundPolicy("MigrateAsync", TimeSpan.FromSeconds(30), Invalidate: true), pair.Database,
+            static (db, _) => db.ApplyAsync("direct"), CancellationToken.None);
+
+    private static async Task<string?> CachedValueAsync(ProcessPair pair)
+    {
+        var lookup = await pair.StoreA.GetAsync(Key, default);
+        if (!lookup.Found)
+        {
+            return null;
+        }
+
+        Assert.True(CacheEnvelope.TryDecode<Row>(lookup.Value, pair.CacheA.SchemaFingerprint, RowFormatter.Options, out var row, out _));
+        return row!.Value;
+    }
+
     [RedisFact]
     public async Task A_write_through_that_cannot_drain_the_other_process_record_fails_naming_the_key_and_the_fix()
     {
@@ -72,10 +126,18 @@ public sealed class RedisCrossProcessDirectWriteTests
 
         public string[] History => _history.ToArray();
 
-        public ValueTask ApplyAsync(string value)
+        /// <summary>Runs once, just before the next write is applied.</summary>
+        public Func<Task>? BeforeNextApply { get; set; }
+
+        public async ValueTask ApplyAsync(string value)
         {
+            if (BeforeNextApply is { } hook)
+            {
+                BeforeNextApply = null;
+                await hook();
+            }
+
             _history.Enqueue(value);
-            return ValueTask.CompletedTask;
         }
 
         public ValueTask ApplyRecordAsync(WriteBackRecord record)
@@ -173,6 +235,9 @@ public sealed class RedisCrossProcessDirectWriteTests
             Assert.Equal(1, await LogB.GetPendingCountAsync(Key, default));
             Hooked = true;
         });
+
+        /// <summary>Flushes process B's write-back records (its flusher is not running on its own).</summary>
+        public Task FlushBAsync() => _runtimeB.WriteBack.FlushAsync();
 
         public async ValueTask DisposeAsync()
         {

@@ -121,6 +121,17 @@ public sealed class RedisFactAttribute : FactAttribute
     }
 }
 
+/// <summary>The <see cref="RedisFactAttribute"/> rule for a theory.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RedisTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Decides, when xunit discovers the test, whether it is skipped.</summary>
+    public RedisTheoryAttribute()
+    {
+        Skip = new RedisFactAttribute().Skip;
+    }
+}
+
 /// <summary>A test that stops and starts the real Redis through scripts/services.sh: skipped unless both
 /// CACHINGGEN_REDIS and CACHINGGEN_SERVICES_SCRIPT are set, except in CI where it runs (and fails when they are not).</summary>
 [AttributeUsage(AttributeTargets.Method)]

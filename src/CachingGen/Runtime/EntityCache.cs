@@ -794,11 +794,23 @@ public sealed class EntityCache<TEntity>
     }
 
     /// <summary>The invalidation after a committed write-around or evict; an unavailable store leaves the keys pending.</summary>
+    /// <remarks>On a repository with write-back methods it leaves an entry pinned by a pending write-back record alone.
+    /// The key's records acknowledged before this write started were flushed first (its gate's drain reads the pending
+    /// count every process shares), so a pinned entry now holds a record acknowledged while this write ran, possibly by
+    /// another process: concurrent with it, and applied to the database after it by the flush. Invalidating that entry
+    /// would make reads fill the row this write left and miss the acknowledged write until its flush.</remarks>
     private async ValueTask InvalidateAfterWriteAsync(string strategy, string method, IReadOnlyList<string> keys, TimeSpan? fillTimeToLive)
     {
         try
         {
-            await _store.InvalidateAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+            if (_directWriteCoordinator is null)
+            {
+                await _store.InvalidateAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (CacheStoreUnavailableException exception)
         {

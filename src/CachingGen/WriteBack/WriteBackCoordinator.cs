@@ -185,11 +185,11 @@ internal sealed class WriteBackCoordinator
 
     /// <summary>Acknowledges a flushed batch of <paramref name="shard"/> and settles its keys, in one call to the log (a
     /// remote log: one round trip). Keys whose gate a direct write holds are only acknowledged and their settle is
-    /// deferred, as <see cref="SettleAsync"/> does. When the call fails, the exception propagates (the records may still
-    /// be pending: the flusher reads them again and the ledger skips them), and every key it held is reported first: to
-    /// the runtime when the store is unavailable (it records a pending invalidation, always correct for a flushed key),
-    /// else to <paramref name="failed"/>.</summary>
-    public async Task CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
+    /// deferred, as <see cref="SettleAsync"/> does. Returns false when the store was unavailable: every key the call held
+    /// is handed to the runtime (it records a pending invalidation, always correct for a flushed key), and the records
+    /// may still be pending, in which case the flusher reads them again and the ledger skips them. Any other failure is
+    /// reported to <paramref name="failed"/> for each held key and propagates.</summary>
+    public async Task<bool> CompleteAsync(int shard, IReadOnlyList<PendingWriteBack> records, IReadOnlyList<(string Key, TimeSpan? TimeToLive)> keys, Action<(string Key, Exception Exception)> failed)
     {
         var held = new HashSet<int>();
         var ready = new List<(string Key, TimeSpan? TimeToLive)>(keys.Count);
@@ -210,6 +210,12 @@ internal sealed class WriteBackCoordinator
             try
             {
                 await _log.AcknowledgeAndSettleAsync(shard, records, ready, CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }
+            catch (CacheStoreUnavailableException exception)
+            {
+                Report(ready, exception, failed);
+                return false;
             }
             catch (Exception exception)
             {

@@ -651,7 +651,11 @@ public sealed class WriteBackFlusher : BackgroundService
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await _coordinator.CompleteAsync(shard, records, settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false);
+        if (!await _coordinator.CompleteAsync(shard, records, settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false))
+        {
+            return;
+        }
+
         foreach (var pending in records)
         {
             state.Failures.Remove(pending.Position);

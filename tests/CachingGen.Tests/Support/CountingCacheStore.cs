@@ -94,13 +94,14 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
         return Inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
     }
 
-    /// <summary>Counted and journaled as an invalidation (the retry of pending invalidations uses it).</summary>
+    /// <summary>Counted and journaled as an invalidation (the retry of pending invalidations and the direct writes of
+    /// repositories with write-back methods use it).</summary>
     public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _invalidates);
         lock (Invalidations)
         {
-            Invalidations.Add((keys.ToArray(), null));
+            Invalidations.Add((keys.ToArray(), fillTimeToLive));
         }
 
         journal.Add($"cache:invalidate:{string.Join(",", keys)}");
