@@ -528,6 +528,11 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
                 problems.Add($"Redis {endpoint} has appendfsync '{fsync}', but write-back Durability is Fsync, which needs 'always' (an acknowledged write is on disk). " +
                     "Fix: 'CONFIG SET appendfsync always' and the same in redis.conf, or choose Durability = Acknowledged and accept its loss window (docs/write-back.md).");
             }
+            else if (_options.Durability == WriteBackDurability.Acknowledged && string.Equals(fsync, "no", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"Redis {endpoint} has appendfsync 'no': the operating system decides when the AOF reaches the disk (often 30 s later), so a machine crash can lose " +
+                    "far more than the about one second of acknowledged writes that Durability = Acknowledged promises. Fix: 'CONFIG SET appendfsync everysec' and the same in redis.conf.");
+            }
         }
 
         if (checkedServers == 0)

@@ -406,6 +406,10 @@ internal sealed class FlusherProcess : IDisposable
 
     public string Tail(int lines) => string.Join(Environment.NewLine, _lines.TakeLast(lines));
 
+    /// <summary>The shards this flusher has printed that it owns (it took their leases), so far.</summary>
+    public IReadOnlyList<int> OwnedShards()
+        => Enumerable.Range(0, CrashScenario.Shards).Where(shard => _lines.Any(line => line.Contains($"owns write-back shard {shard}.", StringComparison.Ordinal))).ToList();
+
     public void Dispose() => _process.Dispose();
 
     private void Keep(string? line)

@@ -383,7 +383,7 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
-    public async Task Start_up_refuses_Fsync_durability_and_an_evicting_policy_on_a_server_that_cannot_keep_them()
+    public async Task Start_up_refuses_a_server_that_cannot_keep_the_durability_level_or_may_evict_pending_writes()
     {
         using var server = RedisServerProcess.Start("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "allkeys-lru");
         using var connection = await ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true");
@@ -405,6 +405,20 @@ public sealed class RedisWriteBackLogTests
         await connection.GetServers()[0].ConfigSetAsync("appendfsync", "always");
         await connection.GetServers()[0].ConfigSetAsync("maxmemory-policy", "noeviction");
         await new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions { Durability = WriteBackDurability.Fsync }).InitializeAsync();
+
+        // Acknowledged promises about a second of loss on a machine crash: 'appendfsync no' cannot keep that, and without
+        // the AOF no level holds.
+        await connection.GetServers()[0].ConfigSetAsync("appendfsync", "no");
+        var noFsync = await Assert.ThrowsAsync<InvalidOperationException>(() => new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions()).InitializeAsync());
+        Assert.Contains("appendfsync 'no'", noFsync.Message);
+        Assert.Contains("CONFIG SET appendfsync everysec", noFsync.Message);
+        await connection.GetServers()[0].ConfigSetAsync("appendfsync", "everysec");
+        await new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions()).InitializeAsync();
+
+        await connection.GetServers()[0].ConfigSetAsync("appendonly", "no");
+        var noAof = await Assert.ThrowsAsync<InvalidOperationException>(() => new RedisWriteBackLog(connection, store, Shards, new RedisWriteBackOptions()).InitializeAsync());
+        Assert.Contains("appendonly 'no'", noAof.Message);
+        Assert.Contains("CONFIG SET appendonly yes", noAof.Message);
     }
 
     private static (RedisCacheStore Store, RedisWriteBackLog Log) Create(string? keyNamespace = null, Action<RedisWriteBackOptions>? configure = null)
