@@ -53,7 +53,7 @@ namespace CachingGen.Redis;
 /// Do not let Redis evict tombstones early: prefer <c>noeviction</c>; never <c>allkeys-*</c> with write-back (it evicts
 /// pinned entries, see docs/write-back.md).</para>
 /// </remarks>
-public sealed partial class RedisCacheStore : ICacheStore, IDisposable
+public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore, IDisposable
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly IDatabase _database;
@@ -609,7 +609,14 @@ public sealed partial class RedisCacheStore : ICacheStore, IDisposable
         => Log.ConnectionFailed(_logger, Describe(e.EndPoint), e.ConnectionType, e.FailureType);
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-        => Log.ConnectionRestored(_logger, Describe(e.EndPoint), e.ConnectionType);
+    {
+        Log.ConnectionRestored(_logger, Describe(e.EndPoint), e.ConnectionType);
+        Recovered?.Invoke(this, EventArgs.Empty);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Raised on StackExchange.Redis's <c>ConnectionRestored</c>.</remarks>
+    public event EventHandler? Recovered;
 
     private static string DescribeEndPoints(IConnectionMultiplexer connection)
     {

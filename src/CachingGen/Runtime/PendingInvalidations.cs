@@ -26,6 +26,8 @@ internal sealed class PendingInvalidations : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationToken _stoppingToken;
+    // Completed (and replaced) when the store recovers: the retry loop stops waiting out its backoff.
+    private TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Never below the number of pending keys (an add that loses a race still counts), so zero proves there are none.
     private int _count;
     private int _running;
@@ -40,7 +42,14 @@ internal sealed class PendingInvalidations : IDisposable
         _maxDelay = maxDelay;
         _logger = logger;
         _stoppingToken = _stopping.Token;
+        if (store is IRecoveringCacheStore recovering)
+        {
+            recovering.Recovered += OnStoreRecovered;
+        }
     }
+
+    private void OnStoreRecovered(object? sender, EventArgs e)
+        => Interlocked.Exchange(ref _recovered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>The number of pending keys (for the gauge and tests: it locks the dictionary).</summary>
     public int Count => _keys.Count;
@@ -155,7 +164,21 @@ internal sealed class PendingInvalidations : IDisposable
         {
             while (!_stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(delay, _time, _stoppingToken).ConfigureAwait(false);
+                // Other processes may read the replaced values until the invalidations land: when the store says it
+                // is back, retry now rather than at the end of the backoff.
+                var recovered = Volatile.Read(ref _recovered).Task;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(_stoppingToken))
+                {
+                    var delayed = Task.Delay(delay, _time, wait.Token);
+                    if (await Task.WhenAny(delayed, recovered).ConfigureAwait(false) == recovered)
+                    {
+                        wait.Cancel();
+                        delay = _baseDelay;
+                    }
+
+                    _stoppingToken.ThrowIfCancellationRequested();
+                }
+
                 bool drained;
                 try
                 {
@@ -191,7 +214,15 @@ internal sealed class PendingInvalidations : IDisposable
     }
 
     /// <summary>Stops the retry loop. Keys still pending are forgotten: their entries live until their TTL.</summary>
-    public void Dispose() => _stopping.Cancel();
+    public void Dispose()
+    {
+        if (_store is IRecoveringCacheStore recovering)
+        {
+            recovering.Recovered -= OnStoreRecovered;
+        }
+
+        _stopping.Cancel();
+    }
 
     /// <summary>One failed invalidation of a key: its identity tells a later registration apart, and it keeps the fill
     /// TTL the invalidation would have left (a write-around's), so the retry leaves the same one.</summary>

@@ -184,6 +184,30 @@ public sealed class StoreOutageTests
     }
 
     [Fact]
+    public async Task Pending_invalidations_are_retried_at_once_when_the_store_recovers_instead_of_at_the_end_of_the_backoff()
+    {
+        var (h, flaky) = Create();
+        await using var _ = h;
+        flaky.Down = true;
+        await h.Repository.SaveManyAsync(new[] { new Preference(1, 1, "a", true) });
+        var attempts = () => flaky.Attempts.GetValueOrDefault("invalidate");
+        await AdvanceUntilAsync(h, () => attempts() == 4);
+
+        // The next retry is 800 ms of (fake) time away; the store says it is back, and the time does not move.
+        flaky.Down = false;
+        flaky.RaiseRecovered();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (h.Runtime.PendingInvalidations.Count > 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(0, h.Runtime.PendingInvalidations.Count);
+        Assert.Equal(5, attempts());
+        Assert.False(h.Inspect(1).Found);
+    }
+
+    [Fact]
     public async Task A_write_back_acknowledged_after_the_store_returned_ends_the_pending_invalidation_and_its_retry_keeps_the_pinned_value()
     {
         var (h, flaky) = Create();

@@ -4,8 +4,13 @@ namespace CachingGen.Tests.Support;
 
 /// <summary>Wraps a store and fails chosen operations with <see cref="CacheStoreUnavailableException"/>, as a real store
 /// does during an outage (asynchronously, after the call started).</summary>
-public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore
+public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore, IRecoveringCacheStore
 {
+    public event EventHandler? Recovered;
+
+    /// <summary>Tells the runtime the store is back, as a restored connection does.</summary>
+    public void RaiseRecovered() => Recovered?.Invoke(this, EventArgs.Empty);
+
     private int _failures;
 
     /// <summary>Which operations fail: get, fill, set, invalidate, begin, complete, expire. Null: none.</summary>
