@@ -209,4 +209,55 @@ public sealed class RedisServerControlTests
         Assert.NotEmpty(logs.Messages);
         Assert.All(logs.Messages, message => Assert.DoesNotContain(secret, message, StringComparison.Ordinal));
     }
+
+    [RedisFact]
+    public async Task An_acl_user_and_password_pass_through_to_the_server_and_a_wrong_password_is_never_revealed()
+    {
+        const string secret = "Acl-Pa55word!";
+        const string wrong = "Wr0ng-Pa55word!";
+
+        // The default user may only answer INFO (the test helper's probe); data commands need the ACL user 'app'.
+        using var server = CachingGen.TestSupport.RedisServerProcess.Start("--user", "default", "on", "nopass", "+info", "--user", "app", "on", ">" + secret, "~*", "&*", "+@all");
+
+        (ICacheStore Store, ServiceProvider Provider, CapturingLoggerProvider Logs) Connect(string credentials)
+        {
+            var logs = new CapturingLoggerProvider();
+            var services = new ServiceCollection();
+            services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+            new CachingGenBuilder(services).UseRedis($"{server.Configuration}{credentials},connectTimeout=2000", o => o.OperationTimeout = TimeSpan.FromSeconds(2));
+            var provider = services.BuildServiceProvider();
+            return (provider.GetRequiredService<ICacheStore>(), provider, logs);
+        }
+
+        var (store, provider, _) = Connect($",user=app,password={secret}");
+        await using (provider)
+        {
+            await store.SetManyAsync([new CacheEntry("acl:1", Bytes("v"), Minute)], None);
+            var lookup = await store.GetAsync("acl:1", None);
+            Assert.True(lookup.Found);
+            Assert.Equal("v", Encoding.UTF8.GetString(lookup.Value.Span));
+        }
+
+        // Without the user's credentials the same operations are refused by the server: the credentials were used.
+        var (anonymous, anonymousProvider, _) = Connect(string.Empty);
+        await using (anonymousProvider)
+        {
+            await Assert.ThrowsAsync<CacheStoreUnavailableException>(async () => await anonymous.GetAsync("acl:1", None));
+        }
+
+        var (refused, refusedProvider, logs) = Connect($",user=app,password={wrong}");
+        await using (refusedProvider)
+        {
+            foreach (var (name, run) in Operations(refused))
+            {
+                var exception = await Record.ExceptionAsync(run);
+                Assert.True(exception is CacheStoreUnavailableException, $"{name} threw {exception?.GetType().Name ?? "nothing"}: {exception}");
+                Assert.DoesNotContain(wrong, exception!.ToString(), StringComparison.Ordinal);
+                Assert.DoesNotContain(secret, exception.ToString(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.NotEmpty(logs.Messages);
+        Assert.All(logs.Messages, message => Assert.DoesNotContain(wrong, message, StringComparison.Ordinal));
+    }
 }
