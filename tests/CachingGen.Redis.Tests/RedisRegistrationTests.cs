@@ -25,6 +25,13 @@ public sealed class RedisRegistrationTests
     }
 
     [Fact]
+    public void Reads_fall_through_to_the_database_well_under_a_second_by_default()
+    {
+        var timeout = new RedisCacheOptions().OperationTimeout;
+        Assert.InRange(timeout, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
     public void Arguments_are_checked()
     {
         var builder = new CachingGenBuilder(new ServiceCollection());
