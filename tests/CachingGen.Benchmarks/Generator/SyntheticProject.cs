@@ -16,10 +16,15 @@ public sealed class SyntheticProject
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(BuildReferences);
 
-    public SyntheticProject(int count, bool annotated)
+    /// <param name="count">How many repository files.</param>
+    /// <param name="annotated">Whether the CachingGen attributes are there.</param>
+    /// <param name="passThrough">Whether each file also holds a hand-written decorator that only forwards every call
+    /// to the inner repository: the least code any decorator of these interfaces must add, for the compile-time
+    /// benchmark's floor.</param>
+    public SyntheticProject(int count, bool annotated, bool passThrough = false)
     {
         Trees = Enumerable.Range(0, count)
-            .Select(i => CSharpSyntaxTree.ParseText(Source(i, annotated), ParseOptions, path: $"Repository{i}.cs"))
+            .Select(i => CSharpSyntaxTree.ParseText(Source(i, annotated) + (passThrough ? PassThrough(i) : string.Empty), ParseOptions, path: $"Repository{i}.cs"))
             .Append(CSharpSyntaxTree.ParseText(Unrelated(0), ParseOptions, path: "Unrelated.cs"))
             .ToImmutableArray();
     }
@@ -51,6 +56,31 @@ public sealed class SyntheticProject
             }
         }
         """;
+
+    private static string PassThrough(int i)
+    {
+        var n = i.ToString(CultureInfo.InvariantCulture);
+        return $$"""
+
+            namespace Synthetic.Area{{n}}
+            {
+                public sealed class PassThroughRepository{{n}}(IRepository{{n}} inner) : IRepository{{n}}
+                {
+                    public ValueTask<Entity{{n}}?> GetAsync(long id, CancellationToken ct = default) => inner.GetAsync(id, ct);
+
+                    public Task SaveAsync(Entity{{n}} entity, CancellationToken ct = default) => inner.SaveAsync(entity, ct);
+
+                    public Task SaveManyAsync(IReadOnlyList<Entity{{n}}> entities, CancellationToken ct = default) => inner.SaveManyAsync(entities, ct);
+
+                    public Task UpdateAsync(Entity{{n}} entity, CancellationToken ct = default) => inner.UpdateAsync(entity, ct);
+
+                    public Task DeleteAsync(long id, CancellationToken ct = default) => inner.DeleteAsync(id, ct);
+
+                    public Task<int> CountAsync(CancellationToken ct = default) => inner.CountAsync(ct);
+                }
+            }
+            """;
+    }
 
     private static string Source(int i, bool annotated)
     {

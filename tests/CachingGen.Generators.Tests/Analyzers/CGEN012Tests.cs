@@ -20,6 +20,19 @@ public sealed class CGEN012Tests
             Verify.Diagnostic("CGEN012").WithLocation(1).WithArguments("ReplaceAsync", "System.Threading.Tasks.ValueTask<bool>"));
 
     [Fact]
+    public Task Write_back_returning_the_saved_entity_or_a_generated_id_is_reported()
+        => Verify.AnalyzerAsync(AnalyzerSamples.Header + """
+            [CachedRepository]
+            public interface IRepo
+            {
+                [WriteBack(IdempotencyKey = nameof(Preference.Version))] Task<Preference> {|#0:SaveAndReturnAsync|}(Preference preference);
+                [WriteBack(IdempotencyKey = nameof(Preference.Version))] ValueTask<long> {|#1:InsertAsync|}(Preference preference);
+            }
+            """,
+            Verify.Diagnostic("CGEN012").WithLocation(0).WithArguments("SaveAndReturnAsync", "System.Threading.Tasks.Task<Sample.Preference>"),
+            Verify.Diagnostic("CGEN012").WithLocation(1).WithArguments("InsertAsync", "System.Threading.Tasks.ValueTask<long>"));
+
+    [Fact]
     public Task Near_miss_write_through_may_return_a_value_and_write_back_returns_ValueTask()
         => Verify.NoDiagnosticsExceptAsync(AnalyzerSamples.Header + """
             [CachedRepository]

@@ -35,6 +35,11 @@ public sealed class CatalogTests
             var page = File.ReadAllText(Path.Combine(root, "docs", "diagnostics", descriptor.Id + ".md"));
             Assert.StartsWith("# " + descriptor.Id + ": " + descriptor.Title, page, StringComparison.Ordinal);
             Assert.Contains("**Severity:** " + descriptor.DefaultSeverity + " · **Category:** `" + descriptor.Category + "`", page, StringComparison.Ordinal);
+            // What, why it is risky, a bad and a good example, how to suppress (issue 5's page outline).
+            Assert.Contains("## What\n", page, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^## Why ", page);
+            Assert.Matches(@"(?m)^## Bad\b", page);
+            Assert.Contains("## Good\n", page, StringComparison.Ordinal);
             Assert.Contains("## How to suppress", page, StringComparison.Ordinal);
             Assert.Contains($"| {descriptor.Id} | {descriptor.DefaultSeverity} | {descriptor.Category} | {descriptor.Title} | [{descriptor.Id}]({descriptor.Id}.md) |", index, StringComparison.Ordinal);
             Assert.Contains($"{descriptor.Id} | {descriptor.Category} | {descriptor.DefaultSeverity} | {descriptor.Title}", releases, StringComparison.Ordinal);
