@@ -3,7 +3,8 @@
 # (dry run, against the same servers), stops the servers, publishes and runs the Native AOT quickstart, and
 # ends with exactly one summary line: "N passed, N failed" (", N skipped" when any were skipped).
 #
-# The summary counts, besides the tests: each benchmark case of the dry run as one passed or failed test
+# The summary counts, besides the tests: the benchmark report regenerated unchanged from the committed results as one
+# test, each benchmark case of the dry run as one passed or failed test
 # (tests/CachingGen.Benchmarks -- --dry: BenchmarkDotNet Job.Dry, in process, ~1-2 min; a run that dies before
 # reporting its count is one failed test), and the Native AOT check (scripts/aot.sh: publish with zero
 # trim/AOT warnings and run every strategy, ~3-6 min) as one passed or failed test.
@@ -135,6 +136,28 @@ if [ -z "${CACHINGGEN_SKIP_BENCHMARKS:-}" ]; then
   fi
 fi
 
+# The published report is generated from the committed results, never edited by hand: regenerating it must change
+# nothing (README.md and the charts). The working tree is restored either way.
+REPORT_PASSED=0 REPORT_FAILED=0
+if [ -z "${CACHINGGEN_SKIP_BENCHMARKS:-}" ]; then
+  REPORT_SNAPSHOT="$(mktemp -d)"
+  cp -r "$REPO/docs/benchmarks/." "$REPORT_SNAPSHOT/"
+  log "benchmark report: regenerating docs/benchmarks/README.md and its charts from the committed results (-- --report)"
+  if dotnet run -c "$CONFIGURATION" --no-build --project "$REPO/tests/CachingGen.Benchmarks/CachingGen.Benchmarks.csproj" -- --report >"$RESULTS/benchmarks-report.log" 2>&1 \
+     && diff -r "$REPORT_SNAPSHOT" "$REPO/docs/benchmarks" >"$RESULTS/benchmarks-report.diff" 2>&1; then
+    REPORT_PASSED=1
+  else
+    REPORT_FAILED=1
+    log "the committed benchmark report differs from what its results generate (edited by hand, or not regenerated): run scripts/benchmarks.sh --report and commit; the difference:"
+    head -n 40 "$RESULTS/benchmarks-report.diff" >&2 || true
+    tail -n 20 "$RESULTS/benchmarks-report.log" >&2 || true
+  fi
+  rm -rf "$REPO/docs/benchmarks"
+  mkdir -p "$REPO/docs/benchmarks"
+  cp -r "$REPORT_SNAPSHOT/." "$REPO/docs/benchmarks/"
+  rm -rf "$REPORT_SNAPSHOT"
+fi
+
 stop_services
 
 # ---------------------------------------------------------------------------------------------- Native AOT
@@ -190,8 +213,8 @@ while IFS= read -r -d '' trx; do
   TOTAL=$((TOTAL + t)); EXECUTED=$((EXECUTED + e)); PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
 done < <(find "$RESULTS" -name '*.trx' -type f -print0 | sort -z)
 
-PASSED=$((PASSED + BENCH_PASSED + AOT_PASSED))
-FAILED=$((FAILED + BENCH_FAILED + AOT_FAILED + BUILD_FAILED))
+PASSED=$((PASSED + BENCH_PASSED + REPORT_PASSED + AOT_PASSED))
+FAILED=$((FAILED + BENCH_FAILED + REPORT_FAILED + AOT_FAILED + BUILD_FAILED))
 
 SKIPPED=$((TOTAL - EXECUTED))
 [ "$SKIPPED" -lt 0 ] && SKIPPED=0
