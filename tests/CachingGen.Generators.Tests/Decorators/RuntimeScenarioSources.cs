@@ -66,7 +66,7 @@ internal static class RuntimeScenarioSources
 
             public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
             {
-                journal.Add("cache:invalidate:" + string.Join(",", keys));
+                journal.Add("cache:invalidate:" + string.Join(",", keys) + (fillTimeToLive is { } ttl ? ":" + (int)ttl.TotalSeconds : string.Empty));
                 return inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
             }
 
