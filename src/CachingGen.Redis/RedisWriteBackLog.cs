@@ -142,14 +142,8 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         {
             RedisEntryFormat.EncodeValue(pinnedEntry.Value.Span),
             record.EntityKey,
-            record.Repository,
-            record.Method,
-            record.IdempotencyKey,
-            record.Arguments,
-            record.EnqueuedAt.ToUnixTimeMilliseconds(),
-            record.TimeToLive is { } ttl ? RedisEntryFormat.ToMilliseconds(ttl) : RedisValue.EmptyString,
+            RedisWriteBackRecordFormat.Encode(record),
             _options.MaxBacklogPerShard,
-            record.Coalesce ? "1" : RedisValue.EmptyString,
         };
 
         var waitedSince = _time.GetTimestamp();
@@ -614,6 +608,13 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
 
     private static WriteBackRecord ParseRecord(RedisResult[] flat)
     {
+        if (flat.Length == 2 && (string?)flat[0] == RedisWriteBackRecordFormat.Field
+            && RedisWriteBackRecordFormat.TryDecode((byte[]?)flat[1] ?? Array.Empty<byte>(), out var packed))
+        {
+            return packed;
+        }
+
+        // An entry of an earlier version (one field per member), or a damaged one.
         var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < flat.Length; i += 2)
         {

@@ -5,9 +5,8 @@ namespace CachingGen.Redis;
 /// (<see cref="RedisKeyLayout"/>), so each runs in one Redis Cluster slot.
 /// </summary>
 /// <remarks>
-/// Stream entry fields: <c>k</c> entity key, <c>r</c> repository, <c>m</c> method, <c>i</c> idempotency key,
-/// <c>a</c> arguments (MessagePack), <c>t</c> enqueue time (Unix ms), <c>l</c> time to live after the flush (ms, or
-/// empty), and <c>c</c> = <c>1</c> only on a record that a later one of its key and method supersedes (absent otherwise). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
+/// A stream entry has one field, <c>d</c>: the packed record (<see cref="RedisWriteBackRecordFormat"/>; entries of
+/// earlier versions have one field per member, and are still read). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
 /// records (an acknowledgement deletes the entry), so its length is the backlog. The attempts hash counts the failed
 /// apply attempts of a pending record (by stream id), so they survive a change of the shard's owner.
 /// </remarks>
@@ -53,19 +52,16 @@ internal static class RedisWriteBackScripts
     }
 
     /// <summary>
-    /// Append. KEYS: entry, stream, pending hash. ARGV: 'V'+envelope, entity key, repository, method, idempotency key,
-    /// arguments, enqueue ms, ttl ms, max backlog (0 = none), coalesce ('1' or empty). Returns the stream id, or nil
-    /// when the shard is full (nothing written).
+    /// Append. KEYS: entry, stream, pending hash. ARGV: 'V'+envelope, entity key, packed record
+    /// (<see cref="RedisWriteBackRecordFormat"/>), max backlog (0 = none). Returns the stream id, or nil when the shard
+    /// is full (nothing written).
     /// </summary>
     public static readonly RedisScripts Append = new(
-        "if tonumber(ARGV[9]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[9]) then return false end\n" +
+        "if tonumber(ARGV[4]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[4]) then return false end\n" +
         CacheFragments.Pin +
         """
         redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-        if ARGV[10] == '1' then
-          return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'r', ARGV[3], 'm', ARGV[4], 'i', ARGV[5], 'a', ARGV[6], 't', ARGV[7], 'l', ARGV[8], 'c', '1')
-        end
-        return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'r', ARGV[3], 'm', ARGV[4], 'i', ARGV[5], 'a', ARGV[6], 't', ARGV[7], 'l', ARGV[8])
+        return redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
         """);
 
     /// <summary>

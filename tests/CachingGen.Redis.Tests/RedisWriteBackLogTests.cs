@@ -123,6 +123,60 @@ public sealed class RedisWriteBackLogTests
         Assert.Equal(0, await log.GetBacklogAsync(shard, default));
     }
 
+    [Fact]
+    public void A_packed_record_round_trips_every_member()
+    {
+        var arguments = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
+        foreach (var original in new[]
+        {
+            Record("pref:1", 1) with { Coalesce = true },
+            new WriteBackRecord("Repo", "M()", "ctr:é", "ctr:é@1", arguments, DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123)),
+        })
+        {
+            Assert.True(RedisWriteBackRecordFormat.TryDecode(RedisWriteBackRecordFormat.Encode(original), out var decoded));
+            Assert.Equal(original.Repository, decoded.Repository);
+            Assert.Equal(original.Method, decoded.Method);
+            Assert.Equal(original.EntityKey, decoded.EntityKey);
+            Assert.Equal(original.IdempotencyKey, decoded.IdempotencyKey);
+            Assert.Equal(original.Arguments.ToArray(), decoded.Arguments.ToArray());
+            Assert.Equal(original.EnqueuedAt.ToUnixTimeMilliseconds(), decoded.EnqueuedAt.ToUnixTimeMilliseconds());
+            Assert.Equal(original.TimeToLive, decoded.TimeToLive);
+            Assert.Equal(original.Coalesce, decoded.Coalesce);
+        }
+
+        Assert.False(RedisWriteBackRecordFormat.TryDecode(Encoding.UTF8.GetBytes("not a record"), out _));
+        Assert.False(RedisWriteBackRecordFormat.TryDecode(RedisWriteBackRecordFormat.Encode(Record("pref:1", 1)).AsMemory(0, 10), out _));
+    }
+
+    [RedisFact]
+    public async Task Entries_of_the_earlier_one_field_per_member_layout_are_still_read_and_a_damaged_entry_becomes_an_empty_record()
+    {
+        var (store, log) = Create();
+        var database = RedisTestEnvironment.Shared.GetDatabase();
+        var shard = WriteBackSharding.ShardOf("pref:77", Shards);
+        await log.ReadAsync(shard, 1, default); // creates the group and takes the shard
+        var stream = store.KeyLayout.Log(shard);
+        await database.StreamAddAsync(stream, new NameValueEntry[]
+        {
+            new("k", "pref:77"), new("r", "Sample.IPreferenceRepository"), new("m", "UpdateAsync(Sample.Preference)"), new("i", "pref:77@3"),
+            new("a", Encoding.UTF8.GetBytes("args-3")), new("t", 1_790_000_000_000L), new("l", 300_000L), new("c", "1"),
+        });
+        await database.StreamAddAsync(stream, RedisWriteBackRecordFormat.Field, Encoding.UTF8.GetBytes("damaged"));
+
+        var read = await log.ReadAsync(shard, 10, default);
+        Assert.Equal(2, read.Count);
+        var old = read[0].Record;
+        Assert.Equal(("Sample.IPreferenceRepository", "UpdateAsync(Sample.Preference)", "pref:77", "pref:77@3"), (old.Repository, old.Method, old.EntityKey, old.IdempotencyKey));
+        Assert.Equal("args-3", Encoding.UTF8.GetString(old.Arguments.Span));
+        Assert.Equal(1_790_000_000_000L, old.EnqueuedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(TimeSpan.FromMinutes(5), old.TimeToLive);
+        Assert.True(old.Coalesce);
+
+        // The flusher cannot dispatch a record without a repository or method: it dead-letters it, visibly.
+        Assert.Equal(string.Empty, read[1].Record.Repository);
+        Assert.Equal(string.Empty, read[1].Record.Method);
+    }
+
     [RedisFact]
     public async Task Settle_leaves_a_tombstone_when_the_entry_is_no_longer_the_pinned_value()
     {
