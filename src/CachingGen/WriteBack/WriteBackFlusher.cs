@@ -723,13 +723,18 @@ public sealed class WriteBackFlusher : BackgroundService
         }
     }
 
-    private TimeSpan Backoff(int attempt)
+    private TimeSpan Backoff(int attempt) => Backoff(_options, attempt, Random.Shared.NextDouble());
+
+    /// <summary>The wait before retry <paramref name="attempt"/>: the base delay doubled per attempt, capped, and with
+    /// jitter a uniform part of its second half (<paramref name="random"/> in [0, 1)), so flushers that failed together
+    /// do not retry together.</summary>
+    internal static TimeSpan Backoff(CachingGenOptions options, int attempt, double random)
     {
-        var baseTicks = (double)_options.RetryBaseDelay.Ticks;
-        var ticks = Math.Min(baseTicks * Math.Pow(2, Math.Min(attempt - 1, 62)), _options.RetryMaxDelay.Ticks);
-        if (_options.RetryJitter)
+        var baseTicks = (double)options.RetryBaseDelay.Ticks;
+        var ticks = Math.Min(baseTicks * Math.Pow(2, Math.Min(attempt - 1, 62)), options.RetryMaxDelay.Ticks);
+        if (options.RetryJitter)
         {
-            ticks *= 0.5 + (Random.Shared.NextDouble() * 0.5);
+            ticks *= 0.5 + (random * 0.5);
         }
 
         return TimeSpan.FromTicks((long)ticks);

@@ -201,6 +201,20 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public void Retry_delays_double_up_to_the_cap_and_jitter_takes_a_uniform_part_of_their_second_half()
+    {
+        var options = new CachingGenOptions { RetryBaseDelay = TimeSpan.FromSeconds(1), RetryMaxDelay = TimeSpan.FromSeconds(60), RetryJitter = false };
+        Assert.Equal(new[] { 1.0, 2, 4, 8, 16, 32, 60, 60 }, Enumerable.Range(1, 8).Select(a => WriteBackFlusher.Backoff(options, a, 0.7).TotalSeconds));
+        Assert.Equal(TimeSpan.FromSeconds(60), WriteBackFlusher.Backoff(options, 10_000, 0.7));
+
+        options.RetryJitter = true;
+        Assert.Equal(TimeSpan.FromSeconds(4), WriteBackFlusher.Backoff(options, 4, 0));
+        Assert.Equal(TimeSpan.FromSeconds(6), WriteBackFlusher.Backoff(options, 4, 0.5));
+        Assert.InRange(WriteBackFlusher.Backoff(options, 4, 0.999_999), TimeSpan.FromSeconds(7.99), TimeSpan.FromSeconds(8));
+        Assert.Equal(TimeSpan.FromSeconds(30), WriteBackFlusher.Backoff(options, 20, 0));
+    }
+
+    [Fact]
     public async Task Retries_wait_out_exponential_backoff_on_the_time_provider()
     {
         await using var h = new Harness(o =>

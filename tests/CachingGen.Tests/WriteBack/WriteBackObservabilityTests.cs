@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using CachingGen.Storage;
 using CachingGen.Tests.Support;
 using CachingGen.WriteBack;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -93,6 +94,48 @@ public sealed class WriteBackObservabilityTests
         var before = metrics.Values("cachinggen.writeback.oldest_pending_age").Count;
         metrics.Collect();
         Assert.All(metrics.Values("cachinggen.writeback.oldest_pending_age").Skip(before), v => Assert.Equal(0, v));
+    }
+
+    [Fact]
+    public async Task Retries_dead_letters_and_records_the_ledger_skips_are_counted()
+    {
+        // A poison record: two failed attempts are retries, the third dead-letters it.
+        await using (var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.MaxAttempts = 3;
+            o.RetryBaseDelay = TimeSpan.Zero;
+            o.RetryMaxDelay = TimeSpan.Zero;
+        }))
+        {
+            using var metrics = new MetricCapture(h.Runtime.Telemetry.Meter);
+            await h.Repository.UpdateAsync(new Preference(13, 1, "poison", true));
+            await h.Repository.UpdateAsync(new Preference(14, 1, "fine", true));
+            h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13 } ? throw new InvalidOperationException("poison") : Task.CompletedTask;
+            await h.Runtime.WriteBack.FlushAsync();
+
+            Assert.Equal(2, metrics.Sum("cachinggen.writeback.retries"));
+            Assert.Equal(1, metrics.Sum("cachinggen.writeback.dead_letters"));
+            Assert.Equal(1, metrics.Sum("cachinggen.writeback.flushed"));
+            Assert.Equal(0, metrics.Sum("cachinggen.writeback.duplicates"));
+        }
+
+        // A batch committed but not acknowledged (the process died in between) is read again and skipped by the ledger.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var durableLog = new InMemoryWriteBackLog(store, 2);
+        var ledger = new TransactionalTestLedger();
+        var database = new FakePreferenceDatabase();
+        var first = new Harness(log: new FaultyWriteBackLog(durableLog) { FailNextAcknowledge = true }, ledger: ledger, database: database, store: store, time: time);
+        await first.Repository.UpdateAsync(new Preference(5, 1, "a", true));
+        await Assert.ThrowsAsync<IOException>(() => first.Runtime.WriteBack.FlushAsync());
+
+        await using var second = new Harness(log: durableLog, ledger: ledger, database: database, store: store, time: time);
+        using var replay = new MetricCapture(second.Runtime.Telemetry.Meter);
+        await second.Runtime.WriteBack.FlushAsync();
+        Assert.Equal(1, replay.Sum("cachinggen.writeback.duplicates"));
+        Assert.Equal(1, replay.Sum("cachinggen.writeback.flushed"));
+        Assert.Equal(1, database.Updates);
     }
 
     /// <summary>Listens to one runtime's meter (other tests' runtimes run in parallel).</summary>
