@@ -406,6 +406,21 @@ internal sealed class FlusherProcess : IDisposable
 
     public string Tail(int lines) => string.Join(Environment.NewLine, _lines.TakeLast(lines));
 
+    /// <summary>Whether the process printed <paramref name="text"/> so far.</summary>
+    public bool Printed(string text) => _lines.Any(line => line is not null && line.Contains(text, StringComparison.Ordinal));
+
+    /// <summary>Waits (briefly: the output of a process that just exited may still be in flight) for <paramref name="text"/>.</summary>
+    public async Task<bool> PrintedAsync(string text)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!Printed(text) && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(50);
+        }
+
+        return Printed(text);
+    }
+
     /// <summary>The shards this flusher has printed that it owns (it took their leases), so far.</summary>
     public IReadOnlyList<int> OwnedShards()
         => Enumerable.Range(0, CrashScenario.Shards).Where(shard => _lines.Any(line => line.Contains($"owns write-back shard {shard}.", StringComparison.Ordinal))).ToList();

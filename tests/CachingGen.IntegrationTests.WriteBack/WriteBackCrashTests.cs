@@ -28,6 +28,7 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
             await Task.Delay(scenario.Random.Next(800, 2200));
             if (flusher.HasExited)
             {
+                await AssertChaosExitAsync(flusher);
                 afterCommit++;
                 scenario.Print($"flusher #{flusher.Number} killed itself between a commit and its XACK");
             }
@@ -48,6 +49,7 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
             await Task.Delay(200);
             if (flusher.HasExited)
             {
+                await AssertChaosExitAsync(flusher);
                 afterCommit++;
                 kills++;
                 scenario.Print($"flusher #{flusher.Number} killed itself between a commit and its XACK");
@@ -65,6 +67,12 @@ public sealed class WriteBackCrashTests(ITestOutputHelper output)
         Assert.True(afterCommit > 0, "no kill landed between a commit and its XACK");
         Assert.True(report.Acknowledged > 0);
     }
+
+    /// <summary>A flusher that exited on its own must have been killed by the chaos hook, after a commit and before
+    /// its XACK; any other exit is a crash the test must not count as one.</summary>
+    private static async Task AssertChaosExitAsync(FlusherProcess flusher)
+        => Assert.True(await flusher.PrintedAsync("chaos: killing the flusher after the commit"),
+            $"flusher #{flusher.Number} exited without the chaos hook (a crash, not a kill between commit and XACK):{Environment.NewLine}{flusher.Tail(40)}");
 
     [CrashFact]
     public async Task Redis_SIGKILLed_and_restarted_with_Fsync_durability_keeps_every_acknowledged_write()
