@@ -353,6 +353,14 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         CheckShard(shard);
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(keys);
+        foreach (var record in records)
+        {
+            if (record.Shard != shard)
+            {
+                throw new ArgumentException($"The record {record.Position} belongs to shard {record.Shard}, not to shard {shard}.", nameof(records));
+            }
+        }
+
         foreach (var (entityKey, _) in keys)
         {
             ArgumentNullException.ThrowIfNull(entityKey, nameof(keys));
@@ -608,13 +616,18 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
 
     private static WriteBackRecord ParseRecord(RedisResult[] flat)
     {
-        if (flat.Length == 2 && (string?)flat[0] == RedisWriteBackRecordFormat.Field
-            && RedisWriteBackRecordFormat.TryDecode((byte[]?)flat[1] ?? Array.Empty<byte>(), out var packed))
+        if (flat.Length == 4 && (string?)flat[2] == RedisWriteBackRecordFormat.Field)
         {
-            return packed;
+            if (RedisWriteBackRecordFormat.TryDecode((byte[]?)flat[3] ?? Array.Empty<byte>(), out var packed))
+            {
+                return packed;
+            }
+
+            // A damaged record keeps its entity key (the field beside it): dead-lettering it uncounts that key.
+            return ToRecord(new Dictionary<string, RedisValue>(StringComparer.Ordinal) { ["k"] = (RedisValue)flat[1] });
         }
 
-        // An entry of an earlier version (one field per member), or a damaged one.
+        // An entry of an earlier version (one field per member).
         var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
         for (var i = 0; i + 1 < flat.Length; i += 2)
         {

@@ -5,12 +5,12 @@ using MessagePack;
 namespace CachingGen.Redis;
 
 /// <summary>
-/// How a write-back record is stored in its shard's stream: one field, <c>d</c>, holding the record as a MessagePack
-/// array <c>[format version 1, repository, method, entity key, idempotency key, arguments (bin), enqueue Unix ms, time
+/// How a write-back record is stored in its shard's stream: the field <c>k</c> (the entity key) and the field <c>d</c>,
+/// holding the record as a MessagePack array <c>[format version 1, repository, method, entity key, idempotency key, arguments (bin), enqueue Unix ms, time
 /// to live ms or nil, coalesce]</c>.
 /// </summary>
 /// <remarks>
-/// One field instead of one per member: a stream entry's fields are converted to Lua strings and back on every read
+/// Two fields instead of one per member: a stream entry's fields are converted to Lua strings and back on every read
 /// (the read script) and walked by every trim and delete, so eight fields cost Redis several times the work of one.
 /// Entries written by earlier versions (one field per member: <c>k r m i a t l c</c>) are still read.
 /// </remarks>
@@ -71,7 +71,7 @@ internal static class RedisWriteBackRecordFormat
             record = new WriteBackRecord(repository, method, entityKey, idempotencyKey, arguments, enqueuedAt) { TimeToLive = timeToLive, Coalesce = coalesce };
             return true;
         }
-        catch (Exception exception) when (exception is MessagePackSerializationException or EndOfStreamException or ArgumentOutOfRangeException)
+        catch (Exception exception) when (exception is MessagePackSerializationException or EndOfStreamException or ArgumentException or OverflowException or InvalidOperationException)
         {
             return false;
         }

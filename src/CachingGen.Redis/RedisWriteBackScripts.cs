@@ -5,8 +5,9 @@ namespace CachingGen.Redis;
 /// (<see cref="RedisKeyLayout"/>), so each runs in one Redis Cluster slot.
 /// </summary>
 /// <remarks>
-/// A stream entry has one field, <c>d</c>: the packed record (<see cref="RedisWriteBackRecordFormat"/>; entries of
-/// earlier versions have one field per member, and are still read). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
+/// A stream entry has two fields: <c>k</c>, the entity key (so even a damaged record is uncounted from its key when it
+/// is dead-lettered), and <c>d</c>, the packed record (<see cref="RedisWriteBackRecordFormat"/>; entries of earlier
+/// versions have one field per member, and are still read). The pending hash counts unacknowledged records per entity key; the stream holds only unacknowledged
 /// records (an acknowledgement deletes the entry), so its length is the backlog. The attempts hash counts the failed
 /// apply attempts of a pending record (by stream id), so they survive a change of the shard's owner.
 /// </remarks>
@@ -61,7 +62,7 @@ internal static class RedisWriteBackScripts
         CacheFragments.Pin +
         """
         redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-        return redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
+        return redis.call('XADD', KEYS[2], '*', 'k', ARGV[2], 'd', ARGV[3])
         """);
 
     /// <summary>

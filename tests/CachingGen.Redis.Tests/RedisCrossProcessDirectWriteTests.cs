@@ -64,6 +64,29 @@ public sealed class RedisCrossProcessDirectWriteTests
         Assert.Equal("back", await CachedValueAsync(pair));
     }
 
+    [RedisTheory]
+    [InlineData("write-around")]
+    [InlineData("evict")]
+    public async Task A_direct_write_invalidates_an_entry_still_pinned_after_its_records_were_flushed(string strategy)
+    {
+        await using var pair = await ProcessPair.CreateAsync(drainTimeout: TimeSpan.FromSeconds(20));
+
+        // Process B flushed its record (applied and acknowledged) but its settle never came: the entry is pinned with
+        // nothing pending. It is older than A's write and must not survive it.
+        await pair.CacheB.WriteBackAsync(Key, new Row(1, "back"), "1", UpdatePolicy, Encoding.UTF8.GetBytes("back"), CancellationToken.None);
+        var shard = WriteBackSharding.ShardOf(Key, Shards);
+        var read = await pair.LogB.ReadAsync(shard, 10, default);
+        await pair.Database.ApplyRecordAsync(Assert.Single(read).Record);
+        await pair.LogB.AcknowledgeAsync(shard, read, default);
+        Assert.Equal(0, await pair.LogB.GetPendingCountAsync(Key, default));
+        Assert.Equal("back", await CachedValueAsync(pair));
+
+        await DirectWriteAsync(pair, strategy);
+
+        Assert.Equal(new[] { "back", "direct" }, pair.Database.History);
+        Assert.Null(await CachedValueAsync(pair));
+    }
+
     private static ValueTask DirectWriteAsync(ProcessPair pair, string strategy) => strategy == "evict"
         ? pair.CacheA.EvictAsync([Key], new EvictPolicy("DeleteAsync"), pair.Database, static (db, _) => db.ApplyAsync("direct"), CancellationToken.None)
         : pair.CacheA.WriteAroundAsync([Key], new WriteAroundPolicy("MigrateAsync", TimeSpan.FromSeconds(30), Invalidate: true), pair.Database,

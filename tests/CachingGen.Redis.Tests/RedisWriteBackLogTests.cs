@@ -146,6 +146,22 @@ public sealed class RedisWriteBackLogTests
 
         Assert.False(RedisWriteBackRecordFormat.TryDecode(Encoding.UTF8.GetBytes("not a record"), out _));
         Assert.False(RedisWriteBackRecordFormat.TryDecode(RedisWriteBackRecordFormat.Encode(Record("pref:1", 1)).AsMemory(0, 10), out _));
+
+        // A huge enqueue time or time to live (damaged bytes) is not a record, not an exception that stalls the shard.
+        var huge = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(huge);
+        writer.WriteArrayHeader(9);
+        writer.Write(1);
+        writer.Write("R");
+        writer.Write("M");
+        writer.Write("k");
+        writer.Write("i");
+        writer.Write(new byte[] { 1 });
+        writer.Write(ulong.MaxValue);
+        writer.Write(ulong.MaxValue);
+        writer.Write(false);
+        writer.Flush();
+        Assert.False(RedisWriteBackRecordFormat.TryDecode(huge.WrittenMemory, out _));
     }
 
     [RedisFact]
@@ -161,7 +177,7 @@ public sealed class RedisWriteBackLogTests
             new("k", "pref:77"), new("r", "Sample.IPreferenceRepository"), new("m", "UpdateAsync(Sample.Preference)"), new("i", "pref:77@3"),
             new("a", Encoding.UTF8.GetBytes("args-3")), new("t", 1_790_000_000_000L), new("l", 300_000L), new("c", "1"),
         });
-        await database.StreamAddAsync(stream, RedisWriteBackRecordFormat.Field, Encoding.UTF8.GetBytes("damaged"));
+        await database.StreamAddAsync(stream, new NameValueEntry[] { new("k", "pref:78"), new(RedisWriteBackRecordFormat.Field, Encoding.UTF8.GetBytes("damaged")) });
 
         var read = await log.ReadAsync(shard, 10, default);
         Assert.Equal(2, read.Count);
@@ -172,9 +188,11 @@ public sealed class RedisWriteBackLogTests
         Assert.Equal(TimeSpan.FromMinutes(5), old.TimeToLive);
         Assert.True(old.Coalesce);
 
-        // The flusher cannot dispatch a record without a repository or method: it dead-letters it, visibly.
+        // The flusher cannot dispatch a record without a repository or method: it dead-letters it, visibly, and the
+        // entity key beside the damaged field uncounts the right key.
         Assert.Equal(string.Empty, read[1].Record.Repository);
         Assert.Equal(string.Empty, read[1].Record.Method);
+        Assert.Equal("pref:78", read[1].Record.EntityKey);
     }
 
     [RedisFact]

@@ -794,7 +794,8 @@ public sealed class EntityCache<TEntity>
     }
 
     /// <summary>The invalidation after a committed write-around or evict; an unavailable store leaves the keys pending.</summary>
-    /// <remarks>On a repository with write-back methods it leaves an entry pinned by a pending write-back record alone.
+    /// <remarks>On a repository with write-back methods it leaves an entry pinned by a pending write-back record alone
+    /// (a pinned entry whose records were all flushed is invalidated by the log's settle).
     /// The key's records acknowledged before this write started were flushed first (its gate's drain reads the pending
     /// count every process shares), so a pinned entry now holds a record acknowledged while this write ran, possibly by
     /// another process: concurrent with it, and applied to the database after it by the flush. Invalidating that entry
@@ -809,7 +810,17 @@ public sealed class EntityCache<TEntity>
             }
             else
             {
-                await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+                var kept = await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
+                for (var i = 0; i < kept.Length; i++)
+                {
+                    // A pinned entry whose records are all flushed (another process's settle was put off or failed)
+                    // holds a value older than this write: the log's settle invalidates exactly those, in one step
+                    // with its pending check, and leaves an entry whose record is still pending alone.
+                    if (kept[i])
+                    {
+                        await _runtime.WriteBackLog.SettleAsync(keys[i], null, CancellationToken.None).ConfigureAwait(false);
+                    }
+                }
             }
         }
         catch (CacheStoreUnavailableException exception)

@@ -162,11 +162,12 @@ internal sealed class PendingInvalidations : IDisposable
         var delay = _baseDelay;
         try
         {
+            // Other processes may read the replaced values until the invalidations land: when the store says it is
+            // back, retry now rather than at the end of the backoff. The signal is taken before each attempt, so a
+            // recovery during a failing attempt wakes the wait after it.
+            var recovered = Volatile.Read(ref _recovered).Task;
             while (!_stoppingToken.IsCancellationRequested)
             {
-                // Other processes may read the replaced values until the invalidations land: when the store says it
-                // is back, retry now rather than at the end of the backoff.
-                var recovered = Volatile.Read(ref _recovered).Task;
                 using (var wait = CancellationTokenSource.CreateLinkedTokenSource(_stoppingToken))
                 {
                     var delayed = Task.Delay(delay, _time, wait.Token);
@@ -179,6 +180,7 @@ internal sealed class PendingInvalidations : IDisposable
                     _stoppingToken.ThrowIfCancellationRequested();
                 }
 
+                recovered = Volatile.Read(ref _recovered).Task;
                 bool drained;
                 try
                 {

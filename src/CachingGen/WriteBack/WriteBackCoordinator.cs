@@ -193,13 +193,14 @@ internal sealed class WriteBackCoordinator
     {
         var held = new HashSet<int>();
         var ready = new List<(string Key, TimeSpan? TimeToLive)>(keys.Count);
+        List<(string Key, TimeSpan? TimeToLive)>? busy = null;
         try
         {
             foreach (var item in keys)
             {
                 if (!TryHold(item.Key, held))
                 {
-                    _deferred[item.Key] = item.TimeToLive;
+                    (busy ??= new List<(string Key, TimeSpan? TimeToLive)>()).Add(item);
                     continue;
                 }
 
@@ -226,6 +227,16 @@ internal sealed class WriteBackCoordinator
         finally
         {
             ReleaseHeld(held);
+
+            // Deferred only now, after the acknowledgement: a deferred settle that ran before it would find the records
+            // still pending, leave the entry pinned, and be gone.
+            if (busy is not null)
+            {
+                foreach (var (key, timeToLive) in busy)
+                {
+                    _deferred[key] = timeToLive;
+                }
+            }
         }
     }
 

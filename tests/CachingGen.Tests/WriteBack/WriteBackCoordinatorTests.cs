@@ -85,6 +85,33 @@ public sealed class WriteBackCoordinatorTests
     }
 
     [Fact]
+    public async Task A_busy_key_is_deferred_only_once_the_acknowledgement_returned()
+    {
+        // A deferred settle applied before the acknowledgement would find the record still pending, settle nothing
+        // and be gone: the entry would stay pinned.
+        var (coordinator, log, _) = Create();
+        var failures = new List<(string Key, Exception Exception)>();
+        var release = new TaskCompletionSource();
+        Task completion;
+        using (await coordinator.EnterAsync("pref:1", CancellationToken.None))
+        {
+            log.HoldNextSettleMany = release.Task;
+            completion = coordinator.CompleteAsync(0, [], [("pref:1", TimeSpan.FromMinutes(1)), ("pref:2", TimeSpan.FromMinutes(1))], failures.Add);
+            Assert.False(completion.IsCompleted);
+            Assert.False(coordinator.HasDeferred);
+        }
+
+        await coordinator.ApplyDeferredAsync(failures.Add);
+        Assert.DoesNotContain("pref:1", log.Settled);
+        release.SetResult();
+        await completion.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(coordinator.HasDeferred);
+        await coordinator.ApplyDeferredAsync(failures.Add);
+        Assert.Equal(new[] { "pref:1", "pref:2" }, log.Settled.Order());
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public async Task Complete_hands_every_key_of_a_failed_call_to_the_runtime_when_the_store_is_unavailable()
     {
         var (coordinator, log, unavailable) = Create();
