@@ -347,7 +347,53 @@ public static class ReportWriter
             }
 
             md.AppendLine();
+            WriteRatioChart(md, output, name, title, lines);
         }
+    }
+
+    /// <summary>The goals drawn on a write-strategy report's chart (its ratio column's issue target).</summary>
+    private static readonly Dictionary<string, (double Goal, string Label)> ReportGoals = new(StringComparer.Ordinal)
+    {
+        ["migration-replay.md"] = (0.95, "write-around goal: ≥ 0.95x"),
+    };
+
+    /// <summary>Charts a load command's report from its first table with a ratio column ("× ..."): one block per value of
+    /// the first column, one bar per row (labelled by the second column). Reports without such a table get no chart.</summary>
+    private static void WriteRatioChart(StringBuilder md, string output, string name, string title, string[] lines)
+    {
+        static string[] Cells(string row) => row.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToArray();
+        var header = Array.FindIndex(lines, l => l.StartsWith('|') && Cells(l).Any(c => c.StartsWith("× ", StringComparison.Ordinal)));
+        if (header < 0)
+        {
+            return;
+        }
+
+        var columns = Cells(lines[header]);
+        var ratio = Array.FindIndex(columns, c => c.StartsWith("× ", StringComparison.Ordinal));
+        var rows = lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(Cells).Where(r => r.Length > ratio).ToList();
+        var groups = rows.GroupBy(r => r[0])
+            .Select(g => new BarGroup(g.Key, g
+                .Where(r => double.TryParse(r[ratio], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                .Select(r =>
+                {
+                    var value = double.Parse(r[ratio], NumberStyles.Float, CultureInfo.InvariantCulture);
+                    var baseline = value == 1.0 && r[1].Contains("plain", StringComparison.Ordinal);
+                    return new Bar(r[1], value, string.Create(CultureInfo.InvariantCulture, $"{value:0.00}x"), baseline, !baseline);
+                })
+                .ToList()))
+            .Where(g => g.Bars.Count > 0)
+            .ToList();
+        if (groups.Count == 0)
+        {
+            return;
+        }
+
+        var file = Path.ChangeExtension(name, ".svg");
+        var (goal, goalLabel) = ReportGoals.TryGetValue(name, out var target) ? target : ((double?)null, (string?)null);
+        var axis = columns[ratio] + " (higher is better)";
+        File.WriteAllText(Path.Combine(output, file), SvgBarChart.Render(title, axis, groups, goal, goalLabel));
+        md.AppendLine($"![{title}]({file})");
+        md.AppendLine();
     }
 
     /// <summary>Writes a section's heading and introduction; returns the class's results, or says why there are none.</summary>
