@@ -90,15 +90,14 @@ public static class MySqlWriteBackLedger
         }
 
         var hashes = new byte[count][];
-        var hex = new string[count];
         var firsts = new List<int>(count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
+            // Equal keys have equal hashes: a repeat is found by the key itself, without formatting its hash.
             ArgumentNullException.ThrowIfNull(idempotencyKeys[i], nameof(idempotencyKeys));
             hashes[i] = Hash(idempotencyKeys[i]);
-            hex[i] = Convert.ToHexString(hashes[i]);
-            if (seen.Add(hex[i]))
+            if (seen.Add(idempotencyKeys[i]))
             {
                 firsts.Add(i);
             }
@@ -140,7 +139,7 @@ public static class MySqlWriteBackLedger
             }
         }
 
-        var fresh = firsts.FindAll(i => !existing.Contains(hex[i]));
+        var fresh = firsts.FindAll(i => !existing.Contains(Convert.ToHexString(hashes[i])));
         if (fresh.Count > 0)
         {
             await InsertAsync(command, quoted, fresh, hashes, idempotencyKeys, cancellationToken).ConfigureAwait(false);

@@ -810,17 +810,7 @@ public sealed class EntityCache<TEntity>
             }
             else
             {
-                var kept = await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < kept.Length; i++)
-                {
-                    // A pinned entry whose records are all flushed (another process's settle was put off or failed)
-                    // holds a value older than this write: the log's settle invalidates exactly those, in one step
-                    // with its pending check, and leaves an entry whose record is still pending alone.
-                    if (kept[i])
-                    {
-                        await _runtime.WriteBackLog.SettleAsync(keys[i], null, CancellationToken.None).ConfigureAwait(false);
-                    }
-                }
+                await InvalidationUnlessPending.InvalidateAsync(_store, _runtime.WriteBackLog, keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (CacheStoreUnavailableException exception)

@@ -128,14 +128,7 @@ internal sealed class PendingInvalidations : IDisposable
                 // database: erasing it would let a read fill the older row back in before the record is flushed. A
                 // pinned value whose records were all flushed (its settle failed during the outage) may be older than
                 // a direct write since: the log's settle unpins exactly those, in one step with its pending check.
-                var kept = await _store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken).ConfigureAwait(false);
-                for (var i = 0; i < keys.Length; i++)
-                {
-                    if (kept[i])
-                    {
-                        await _log.SettleAsync(keys[i], null, cancellationToken).ConfigureAwait(false);
-                    }
-                }
+                await InvalidationUnlessPending.InvalidateAsync(_store, _log, keys, fillTimeToLive, cancellationToken).ConfigureAwait(false);
             }
             catch (CacheStoreUnavailableException exception)
             {
