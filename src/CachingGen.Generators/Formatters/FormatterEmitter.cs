@@ -278,7 +278,8 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("/// <summary>");
             writer.WriteLine("/// The MessagePack resolver for every type this assembly's cached repositories store or log: generated");
             writer.WriteLine("/// formatters and explicitly constructed closed built-in collection formatters, composed only with");
-            writer.WriteLine("/// <see cref=\"global::MessagePack.Resolvers.BuiltinResolver\"/>. No dynamic resolver is reachable.");
+            writer.WriteLine("/// MessagePack's leaf formatters named one by one (<see cref=\"global::CachingGen.Serialization.BuiltinLeafFormatters\"/>).");
+            writer.WriteLine("/// No dynamic resolver is reachable, so Native AOT and trimming see every formatter type.");
             writer.WriteLine("/// </summary>");
             writer.WriteLine(GeneratedCode.Attribute);
             writer.WriteLine(GeneratedCode.ExcludeFromCodeCoverage);
@@ -311,9 +312,10 @@ namespace CachingGen.Generators.Formatters
             // schema fingerprints through Options.Resolver (ISchemaFingerprintProvider). The built-in fallback lives in
             // FormatterCache below instead.
             writer.WriteLine("/// <summary>Serializer options: this resolver (generated formatters, then the built-in ones); untrusted-data security.</summary>");
-            writer.WriteLine("public static readonly " + Options + " Options = " + Options + ".Standard");
+            // Not MessagePackSerializerOptions.Standard.WithResolver(...): touching Standard initializes StandardResolver
+            // and with it every dynamic (Reflection.Emit) resolver, which Native AOT reports even when never used.
+            writer.WriteLine("public static readonly " + Options + " Options = new " + Options + "(Instance)");
             writer.Indent();
-            writer.WriteLine(".WithResolver(Instance)");
             writer.WriteLine(".WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);");
             writer.Outdent();
             writer.WriteLine();
@@ -386,7 +388,7 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine();
             writer.WriteLine("private static class FormatterCache<T>");
             writer.OpenBlock();
-            writer.WriteLine("public static readonly " + FormatterInterface + "<T>? Formatter = (" + FormatterInterface + "<T>?)CreateFormatter(typeof(T)) ?? global::MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>();");
+            writer.WriteLine("public static readonly " + FormatterInterface + "<T>? Formatter = (" + FormatterInterface + "<T>?)CreateFormatter(typeof(T)) ?? global::CachingGen.Serialization.BuiltinLeafFormatters.Get<T>();");
             writer.CloseBlock();
             writer.WriteLine();
             writer.WriteLine("private static class FingerprintCache<T>");

@@ -24,6 +24,10 @@ internal static class CacheEnvelope
     public const int HeaderSize = 10;
 
     public static ReadOnlyMemory<byte> Encode<T>(T? value, ulong fingerprint, MessagePackSerializerOptions options)
+        => Encode(value, fingerprint, FormatterFor<T>(options), options);
+
+    /// <summary>Writes an envelope with a formatter resolved once (<see cref="FormatterFor{T}"/>).</summary>
+    public static ReadOnlyMemory<byte> Encode<T>(T? value, ulong fingerprint, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options)
     {
         if (value is null)
         {
@@ -33,7 +37,9 @@ internal static class CacheEnvelope
         var buffer = new ArrayBufferWriter<byte>(128);
         WriteHeader(buffer.GetSpan(HeaderSize), ValueKind, fingerprint);
         buffer.Advance(HeaderSize);
-        MessagePackSerializer.Serialize(buffer, value, options);
+        var writer = new MessagePackWriter(buffer);
+        formatter.Serialize(ref writer, value, options);
+        writer.Flush();
         return buffer.WrittenMemory;
     }
 
@@ -46,18 +52,31 @@ internal static class CacheEnvelope
 
     /// <summary>Reads an envelope. Returns false (with the reason) when it is foreign, stale or corrupt.</summary>
     public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, ulong fingerprint, MessagePackSerializerOptions options, out T? value, out string? reason)
-        => TryDecode(bytes, fingerprint, DirectFormatterOrNull<T>(options), options, out value, out reason);
+        => TryDecode(bytes, fingerprint, FormatterFor<T>(options), options, out value, out reason);
 
-    /// <summary>The formatter a reader may call directly for <typeparamref name="T"/> under <paramref name="options"/>,
-    /// or null when the payload must go through <see cref="MessagePackSerializer"/> (compressed options: the LZ4 frame
-    /// is the serializer's to unwrap). Calling the formatter directly saves the resolver lookup (a generic virtual
-    /// call) on every read hit.</summary>
-    public static IMessagePackFormatter<T>? DirectFormatterOrNull<T>(MessagePackSerializerOptions options)
-        => options.Compression == MessagePackCompression.None ? options.Resolver.GetFormatterWithVerify<T>() : null;
+    /// <summary>
+    /// The formatter that writes and reads <typeparamref name="T"/> under <paramref name="options"/>, resolved once by
+    /// the caller (the resolver lookup is a generic virtual call). The runtime calls formatters itself instead of
+    /// <see cref="MessagePackSerializer"/>: its static state initializes MessagePack's dynamic (Reflection.Emit)
+    /// resolvers, which Native AOT reports in every application that reaches it. So the envelope's payload is never
+    /// compressed, and options that ask for compression are refused here, at start-up, rather than ignored.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options ask for LZ4 compression.</exception>
+    public static IMessagePackFormatter<T> FormatterFor<T>(MessagePackSerializerOptions options)
+    {
+        if (options.Compression != MessagePackCompression.None)
+        {
+            throw new ArgumentException(
+                $"The serializer options for {typeof(T)} ask for {options.Compression} compression, which CachingGen does not apply to cache entries or write-back records. Use the generated CachingGenFormatterResolver.Options, or options with MessagePackCompression.None.",
+                nameof(options));
+        }
 
-    /// <summary>Reads an envelope with a formatter resolved once (<see cref="DirectFormatterOrNull{T}"/>). Returns false
+        return options.Resolver.GetFormatterWithVerify<T>();
+    }
+
+    /// <summary>Reads an envelope with a formatter resolved once (<see cref="FormatterFor{T}"/>). Returns false
     /// (with the reason) when it is foreign, stale or corrupt.</summary>
-    public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<T>? formatter, MessagePackSerializerOptions options, out T? value, out string? reason)
+    public static bool TryDecode<T>(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<T> formatter, MessagePackSerializerOptions options, out T? value, out string? reason)
     {
         value = default;
         var span = bytes.Span;
@@ -89,19 +108,9 @@ internal static class CacheEnvelope
                 try
                 {
                     var payload = bytes.Slice(HeaderSize);
-                    int read;
-                    if (formatter is null)
-                    {
-                        value = MessagePackSerializer.Deserialize<T>(payload, options, out read);
-                    }
-                    else
-                    {
-                        var reader = new MessagePackReader(payload);
-                        value = formatter.Deserialize(ref reader, options);
-                        read = (int)reader.Consumed;
-                    }
-
-                    if (read != payload.Length)
+                    var reader = new MessagePackReader(payload);
+                    value = formatter.Deserialize(ref reader, options);
+                    if (reader.Consumed != payload.Length)
                     {
                         value = default;
                         reason = "trailing bytes after the payload";
@@ -117,8 +126,8 @@ internal static class CacheEnvelope
                     reason = null;
                     return true;
                 }
-                // Any failure to read foreign or corrupt bytes is a miss (a formatter called directly throws its own
-                // exception types, not MessagePackSerializer's wrapper); only running out of memory is not about the bytes.
+                // Any failure to read foreign or corrupt bytes is a miss (a formatter throws its own exception types);
+                // only running out of memory is not about the bytes.
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
                     value = default;

@@ -48,7 +48,7 @@ public sealed class EntityCache<TEntity>
     private readonly KeyValuePair<string, object?> _repositoryTag;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
     private readonly EnvelopeDecoder _decode = CacheEnvelope.TryDecode;
-    private readonly IMessagePackFormatter<TEntity>? _formatter;
+    private readonly IMessagePackFormatter<TEntity> _formatter;
     private readonly ConcurrentQueue<(string Key, Flight Flight)> _finishedFlights = new();
     private int _sweeping;
 
@@ -68,7 +68,7 @@ public sealed class EntityCache<TEntity>
         _store = runtime.Store;
         _serializerOptions = repository.SerializerOptions ?? throw new ArgumentException("The repository has no serializer options.", nameof(repository));
         _fingerprint = _serializerOptions.Resolver is ISchemaFingerprintProvider provider ? provider.GetSchemaFingerprint<TEntity>() : 0;
-        _formatter = CacheEnvelope.DirectFormatterOrNull<TEntity>(_serializerOptions);
+        _formatter = CacheEnvelope.FormatterFor<TEntity>(_serializerOptions);
         _directWriteCoordinator = repository.HasWriteBack ? runtime.Coordinator : null;
         _telemetry = runtime.Telemetry;
         _logger = runtime.Logger;
@@ -553,7 +553,7 @@ public sealed class EntityCache<TEntity>
         }
         else
         {
-            bytes = CacheEnvelope.Encode(value, _fingerprint, _serializerOptions);
+            bytes = CacheEnvelope.Encode(value, _fingerprint, _formatter, _serializerOptions);
             ttl = lookup.FillTimeToLive ?? policy.TimeToLive;
         }
 
@@ -631,9 +631,9 @@ public sealed class EntityCache<TEntity>
     // A read hit decodes through this delegate, bound once to the exact instantiation: called directly from this
     // class's shared generic code, CacheEnvelope.TryDecode<TEntity> is looked up by a runtime helper on every call
     // (a trace of the decorator benchmark showed that helper under TryReadHit).
-    private delegate bool EnvelopeDecoder(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<TEntity>? formatter, MessagePackSerializerOptions options, out TEntity? value, out string? reason);
+    private delegate bool EnvelopeDecoder(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<TEntity> formatter, MessagePackSerializerOptions options, out TEntity? value, out string? reason);
 
-    private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _serializerOptions);
+    private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _formatter, _serializerOptions);
 
     private ValueTask<WriteBackCoordinator.Lease> EnterAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {

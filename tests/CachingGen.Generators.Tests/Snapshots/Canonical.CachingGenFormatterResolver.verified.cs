@@ -7,7 +7,8 @@ namespace CachingGen.Generated
     /// <summary>
     /// The MessagePack resolver for every type this assembly's cached repositories store or log: generated
     /// formatters and explicitly constructed closed built-in collection formatters, composed only with
-    /// <see cref="global::MessagePack.Resolvers.BuiltinResolver"/>. No dynamic resolver is reachable.
+    /// MessagePack's leaf formatters named one by one (<see cref="global::CachingGen.Serialization.BuiltinLeafFormatters"/>).
+    /// No dynamic resolver is reachable, so Native AOT and trimming see every formatter type.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCodeAttribute("CachingGen.Generators", "VERSION")]
     [global::System.Diagnostics.CodeAnalysis.ExcludeFromCodeCoverageAttribute]
@@ -29,8 +30,7 @@ namespace CachingGen.Generated
         public static readonly CachingGenFormatterResolver Instance = new CachingGenFormatterResolver();
 
         /// <summary>Serializer options: this resolver (generated formatters, then the built-in ones); untrusted-data security.</summary>
-        public static readonly global::MessagePack.MessagePackSerializerOptions Options = global::MessagePack.MessagePackSerializerOptions.Standard
-            .WithResolver(Instance)
+        public static readonly global::MessagePack.MessagePackSerializerOptions Options = new global::MessagePack.MessagePackSerializerOptions(Instance)
             .WithSecurity(global::MessagePack.MessagePackSecurity.UntrustedData);
 
         private CachingGenFormatterResolver()
@@ -86,7 +86,7 @@ namespace CachingGen.Generated
 
         private static class FormatterCache<T>
         {
-            public static readonly global::MessagePack.Formatters.IMessagePackFormatter<T>? Formatter = (global::MessagePack.Formatters.IMessagePackFormatter<T>?)CreateFormatter(typeof(T)) ?? global::MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>();
+            public static readonly global::MessagePack.Formatters.IMessagePackFormatter<T>? Formatter = (global::MessagePack.Formatters.IMessagePackFormatter<T>?)CreateFormatter(typeof(T)) ?? global::CachingGen.Serialization.BuiltinLeafFormatters.Get<T>();
         }
 
         private static class FingerprintCache<T>

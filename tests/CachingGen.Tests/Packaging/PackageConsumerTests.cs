@@ -17,6 +17,11 @@ public sealed class PackageConsumerTests(PackedPackage package) : IClassFixture<
         Assert.Contains("analyzers/dotnet/cs/CachingGen.Generators.dll", entries);
         Assert.Contains("analyzers/dotnet/cs/CachingGen.CodeFixes.dll", entries);
         Assert.Contains("lib/net8.0/CachingGen.dll", entries);
+        foreach (var folder in new[] { "build", "buildTransitive" })
+        {
+            Assert.Contains(folder + "/CachingGen.targets", entries);
+            Assert.Contains(folder + "/CachingGen.MessagePack.Substitutions.xml", entries);
+        }
 
         var consumer = await package.CreateConsumerAsync("Consumer", "<OutputType>Exe</OutputType><TreatWarningsAsErrors>true</TreatWarningsAsErrors>",
             new Dictionary<string, string> { ["Program.cs"] = ConsumerProgram });
@@ -24,6 +29,28 @@ public sealed class PackageConsumerTests(PackedPackage package) : IClassFixture<
         Assert.True(run.ExitCode == 0, "the consumer failed to build or run:\n" + run.Output);
         Assert.Contains("read-through hit: email v1", run.Output);
         Assert.Contains("write-back flushed: push v2", run.Output);
+    }
+
+    /// <summary>
+    /// The package's targets hand the MessagePack substitution to the Native AOT compiler only when a project publishes
+    /// with AOT and opts in (docs/aot.md); scripts/aot.sh proves the substitution itself on the quickstart.
+    /// </summary>
+    [Fact]
+    public async Task Native_aot_substitution_is_passed_to_the_compiler_only_when_the_project_opts_in()
+    {
+        Assert.True(package.Packed, "dotnet pack failed:\n" + package.PackOutput);
+        var consumer = await package.CreateConsumerAsync("AotConsumer", "<OutputType>Exe</OutputType>",
+            new Dictionary<string, string> { ["Program.cs"] = "System.Console.WriteLine(1);" });
+        var restore = await PackedPackage.RunAsync("dotnet", "restore -p:PublishAot=true", consumer);
+        Assert.True(restore.ExitCode == 0, restore.Output);
+        var optedIn = await PackedPackage.RunAsync("dotnet", "msbuild -getItem:IlcArg -p:PublishAot=true -p:CachingGenNativeAotMessagePackSubstitutions=true", consumer);
+        Assert.True(optedIn.ExitCode == 0, optedIn.Output);
+        Assert.Contains("--substitution:", optedIn.Output);
+        Assert.Contains("CachingGen.MessagePack.Substitutions.xml", optedIn.Output);
+
+        var notOptedIn = await PackedPackage.RunAsync("dotnet", "msbuild -getItem:IlcArg -p:PublishAot=true", consumer);
+        Assert.True(notOptedIn.ExitCode == 0, notOptedIn.Output);
+        Assert.DoesNotContain("CachingGen.MessagePack.Substitutions.xml", notOptedIn.Output);
     }
 
     /// <summary>

@@ -293,6 +293,16 @@ public sealed class ReadThroughTests
     }
 
     [Fact]
+    public async Task Serializer_options_with_compression_are_refused_when_the_cache_is_created()
+    {
+        await using var h = new Harness();
+        var compressed = new RepositoryDescriptor("Compressed", "pref", CachingGenFormatterResolver.Options.WithCompression(MessagePack.MessagePackCompression.Lz4BlockArray), false);
+        var error = Assert.Throws<ArgumentException>(() => h.Runtime.GetEntityCache<Preference>(compressed));
+        Assert.Contains("Lz4BlockArray compression", error.Message);
+        Assert.Contains("MessagePackCompression.None", error.Message);
+    }
+
+    [Fact]
     public async Task Write_around_fill_time_to_live_is_used_by_the_next_fill()
     {
         await using var h = new Harness();
