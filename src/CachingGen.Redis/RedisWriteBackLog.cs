@@ -178,14 +178,18 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken)
+        => ReadAsync(shard, maxCount, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         CheckShard(shard);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var renewedAt = _time.GetTimestamp();
         var keys = new[] { _keys.Lease(shard), _keys.Log(shard), _keys.Attempts(shard) };
-        var arguments = new RedisValue[] { ConsumerName, RedisEntryFormat.ToMilliseconds(_options.LeaseDuration), RedisWriteBackScripts.GroupName, maxCount };
+        var arguments = new RedisValue[] { ConsumerName, RedisEntryFormat.ToMilliseconds(_options.LeaseDuration), RedisWriteBackScripts.GroupName, maxCount, after ?? "0" };
         RedisResult result;
         try
         {

@@ -66,10 +66,11 @@ internal static class RedisWriteBackScripts
         """);
 
     /// <summary>
-    /// Read as the shard's owner. KEYS: lease, stream, attempts hash. ARGV: consumer, lease ms, group, count. Takes the
-    /// lease when it is free (and then claims every pending entry of the group: the previous owner's), renews it when
-    /// held by this consumer, and returns {-1} when another consumer holds it. Otherwise returns {acquired, id,
-    /// deliveries, failed attempts, fields, ...}: this consumer's pending entries (oldest first), then new ones, up to count.
+    /// Read as the shard's owner. KEYS: lease, stream, attempts hash. ARGV: consumer, lease ms, group, count, after
+    /// ('0' = from the oldest). Takes the lease when it is free (and then claims every pending entry of the group: the
+    /// previous owner's, and reads from the oldest whatever <c>after</c> says), renews it when held by this consumer,
+    /// and returns {-1} when another consumer holds it. Otherwise returns {acquired, id, deliveries, failed attempts,
+    /// fields, ...}: this consumer's pending entries after <c>after</c> (oldest first), then new ones, up to count.
     /// </summary>
     public static readonly RedisScripts Read = new("""
         local holder = redis.call('GET', KEYS[1])
@@ -88,14 +89,22 @@ internal static class RedisWriteBackScripts
           redis.call('PEXPIRE', KEYS[1], ARGV[2])
         end
         local count = tonumber(ARGV[4])
+        local after = ARGV[5]
+        if acquired == 1 then
+          after = '0'
+        end
         local out = {acquired}
         local deliveries = {}
-        for _, p in ipairs(redis.call('XPENDING', KEYS[2], ARGV[3], '-', '+', count, ARGV[1])) do
+        local from = '-'
+        if after ~= '0' then
+          from = '(' .. after
+        end
+        for _, p in ipairs(redis.call('XPENDING', KEYS[2], ARGV[3], from, '+', count, ARGV[1])) do
           deliveries[p[1]] = p[4]
         end
         local got = 0
         local anyFailed = redis.call('EXISTS', KEYS[3]) == 1
-        local history = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', count, 'STREAMS', KEYS[2], '0')
+        local history = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', count, 'STREAMS', KEYS[2], after)
         if history and history[1] then
           for _, e in ipairs(history[1][2]) do
             if e[2] then

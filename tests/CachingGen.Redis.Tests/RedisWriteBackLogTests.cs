@@ -362,6 +362,36 @@ public sealed class RedisWriteBackLogTests
     }
 
     [RedisFact]
+    public async Task Reading_after_a_position_skips_older_pending_records_except_right_after_a_take_over()
+    {
+        var keyNamespace = RedisTestEnvironment.UniqueNamespace();
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        for (var version = 1; version <= 5; version++)
+        {
+            await owner.AppendAsync(Record("pref:3", version), new CacheEntry("pref:3", Payload(version), null), default);
+        }
+
+        var shard = WriteBackSharding.ShardOf("pref:3", Shards);
+        var first = await owner.ReadAsync(shard, 2, default);
+        Assert.Equal(new[] { "pref:3@1", "pref:3@2" }, first.Select(r => r.Record.IdempotencyKey));
+
+        // Pending records after the position (3 and 4 are new, delivered now), then none older than it.
+        var next = await owner.ReadAsync(shard, 2, first[1].Position, default);
+        Assert.Equal(new[] { "pref:3@3", "pref:3@4" }, next.Select(r => r.Record.IdempotencyKey));
+        var pendingAfter = await owner.ReadAsync(shard, 10, first[0].Position, default);
+        Assert.Equal(new[] { "pref:3@2", "pref:3@3", "pref:3@4", "pref:3@5" }, pendingAfter.Select(r => r.Record.IdempotencyKey));
+        Assert.True(pendingAfter[0].DeliveryCount > 1);
+        Assert.Empty(await owner.ReadAsync(shard, 10, pendingAfter[^1].Position, default));
+
+        // A new owner took the records over: it reads them from the oldest, whatever position it is given.
+        await Task.Delay(600);
+        var moved = await standby.ReadAsync(shard, 10, pendingAfter[^1].Position, default);
+        Assert.Equal(new[] { "pref:3@1", "pref:3@2", "pref:3@3", "pref:3@4", "pref:3@5" }, moved.Select(r => r.Record.IdempotencyKey));
+        Assert.Equal(new[] { "pref:3@4", "pref:3@5" }, (await standby.ReadAsync(shard, 10, moved[2].Position, default)).Select(r => r.Record.IdempotencyKey));
+    }
+
+    [RedisFact]
     public async Task Failed_attempts_survive_a_change_of_owner_and_are_forgotten_once_the_record_leaves_the_log()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();

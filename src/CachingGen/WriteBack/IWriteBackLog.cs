@@ -25,6 +25,17 @@ public interface IWriteBackLog
     /// without removing them. Records already handed out and not acknowledged are handed out again.</summary>
     ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="ReadAsync(int, int, CancellationToken)"/>, but only the unacknowledged records after position
+    /// <paramref name="after"/> (a <see cref="PendingWriteBack.Position"/> this log handed out; null reads from the
+    /// oldest). The flusher reads past the records of keys that are backing off after a failure this way, so a key
+    /// with a long backlog of records waiting behind its failing one cannot hold up the shard's other keys. A log
+    /// that just took a shard over from another owner reads from the oldest regardless (the records it took over may
+    /// be older). The default ignores <paramref name="after"/>: such a log is read from the oldest every time.
+    /// </summary>
+    ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
+        => ReadAsync(shard, maxCount, cancellationToken);
+
     /// <summary>Removes applied records from the log.</summary>
     ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken);
 
@@ -78,7 +89,7 @@ public interface IWriteBackLog
     }
 
     /// <summary>Whether this process may flush <paramref name="shard"/> now. A log shared by several flusher
-    /// processes gives each shard one owner at a time; <see cref="ReadAsync"/> of a shard owned elsewhere returns
+    /// processes gives each shard one owner at a time; <see cref="ReadAsync(int, int, CancellationToken)"/> of a shard owned elsewhere returns
     /// nothing. A single-process log owns every shard.</summary>
     bool OwnsShard(int shard) => true;
 

@@ -77,9 +77,19 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken)
+        => ReadAsync(shard, maxCount, null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         cancellationToken.ThrowIfCancellationRequested();
+        var afterSequence = -1L;
+        if (after is not null && !long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out afterSequence))
+        {
+            throw new ArgumentException($"'{after}' is not a position of the in-memory write-back log.", nameof(after));
+        }
+
         var state = ShardAt(shard);
         var result = new List<PendingWriteBack>(Math.Min(maxCount, 64));
         lock (state.Gate)
@@ -89,6 +99,11 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
                 if (result.Count == maxCount)
                 {
                     break;
+                }
+
+                if (pair.Key <= afterSequence)
+                {
+                    continue;
                 }
 
                 pair.Value.Deliveries++;

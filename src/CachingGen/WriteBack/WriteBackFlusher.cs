@@ -328,9 +328,32 @@ public sealed class WriteBackFlusher : BackgroundService
                 return new Pass(false, Volatile.Read(ref state.LastBacklog), state.DatabaseNotBefore);
             }
 
+            // Keys backing off after a failed apply: all their records wait (per-key order), the shard's other keys go on.
+            var now = _time.GetUtcNow();
+            HashSet<string>? blockedKeys = null;
+            DateTimeOffset? nextAttemptAt = null;
+            var retryDue = false;
+            foreach (var failure in state.Failures.Values)
+            {
+                if (failure.NotBefore > now)
+                {
+                    (blockedKeys ??= new HashSet<string>(StringComparer.Ordinal)).Add(failure.EntityKey);
+                    nextAttemptAt = nextAttemptAt is { } earliest && earliest < failure.NotBefore ? earliest : failure.NotBefore;
+                }
+                else
+                {
+                    retryDue = true;
+                }
+            }
+
+            // Read past the records examined last time while keys are backing off (see ResumeAfter); from the oldest
+            // when a retry is due, so the failed record is read again first.
+            var after = retryDue || blockedKeys is null ? null : state.ResumeAfter;
+            state.ResumeAfter = null;
+            state.LeftPending = false;
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
-            var records = await _log.ReadAsync(shard, window, cancellationToken).ConfigureAwait(false);
-            if (records.Count == 0)
+            var records = await _log.ReadAsync(shard, window, after, cancellationToken).ConfigureAwait(false);
+            if (records.Count == 0 && after is null)
             {
                 state.Failures.Clear();
                 state.LastSkipped = 0;
@@ -339,13 +362,18 @@ public sealed class WriteBackFlusher : BackgroundService
                 return new Pass(false, 0, null);
             }
 
-            // Reads return the oldest unacknowledged records first.
-            Volatile.Write(ref state.OldestPendingUnixMs, Math.Max(1, records[0].Record.EnqueuedAt.ToUnixTimeMilliseconds()));
+            if (after is null)
+            {
+                // Reads return the oldest unacknowledged records first.
+                Volatile.Write(ref state.OldestPendingUnixMs, Math.Max(1, records[0].Record.EnqueuedAt.ToUnixTimeMilliseconds()));
+                if (records.Count < window && state.Failures.Count > 0)
+                {
+                    ForgetFailuresNoLongerPending(state, records);
+                }
+            }
 
-            var now = _time.GetUtcNow();
             var batch = new List<PendingWriteBack>(Math.Min(records.Count, _options.BatchSize));
-            HashSet<string>? blockedKeys = null;
-            DateTimeOffset? nextAttemptAt = null;
+            string? lastExamined = null;
             var skipped = 0;
             foreach (var record in records)
             {
@@ -354,17 +382,9 @@ public sealed class WriteBackFlusher : BackgroundService
                     break;
                 }
 
-                var key = record.Record.EntityKey;
-                if (blockedKeys is not null && blockedKeys.Contains(key))
+                lastExamined = record.Position;
+                if (blockedKeys is not null && blockedKeys.Contains(record.Record.EntityKey))
                 {
-                    skipped++;
-                    continue;
-                }
-
-                if (state.Failures.TryGetValue(record.Position, out var failure) && failure.NotBefore > now)
-                {
-                    (blockedKeys ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
-                    nextAttemptAt = nextAttemptAt is { } earliest && earliest < failure.NotBefore ? earliest : failure.NotBefore;
                     skipped++;
                     continue;
                 }
@@ -378,6 +398,21 @@ public sealed class WriteBackFlusher : BackgroundService
                 await ApplyAsync(shard, batch, cancellationToken).ConfigureAwait(false);
             }
 
+            // Every record up to lastExamined is now acknowledged, dead-lettered, or a record of a key that waits for a
+            // retry (unless a record was left pending: then read from the oldest again). So the next read may start
+            // after it: records of a key backing off never fill the read window and stall the shard's other keys.
+            var movedOn = false;
+            if (blockedKeys is not null && lastExamined is not null && !state.LeftPending)
+            {
+                state.ResumeAfter = lastExamined;
+                movedOn = true;
+            }
+            else if (after is not null && records.Count == 0)
+            {
+                // Nothing after the cursor yet: keep it for the records appended next.
+                state.ResumeAfter = after;
+            }
+
             var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref state.LastBacklog, backlog);
             if (backlog == 0)
@@ -385,11 +420,30 @@ public sealed class WriteBackFlusher : BackgroundService
                 Volatile.Write(ref state.OldestPendingUnixMs, 0);
             }
 
-            return new Pass(batch.Count > 0, backlog, nextAttemptAt);
+            return new Pass(batch.Count > 0 || movedOn, backlog, nextAttemptAt);
         }
         finally
         {
             state.Gate.Release();
+        }
+    }
+
+    /// <summary>Drops the failures of records a read of every pending record did not return: another owner applied or
+    /// dead-lettered them while this process did not own the shard.</summary>
+    private static void ForgetFailuresNoLongerPending(ShardState state, IReadOnlyList<PendingWriteBack> records)
+    {
+        var pending = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            pending.Add(record.Position);
+        }
+
+        foreach (var position in state.Failures.Keys.ToList())
+        {
+            if (!pending.Contains(position))
+            {
+                state.Failures.Remove(position);
+            }
         }
     }
 
@@ -436,6 +490,9 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             if (failedKeys.Contains(record.Record.EntityKey))
             {
+                // Its key's failed record may have been dead-lettered or applied elsewhere, so the key need not be
+                // backing off: read this record again from the oldest.
+                _shards[shard].LeftPending = true;
                 continue;
             }
 
@@ -465,6 +522,7 @@ public sealed class WriteBackFlusher : BackgroundService
     private void OnDatabaseUnavailable(int shard, int records, DatabaseUnavailableException unavailable)
     {
         var state = _shards[shard];
+        state.LeftPending = true;
         state.DatabaseFailures++;
         var delay = Backoff(state.DatabaseFailures);
         state.DatabaseNotBefore = _time.GetUtcNow() + delay;
@@ -653,6 +711,7 @@ public sealed class WriteBackFlusher : BackgroundService
         cancellationToken.ThrowIfCancellationRequested();
         if (!await _coordinator.CompleteAsync(shard, records, settles, exception => Log.UnpinFailed(_logger, exception.Exception, exception.Key)).ConfigureAwait(false))
         {
+            state.LeftPending = true;
             return;
         }
 
@@ -668,7 +727,7 @@ public sealed class WriteBackFlusher : BackgroundService
         var state = _shards[shard];
         if (!state.Failures.TryGetValue(pending.Position, out var failure))
         {
-            failure = new Failure();
+            failure = new Failure(pending.Record.EntityKey);
             state.Failures[pending.Position] = failure;
         }
 
@@ -742,8 +801,10 @@ public sealed class WriteBackFlusher : BackgroundService
 
     private readonly record struct Pass(bool Progressed, long Backlog, DateTimeOffset? NextAttemptAt);
 
-    private sealed class Failure
+    private sealed class Failure(string entityKey)
     {
+        public string EntityKey { get; } = entityKey;
+
         public int Attempts { get; set; }
 
         public DateTimeOffset NotBefore { get; set; }
@@ -760,6 +821,16 @@ public sealed class WriteBackFlusher : BackgroundService
         public readonly AsyncSignal Signal = new();
         public readonly Dictionary<string, Failure> Failures = new(StringComparer.Ordinal);
         public int LastSkipped;
+
+        /// <summary>Where the next read starts (exclusive; null: from the oldest unacknowledged record). Set only while
+        /// keys are backing off, to the last record a pass examined when every record up to it was either settled or
+        /// one of theirs.</summary>
+        public string? ResumeAfter;
+
+        /// <summary>This pass left a record it read unacknowledged without a failure that makes its key wait (the store
+        /// refused the acknowledgement, the database was unavailable, a record skipped after its key failed): the
+        /// next read starts from the oldest record.</summary>
+        public bool LeftPending;
         public long LastBacklog;
         public long OldestPendingUnixMs;
     }

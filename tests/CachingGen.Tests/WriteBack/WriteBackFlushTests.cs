@@ -143,6 +143,67 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public async Task A_failing_key_with_more_records_than_the_read_window_does_not_hold_up_the_shards_other_keys()
+    {
+        // 100 records of a failing key fill the read window (16 x BatchSize = 64) many times over. While the key backs
+        // off (a minute; the clock does not move), the flusher reads past its records and flushes every other key;
+        // once the key recovers, its records apply in their order.
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.BatchSize = 4;
+            o.MaxAttempts = 3;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.RetryMaxDelay = TimeSpan.FromMinutes(1);
+            o.RetryJitter = false;
+        });
+        for (var version = 1; version <= 100; version++)
+        {
+            await h.Repository.UpdateAsync(new Preference(13, version, "v" + version, true));
+        }
+
+        for (var user = 1; user <= 10; user++)
+        {
+            await h.Repository.UpdateAsync(new Preference(user, 1, "other", true));
+        }
+
+        var failing = true;
+        h.Database.BeforeWrite = (op, p, _) => failing && op == "update" && p is { UserId: 13 } ? throw new InvalidOperationException("unavailable row") : Task.CompletedTask;
+
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            try
+            {
+                await h.Runtime.WriteBack.FlushKeyAsync("pref:10", deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                // Let the harness drain on disposal, then fail.
+                failing = false;
+                h.Time.Advance(TimeSpan.FromHours(1));
+                Assert.Fail("the shard's other keys waited for the failing key's retry");
+            }
+        }
+
+        for (var user = 1; user <= 10; user++)
+        {
+            Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(user));
+        }
+
+        Assert.Empty(h.Database.HistoryOf(13));
+        Assert.Equal(100, await h.Log.GetPendingCountAsync("pref:13", None));
+        Assert.Empty(h.MemoryLog!.DeadLetters);
+        Assert.Single(h.Loggers.WithEvent(1201));
+
+        failing = false;
+        h.Time.Advance(TimeSpan.FromMinutes(2));
+        await h.Runtime.WriteBack.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(1, 100).Select(v => (long)v), h.Database.HistoryOf(13));
+        Assert.Equal(0, await h.Log.GetBacklogAsync(0, None));
+        Assert.Empty(h.MemoryLog!.DeadLetters);
+    }
+
+    [Fact]
     public async Task Failed_attempts_the_log_counted_for_a_previous_owner_count_towards_max_attempts()
     {
         await using var h = new Harness(o =>
