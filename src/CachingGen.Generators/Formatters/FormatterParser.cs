@@ -217,6 +217,41 @@ namespace CachingGen.Generators.Formatters
             }
         }
 
+        /// <summary>
+        /// Whether MessagePack's untrusted-data security (the generated options' security) has a hash-collision-resistant
+        /// comparer for dictionary keys of <paramref name="key"/>: it refuses to read a dictionary keyed by any other type
+        /// (<c>MessagePackSecurity.GetHashCollisionResistantEqualityComparer</c>).
+        /// </summary>
+        internal static bool IsCollisionResistantKey(ITypeSymbol key)
+        {
+            switch (key.SpecialType)
+            {
+                case SpecialType.System_Boolean:
+                case SpecialType.System_Char:
+                case SpecialType.System_SByte:
+                case SpecialType.System_Byte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_UInt16:
+                case SpecialType.System_Int32:
+                case SpecialType.System_UInt32:
+                case SpecialType.System_Int64:
+                case SpecialType.System_UInt64:
+                case SpecialType.System_Single:
+                case SpecialType.System_Double:
+                case SpecialType.System_String:
+                case SpecialType.System_DateTime:
+                    return true;
+            }
+
+            if (key is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying })
+            {
+                return underlying.SpecialType is not (SpecialType.System_Int64 or SpecialType.System_UInt64);
+            }
+
+            return key is INamedTypeSymbol { TypeArguments.Length: 0, Name: "Guid" or "DateTimeOffset" } named
+                && SymbolFacts.IsNamespace(named.ContainingNamespace, "System", null);
+        }
+
         /// <summary>The closed built-in formatter for a supported collection definition, or null.</summary>
         internal static string? CollectionFormatter(INamedTypeSymbol named)
         {

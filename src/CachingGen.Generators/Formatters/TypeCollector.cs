@@ -189,6 +189,13 @@ namespace CachingGen.Generators.Formatters
             var collection = FormatterParser.CollectionFormatter(named);
             if (collection is not null)
             {
+                if (named.TypeArguments.Length == 2 && !FormatterParser.IsCollisionResistantKey(named.TypeArguments[0]))
+                {
+                    return "its dictionary key type '" + TypeNames.GlobalWithoutNullable(named.TypeArguments[0]) + "' has no hash-collision-resistant comparer in MessagePack's " +
+                        "untrusted-data security, which reads every cached entry and write-back record, so reading it would always fail. Key the dictionary by " +
+                        "string, an integer type, bool, char, float, double, Guid, DateTime, DateTimeOffset or an enum of at most 32 bits";
+                }
+
                 return VisitShape(named, collection, named.TypeArguments, dependencies);
             }
 

@@ -37,7 +37,7 @@ internal static class CacheEnvelope
         var buffer = new ArrayBufferWriter<byte>(128);
         WriteHeader(buffer.GetSpan(HeaderSize), ValueKind, fingerprint);
         buffer.Advance(HeaderSize);
-        var writer = new MessagePackWriter(buffer);
+        var writer = new MessagePackWriter(buffer) { OldSpec = options.OldSpec ?? false };
         formatter.Serialize(ref writer, value, options);
         writer.Flush();
         return buffer.WrittenMemory;
@@ -59,7 +59,7 @@ internal static class CacheEnvelope
     /// the caller (the resolver lookup is a generic virtual call). The runtime calls formatters itself instead of
     /// <see cref="MessagePackSerializer"/>: its static state initializes MessagePack's dynamic (Reflection.Emit)
     /// resolvers, which Native AOT reports in every application that reaches it. So the envelope's payload is never
-    /// compressed, and options that ask for compression are refused here, at start-up, rather than ignored.
+    /// compressed, and options that ask for compression are refused here, when the entity's cache is created, rather than ignored.
     /// </summary>
     /// <exception cref="ArgumentException">The options ask for LZ4 compression.</exception>
     public static IMessagePackFormatter<T> FormatterFor<T>(MessagePackSerializerOptions options)

@@ -51,6 +51,38 @@ public sealed class CGEN017Tests
                 .WithArguments("global::Sample.Preference", "IRepo.SaveAsync", "it uses 'global::Sample.Preference', which cannot be serialized"));
 
     [Fact]
+    public Task Dictionaries_keyed_by_types_untrusted_data_security_cannot_hash_safely_are_reported()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            namespace Sample;
+            public enum Big : long { A, B }
+            public enum Small : byte { A, B }
+            public sealed class Preference
+            {
+                [CacheKey] public long UserId { get; set; }
+                public Dictionary<decimal, string>? {|#0:Prices|} { get; set; }
+                public IReadOnlyDictionary<Big, int>? {|#1:Totals|} { get; set; }
+                public IDictionary<TimeSpan, int>? {|#2:Windows|} { get; set; }
+                public Dictionary<Small, int>? Counts { get; set; }
+                public Dictionary<Guid, DateTimeOffset>? Seen { get; set; }
+                public Dictionary<ulong, string>? Names { get; set; }
+            }
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Preference?> {|#3:GetAsync|}(long userId);
+            }
+            """,
+            Verify.Diagnostic("CGEN017").WithLocation(0).WithArguments("global::Sample.Preference", "Prices", "global::System.Collections.Generic.Dictionary<decimal, string>?",
+                "its dictionary key type 'decimal' has no hash-collision-resistant comparer in MessagePack's untrusted-data security, which reads every cached entry and write-back record, so reading it would always fail. Key the dictionary by string, an integer type, bool, char, float, double, Guid, DateTime, DateTimeOffset or an enum of at most 32 bits"),
+            Verify.Diagnostic("CGEN017").WithLocation(1).WithArguments("global::Sample.Preference", "Totals", "global::System.Collections.Generic.IReadOnlyDictionary<global::Sample.Big, int>?",
+                "its dictionary key type 'global::Sample.Big' has no hash-collision-resistant comparer in MessagePack's untrusted-data security, which reads every cached entry and write-back record, so reading it would always fail. Key the dictionary by string, an integer type, bool, char, float, double, Guid, DateTime, DateTimeOffset or an enum of at most 32 bits"),
+            Verify.Diagnostic("CGEN017").WithLocation(2).WithArguments("global::Sample.Preference", "Windows", "global::System.Collections.Generic.IDictionary<global::System.TimeSpan, int>?",
+                "its dictionary key type 'global::System.TimeSpan' has no hash-collision-resistant comparer in MessagePack's untrusted-data security, which reads every cached entry and write-back record, so reading it would always fail. Key the dictionary by string, an integer type, bool, char, float, double, Guid, DateTime, DateTimeOffset or an enum of at most 32 bits"),
+            Verify.Diagnostic("CGEN020").WithLocation(3)
+                .WithArguments("global::Sample.Preference?", "IRepo.GetAsync", "it uses 'global::Sample.Preference', which cannot be serialized"));
+
+    [Fact]
     public Task Near_miss_ignored_member_and_supported_shapes_are_fine()
         => Verify.NoDiagnosticsAsync("""
             using CachingGen;

@@ -285,6 +285,106 @@ public sealed class FormatterGeneratorTests
     }
 
     [Fact]
+    public void Every_type_the_generator_leaves_to_the_runtime_has_messagepacks_own_formatter_there()
+    {
+        // FormatterParser.IsBuiltinLeaf decides which types get no formatter of their own; BuiltinLeafFormatters must
+        // then have exactly the formatter MessagePack's BuiltinResolver would use. Candidates: every public non-generic
+        // type of the assemblies those leaves live in.
+        var compilation = GeneratorHarness.CreateCompilation("namespace Probe { public sealed class Empty { } }");
+        var assemblies = new[] { typeof(object).Assembly, typeof(Uri).Assembly, typeof(System.Numerics.BigInteger).Assembly, typeof(System.Collections.BitArray).Assembly };
+        var leaves = new List<Type>();
+        foreach (var type in assemblies.Distinct().SelectMany(a => a.GetExportedTypes()).Where(t => !t.IsGenericType && !t.IsNested).Distinct())
+        {
+            if (compilation.GetTypeByMetadataName(type.FullName!) is { } symbol && FormatterParser.IsBuiltinLeaf(symbol))
+            {
+                leaves.Add(type);
+            }
+        }
+
+        var byteArray = compilation.CreateArrayTypeSymbol(compilation.GetSpecialType(Microsoft.CodeAnalysis.SpecialType.System_Byte));
+        Assert.True(FormatterParser.IsBuiltinLeaf(byteArray));
+        leaves.Add(typeof(byte[]));
+        Assert.Contains(typeof(string), leaves);
+        Assert.Contains(typeof(System.Collections.BitArray), leaves);
+        Assert.Contains(typeof(System.Numerics.Complex), leaves);
+        Assert.True(leaves.Count == 27, "leaves: " + string.Join(", ", leaves.Select(l => l.FullName)));
+
+        var get = typeof(CachingGen.Serialization.BuiltinLeafFormatters).GetMethod(nameof(CachingGen.Serialization.BuiltinLeafFormatters.Get))!;
+        var builtin = typeof(MessagePack.IFormatterResolver).GetMethod(nameof(MessagePack.IFormatterResolver.GetFormatter))!;
+        foreach (var leaf in leaves)
+        {
+            var ours = get.MakeGenericMethod(leaf).Invoke(null, null);
+            var theirs = builtin.MakeGenericMethod(leaf).Invoke(MessagePack.Resolvers.BuiltinResolver.Instance, null);
+            Assert.True(ours is not null, leaf + " is a leaf to the generator but BuiltinLeafFormatters has no formatter for it");
+            Assert.Equal(theirs!.GetType(), ours.GetType());
+        }
+    }
+
+    [Fact]
+    public void Dictionaries_keyed_by_every_accepted_key_type_round_trip_under_untrusted_data_security()
+    {
+        var result = GeneratorHarness.Run(Generators, """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using CachingGen;
+            using MessagePack;
+            namespace Keys;
+
+            public enum Small : byte { A, B }
+            public enum Normal { A, B }
+
+            public sealed class Keyed
+            {
+                [CacheKey] public long Id { get; set; }
+                public Dictionary<string, int> ByString { get; set; } = new() { ["a"] = 1 };
+                public Dictionary<bool, int> ByBool { get; set; } = new() { [true] = 1 };
+                public Dictionary<char, int> ByChar { get; set; } = new() { ['c'] = 1 };
+                public Dictionary<sbyte, int> BySByte { get; set; } = new() { [-1] = 1 };
+                public Dictionary<byte, int> ByByte { get; set; } = new() { [1] = 1 };
+                public Dictionary<short, int> ByInt16 { get; set; } = new() { [-2] = 1 };
+                public Dictionary<ushort, int> ByUInt16 { get; set; } = new() { [2] = 1 };
+                public Dictionary<int, int> ByInt32 { get; set; } = new() { [-3] = 1 };
+                public Dictionary<uint, int> ByUInt32 { get; set; } = new() { [3] = 1 };
+                public Dictionary<long, int> ByInt64 { get; set; } = new() { [-4] = 1 };
+                public IDictionary<ulong, int> ByUInt64 { get; set; } = new Dictionary<ulong, int> { [4] = 1 };
+                public Dictionary<float, int> BySingle { get; set; } = new() { [1.5f] = 1 };
+                public Dictionary<double, int> ByDouble { get; set; } = new() { [2.5] = 1 };
+                public Dictionary<Guid, int> ByGuid { get; set; } = new() { [Guid.Empty] = 1 };
+                public Dictionary<DateTime, int> ByDateTime { get; set; } = new() { [new DateTime(2026, 11, 27, 0, 0, 0, DateTimeKind.Utc)] = 1 };
+                public IReadOnlyDictionary<DateTimeOffset, int> ByDateTimeOffset { get; set; } = new Dictionary<DateTimeOffset, int> { [new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.Zero)] = 1 };
+                public Dictionary<Small, int> BySmallEnum { get; set; } = new() { [Small.B] = 1 };
+                public Dictionary<Normal, int> ByEnum { get; set; } = new() { [Normal.B] = 1 };
+            }
+
+            [CachedRepository]
+            public interface IKeyedRepository
+            {
+                [Cached] ValueTask<Keyed?> GetAsync(long id, CancellationToken ct = default);
+            }
+
+            public static class Check
+            {
+                public static string Run()
+                {
+                    var options = CachingGen.Generated.CachingGenFormatterResolver.Options;
+                    if (!options.Security.HashCollisionResistant)
+                    {
+                        return "the generated options do not use untrusted-data security";
+                    }
+
+                    var bytes = MessagePackSerializer.Serialize(new Keyed { Id = 1 }, options);
+                    var back = MessagePackSerializer.Deserialize<Keyed>(bytes, options);
+                    return MessagePackSerializer.Serialize(back, options).AsSpan().SequenceEqual(bytes) ? "ok" : "the round trip changed the bytes";
+                }
+            }
+            """).AssertCleanGeneratedCode();
+        using var loaded = result.EmitAndLoad();
+        Assert.Equal("ok", loaded.Invoke("Keys.Check", "Run", null));
+    }
+
+    [Fact]
     public void Rich_sample_values_survive_round_trip()
     {
         using var loaded = RunRich().EmitAndLoad();

@@ -51,6 +51,29 @@ public sealed class PackageConsumerTests(PackedPackage package) : IClassFixture<
         var notOptedIn = await PackedPackage.RunAsync("dotnet", "msbuild -getItem:IlcArg -p:PublishAot=true", consumer);
         Assert.True(notOptedIn.ExitCode == 0, notOptedIn.Output);
         Assert.DoesNotContain("CachingGen.MessagePack.Substitutions.xml", notOptedIn.Output);
+
+        // An application that gets the package only through a library it references (buildTransitive).
+        await package.CreateConsumerAsync("AotLibrary", "<OutputType>Library</OutputType>", new Dictionary<string, string> { ["Library.cs"] = "namespace AotLibrary; public static class Marker { }" });
+        var application = await package.CreateConsumerAsync("AotApplication", "<OutputType>Exe</OutputType>",
+            new Dictionary<string, string> { ["Program.cs"] = "System.Console.WriteLine(typeof(AotLibrary.Marker));" });
+        await File.WriteAllTextAsync(Path.Combine(application, "AotApplication.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="../AotLibrary/AotLibrary.csproj" />
+              </ItemGroup>
+            </Project>
+            """);
+        var transitiveRestore = await PackedPackage.RunAsync("dotnet", "restore -p:PublishAot=true", application);
+        Assert.True(transitiveRestore.ExitCode == 0, transitiveRestore.Output);
+        var transitive = await PackedPackage.RunAsync("dotnet", "msbuild -getItem:IlcArg -p:PublishAot=true -p:CachingGenNativeAotMessagePackSubstitutions=true", application);
+        Assert.True(transitive.ExitCode == 0, transitive.Output);
+        Assert.Contains("buildTransitive", transitive.Output);
+        Assert.Contains("CachingGen.MessagePack.Substitutions.xml", transitive.Output);
     }
 
     /// <summary>
