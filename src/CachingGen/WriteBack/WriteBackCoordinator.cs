@@ -344,7 +344,14 @@ internal sealed class WriteBackCoordinator
 
     private int StripeOf(string key)
     {
-        var hash = (uint)StringComparer.Ordinal.GetHashCode(key);
+        // FNV-1a over the characters: the same stripe for a key in every run (the string hash is randomized per
+        // process, which made which keys share a gate differ from run to run), and unrelated to the shard's hash.
+        var hash = 2166136261u;
+        foreach (var character in key)
+        {
+            hash = (hash ^ character) * 16777619u;
+        }
+
         return _stripesPerShard == 0
             ? (int)(hash % (uint)_gates.Length)
             : (WriteBackSharding.ShardOf(key, _shardCount) * _stripesPerShard) + (int)(hash % (uint)_stripesPerShard);
