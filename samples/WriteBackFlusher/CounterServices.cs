@@ -74,6 +74,10 @@ internal sealed class CrashBeforeAcknowledgeLog(IWriteBackLog inner, double prob
 
     public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken) => inner.ReadAsync(shard, maxCount, cancellationToken);
 
+    public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken) => inner.ReadAsync(shard, maxCount, after, cancellationToken);
+
+    public bool ReadsAfterPosition => inner.ReadsAfterPosition;
+
     public ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
     {
         MaybeCrash(records);

@@ -182,6 +182,9 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         => ReadAsync(shard, maxCount, null, cancellationToken);
 
     /// <inheritdoc />
+    public bool ReadsAfterPosition => true;
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         CheckShard(shard);

@@ -10,8 +10,9 @@ namespace CachingGen.Redis.Tests;
 /// <summary>
 /// A key whose records keep failing, with far more of them pending than the flusher's read window (16 x BatchSize),
 /// on the real Redis log: while the key backs off, the flusher reads past its records and flushes the shard's other
-/// keys; a flusher that takes the shard over later reads from the oldest record again and applies the key's records
-/// in their order.
+/// keys; once the row is fixed, a flusher started after the first one stopped applies the key's records in their
+/// order. (Reading from the oldest record right after a take-over is tested on the log itself, in
+/// RedisWriteBackLogTests.)
 /// </summary>
 public sealed class RedisWriteBackFailingKeyTests
 {

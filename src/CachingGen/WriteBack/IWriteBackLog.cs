@@ -31,10 +31,15 @@ public interface IWriteBackLog
     /// oldest). The flusher reads past the records of keys that are backing off after a failure this way, so a key
     /// with a long backlog of records waiting behind its failing one cannot hold up the shard's other keys. A log
     /// that just took a shard over from another owner reads from the oldest regardless (the records it took over may
-    /// be older). The default ignores <paramref name="after"/>: such a log is read from the oldest every time.
+    /// be older). Used only when <see cref="ReadsAfterPosition"/> is true; the default ignores <paramref name="after"/>.
     /// </summary>
     ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
         => ReadAsync(shard, maxCount, cancellationToken);
+
+    /// <summary>Whether <see cref="ReadAsync(int, int, string?, CancellationToken)"/> honours its position. A log (or a
+    /// decorator of one) that does not is read from the oldest record every time, and there a failing key with more
+    /// records than the flusher's read window holds up its shard until its failing record is dead-lettered.</summary>
+    bool ReadsAfterPosition => false;
 
     /// <summary>Removes applied records from the log.</summary>
     ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken);

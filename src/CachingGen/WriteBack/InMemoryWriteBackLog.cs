@@ -80,6 +80,9 @@ public sealed class InMemoryWriteBackLog : IWriteBackLog
         => ReadAsync(shard, maxCount, null, cancellationToken);
 
     /// <inheritdoc />
+    public bool ReadsAfterPosition => true;
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);

@@ -332,7 +332,7 @@ public sealed class WriteBackFlusher : BackgroundService
             var now = _time.GetUtcNow();
             HashSet<string>? blockedKeys = null;
             DateTimeOffset? nextAttemptAt = null;
-            var retryDue = false;
+            var retryFellDue = false;
             foreach (var failure in state.Failures.Values)
             {
                 if (failure.NotBefore > now)
@@ -340,36 +340,56 @@ public sealed class WriteBackFlusher : BackgroundService
                     (blockedKeys ??= new HashSet<string>(StringComparer.Ordinal)).Add(failure.EntityKey);
                     nextAttemptAt = nextAttemptAt is { } earliest && earliest < failure.NotBefore ? earliest : failure.NotBefore;
                 }
-                else
+                else if (!failure.Rescanned)
                 {
-                    retryDue = true;
+                    failure.Rescanned = true;
+                    retryFellDue = true;
                 }
             }
 
-            // Read past the records examined last time while keys are backing off (see ResumeAfter); from the oldest
-            // when a retry is due, so the failed record is read again first.
-            var after = retryDue || blockedKeys is null ? null : state.ResumeAfter;
+            // While keys back off, passes scan the shard: from the oldest record, then each pass after the last record
+            // the previous one examined, so those keys' records never fill the read window for the others. A retry that
+            // falls due starts the scan again from the oldest record, once: the scan meets the failed record before any
+            // later record of its key. A record left pending also starts it again (see ShardState.LeftPending).
+            var scanning = blockedKeys is not null && _log.ReadsAfterPosition;
+            var after = scanning && !retryFellDue ? state.ResumeAfter : null;
             state.ResumeAfter = null;
             state.LeftPending = false;
+            if (after is null)
+            {
+                foreach (var failure in state.Failures.Values)
+                {
+                    failure.Seen = false;
+                }
+            }
+
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
             var records = await _log.ReadAsync(shard, window, after, cancellationToken).ConfigureAwait(false);
-            if (records.Count == 0 && after is null)
+            if (records.Count == 0)
             {
-                state.Failures.Clear();
                 state.LastSkipped = 0;
-                Volatile.Write(ref state.LastBacklog, 0);
-                Volatile.Write(ref state.OldestPendingUnixMs, 0);
-                return new Pass(false, 0, null);
+                if (after is null)
+                {
+                    state.Failures.Clear();
+                    Volatile.Write(ref state.LastBacklog, 0);
+                    Volatile.Write(ref state.OldestPendingUnixMs, 0);
+                    return new Pass(false, 0, null);
+                }
+
+                // The scan reached the end of the log: the records appended next come after the cursor. A retry that fell
+                // due and whose record the scan never met is no longer pending (another owner of the shard applied or
+                // dead-lettered it): forget it.
+                ForgetDueFailuresNotSeen(state, now);
+                state.ResumeAfter = after;
+                var remaining = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref state.LastBacklog, remaining);
+                return new Pass(false, remaining, nextAttemptAt);
             }
 
             if (after is null)
             {
                 // Reads return the oldest unacknowledged records first.
                 Volatile.Write(ref state.OldestPendingUnixMs, Math.Max(1, records[0].Record.EnqueuedAt.ToUnixTimeMilliseconds()));
-                if (records.Count < window && state.Failures.Count > 0)
-                {
-                    ForgetFailuresNoLongerPending(state, records);
-                }
             }
 
             var batch = new List<PendingWriteBack>(Math.Min(records.Count, _options.BatchSize));
@@ -383,6 +403,11 @@ public sealed class WriteBackFlusher : BackgroundService
                 }
 
                 lastExamined = record.Position;
+                if (state.Failures.Count > 0 && state.Failures.TryGetValue(record.Position, out var met))
+                {
+                    met.Seen = true;
+                }
+
                 if (blockedKeys is not null && blockedKeys.Contains(record.Record.EntityKey))
                 {
                     skipped++;
@@ -399,18 +424,12 @@ public sealed class WriteBackFlusher : BackgroundService
             }
 
             // Every record up to lastExamined is now acknowledged, dead-lettered, or a record of a key that waits for a
-            // retry (unless a record was left pending: then read from the oldest again). So the next read may start
-            // after it: records of a key backing off never fill the read window and stall the shard's other keys.
+            // retry, unless a record was left pending. So the scan may go on after it.
             var movedOn = false;
-            if (blockedKeys is not null && lastExamined is not null && !state.LeftPending)
+            if (scanning && lastExamined is not null && !state.LeftPending)
             {
                 state.ResumeAfter = lastExamined;
                 movedOn = true;
-            }
-            else if (after is not null && records.Count == 0)
-            {
-                // Nothing after the cursor yet: keep it for the records appended next.
-                state.ResumeAfter = after;
             }
 
             var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
@@ -428,19 +447,20 @@ public sealed class WriteBackFlusher : BackgroundService
         }
     }
 
-    /// <summary>Drops the failures of records a read of every pending record did not return: another owner applied or
-    /// dead-lettered them while this process did not own the shard.</summary>
-    private static void ForgetFailuresNoLongerPending(ShardState state, IReadOnlyList<PendingWriteBack> records)
+    private static void ForgetDueFailuresNotSeen(ShardState state, DateTimeOffset now)
     {
-        var pending = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var record in records)
+        List<string>? gone = null;
+        foreach (var (position, failure) in state.Failures)
         {
-            pending.Add(record.Position);
+            if (failure.NotBefore <= now && !failure.Seen)
+            {
+                (gone ??= new List<string>()).Add(position);
+            }
         }
 
-        foreach (var position in state.Failures.Keys.ToList())
+        if (gone is not null)
         {
-            if (!pending.Contains(position))
+            foreach (var position in gone)
             {
                 state.Failures.Remove(position);
             }
@@ -762,6 +782,7 @@ public sealed class WriteBackFlusher : BackgroundService
 
         var delay = Backoff(failure.Attempts);
         failure.NotBefore = _time.GetUtcNow() + delay;
+        failure.Rescanned = false;
         _telemetry.Retries.Add(1, tags);
         Log.WriteBackRetry(_logger, exception, record.IdempotencyKey, record.Repository, record.Method, failure.Attempts, _options.MaxAttempts, delay);
     }
@@ -808,6 +829,12 @@ public sealed class WriteBackFlusher : BackgroundService
         public int Attempts { get; set; }
 
         public DateTimeOffset NotBefore { get; set; }
+
+        /// <summary>A scan from the oldest record started after this retry fell due.</summary>
+        public bool Rescanned { get; set; }
+
+        /// <summary>The current scan has met this record.</summary>
+        public bool Seen { get; set; }
     }
 
     /// <summary>Beginning a flush transaction failed: the database is unavailable, not a record.</summary>

@@ -24,10 +24,18 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
     public ValueTask AppendAsync(WriteBackRecord record, CacheEntry pinnedEntry, CancellationToken cancellationToken) => Inner.AppendAsync(record, pinnedEntry, cancellationToken);
 
     public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, CancellationToken cancellationToken)
+        => ReadAsync(shard, maxCount, null, cancellationToken);
+
+    public ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _reads);
-        return Inner.ReadAsync(shard, maxCount, cancellationToken);
+        return Inner.ReadAsync(shard, maxCount, ForwardsPosition == false ? null : after, cancellationToken);
     }
+
+    /// <summary>Null: as the inner log; false: pretend to be a decorator that does not forward the position.</summary>
+    public bool? ForwardsPosition { get; set; }
+
+    public bool ReadsAfterPosition => ForwardsPosition ?? Inner.ReadsAfterPosition;
 
     public ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
     {

@@ -204,6 +204,102 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public async Task A_retry_that_falls_due_behind_a_long_backlog_of_a_key_still_backing_off_is_retried()
+    {
+        // Key 13 keeps failing with 100 records (a growing backoff); key 20 fails once, behind them. When 20's retry
+        // falls due while 13 still backs off, the flusher must scan past 13's records to 20's, not read the oldest
+        // window again and again.
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.BatchSize = 4;
+            o.MaxAttempts = 10;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.RetryMaxDelay = TimeSpan.FromHours(1);
+            o.RetryJitter = false;
+        });
+        var failing = new HashSet<long> { 13 };
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is not null && failing.Contains(p.UserId) ? throw new InvalidOperationException("unavailable row") : Task.CompletedTask;
+        for (var version = 1; version <= 100; version++)
+        {
+            await h.Repository.UpdateAsync(new Preference(13, version, "v" + version, true));
+        }
+
+        await h.Repository.UpdateAsync(new Preference(1, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:1").WaitAsync(TimeSpan.FromSeconds(30));
+        h.Time.Advance(TimeSpan.FromSeconds(61));
+        await h.Repository.UpdateAsync(new Preference(2, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:2").WaitAsync(TimeSpan.FromSeconds(30));
+
+        failing.Add(20);
+        await h.Repository.UpdateAsync(new Preference(20, 1, "late", true));
+        await h.Repository.UpdateAsync(new Preference(3, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:3").WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(h.Database.HistoryOf(20));
+
+        // 20's retry is due now; 13's second backoff (two minutes) is not over.
+        failing.Remove(20);
+        h.Time.Advance(TimeSpan.FromSeconds(61));
+        var deliveredBefore = (await h.MemoryLog!.ReadAsync(0, 1, None))[0].DeliveryCount;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            try
+            {
+                await h.Runtime.WriteBack.FlushKeyAsync("pref:20", deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                failing.Clear();
+                h.Time.Advance(TimeSpan.FromHours(2));
+                Assert.Fail("the due retry of key 20 was never reached behind key 13's records");
+            }
+        }
+
+        Assert.Equal(new long[] { 1 }, h.Database.HistoryOf(20));
+        Assert.Empty(h.Database.HistoryOf(13));
+        var deliveredAfter = (await h.MemoryLog!.ReadAsync(0, 1, None))[0].DeliveryCount;
+        Assert.InRange(deliveredAfter - deliveredBefore, 1, 3);
+
+        failing.Clear();
+        h.Time.Advance(TimeSpan.FromHours(2));
+        await h.Runtime.WriteBack.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(1, 100).Select(v => (long)v), h.Database.HistoryOf(13));
+    }
+
+    [Fact]
+    public async Task A_log_decorator_that_does_not_forward_the_read_position_is_read_from_the_oldest_without_spinning()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new InMemoryWriteBackLog(store, 1)) { ForwardsPosition = false };
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.RetryMaxDelay = TimeSpan.FromMinutes(1);
+        }, log: log, store: store, time: time);
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13 } ? throw new InvalidOperationException("unavailable row") : Task.CompletedTask;
+        await h.Repository.UpdateAsync(new Preference(13, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(13, 2, "b", true));
+        await h.Repository.UpdateAsync(new Preference(1, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:1").WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Key 13 backs off for a minute of a clock that does not move: the flusher waits instead of reading again.
+        var reads = log.Reads;
+        using (var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Runtime.WriteBack.FlushKeyAsync("pref:13", wait.Token));
+        }
+
+        var readsWhileBackingOff = log.Reads - reads;
+        h.Database.BeforeWrite = null;
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        await h.Runtime.WriteBack.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.InRange(readsWhileBackingOff, 1, 3);
+        Assert.Equal(new long[] { 1, 2 }, h.Database.HistoryOf(13));
+    }
+
+    [Fact]
     public async Task Failed_attempts_the_log_counted_for_a_previous_owner_count_towards_max_attempts()
     {
         await using var h = new Harness(o =>
