@@ -158,20 +158,13 @@ namespace CachingGen.Generators.Formatters
         /// <summary>True for the leaves <c>BuiltinResolver</c> serializes (including <c>byte[]</c>, written as bin).</summary>
         internal static bool IsBuiltinLeaf(ITypeSymbol type)
         {
+            if (IsBoolCharOrBinaryNumber(type.SpecialType))
+            {
+                return true;
+            }
+
             switch (type.SpecialType)
             {
-                case SpecialType.System_Boolean:
-                case SpecialType.System_Char:
-                case SpecialType.System_SByte:
-                case SpecialType.System_Byte:
-                case SpecialType.System_Int16:
-                case SpecialType.System_UInt16:
-                case SpecialType.System_Int32:
-                case SpecialType.System_UInt32:
-                case SpecialType.System_Int64:
-                case SpecialType.System_UInt64:
-                case SpecialType.System_Single:
-                case SpecialType.System_Double:
                 case SpecialType.System_Decimal:
                 case SpecialType.System_String:
                 case SpecialType.System_DateTime:
@@ -224,23 +217,9 @@ namespace CachingGen.Generators.Formatters
         /// </summary>
         internal static bool IsCollisionResistantKey(ITypeSymbol key)
         {
-            switch (key.SpecialType)
+            if (IsBoolCharOrBinaryNumber(key.SpecialType) || key.SpecialType is SpecialType.System_String or SpecialType.System_DateTime)
             {
-                case SpecialType.System_Boolean:
-                case SpecialType.System_Char:
-                case SpecialType.System_SByte:
-                case SpecialType.System_Byte:
-                case SpecialType.System_Int16:
-                case SpecialType.System_UInt16:
-                case SpecialType.System_Int32:
-                case SpecialType.System_UInt32:
-                case SpecialType.System_Int64:
-                case SpecialType.System_UInt64:
-                case SpecialType.System_Single:
-                case SpecialType.System_Double:
-                case SpecialType.System_String:
-                case SpecialType.System_DateTime:
-                    return true;
+                return true;
             }
 
             if (key is INamedTypeSymbol { TypeKind: TypeKind.Enum, EnumUnderlyingType: { } underlying })
@@ -251,6 +230,13 @@ namespace CachingGen.Generators.Formatters
             return key is INamedTypeSymbol { TypeArguments.Length: 0, Name: "Guid" or "DateTimeOffset" } named
                 && SymbolFacts.IsNamespace(named.ContainingNamespace, "System", null);
         }
+
+        /// <summary><c>bool</c>, <c>char</c>, the integer types and the binary floating-point types.</summary>
+        private static bool IsBoolCharOrBinaryNumber(SpecialType type)
+            => type is SpecialType.System_Boolean or SpecialType.System_Char
+                or SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
+                or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
+                or SpecialType.System_Single or SpecialType.System_Double;
 
         /// <summary>The closed built-in formatter for a supported collection definition, or null.</summary>
         internal static string? CollectionFormatter(INamedTypeSymbol named)
