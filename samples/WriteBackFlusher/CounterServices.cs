@@ -114,5 +114,7 @@ internal sealed class CrashBeforeAcknowledgeLog(IWriteBackLog inner, double prob
 
     public bool OwnsShard(int shard) => inner.OwnsShard(shard);
 
+    public int OwnershipChanges(int shard) => inner.OwnershipChanges(shard);
+
     public ValueTask<DateTimeOffset?> GetOldestPendingAsync(int shard, CancellationToken cancellationToken) => inner.GetOldestPendingAsync(shard, cancellationToken);
 }

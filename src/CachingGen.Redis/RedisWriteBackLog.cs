@@ -34,6 +34,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly long[] _leaseValidUntil;
+    private readonly int[] _ownershipChanges;
     private readonly object _initGate = new();
     private readonly int _clientAsyncTimeoutMs;
     private Task? _initialization;
@@ -69,6 +70,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         ConsumerName = _options.ConsumerName ?? string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}");
         _leaseValidUntil = new long[shardCount];
+        _ownershipChanges = new int[shardCount];
         _clientAsyncTimeoutMs = ConfigurationOptions.Parse(connection.Configuration).AsyncTimeout;
     }
 
@@ -185,6 +187,13 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
     public bool ReadsAfterPosition => true;
 
     /// <inheritdoc />
+    public int OwnershipChanges(int shard)
+    {
+        CheckShard(shard);
+        return Volatile.Read(ref _ownershipChanges[shard]);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<PendingWriteBack>> ReadAsync(int shard, int maxCount, string? after, CancellationToken cancellationToken)
     {
         CheckShard(shard);
@@ -216,6 +225,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         {
             if (Interlocked.Exchange(ref _leaseValidUntil[shard], 0) != 0)
             {
+                Interlocked.Increment(ref _ownershipChanges[shard]);
                 Log.ShardLost(_logger, shard, ConsumerName);
             }
 
@@ -225,6 +235,7 @@ public sealed partial class RedisWriteBackLog : IWriteBackLog, IAsyncDisposable
         var previous = Interlocked.Exchange(ref _leaseValidUntil[shard], renewedAt + (long)(_options.LeaseDuration.TotalSeconds * _time.TimestampFrequency));
         if ((long)items[0] == 1 || previous == 0)
         {
+            Interlocked.Increment(ref _ownershipChanges[shard]);
             Log.ShardOwned(_logger, shard, ConsumerName);
         }
 

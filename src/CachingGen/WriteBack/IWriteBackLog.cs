@@ -41,6 +41,11 @@ public interface IWriteBackLog
     /// records than the flusher's read window holds up its shard until its failing record is dead-lettered.</summary>
     bool ReadsAfterPosition => false;
 
+    /// <summary>How many times this process has taken <paramref name="shard"/> over or lost it. While it did not own the
+    /// shard, another flusher may have applied or dead-lettered records this one saw fail, so the flusher forgets
+    /// what it knew of the shard's records when the number changes. A single-process log never changes it.</summary>
+    int OwnershipChanges(int shard) => 0;
+
     /// <summary>Removes applied records from the log.</summary>
     ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken);
 

@@ -365,6 +365,24 @@ public sealed class WriteBackFlusher : BackgroundService
 
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
             var records = await _log.ReadAsync(shard, window, after, cancellationToken).ConfigureAwait(false);
+            var ownershipChanges = _log.OwnershipChanges(shard);
+            if (ownershipChanges != state.OwnershipChanges)
+            {
+                // Another flusher owned the shard meanwhile: the failures noted here may be applied or dead-lettered
+                // already. Forget them, and go on only with records read from the oldest (a read after the cursor would
+                // skip older records of keys that are no longer held back).
+                state.OwnershipChanges = ownershipChanges;
+                state.Failures.Clear();
+                state.LastSkipped = 0;
+                blockedKeys = null;
+                nextAttemptAt = null;
+                scanning = false;
+                if (after is not null)
+                {
+                    return new Pass(true, Volatile.Read(ref state.LastBacklog), null);
+                }
+            }
+
             if (records.Count == 0)
             {
                 state.LastSkipped = 0;
@@ -429,7 +447,10 @@ public sealed class WriteBackFlusher : BackgroundService
             if (scanning && lastExamined is not null && !state.LeftPending)
             {
                 state.ResumeAfter = lastExamined;
-                movedOn = true;
+
+                // A read after a position never returns that position's record; one that did ignored the position
+                // (a log decorator that does not forward it): no progress then, so the loop waits instead of spinning.
+                movedOn = after is null || !ReturnedPosition(records, after);
             }
 
             var backlog = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
@@ -445,6 +466,19 @@ public sealed class WriteBackFlusher : BackgroundService
         {
             state.Gate.Release();
         }
+    }
+
+    private static bool ReturnedPosition(IReadOnlyList<PendingWriteBack> records, string position)
+    {
+        foreach (var record in records)
+        {
+            if (string.Equals(record.Position, position, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void ForgetDueFailuresNotSeen(ShardState state, DateTimeOffset now)
@@ -860,5 +894,8 @@ public sealed class WriteBackFlusher : BackgroundService
         public bool LeftPending;
         public long LastBacklog;
         public long OldestPendingUnixMs;
+
+        /// <summary>The log's <see cref="IWriteBackLog.OwnershipChanges"/> of this shard when last read.</summary>
+        public int OwnershipChanges;
     }
 }

@@ -35,7 +35,15 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
     /// <summary>Null: as the inner log; false: pretend to be a decorator that does not forward the position.</summary>
     public bool? ForwardsPosition { get; set; }
 
-    public bool ReadsAfterPosition => ForwardsPosition ?? Inner.ReadsAfterPosition;
+    public bool ReadsAfterPosition => ClaimsToForwardPosition || (ForwardsPosition ?? Inner.ReadsAfterPosition);
+
+    /// <summary>Says it honours the read position even when <see cref="ForwardsPosition"/> is false (a broken decorator).</summary>
+    public bool ClaimsToForwardPosition { get; set; }
+
+    /// <summary>Added to the inner log's ownership changes: simulates losing the shard to another flusher and taking it back.</summary>
+    public int ExtraOwnershipChanges { get; set; }
+
+    public int OwnershipChanges(int shard) => Inner.OwnershipChanges(shard) + ExtraOwnershipChanges;
 
     public ValueTask AcknowledgeAsync(int shard, IReadOnlyList<PendingWriteBack> records, CancellationToken cancellationToken)
     {

@@ -300,6 +300,79 @@ public sealed class WriteBackFlushTests
     }
 
     [Fact]
+    public async Task Failures_noted_before_another_flusher_owned_the_shard_are_forgotten()
+    {
+        // This flusher saw 13@1 fail (a ten-minute backoff), lost the shard, and took it back after the other owner had
+        // applied 13@1. Its old failure must not hold 13's next record back for the rest of those ten minutes.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var inner = new InMemoryWriteBackLog(store, 1);
+        var log = new FaultyWriteBackLog(inner);
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(10);
+            o.RetryMaxDelay = TimeSpan.FromMinutes(10);
+            o.RetryJitter = false;
+        }, log: log, store: store, time: time);
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13, Version: 1 } ? throw new InvalidOperationException("unavailable row") : Task.CompletedTask;
+        await h.Repository.UpdateAsync(new Preference(13, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(1, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:1").WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await inner.GetPendingCountAsync("pref:13", None));
+
+        // The other owner applied 13@1 meanwhile.
+        await inner.AcknowledgeAsync(0, await inner.ReadAsync(0, 10, None), None);
+        log.ExtraOwnershipChanges = 2;
+        await h.Repository.UpdateAsync(new Preference(13, 2, "b", true));
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await h.Runtime.WriteBack.FlushKeyAsync("pref:13", deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            time.Advance(TimeSpan.FromHours(1));
+            Assert.Fail("a failure noted before the shard changed owners held the key back");
+        }
+
+        Assert.Equal(new long[] { 2 }, h.Database.HistoryOf(13));
+    }
+
+    [Fact]
+    public async Task A_log_decorator_that_claims_to_honour_the_read_position_but_ignores_it_does_not_make_the_flusher_spin()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new InMemoryWriteBackLog(store, 1)) { ForwardsPosition = false, ClaimsToForwardPosition = true };
+        await using var h = new Harness(o =>
+        {
+            o.ShardCount = 1;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.RetryMaxDelay = TimeSpan.FromMinutes(1);
+        }, log: log, store: store, time: time);
+        h.Database.BeforeWrite = (op, p, _) => op == "update" && p is { UserId: 13 } ? throw new InvalidOperationException("unavailable row") : Task.CompletedTask;
+        await h.Repository.UpdateAsync(new Preference(13, 1, "a", true));
+        await h.Repository.UpdateAsync(new Preference(13, 2, "b", true));
+        await h.Repository.UpdateAsync(new Preference(1, 1, "other", true));
+        await h.Runtime.WriteBack.FlushKeyAsync("pref:1").WaitAsync(TimeSpan.FromSeconds(30));
+
+        var reads = log.Reads;
+        using (var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Runtime.WriteBack.FlushKeyAsync("pref:13", wait.Token));
+        }
+
+        var readsWhileBackingOff = log.Reads - reads;
+        h.Database.BeforeWrite = null;
+        h.Time.Advance(TimeSpan.FromMinutes(5));
+        await h.Runtime.WriteBack.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.InRange(readsWhileBackingOff, 1, 4);
+        Assert.Equal(new long[] { 1, 2 }, h.Database.HistoryOf(13));
+    }
+
+    [Fact]
     public async Task Failed_attempts_the_log_counted_for_a_previous_owner_count_towards_max_attempts()
     {
         await using var h = new Harness(o =>
