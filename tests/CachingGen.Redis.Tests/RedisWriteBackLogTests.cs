@@ -345,20 +345,25 @@ public sealed class RedisWriteBackLogTests
 
         var taken = await owner.ReadAsync(shard, 1, default);
         Assert.Equal("pref:1@1", Assert.Single(taken).Record.IdempotencyKey);
+        Assert.Equal(1, owner.OwnershipChanges(shard));
         Assert.Empty(await standby.ReadAsync(shard, 10, default));
         Assert.False(standby.OwnsShard(shard));
+        Assert.Equal(0, standby.OwnershipChanges(shard));
 
         // The owner dies holding record 1 unacknowledged; after the lease the standby gets both, in order.
         await Task.Delay(600);
         var moved = await standby.ReadAsync(shard, 10, default);
         Assert.Equal(new[] { "pref:1@1", "pref:1@2" }, moved.Select(r => r.Record.IdempotencyKey));
         Assert.True(standby.OwnsShard(shard));
+        Assert.Equal(1, standby.OwnershipChanges(shard));
         Assert.False(owner.OwnsShard(shard));
         Assert.Empty(await owner.ReadAsync(shard, 10, default));
+        Assert.Equal(2, owner.OwnershipChanges(shard));
 
-        // Releasing the lease hands the shard over at once.
+        // Releasing the lease hands the shard over at once; the flusher learns it changed owners twice meanwhile.
         await standby.DisposeAsync();
         Assert.Equal(2, (await owner.ReadAsync(shard, 10, default)).Count);
+        Assert.Equal(3, owner.OwnershipChanges(shard));
     }
 
     [RedisFact]
