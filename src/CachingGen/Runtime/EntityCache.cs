@@ -171,7 +171,16 @@ public sealed class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.WriteAround", policy.Method);
         using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await write(state, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await write(state, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (policy.Invalidate && keys.Count > 0)
+            {
+                await InvalidateAfterFailedWriteAsync(WriteAroundStrategy, policy.Method, keys, policy.FillTimeToLive).ConfigureAwait(false);
+                throw;
+            }
+
             if (policy.Invalidate && keys.Count > 0)
             {
                 await InvalidateAfterWriteAsync(WriteAroundStrategy, policy.Method, keys, policy.FillTimeToLive).ConfigureAwait(false);
@@ -190,7 +199,16 @@ public sealed class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.Evict", policy.Method);
         using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await delete(state, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await delete(state, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (keys.Count > 0)
+            {
+                await InvalidateAfterFailedWriteAsync(EvictStrategy, policy.Method, keys, null).ConfigureAwait(false);
+                throw;
+            }
+
             if (keys.Count > 0)
             {
                 await InvalidateAfterWriteAsync(EvictStrategy, policy.Method, keys, null).ConfigureAwait(false);
@@ -357,7 +375,16 @@ public sealed class EntityCache<TEntity>
                 var keys = new[] { key };
                 using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
                 {
-                    await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
+                    // Unless pinned: another process may have acknowledged a write-back of the key since the drain
+                    // (a build with another schema, during a rolling deploy); its pinned value must stay readable there.
+                    if (_directWriteCoordinator is null)
+                    {
+                        await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await InvalidationUnlessPending.InvalidateAsync(_store, _runtime.WriteBackLog, keys, null, cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 eventsSeen = Volatile.Read(ref _flightEvents);
@@ -714,31 +741,43 @@ public sealed class EntityCache<TEntity>
     private async ValueTask<long[]> BeginWritesAsync(string[] keys, CancellationToken cancellationToken)
     {
         var started = _runtime.TimeProvider.GetTimestamp();
+
+        // An outage here is the caller's to handle: the keys become pending invalidations.
+        var tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
         while (true)
         {
-            var tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
             var refused = Array.IndexOf(tokens, ICacheStore.RefusedPinnedToken);
             if (refused < 0)
             {
                 return tokens;
             }
 
+            // An outage from here on is an outage too, once the refused keys were drained: nothing of theirs was pending
+            // then. The drain itself refuses to go on without the store (ReleasePinAsync).
             await ReleaseBegunAsync(keys, tokens).ConfigureAwait(false);
-            var timeout = _runtime.Options.DirectWriteDrainTimeout;
-            if (_runtime.TimeProvider.GetElapsedTime(started) >= timeout)
-            {
-                throw new TimeoutException(
-                    $"A write-through of '{keys[refused]}' ({Repository.Name}) found the key's cache entry pinned by a pending write-back record for longer " +
-                    $"than {timeout} (DirectWriteDrainTimeout) and was NOT applied, so it cannot overtake that record. Check the flusher that owns the " +
-                    "key's shard (and the database), or raise CachingGenOptions.DirectWriteDrainTimeout, then retry.");
-            }
+            await WaitForPinnedKeysAsync(keys, tokens, refused, started, cancellationToken).ConfigureAwait(false);
+            tokens = await _store.BeginWritesAsync(keys, _runtime.Options.WriteLease, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
 
-            for (var i = refused; i < tokens.Length; i++)
+    /// <summary>Waits until the refused keys have no pending record in any process and settles their entries (bounded by
+    /// <see cref="CachingGenOptions.DirectWriteDrainTimeout"/>).</summary>
+    private async ValueTask WaitForPinnedKeysAsync(string[] keys, long[] tokens, int refused, long started, CancellationToken cancellationToken)
+    {
+        var timeout = _runtime.Options.DirectWriteDrainTimeout;
+        if (_runtime.TimeProvider.GetElapsedTime(started) >= timeout)
+        {
+            throw new TimeoutException(
+                $"A write-through of '{keys[refused]}' ({Repository.Name}) found the key's cache entry pinned by a pending write-back record for longer " +
+                $"than {timeout} (DirectWriteDrainTimeout) and was NOT applied, so it cannot overtake that record. Check the flusher that owns the " +
+                "key's shard (and the database), or raise CachingGenOptions.DirectWriteDrainTimeout, then retry.");
+        }
+
+        for (var i = refused; i < tokens.Length; i++)
+        {
+            if (tokens[i] == ICacheStore.RefusedPinnedToken)
             {
-                if (tokens[i] == ICacheStore.RefusedPinnedToken)
-                {
-                    await _runtime.Coordinator.ReleasePinAsync(keys[i], cancellationToken).ConfigureAwait(false);
-                }
+                await _runtime.Coordinator.ReleasePinAsync(keys[i], cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -822,6 +861,21 @@ public sealed class EntityCache<TEntity>
         {
             Log.CacheUpdateFailed(_logger, exception, strategy, method, Repository.Name);
             throw;
+        }
+    }
+
+    /// <summary>The invalidation after a write-around or evict whose database call failed: the call may have committed
+    /// some or all of its rows before it failed (a bulk statement in chunks, a lost commit reply), and invalidating is
+    /// always safe. Best effort: the database call's exception is the one the caller sees.</summary>
+    private async ValueTask InvalidateAfterFailedWriteAsync(string strategy, string method, IReadOnlyList<string> keys, TimeSpan? fillTimeToLive)
+    {
+        try
+        {
+            await InvalidateAfterWriteAsync(strategy, method, keys, fillTimeToLive).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // InvalidateAfterWriteAsync logged it; an unavailable store left the keys pending instead of throwing.
         }
     }
 

@@ -144,7 +144,17 @@ internal sealed class WriteBackCoordinator
 
         if (_deferred.TryRemove(key, out var action))
         {
-            await ApplyAsync(key, action, cancellationToken).ConfigureAwait(false);
+            // Not cancellable, and put back if it fails: a lost settle would leave the entry pinned (no TTL) for good,
+            // holding a dead-lettered value the database never got.
+            try
+            {
+                await ApplyAsync(key, action, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                _deferred.TryAdd(key, action);
+                throw;
+            }
         }
     }
 
@@ -152,13 +162,34 @@ internal sealed class WriteBackCoordinator
     /// pinned: a write-back record of the key, possibly another process's, may still be pending). Waits until the key
     /// has no pending record in any process (bounded by <c>DirectWriteDrainTimeout</c>), then settles the entry: it is
     /// invalidated unless a record of the key is pending again, in which case the next begin is refused again. The
-    /// caller holds the key's gate when the repository has write-back methods. An unavailable cache store surfaces as
-    /// <see cref="CacheStoreUnavailableException"/> (the pin is still there; the caller must not begin again).</summary>
+    /// caller holds the key's gate when the repository has write-back methods. A store that becomes unavailable while
+    /// the key is drained fails the direct write (<see cref="InvalidOperationException"/>: a record of the key may be
+    /// pending, and the write must not overtake it); one that fails the settle after the drain surfaces as
+    /// <see cref="CacheStoreUnavailableException"/> (nothing of the key was pending; the pin is still there).</summary>
     public async ValueTask ReleasePinAsync(string key, CancellationToken cancellationToken)
     {
-        await DrainKeyAsync(key, cancellationToken).ConfigureAwait(false);
-        _deferred.TryRemove(key, out _);
-        await _log.SettleAsync(key, null, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await DrainKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            throw new InvalidOperationException(
+                $"A direct write of '{key}' found the key's cache entry pinned by a write-back record, and the cache store became unavailable while it " +
+                "waited for that record's flush. The write was NOT applied, so it cannot be overtaken by that record; retry when the cache store is back.",
+                exception);
+        }
+
+        var superseded = _deferred.TryRemove(key, out var action);
+        try
+        {
+            await _log.SettleAsync(key, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch when (superseded)
+        {
+            _deferred.TryAdd(key, action);
+            throw;
+        }
     }
 
     /// <summary>Called by the flusher once a key's records are applied (<paramref name="timeToLive"/>) or

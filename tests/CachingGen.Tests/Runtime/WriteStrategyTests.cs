@@ -74,6 +74,37 @@ public sealed class WriteStrategyTests
     }
 
     [Fact]
+    public async Task WriteAround_whose_database_call_fails_after_committing_some_rows_still_invalidates_them()
+    {
+        await using var h = new Harness();
+        await h.Repository.SaveAsync(new Preference(1, 1, "old", true));
+        await h.Repository.SaveAsync(new Preference(2, 1, "old", true));
+        Assert.Equal("old", (await h.Repository.GetAsync(1))!.Channel);
+        h.Database.BeforeWrite = (op, _, id) => op == "savemany" && id == 2 ? throw new InvalidOperationException("row 2 failed") : Task.CompletedTask;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.SaveManyAsync(new[] { new Preference(1, 2, "new", true), new Preference(2, 2, "new", true) }));
+
+        Assert.Equal("row 2 failed", error.Message);
+        Assert.Equal("new", h.Database.Rows[1].Channel);
+        Assert.Equal("new", (await h.Repository.GetAsync(1))!.Channel);
+        Assert.Equal("old", (await h.Repository.GetAsync(2))!.Channel);
+    }
+
+    [Fact]
+    public async Task Evict_whose_database_call_fails_after_its_delete_committed_still_evicts()
+    {
+        await using var h = new Harness();
+        await h.Repository.SaveAsync(new Preference(3, 1, "old", true));
+        Assert.Equal("old", (await h.Repository.GetAsync(3))!.Channel);
+        h.Database.AfterWrite = (op, _, _) => op == "delete" ? throw new TimeoutException("the commit's reply was lost") : Task.CompletedTask;
+
+        await Assert.ThrowsAsync<TimeoutException>(() => h.Repository.DeleteAsync(3));
+
+        Assert.False(h.Database.Rows.ContainsKey(3));
+        Assert.Null(await h.Repository.GetAsync(3));
+    }
+
+    [Fact]
     public async Task WriteAround_writes_the_database_then_invalidates_all_keys_in_one_batch_with_the_fill_ttl()
     {
         await using var h = new Harness();
@@ -96,12 +127,17 @@ public sealed class WriteStrategyTests
     }
 
     [Fact]
-    public async Task WriteAround_database_failure_invalidates_nothing()
+    public async Task WriteAround_database_failure_still_invalidates_and_surfaces_the_database_exception()
     {
+        // The call may have committed rows before it failed; invalidating is always safe.
         await using var h = new Harness();
+        await h.Repository.SaveAsync(new Preference(1, 1, "old", true));
+        h.Store.Reset();
         h.Database.BeforeWrite = (_, _, _) => throw new InvalidOperationException("down");
-        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.SaveManyAsync(new[] { new Preference(1, 1, "x", true) }));
-        Assert.Equal(0, h.Store.Writes);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.SaveManyAsync(new[] { new Preference(1, 2, "x", true) }));
+        Assert.Equal("down", error.Message);
+        Assert.Equal(1, h.Store.Writes);
+        Assert.False(h.Inspect(1).Found);
     }
 
     [Theory]
@@ -143,15 +179,16 @@ public sealed class WriteStrategyTests
     }
 
     [Fact]
-    public async Task Evict_database_failure_keeps_the_entry()
+    public async Task Evict_database_failure_still_evicts_and_surfaces_the_database_exception()
     {
         await using var h = new Harness();
         await h.Repository.SaveAsync(new Preference(1, 1, "email", true));
         h.Store.Reset();
         h.Database.BeforeWrite = (_, _, _) => throw new InvalidOperationException("down");
-        await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.DeleteAsync(1));
-        Assert.Equal(0, h.Store.Writes);
-        Assert.True(h.Inspect(1).Found);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.DeleteAsync(1));
+        Assert.Equal("down", error.Message);
+        Assert.Equal(1, h.Store.Writes);
+        Assert.False(h.Inspect(1).Found);
     }
 
     [Fact]

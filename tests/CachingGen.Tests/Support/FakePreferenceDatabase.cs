@@ -41,6 +41,9 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
     /// <summary>Runs before a write is applied; throw to fail it.</summary>
     public Func<string, Preference?, long, Task>? BeforeWrite { get; set; }
 
+    /// <summary>Runs after a write was applied; throw to fail the call after its commit (a lost commit reply).</summary>
+    public Func<string, Preference?, long, Task>? AfterWrite { get; set; }
+
     /// <summary>Yield inside every write, so concurrent calls interleave.</summary>
     public bool YieldOnWrite { get; set; }
 
@@ -150,6 +153,10 @@ public sealed class FakePreferenceDatabase : IPreferenceRepository
         });
 
         Journal.Add($"db:{operation}:{userId}");
+        if (AfterWrite is { } after)
+        {
+            await after(operation, preference, userId);
+        }
     }
 }
 

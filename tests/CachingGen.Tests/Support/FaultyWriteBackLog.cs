@@ -60,7 +60,15 @@ public sealed class FaultyWriteBackLog(IWriteBackLog inner) : IWriteBackLog
 
     public ValueTask<int> RecordFailedAttemptAsync(PendingWriteBack record, CancellationToken cancellationToken) => Inner.RecordFailedAttemptAsync(record, cancellationToken);
 
-    public ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken) => Inner.GetPendingCountAsync(entityKey, cancellationToken);
+    /// <summary>Runs after every pending-count read, with the key and the count read.</summary>
+    public Action<string, long>? AfterPendingCount { get; set; }
+
+    public async ValueTask<long> GetPendingCountAsync(string entityKey, CancellationToken cancellationToken)
+    {
+        var count = await Inner.GetPendingCountAsync(entityKey, cancellationToken);
+        AfterPendingCount?.Invoke(entityKey, count);
+        return count;
+    }
 
     public ValueTask<long> GetBacklogAsync(int shard, CancellationToken cancellationToken) => Inner.GetBacklogAsync(shard, cancellationToken);
 

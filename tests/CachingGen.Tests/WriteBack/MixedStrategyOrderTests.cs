@@ -25,6 +25,59 @@ public sealed class MixedStrategyOrderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_write_through_whose_begin_was_refused_is_not_applied_when_the_store_fails_while_it_waits()
+    {
+        // Another process pinned the key after this write's drain check (simulated: the first begin is refused), and
+        // the store fails while this write waits for that record: going on would let the record overtake it.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new CachingGen.Storage.InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new CachingGen.WriteBack.InMemoryWriteBackLog(store, 2));
+        await using var h = new Harness(log: log, store: store, time: time, wrapStore: inner => new RefuseFirstBegin(inner));
+        var pendingCountReads = 0;
+        log.AfterPendingCount = (_, _) =>
+        {
+            if (Interlocked.Increment(ref pendingCountReads) > 1)
+            {
+                throw new CachingGen.Storage.CacheStoreUnavailableException("the cache store is down");
+            }
+        };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Repository.SaveAsync(new Preference(1, 1, "through", true)));
+
+        Assert.Contains("was NOT applied", error.Message);
+        Assert.IsType<CachingGen.Storage.CacheStoreUnavailableException>(error.InnerException);
+        Assert.Empty(h.Database.HistoryOf(1));
+    }
+
+    [Fact]
+    public async Task Replacing_an_unreadable_entry_keeps_a_write_back_another_process_acknowledged_meanwhile()
+    {
+        // Process A reads an entry it cannot decode (another build's layout) and invalidates it after draining the key;
+        // process B acknowledges a write-back of the key in between. B's pinned value must stay readable.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var store = new CachingGen.Storage.InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new CachingGen.WriteBack.InMemoryWriteBackLog(store, 2));
+        await using var a = new Harness(log: log, store: store, time: time);
+        await using var b = new Harness(log: log, store: store, time: time);
+        await store.SetManyAsync(new[] { new CachingGen.Storage.CacheEntry(Harness.Key(7), new byte[] { 1, 2, 3 }, TimeSpan.FromHours(1)) }, CancellationToken.None);
+        a.Database.Seed(new Preference(7, 1, "row", true));
+        var armed = true;
+        log.AfterPendingCount = (key, count) =>
+        {
+            if (armed && key == Harness.Key(7) && count == 0)
+            {
+                armed = false;
+                b.Repository.UpdateAsync(new Preference(7, 2, "acknowledged", true)).GetAwaiter().GetResult();
+            }
+        };
+
+        Assert.Equal("acknowledged", (await a.Repository.GetAsync(7))!.Channel);
+        Assert.False(armed);
+        Assert.Equal("acknowledged", a.Inspect(7).Value!.Channel);
+        Assert.Null(a.Inspect(7).ExpiresAt);
+    }
+
+    [Fact]
     public async Task Evict_after_a_pending_write_back_flushes_it_first()
     {
         await using var h = new Harness();
@@ -171,5 +224,33 @@ public sealed class MixedStrategyOrderTests(ITestOutputHelper output)
         }
 
         Assert.Equal(0, await h.Runtime.WriteBack.GetBacklogAsync());
+    }
+
+    /// <summary>Refuses the first begin step as if another process had pinned every key.</summary>
+    private sealed class RefuseFirstBegin(CachingGen.Storage.ICacheStore inner) : CachingGen.Storage.ICacheStore
+    {
+        private int _begins;
+
+        public ValueTask<CachingGen.Storage.CacheLookup> GetAsync(string key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
+
+        public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+            => inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+
+        public ValueTask SetManyAsync(IReadOnlyList<CachingGen.Storage.CacheEntry> entries, CancellationToken cancellationToken) => inner.SetManyAsync(entries, cancellationToken);
+
+        public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken) => inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);
+
+        public ValueTask<long[]> BeginWritesAsync(IReadOnlyList<string> keys, TimeSpan lease, CancellationToken cancellationToken)
+            => Interlocked.Increment(ref _begins) == 1
+                ? new ValueTask<long[]>(keys.Select(_ => CachingGen.Storage.ICacheStore.RefusedPinnedToken).ToArray())
+                : inner.BeginWritesAsync(keys, lease, cancellationToken);
+
+        public ValueTask<CachingGen.Storage.WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<CachingGen.Storage.WriteCompletion> completions, CancellationToken cancellationToken)
+            => inner.CompleteWritesAsync(completions, cancellationToken);
+
+        public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken) => inner.ExpireAsync(key, timeToLive, cancellationToken);
+
+        public ValueTask<bool[]> InvalidateUnlessPinnedAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+            => inner.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken);
     }
 }

@@ -40,6 +40,38 @@ public sealed class WriteBackCoordinatorTests
     }
 
     [Fact]
+    public async Task A_dead_letter_settle_deferred_to_a_direct_write_that_is_cancelled_is_not_lost()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var store = new InMemoryCacheStore(time);
+        var log = new FaultyWriteBackLog(new InMemoryWriteBackLog(store, 2));
+        await using var h = new Harness(log: log, store: store, time: time);
+        h.Database.BeforeWrite = (op, _, _) => op == "update" ? throw new CachingGen.Runtime.PermanentWriteBackException("bad row") : Task.CompletedTask;
+        await h.Repository.UpdateAsync(new Sample.Preference(5, 1, "dead", true));
+        Assert.Equal("dead", (await h.Repository.GetAsync(5))!.Channel);
+
+        // The direct write drains the record (it is dead-lettered; its settle is deferred to the write, which holds the
+        // key's gate), and its caller cancels right then.
+        using var cancel = new CancellationTokenSource();
+        var armed = true;
+        log.AfterPendingCount = (_, count) =>
+        {
+            if (armed && count == 0)
+            {
+                cancel.Cancel();
+            }
+        };
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Repository.SaveAsync(new Sample.Preference(5, 2, "direct", true), cancel.Token));
+        armed = false;
+        h.Database.BeforeWrite = null;
+        Assert.False(h.Database.Rows.ContainsKey(5));
+
+        // The dead-lettered value never reached the database: it must not stay readable.
+        await h.Runtime.WriteBack.FlushAsync();
+        Assert.Null(await h.Repository.GetAsync(5));
+    }
+
+    [Fact]
     public async Task Deferred_keys_are_settled_together_once_their_direct_writes_release_the_gates()
     {
         var (coordinator, log, _) = Create();
