@@ -375,16 +375,9 @@ public sealed class EntityCache<TEntity>
                 var keys = new[] { key };
                 using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
                 {
-                    // Unless pinned: another process may have acknowledged a write-back of the key since the drain
-                    // (a build with another schema, during a rolling deploy); its pinned value must stay readable there.
-                    if (_directWriteCoordinator is null)
-                    {
-                        await _store.InvalidateAsync(keys, null, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await InvalidationUnlessPending.InvalidateAsync(_store, _runtime.WriteBackLog, keys, null, cancellationToken).ConfigureAwait(false);
-                    }
+                    // Another process may have acknowledged a write-back of the key since the drain (a build with
+                    // another schema, during a rolling deploy); its pinned value must stay readable there.
+                    await InvalidateKeysAsync(keys, null, cancellationToken).ConfigureAwait(false);
                 }
 
                 eventsSeen = Volatile.Read(ref _flightEvents);
@@ -843,14 +836,7 @@ public sealed class EntityCache<TEntity>
     {
         try
         {
-            if (_directWriteCoordinator is null)
-            {
-                await _store.InvalidateAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await InvalidationUnlessPending.InvalidateAsync(_store, _runtime.WriteBackLog, keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
-            }
+            await InvalidateKeysAsync(keys, fillTimeToLive, CancellationToken.None).ConfigureAwait(false);
         }
         catch (CacheStoreUnavailableException exception)
         {
@@ -863,6 +849,13 @@ public sealed class EntityCache<TEntity>
             throw;
         }
     }
+
+    /// <summary>Invalidates <paramref name="keys"/>; on a repository with write-back methods, unless a write-back record
+    /// keeps an entry pinned (<see cref="InvalidationUnlessPending"/>).</summary>
+    private ValueTask InvalidateKeysAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
+        => _directWriteCoordinator is null
+            ? _store.InvalidateAsync(keys, fillTimeToLive, cancellationToken)
+            : InvalidationUnlessPending.InvalidateAsync(_store, _runtime.WriteBackLog, keys, fillTimeToLive, cancellationToken);
 
     /// <summary>The invalidation after a write-around or evict whose database call failed: the call may have committed
     /// some or all of its rows before it failed (a bulk statement in chunks, a lost commit reply), and invalidating is

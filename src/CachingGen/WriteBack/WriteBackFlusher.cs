@@ -355,13 +355,6 @@ public sealed class WriteBackFlusher : BackgroundService
             var after = scanning && !retryFellDue ? state.ResumeAfter : null;
             state.ResumeAfter = null;
             state.LeftPending = false;
-            if (after is null)
-            {
-                foreach (var failure in state.Failures.Values)
-                {
-                    failure.Seen = false;
-                }
-            }
 
             var window = Math.Min(_options.BatchSize + state.LastSkipped, _options.BatchSize * MaxReadWindowFactor);
             var records = await _log.ReadAsync(shard, window, after, cancellationToken).ConfigureAwait(false);
@@ -394,10 +387,7 @@ public sealed class WriteBackFlusher : BackgroundService
                     return new Pass(false, 0, null);
                 }
 
-                // The scan reached the end of the log: the records appended next come after the cursor. A retry that fell
-                // due and whose record the scan never met is no longer pending (another owner of the shard applied or
-                // dead-lettered it): forget it.
-                ForgetDueFailuresNotSeen(state, now);
+                // The scan reached the end of the log: the records appended next come after the cursor.
                 state.ResumeAfter = after;
                 var remaining = await _log.GetBacklogAsync(shard, cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref state.LastBacklog, remaining);
@@ -421,10 +411,6 @@ public sealed class WriteBackFlusher : BackgroundService
                 }
 
                 lastExamined = record.Position;
-                if (state.Failures.Count > 0 && state.Failures.TryGetValue(record.Position, out var met))
-                {
-                    met.Seen = true;
-                }
 
                 if (blockedKeys is not null && blockedKeys.Contains(record.Record.EntityKey))
                 {
@@ -479,26 +465,6 @@ public sealed class WriteBackFlusher : BackgroundService
         }
 
         return false;
-    }
-
-    private static void ForgetDueFailuresNotSeen(ShardState state, DateTimeOffset now)
-    {
-        List<string>? gone = null;
-        foreach (var (position, failure) in state.Failures)
-        {
-            if (failure.NotBefore <= now && !failure.Seen)
-            {
-                (gone ??= new List<string>()).Add(position);
-            }
-        }
-
-        if (gone is not null)
-        {
-            foreach (var position in gone)
-            {
-                state.Failures.Remove(position);
-            }
-        }
     }
 
     private async Task ApplyAsync(int shard, List<PendingWriteBack> batch, CancellationToken cancellationToken)
@@ -866,9 +832,6 @@ public sealed class WriteBackFlusher : BackgroundService
 
         /// <summary>A scan from the oldest record started after this retry fell due.</summary>
         public bool Rescanned { get; set; }
-
-        /// <summary>The current scan has met this record.</summary>
-        public bool Seen { get; set; }
     }
 
     /// <summary>Beginning a flush transaction failed: the database is unavailable, not a record.</summary>

@@ -293,6 +293,22 @@ public sealed class ReadThroughTests
     }
 
     [Fact]
+    public void The_envelope_writes_the_payload_exactly_as_messagepack_would_under_the_same_options()
+    {
+        // The runtime calls the formatter itself (no MessagePackSerializer): the options' OldSpec must still apply.
+        var value = new Preference(8, 1, new string('c', 40), true);
+        foreach (var options in new[] { CachingGenFormatterResolver.Options, CachingGenFormatterResolver.Options.WithOldSpec(true) })
+        {
+            var envelope = CacheEnvelope.Encode(value, CachingGenFormatterResolver.PreferenceFingerprint, options);
+            Assert.Equal(MessagePack.MessagePackSerializer.Serialize(value, options), envelope.Span[CacheEnvelope.HeaderSize..].ToArray());
+        }
+
+        Assert.NotEqual(
+            CacheEnvelope.Encode(value, CachingGenFormatterResolver.PreferenceFingerprint, CachingGenFormatterResolver.Options).ToArray(),
+            CacheEnvelope.Encode(value, CachingGenFormatterResolver.PreferenceFingerprint, CachingGenFormatterResolver.Options.WithOldSpec(true)).ToArray());
+    }
+
+    [Fact]
     public async Task Serializer_options_with_compression_are_refused_when_the_cache_is_created()
     {
         await using var h = new Harness();
