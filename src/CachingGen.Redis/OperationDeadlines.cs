@@ -18,6 +18,10 @@ internal interface IExpirable
 /// it reaches a deadline still ahead. Entries of operations that answered in time are skipped by their use number.
 /// A deadline fires up to one tick late (a tick is an eighth of the timeout, 1 to 50 ms).
 /// </summary>
+/// <remarks>The sweeper never peeks at the queue: <see cref="ConcurrentQueue{T}.TryPeek"/> preserves the head segment
+/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 46
+/// bytes per read, and segments of up to a million slots on the large object heap). It dequeues instead, and keeps the
+/// one entry whose deadline is still ahead for the next tick.</remarks>
 internal sealed class OperationDeadlines : IDisposable
 {
     private readonly ConcurrentQueue<(IExpirable Operation, long Version, long Deadline)> _queue = new();
@@ -25,6 +29,9 @@ internal sealed class OperationDeadlines : IDisposable
     private readonly long _timeoutTimestamps;
     private readonly TimeSpan _tick;
     private readonly ITimer _timer;
+
+    /// <summary>The entry the last sweep dequeued but whose deadline was still ahead (only the sweeper touches it).</summary>
+    private (IExpirable Operation, long Version, long Deadline)? _carried;
     private int _ticking;
     private int _sweeping;
     private volatile bool _disposed;
@@ -91,12 +98,29 @@ internal sealed class OperationDeadlines : IDisposable
         try
         {
             var now = _timeProvider.GetTimestamp();
-            while (_queue.TryPeek(out var head) && head.Deadline <= now && _queue.TryDequeue(out var due))
+            while (true)
             {
-                due.Operation.Expire(due.Version);
+                (IExpirable Operation, long Version, long Deadline) head;
+                if (_carried is { } carried)
+                {
+                    head = carried;
+                }
+                else if (!_queue.TryDequeue(out head))
+                {
+                    break;
+                }
+
+                if (head.Deadline > now)
+                {
+                    _carried = head;
+                    break;
+                }
+
+                _carried = null;
+                head.Operation.Expire(head.Version);
             }
 
-            if (_queue.IsEmpty && !_disposed)
+            if (_carried is null && _queue.IsEmpty && !_disposed)
             {
                 // Nothing to wait for: stop ticking (an idle store costs no wake-ups), then look once more, because an
                 // operation may have been queued after the look above but before the timer stopped.

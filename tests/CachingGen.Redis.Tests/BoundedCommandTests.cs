@@ -146,6 +146,43 @@ public sealed class BoundedCommandTests
     }
 
     [Fact]
+    public void Sweeping_the_deadlines_reuses_the_queue_instead_of_allocating_per_deadline()
+    {
+        // Every read queues a deadline, and a busy store sweeps every tick: if a sweep pinned the queue's memory, each
+        // deadline would take a fresh slot (growing segments up to the large object heap) for the life of the store.
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var operation = new CountingExpirable();
+        var version = 0L;
+        void OneTick()
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                deadlines.Add(operation, ++version);
+            }
+
+            time.Advance(Timeout / 8);
+        }
+
+        // Warm-up: the queue grows to what a timeout's worth of deadlines needs.
+        for (var tick = 0; tick < 50; tick++)
+        {
+            OneTick();
+        }
+
+        var expiredBefore = operation.Expired;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (var tick = 0; tick < 500; tick++)
+        {
+            OneTick();
+        }
+
+        var perDeadline = (double)(GC.GetAllocatedBytesForCurrentThread() - allocated) / (500 * 200);
+        Assert.True(operation.Expired - expiredBefore >= 90_000, $"only {operation.Expired - expiredBefore} deadlines passed");
+        Assert.True(perDeadline < 1, $"{perDeadline:0.0} bytes allocated per deadline");
+    }
+
+    [Fact]
     public async Task Reused_waits_under_concurrency_each_return_their_own_reply()
     {
         var time = new FakeTimeProvider();
@@ -166,6 +203,13 @@ public sealed class BoundedCommandTests
         })).ToArray();
 
         await Task.WhenAll(workers);
+    }
+
+    private sealed class CountingExpirable : IExpirable
+    {
+        public long Expired { get; private set; }
+
+        public void Expire(long version) => Expired++;
     }
 
     private sealed class TranslatedException(Exception inner) : Exception("translated", inner);
