@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using CachingGen.WriteBack;
 using StackExchange.Redis;
 
@@ -26,12 +27,12 @@ internal sealed class RedisKeyLayout
     {
         ArgumentOutOfRangeException.ThrowIfNegative(writeBackShardCount);
         _namespace = keyNamespace ?? string.Empty;
-        _plainPrefix = _namespace.Length == 0 ? default : new RedisKey(_namespace);
+        _plainPrefix = _namespace.Length == 0 ? default : Utf8Key(_namespace);
         ShardCount = writeBackShardCount;
         _shardPrefixes = new RedisKey[writeBackShardCount];
         for (var shard = 0; shard < writeBackShardCount; shard++)
         {
-            _shardPrefixes[shard] = new RedisKey(ShardPrefix(shard));
+            _shardPrefixes[shard] = Utf8Key(ShardPrefix(shard));
         }
     }
 
@@ -70,6 +71,10 @@ internal sealed class RedisKeyLayout
 
     /// <summary>The stream of the shard's dead letters.</summary>
     public RedisKey DeadLetters(int shard) => _shardPrefixes[shard].Append("dead");
+
+    /// <summary>A prefix held as UTF-8 bytes: prepending it to a key then costs nothing, where a prefix held as text is
+    /// encoded into a new array for every key (every read's GET).</summary>
+    private static RedisKey Utf8Key(string text) => Encoding.UTF8.GetBytes(text);
 
     private string ShardPrefix(int shard) => string.Create(CultureInfo.InvariantCulture, $"{_namespace}{{cg-wb:{shard}}}");
 }

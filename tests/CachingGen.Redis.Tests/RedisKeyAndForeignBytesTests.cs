@@ -93,6 +93,31 @@ public sealed class RedisKeyAndForeignBytesTests
         Assert.True(slots > 32, $"only {slots} distinct slots");
     }
 
+    [Theory]
+    [InlineData("", 0)]
+    [InlineData("app:", 0)]
+    [InlineData("app:", 16)]
+    [InlineData("名前:", 4)]
+    public void A_cache_key_is_its_namespace_and_shard_tag_before_the_key_and_costs_no_allocation(string keyNamespace, int shards)
+    {
+        var layout = new RedisKeyLayout(keyNamespace, shards);
+        var key = CacheKey.Create("pref", 42);
+        var expected = shards == 0 ? keyNamespace + key : $"{keyNamespace}{{cg-wb:{CachingGen.WriteBack.WriteBackSharding.ShardOf(key, shards)}}}{key}";
+        Assert.Equal(expected, (string?)layout.CacheKey(key));
+        Assert.Equal(expected, layout.CacheKeyText(key));
+
+        // Every read builds one: a prefix re-encoded per key would cost an array per GET.
+        var redisKey = layout.CacheKey(key);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            redisKey = layout.CacheKey(key);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        Assert.Equal(expected, (string?)redisKey);
+    }
+
     [RedisFact]
     public async Task Foreign_bytes_read_as_a_miss_that_a_fill_may_overwrite()
     {
