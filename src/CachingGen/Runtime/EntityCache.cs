@@ -466,7 +466,22 @@ public sealed class EntityCache<TEntity>
             if (!lookup.Found && !lookup.WriteInProgress)
             {
                 CloseFlight(flight, Interlocked.Increment(ref _flightEvents));
-                filled = await FillAsync(key, policy, lookup, value, token).ConfigureAwait(false);
+
+                // The fill is awaited here, not in an async helper of its own: every miss would pay that helper's state
+                // machine (about 200 bytes) on top of this one.
+                if (TryPrepareFill(policy, lookup, value, out var bytes, out var ttl))
+                {
+                    try
+                    {
+                        filled = await _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token).ConfigureAwait(false);
+                        CountFill(key, policy, filled);
+                    }
+                    catch (Exception exception) when (!(exception is OperationCanceledException && token.IsCancellationRequested))
+                    {
+                        // A fill that fails leaves the key empty; it never fails the read.
+                        ReportFillFailure(key, exception);
+                    }
+                }
             }
 
             if (!filled)
@@ -556,13 +571,14 @@ public sealed class EntityCache<TEntity>
         }
     }
 
-    /// <summary>Stores a loaded value (or a "not found" when the policy caches it). Returns whether it was stored.</summary>
-    private async ValueTask<bool> FillAsync(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken cancellationToken)
+    /// <summary>What a fill stores for a loaded value: its envelope and time to live, or a "not found" when the policy
+    /// caches those. False when nothing is stored (a null value the policy does not cache).</summary>
+    private bool TryPrepareFill(ReadPolicy policy, CacheLookup lookup, TEntity? value, out ReadOnlyMemory<byte> bytes, out TimeSpan ttl)
     {
-        ReadOnlyMemory<byte> bytes;
-        TimeSpan ttl;
         if (value is null)
         {
+            bytes = default;
+            ttl = default;
             if (policy.NullTimeToLive is not { } nullTtl)
             {
                 return false;
@@ -570,35 +586,37 @@ public sealed class EntityCache<TEntity>
 
             bytes = CacheEnvelope.EncodeNotFound(_fingerprint);
             ttl = nullTtl;
+            return true;
+        }
+
+        bytes = CacheEnvelope.Encode(value, _fingerprint, _formatter, _serializerOptions);
+        ttl = lookup.FillTimeToLive ?? policy.TimeToLive;
+        return true;
+    }
+
+    private void CountFill(string key, ReadPolicy policy, bool stored)
+    {
+        var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
+        if (stored)
+        {
+            _telemetry.Fills.Add(1, _repositoryTag, method);
+            return;
+        }
+
+        _telemetry.FillRefusals.Add(1, _repositoryTag, method);
+        Log.FillRefused(_logger, key, Repository.Name);
+    }
+
+    private void ReportFillFailure(string key, Exception exception)
+    {
+        if (exception is CacheStoreUnavailableException unavailable)
+        {
+            _runtime.Outages.Report(unavailable, "fill");
         }
         else
         {
-            bytes = CacheEnvelope.Encode(value, _fingerprint, _formatter, _serializerOptions);
-            ttl = lookup.FillTimeToLive ?? policy.TimeToLive;
-        }
-
-        var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
-        try
-        {
-            if (await _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, cancellationToken).ConfigureAwait(false))
-            {
-                _telemetry.Fills.Add(1, _repositoryTag, method);
-                return true;
-            }
-
-            _telemetry.FillRefusals.Add(1, _repositoryTag, method);
-            Log.FillRefused(_logger, key, Repository.Name);
-        }
-        catch (CacheStoreUnavailableException exception)
-        {
-            _runtime.Outages.Report(exception, "fill");
-        }
-        catch (Exception exception) when (!(exception is OperationCanceledException && cancellationToken.IsCancellationRequested))
-        {
             Log.FillFailed(_logger, exception, key, Repository.Name);
         }
-
-        return false;
     }
 
     /// <summary>Starts the lookup of <paramref name="key"/>; false when the read must bypass the cache (the key is
