@@ -16,6 +16,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --profile-redis-miss 5                                           # read misses on Redis: hand-written vs generated, interleaved
 /// ... -- --profile-allocations                                             # which types a read allocates
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
+/// ... -- --paired-redis                                                    # the Redis read ratios with generated and hand-written interleaved (into the report)
 /// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (into the report)
 /// </code>
 /// </summary>
@@ -49,6 +50,13 @@ public static class Program
             if (args.Contains("--paired-serialization"))
             {
                 Serialization.PairedSerializationCheck.Run(Path.Combine(results, "results"));
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            if (args.Contains("--paired-redis"))
+            {
+                Redis.PairedRedisCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
                 ReportWriter.Write(results, readme, repository);
                 return 0;
             }

@@ -23,10 +23,14 @@ public enum ReadOutcome
 public class RedisReadBenchmarks
 {
     public const int Batch = 16;
-    private readonly Task<Preference?>[] _pending = new Task<Preference?>[Batch];
+    private readonly ValueTask<Preference?>[] _pending = new ValueTask<Preference?>[Batch];
     private InMemoryPreferenceRepository _inner = null!;
     private PreferenceReader _reader = null!;
-    private long _nextMissId;
+    private long _missReads;
+
+    /// <summary>Miss ids are never reused in a process: a later configuration (or contender instance) must not read a
+    /// key an earlier one filled, which would still be cached (10 s) and turn its misses into hits.</summary>
+    private static long s_nextMissId = 1_000_000;
 
     [Params(ReadOutcome.Hit, ReadOutcome.Miss)]
     public ReadOutcome Outcome { get; set; }
@@ -55,6 +59,11 @@ public class RedisReadBenchmarks
         {
             throw new InvalidOperationException($"A read-hit benchmark reached the inner repository {reads} times: the seeded entries were not hits.");
         }
+
+        if (Outcome == ReadOutcome.Miss && reads != _missReads)
+        {
+            throw new InvalidOperationException($"A read-miss benchmark reached the inner repository {reads} times for {_missReads} reads of new keys: each must load exactly once.");
+        }
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Batch, Description = "hand-written StackExchange.Redis + MessagePack")]
@@ -72,7 +81,6 @@ public class RedisReadBenchmarks
     private void Setup(PreferenceReader reader)
     {
         _reader = reader;
-        _nextMissId = 1_000_000;
         for (var id = 1; id <= Batch; id++)
         {
             reader.SeedAsync(SampleData.Preference(id)).AsTask().GetAwaiter().GetResult();
@@ -94,7 +102,16 @@ public class RedisReadBenchmarks
         }
     }
 
-    private long IdOf(int index) => Outcome == ReadOutcome.Hit ? index + 1 : Interlocked.Increment(ref _nextMissId);
+    private long IdOf(int index)
+    {
+        if (Outcome == ReadOutcome.Hit)
+        {
+            return index + 1;
+        }
+
+        _missReads++;
+        return Interlocked.Increment(ref s_nextMissId);
+    }
 
     private async Task ReadBatchAsync()
     {
@@ -111,11 +128,20 @@ public class RedisReadBenchmarks
             return;
         }
 
+        // Sixteen callers, each awaiting its own read: all are in flight before the first is awaited. Awaiting the
+        // ValueTasks (not Task.WhenAll over AsTask()) charges each contender what an awaiting caller pays: AsTask() would
+        // add a Task wrapper to any contender whose ValueTask is pooled, which no caller that awaits ever allocates.
         for (var i = 0; i < Batch; i++)
         {
-            _pending[i] = _reader.GetAsync(IdOf(i)).AsTask();
+            _pending[i] = _reader.GetAsync(IdOf(i));
         }
 
-        await Task.WhenAll(_pending).ConfigureAwait(false);
+        for (var i = 0; i < Batch; i++)
+        {
+            if (await _pending[i].ConfigureAwait(false) is null)
+            {
+                throw new InvalidOperationException("A read returned null.");
+            }
+        }
     }
 }
