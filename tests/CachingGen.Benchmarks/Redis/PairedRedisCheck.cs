@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using CachingGen.Benchmarks.Infrastructure;
 
@@ -6,10 +5,9 @@ namespace CachingGen.Benchmarks.Redis;
 
 /// <summary>
 /// <c>-- --paired-redis</c>: the generated decorator's Redis read ratio to the hand-written baseline, measured so that
-/// foreign load cancels out. BenchmarkDotNet measures one row after the other, and on a shared machine a burst of load
-/// (or the Redis server's own background work) can fall on one row only; the Callers=16 rows have carried ±15-20%
-/// error here. The two contenders of <see cref="RedisReadBenchmarks"/> run the same invocations (16 reads each) in
-/// alternating slices, for every outcome and caller count, and the ratio is the median of the per-round ratios.
+/// foreign load cancels out (see <see cref="PairedRatio"/>; the BenchmarkDotNet Callers=16 rows have carried ±15-20%
+/// error here). The two contenders of <see cref="RedisReadBenchmarks"/> run the same invocations (16 reads each) in
+/// alternating slices, for every outcome and caller count.
 /// Written to facts.json next to the BenchmarkDotNet results.
 /// </summary>
 public static class PairedRedisCheck
@@ -34,11 +32,11 @@ public static class PairedRedisCheck
                 generated.SetupGenerated();
                 try
                 {
-                    var (median, low, high) = await MeasureAsync(generated.Generated, handWritten.HandWritten).ConfigureAwait(false);
+                    var ratio = await PairedRatio.MeasureAsync(Slice(generated.Generated), Slice(handWritten.HandWritten), Rounds, warmupRounds: 10).ConfigureAwait(false);
                     var group = string.Create(CultureInfo.InvariantCulture, $"Outcome={outcome}&Callers={callers}");
-                    BenchmarkFacts.Set($"redis.paired.{group}.ratio", median.ToString("0.000", CultureInfo.InvariantCulture));
-                    BenchmarkFacts.Set($"redis.paired.{group}.interquartile", string.Create(CultureInfo.InvariantCulture, $"{low:0.000}-{high:0.000}"));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {median:0.000}, interquartile {low:0.000}-{high:0.000} over {Rounds} rounds"));
+                    BenchmarkFacts.Set($"redis.paired.{group}.ratio", ratio.Median.ToString("0.000", CultureInfo.InvariantCulture));
+                    BenchmarkFacts.Set($"redis.paired.{group}.interquartile", ratio.Interquartile);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {Rounds} rounds"));
                 }
                 finally
                 {
@@ -53,42 +51,11 @@ public static class PairedRedisCheck
         BenchmarkFacts.Write(resultsDirectory, merge: true);
     }
 
-    private static async Task<(double Median, double Low, double High)> MeasureAsync(Func<Task> generated, Func<Task> handWritten)
+    private static Func<ValueTask> Slice(Func<Task> invoke) => async () =>
     {
-        var clock = new Stopwatch();
-        for (var warmup = 0; warmup < 10; warmup++)
-        {
-            await SliceAsync(generated, clock).ConfigureAwait(false);
-            await SliceAsync(handWritten, clock).ConfigureAwait(false);
-        }
-
-        var ratios = new double[Rounds];
-        for (var round = 0; round < Rounds; round++)
-        {
-            // Alternate which goes first, so neither always follows the other.
-            var first = round % 2 == 0;
-            var generatedTime = first ? await SliceAsync(generated, clock).ConfigureAwait(false) : 0;
-            var handWrittenTime = await SliceAsync(handWritten, clock).ConfigureAwait(false);
-            if (!first)
-            {
-                generatedTime = await SliceAsync(generated, clock).ConfigureAwait(false);
-            }
-
-            ratios[round] = generatedTime / handWrittenTime;
-        }
-
-        Array.Sort(ratios);
-        return (ratios[Rounds / 2], ratios[Rounds / 4], ratios[Rounds * 3 / 4]);
-    }
-
-    private static async Task<double> SliceAsync(Func<Task> invoke, Stopwatch clock)
-    {
-        clock.Restart();
         for (var i = 0; i < InvocationsPerSlice; i++)
         {
             await invoke().ConfigureAwait(false);
         }
-
-        return clock.Elapsed.TotalMilliseconds;
-    }
+    };
 }
