@@ -9,7 +9,8 @@ namespace CachingGen.Benchmarks.Redis;
 /// <summary><c>-- --profile-redis-miss [seconds]</c>: read misses on Redis, 16 at once, through the hand-written
 /// baseline and the generated decorator in turn (interleaved rounds), with reads per second and bytes allocated per
 /// read; a run to attach a profiler to, and a quick check of the miss ratio between two benchmark runs.
-/// CACHINGGEN_PROFILE_OUTCOME=hit reads 16 seeded keys instead; CACHINGGEN_PROFILE_ONLY=generated|hand-written runs one.</summary>
+/// CACHINGGEN_PROFILE_OUTCOME=hit reads 16 seeded keys instead; CACHINGGEN_PROFILE_ONLY=generated|hand-written runs one;
+/// CACHINGGEN_PROFILE_CALLERS=1 reads one key at a time (round-trip latency instead of client CPU).</summary>
 public static class RedisMissProfile
 {
     public static async Task RunAsync(double seconds)
@@ -21,6 +22,7 @@ public static class RedisMissProfile
         };
         var only = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_ONLY");
         var hits = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_OUTCOME") == "hit";
+        var oneCaller = Environment.GetEnvironmentVariable("CACHINGGEN_PROFILE_CALLERS") == "1";
         var nextId = 10_000_000L + Environment.ProcessId * 1_000_000L;
         var pending = new ValueTask<Preference?>[RedisReadBenchmarks.Batch];
         for (var round = 0; round < 3; round++)
@@ -49,6 +51,11 @@ public static class RedisMissProfile
                     for (var i = 0; i < pending.Length; i++)
                     {
                         pending[i] = reader.GetAsync(hits ? i + 1 : ++nextId);
+                        if (oneCaller)
+                        {
+                            await pending[i].ConfigureAwait(false);
+                            pending[i] = default;
+                        }
                     }
 
                     // As RedisReadBenchmarks: every read is in flight before the first is awaited.
