@@ -19,7 +19,7 @@ internal interface IExpirable
 /// A deadline fires up to one tick late (a tick is an eighth of the timeout, 1 to 50 ms).
 /// </summary>
 /// <remarks>The sweeper never peeks at the queue: <see cref="ConcurrentQueue{T}.TryPeek"/> preserves the head segment
-/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 46
+/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 32
 /// bytes per read, and segments of up to a million slots on the large object heap). It dequeues instead, and keeps the
 /// one entry whose deadline is still ahead for the next tick.</remarks>
 internal sealed class OperationDeadlines : IDisposable
