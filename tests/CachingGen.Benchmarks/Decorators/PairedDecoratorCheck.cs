@@ -10,25 +10,25 @@ namespace CachingGen.Benchmarks.Decorators;
 /// </summary>
 public static class PairedDecoratorCheck
 {
-    private const int Rounds = 300;
-    private const int ReadsPerSlice = 5_000;
+    private static readonly PairedScale Full = new(Rounds: 300, OperationsPerSlice: 5_000, WarmupRounds: 20);
 
-    public static async Task RunAsync(string resultsDirectory)
+    public static async Task RunAsync(string resultsDirectory, bool dry = false)
     {
+        var scale = dry ? PairedScale.Dry : Full;
         var benchmarks = new DecoratorOverheadBenchmarks();
         benchmarks.Setup();
-        var ratio = await PairedRatio.MeasureAsync(Slice(benchmarks.Generated), Slice(benchmarks.HandWritten), Rounds, warmupRounds: 20);
+        var ratio = await PairedRatio.MeasureAsync(Slice(benchmarks.Generated, scale.OperationsPerSlice), Slice(benchmarks.HandWritten, scale.OperationsPerSlice), scale.Rounds, scale.WarmupRounds);
         benchmarks.Cleanup();
         BenchmarkFacts.Set("decorator.pairedRatio", ratio.Median.ToString("0.000", CultureInfo.InvariantCulture));
         BenchmarkFacts.Set("decorator.pairedRatioInterquartile", ratio.Interquartile);
-        BenchmarkFacts.Set("decorator.pairedRounds", Rounds.ToString(CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set("decorator.pairedRounds", scale.Rounds.ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired decorator ratio (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {Rounds} rounds"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired decorator ratio (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds"));
     }
 
-    private static Func<ValueTask> Slice(Func<ValueTask<Entities.Preference?>> read) => async () =>
+    private static Func<ValueTask> Slice(Func<ValueTask<Entities.Preference?>> read, int reads) => async () =>
     {
-        for (var i = 0; i < ReadsPerSlice; i++)
+        for (var i = 0; i < reads; i++)
         {
             await read().ConfigureAwait(false);
         }

@@ -49,3 +49,10 @@ public readonly record struct PairedRatio(double Median, double Low, double High
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 }
+
+/// <summary>How long a paired check measures: rounds, operations per slice and unmeasured warm-up rounds. The dry
+/// scale (what CI runs) only proves the check still runs end to end.</summary>
+public readonly record struct PairedScale(int Rounds, int OperationsPerSlice, int WarmupRounds)
+{
+    public static PairedScale Dry { get; } = new(Rounds: 4, OperationsPerSlice: 2, WarmupRounds: 1);
+}

@@ -12,11 +12,13 @@ namespace CachingGen.Benchmarks.Redis;
 /// </summary>
 public static class PairedRedisCheck
 {
-    private const int Rounds = 150;
-    private const int InvocationsPerSlice = 50;
+    private static readonly PairedScale Full = new(Rounds: 150, OperationsPerSlice: 50, WarmupRounds: 10);
 
-    public static async Task RunAsync(string resultsDirectory)
+    /// <param name="resultsDirectory">Where facts.json is merged.</param>
+    /// <param name="dry">Runs a few tiny rounds only (CI), proving the check still runs.</param>
+    public static async Task RunAsync(string resultsDirectory, bool dry = false)
     {
+        var scale = dry ? PairedScale.Dry : Full;
         if (!RedisBenchmarkEnvironment.IsAvailable)
         {
             throw new InvalidOperationException("--paired-redis needs CACHINGGEN_REDIS: start Redis with `bash scripts/services.sh start-redis` and `eval \"$(bash scripts/services.sh env)\"`.");
@@ -32,11 +34,11 @@ public static class PairedRedisCheck
                 generated.SetupGenerated();
                 try
                 {
-                    var ratio = await PairedRatio.MeasureAsync(Slice(generated.Generated), Slice(handWritten.HandWritten), Rounds, warmupRounds: 10).ConfigureAwait(false);
+                    var ratio = await PairedRatio.MeasureAsync(Slice(generated.Generated, scale.OperationsPerSlice), Slice(handWritten.HandWritten, scale.OperationsPerSlice), scale.Rounds, scale.WarmupRounds).ConfigureAwait(false);
                     var group = string.Create(CultureInfo.InvariantCulture, $"Outcome={outcome}&Callers={callers}");
                     BenchmarkFacts.Set($"redis.paired.{group}.ratio", ratio.Median.ToString("0.000", CultureInfo.InvariantCulture));
                     BenchmarkFacts.Set($"redis.paired.{group}.interquartile", ratio.Interquartile);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {Rounds} rounds"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds"));
                 }
                 finally
                 {
@@ -46,14 +48,14 @@ public static class PairedRedisCheck
             }
         }
 
-        BenchmarkFacts.Set("redis.paired.rounds", Rounds.ToString(CultureInfo.InvariantCulture));
-        BenchmarkFacts.Set("redis.paired.readsPerSlice", (InvocationsPerSlice * RedisReadBenchmarks.Batch).ToString(CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set("redis.paired.rounds", scale.Rounds.ToString(CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set("redis.paired.readsPerSlice", (scale.OperationsPerSlice * RedisReadBenchmarks.Batch).ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
     }
 
-    private static Func<ValueTask> Slice(Func<Task> invoke) => async () =>
+    private static Func<ValueTask> Slice(Func<Task> invoke, int invocations) => async () =>
     {
-        for (var i = 0; i < InvocationsPerSlice; i++)
+        for (var i = 0; i < invocations; i++)
         {
             await invoke().ConfigureAwait(false);
         }

@@ -18,20 +18,23 @@ namespace CachingGen.Benchmarks.Serialization;
 /// </summary>
 public static class PairedSerializationCheck
 {
-    private const int Rounds = 200;
-    private const int OperationsPerSlice = 2_000;
+    private static readonly PairedScale Full = new(Rounds: 200, OperationsPerSlice: 2_000, WarmupRounds: 20);
 
-    public static void Run(string resultsDirectory)
+    /// <param name="resultsDirectory">Where facts.json is merged.</param>
+    /// <param name="dry">Runs a few tiny rounds only (CI), proving the check still runs.</param>
+    public static void Run(string resultsDirectory, bool dry = false)
     {
-        Measure(Payload.SmallRecord, SampleData.Preference(42));
-        Measure(Payload.NestedRecord, SampleData.Order());
-        Measure(Payload.Document1KiB, SampleData.Document(1024));
-        BenchmarkFacts.Set("serialization.pairedRounds", Rounds.ToString(CultureInfo.InvariantCulture));
+        var scale = dry ? PairedScale.Dry : Full;
+        Measure(Payload.SmallRecord, SampleData.Preference(42), scale);
+        Measure(Payload.NestedRecord, SampleData.Order(), scale);
+        Measure(Payload.Document1KiB, SampleData.Document(1024), scale);
+        BenchmarkFacts.Set("serialization.pairedRounds", scale.Rounds.ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
     }
 
-    private static void Measure<T>(Payload payload, T value)
+    private static void Measure<T>(Payload payload, T value, PairedScale scale)
     {
+        var rounds = scale.Rounds;
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         var contenders = new (string Name, MessagePackSerializerOptions Options)[]
         {
@@ -39,9 +42,9 @@ public static class PairedSerializationCheck
             ("generated", CachingGenFormatterResolver.Options),
             ("generated, trusted data", CachingGenFormatterResolver.Options.WithSecurity(MessagePackSecurity.TrustedData)),
         };
-        var ratios = contenders.Select(_ => new double[Rounds]).ToArray();
+        var ratios = contenders.Select(_ => new double[rounds]).ToArray();
         var clock = new Stopwatch();
-        for (var round = -Rounds / 10; round < Rounds; round++)
+        for (var round = -scale.WarmupRounds; round < rounds; round++)
         {
             var times = new double[contenders.Length];
             for (var c = 0; c < contenders.Length; c++)
@@ -50,7 +53,7 @@ public static class PairedSerializationCheck
                 var index = (c + Math.Max(round, 0)) % contenders.Length;
                 var options = contenders[index].Options;
                 clock.Restart();
-                for (var i = 0; i < OperationsPerSlice; i++)
+                for (var i = 0; i < scale.OperationsPerSlice; i++)
                 {
                     buffer.ResetWrittenCount();
                     MessagePackSerializer.Serialize(buffer, value, options);
@@ -70,13 +73,13 @@ public static class PairedSerializationCheck
         {
             Array.Sort(ratios[c]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bench] paired serialization {payload}, {contenders[c].Name} / StandardResolver: median {ratios[c][Rounds / 2]:0.000} of the time (interquartile {ratios[c][Rounds / 4]:0.000}-{ratios[c][Rounds * 3 / 4]:0.000}), {1 / ratios[c][Rounds / 2]:0.00}x as fast"));
+                $"[bench] paired serialization {payload}, {contenders[c].Name} / StandardResolver: median {ratios[c][rounds / 2]:0.000} of the time (interquartile {ratios[c][rounds / 4]:0.000}-{ratios[c][rounds * 3 / 4]:0.000}), {1 / ratios[c][rounds / 2]:0.00}x as fast"));
         }
 
         // Speed-ups (StandardResolver's time over ours), so the interquartile range reads low-high like the median.
         var generated = ratios[1];
-        BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedup", (1 / generated[Rounds / 2]).ToString("0.000", CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedup", (1 / generated[rounds / 2]).ToString("0.000", CultureInfo.InvariantCulture));
         BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedupInterquartile",
-            string.Create(CultureInfo.InvariantCulture, $"{1 / generated[Rounds * 3 / 4]:0.000}-{1 / generated[Rounds / 4]:0.000}"));
+            string.Create(CultureInfo.InvariantCulture, $"{1 / generated[rounds * 3 / 4]:0.000}-{1 / generated[rounds / 4]:0.000}"));
     }
 }
