@@ -15,7 +15,6 @@ public static class RedisBenchmarkEnvironment
 
     public static bool IsAvailable => Configuration is not null;
 
-
     public static string MissingMessage
         => $"{Variable} is not set: the Redis benchmarks need a real Redis. Start one with `bash scripts/services.sh start-redis` " +
            "and `eval \"$(bash scripts/services.sh env)\"`, or run through scripts/test.sh.";
@@ -41,4 +40,31 @@ public static class RedisBenchmarkEnvironment
 
     /// <summary>A key prefix no earlier run used, so each run starts from an empty key space.</summary>
     public static string RunPrefix { get; } = "cgbench:" + Guid.NewGuid().ToString("N")[..8] + ":";
+
+    /// <summary>Deletes every key of this run (<see cref="RunPrefix"/>). A read-miss case fills a key per read, with a
+    /// 10 s TTL; left in place, they expire during the cases that follow, and Redis's expiry cycle (up to a quarter of
+    /// its time) slows whichever contender is measured next. Returns the number of keys deleted.</summary>
+    public static long DeleteRunKeys()
+    {
+        using var connection = Connect();
+        var database = connection.GetDatabase();
+        var pending = new List<Task<bool>>();
+        foreach (var endpoint in connection.GetEndPoints())
+        {
+            var server = connection.GetServer(endpoint);
+            if (server.IsReplica)
+            {
+                continue;
+            }
+
+            // One DEL per key, pipelined: a multi-key DEL would fail across the slots of a cluster.
+            foreach (var key in server.Keys(pattern: RunPrefix + "*", pageSize: 1000))
+            {
+                pending.Add(database.KeyDeleteAsync(key, CommandFlags.DemandMaster));
+            }
+        }
+
+        Task.WaitAll(pending.ToArray());
+        return pending.Count(task => task.Result);
+    }
 }

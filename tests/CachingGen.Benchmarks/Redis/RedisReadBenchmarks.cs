@@ -55,6 +55,7 @@ public class RedisReadBenchmarks
     {
         var reads = _inner.Reads;
         _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        RedisBenchmarkEnvironment.DeleteRunKeys();
         if (Outcome == ReadOutcome.Hit && reads != 0)
         {
             throw new InvalidOperationException($"A read-hit benchmark reached the inner repository {reads} times: the seeded entries were not hits.");
