@@ -237,7 +237,7 @@ public static class ReportWriter
     {
         if (Section(md, classes, "## 3. Reads on Redis", "`GetAsync(id)` through each contender, on the real Redis over loopback. **Hit**: 16 seeded keys. **Miss**: a key never read before, so each read is " +
                       "a lookup, an inner call (answers at once) and a store of the value (10 s TTL). `Callers=1`: 16 reads one after another (round-trip latency " +
-                      "dominates). `Callers=16`: 16 reads at once (pipelined on the connection; the client's CPU per read dominates), each awaited as its caller would await it (no `AsTask()`, which would charge a Task wrapper to any contender whose ValueTask is pooled). Time is per read. " +
+                      "dominates). `Callers=16`: 16 reads at once (pipelined on the connection; the client's CPU per read dominates), each awaited as its caller would await it (no `AsTask()`, which would charge a Task wrapper to any contender whose ValueTask is pooled). Time is per read. Each case deletes the keys of the run when it ends, so no case is measured while an earlier case's fills expire (Redis's expiry cycle would slow it). " +
                       "Baseline: hand-written `StringGetAsync` + MessagePack deserialize (`StringSetAsync` with TTL on a miss), no envelope, no single-flight. " +
                       "HybridCache: Redis (`Microsoft.Extensions.Caching.StackExchangeRedis`) as L2 with `DisableLocalCache`. FusionCache: the same `RedisCache` as its distributed level, " +
                       "`SkipMemoryCacheRead/Write`. All use the generated MessagePack formatters for the value (FusionCache's own entry wrapper goes through MessagePack's contractless resolver). " +
