@@ -38,7 +38,7 @@ namespace CachingGen.Generators.Analyzers
         private static void AnalyzeType(SymbolAnalysisContext context, KeySpaceConflicts keySpaces)
         {
             var type = (INamedTypeSymbol)context.Symbol;
-            if (type.TypeKind != TypeKind.Interface || RepositoryParser.FindAttribute(type, "CachedRepositoryAttribute") is null)
+            if (type.TypeKind != TypeKind.Interface || RepositoryParser.FindAttribute(type, KnownNames.CachedRepository) is null)
             {
                 return;
             }

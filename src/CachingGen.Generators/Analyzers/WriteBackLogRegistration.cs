@@ -142,7 +142,7 @@ namespace CachingGen.Generators.Analyzers
         {
             foreach (var candidate in RepositoryCandidates(method))
             {
-                if (RepositoryParser.FindAttribute(candidate, "CachedRepositoryAttribute") is not null)
+                if (RepositoryParser.FindAttribute(candidate, KnownNames.CachedRepository) is not null)
                 {
                     return true;
                 }
@@ -156,7 +156,7 @@ namespace CachingGen.Generators.Analyzers
         {
             foreach (var candidate in RepositoryCandidates(method))
             {
-                if (RepositoryParser.FindAttribute(candidate, "CachedRepositoryAttribute") is not null && HasWriteBackMethod(candidate))
+                if (RepositoryParser.FindAttribute(candidate, KnownNames.CachedRepository) is not null && HasWriteBackMethod(candidate))
                 {
                     return candidate;
                 }

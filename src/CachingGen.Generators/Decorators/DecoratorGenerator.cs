@@ -1,7 +1,7 @@
+using System.Collections.Immutable;
 using System.Threading;
 using CachingGen.Generators.Common;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace CachingGen.Generators.Decorators
 {
@@ -16,14 +16,10 @@ namespace CachingGen.Generators.Decorators
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var repositories = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    KnownNames.CachedRepositoryAttribute,
-                    static (node, _) => node is InterfaceDeclarationSyntax,
-                    static (syntaxContext, cancellationToken) => Parse(syntaxContext, cancellationToken))
-                .WithTrackingName(DecoratorTrackingNames.Parse)
-                .Where(static model => model is not null)
-                .Select(static (model, _) => model!)
+            var repositories = context.CompilationProvider
+                .Select(static (compilation, cancellationToken) => DeclarationSnapshot.Take(compilation, cancellationToken))
+                .WithTrackingName(DecoratorTrackingNames.Declarations)
+                .SelectMany(static (snapshot, cancellationToken) => Parse(snapshot, cancellationToken))
                 .WithTrackingName(DecoratorTrackingNames.Models);
 
             context.RegisterSourceOutput(repositories, static (production, model) =>
@@ -33,24 +29,31 @@ namespace CachingGen.Generators.Decorators
             });
         }
 
-        private static RepositoryModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        private static ImmutableArray<RepositoryModel> Parse(DeclarationSnapshot snapshot, CancellationToken cancellationToken)
         {
-            if (context.TargetSymbol is not INamedTypeSymbol repository)
+            var models = ImmutableArray.CreateBuilder<RepositoryModel>();
+            foreach (var repository in snapshot.FindCachedRepositories(cancellationToken))
             {
-                return null;
+                if (RepositoryParser.ParseModel(repository, cancellationToken) is { } model)
+                {
+                    models.Add(model);
+                }
             }
 
-            return RepositoryParser.ParseModel(repository, cancellationToken);
+            return models.ToImmutable();
         }
     }
 
     /// <summary>Names of the decorator generator's tracked pipeline steps, for incremental-caching tests.</summary>
     public static class DecoratorTrackingNames
     {
-        /// <summary>The parse step: interface symbol to model.</summary>
-        public const string Parse = "CachingGen.Decorators.Parse";
+        /// <summary>
+        /// The compilation's <see cref="DeclarationSnapshot"/>: Unchanged after an edit inside a body. It holds the
+        /// compilation (weakly), so it is not a model and is left out of the model-graph checks.
+        /// </summary>
+        public const string Declarations = "CachingGen.Decorators.Declarations";
 
-        /// <summary>The models that reach the emitter.</summary>
+        /// <summary>One model per <c>[CachedRepository]</c> interface: what reaches the emitter.</summary>
         public const string Models = "CachingGen.Decorators.Models";
     }
 }

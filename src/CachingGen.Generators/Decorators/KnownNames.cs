@@ -4,7 +4,7 @@ namespace CachingGen.Generators.Decorators
     internal static class KnownNames
     {
         public const string Namespace = "CachingGen";
-        public const string CachedRepositoryAttribute = "CachingGen.CachedRepositoryAttribute";
+        public const string CachedRepository = "CachedRepositoryAttribute";
         public const string CacheKey = "CacheKeyAttribute";
         public const string Cached = "CachedAttribute";
         public const string WriteThrough = "WriteThroughAttribute";

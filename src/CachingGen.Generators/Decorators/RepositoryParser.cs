@@ -45,7 +45,7 @@ namespace CachingGen.Generators.Decorators
         private static RepositoryParseResult Parse(INamedTypeSymbol repository, bool advice, CancellationToken cancellationToken)
         {
             var diagnostics = new List<DiagnosticInfo>();
-            var repositoryAttribute = FindAttribute(repository, "CachedRepositoryAttribute");
+            var repositoryAttribute = FindAttribute(repository, KnownNames.CachedRepository);
 
             if (repository.TypeKind != TypeKind.Interface)
             {

@@ -4,7 +4,6 @@ using System.Collections.Immutable;
 using System.Threading;
 using CachingGen.Generators.Common;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace CachingGen.Generators.Formatters
@@ -20,13 +19,10 @@ namespace CachingGen.Generators.Formatters
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var repositories = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    FormatterParser.CachedRepositoryAttributeName,
-                    static (node, _) => node is InterfaceDeclarationSyntax,
-                    static (ctx, ct) => FormatterParser.Parse(ctx, ct))
-                .Where(static model => model is not null)
-                .Select(static (model, _) => model!)
+            var repositories = context.CompilationProvider
+                .Select(static (compilation, cancellationToken) => DeclarationSnapshot.Take(compilation, cancellationToken))
+                .WithTrackingName(TrackingNames.Declarations)
+                .SelectMany(static (snapshot, cancellationToken) => Parse(snapshot, cancellationToken))
                 .WithTrackingName(TrackingNames.RepositoryModels);
 
             var assembly = repositories
@@ -58,6 +54,17 @@ namespace CachingGen.Generators.Formatters
                 var source = FormatterEmitter.EmitResolver(model, spc.CancellationToken);
                 spc.AddSource(FormatterEmitter.ResolverHintName, SourceText.From(source, System.Text.Encoding.UTF8));
             });
+        }
+
+        private static ImmutableArray<RepositoryFormatterModel> Parse(DeclarationSnapshot snapshot, CancellationToken cancellationToken)
+        {
+            var models = ImmutableArray.CreateBuilder<RepositoryFormatterModel>();
+            foreach (var repository in snapshot.FindCachedRepositories(cancellationToken))
+            {
+                models.Add(FormatterParser.Parse(repository, snapshot.Compilation, cancellationToken));
+            }
+
+            return models.ToImmutable();
         }
 
         /// <summary>

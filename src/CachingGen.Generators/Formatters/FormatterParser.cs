@@ -17,20 +17,6 @@ namespace CachingGen.Generators.Formatters
     /// </summary>
     internal static class FormatterParser
     {
-        /// <summary>The metadata name the generator's entry point looks for.</summary>
-        public const string CachedRepositoryAttributeName = "CachingGen.CachedRepositoryAttribute";
-
-        /// <summary>Parses the interface of a FAWMN match; null when the target is not an interface.</summary>
-        public static RepositoryFormatterModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-        {
-            if (context.TargetSymbol is not INamedTypeSymbol { TypeKind: TypeKind.Interface } repository)
-            {
-                return null;
-            }
-
-            return Parse(repository, context.SemanticModel.Compilation, cancellationToken);
-        }
-
         /// <summary>Parses <paramref name="repository"/>. Never throws except for cancellation.</summary>
         public static RepositoryFormatterModel Parse(INamedTypeSymbol repository, Compilation compilation, CancellationToken cancellationToken)
         {

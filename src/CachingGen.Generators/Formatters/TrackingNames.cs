@@ -3,6 +3,12 @@ namespace CachingGen.Generators.Formatters
     /// <summary>Names of the tracked steps of <see cref="FormatterGenerator"/>, for incremental-caching tests.</summary>
     internal static class TrackingNames
     {
+        /// <summary>
+        /// The compilation's <see cref="Common.DeclarationSnapshot"/>: Unchanged after an edit inside a body. It holds the
+        /// compilation (weakly), so it is not a model and is not in <see cref="All"/>.
+        /// </summary>
+        public const string Declarations = "CachingGen.Formatters.Declarations";
+
         /// <summary>One <see cref="RepositoryFormatterModel"/> per <c>[CachedRepository]</c> interface.</summary>
         public const string RepositoryModels = "CachingGen.Formatters.RepositoryModels";
 

@@ -44,15 +44,23 @@ public sealed class SyntheticProject
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
             optimizationLevel: OptimizationLevel.Release, deterministic: true));
 
-    /// <summary>An edit that touches no annotated type: the unrelated file with another constant.</summary>
+    /// <summary>An edit that touches no annotated type: the unrelated file with another constant in a property's body.</summary>
     public static SyntaxTree UnrelatedEdit(int version) => CSharpSyntaxTree.ParseText(Unrelated(version), ParseOptions, path: "Unrelated.cs");
 
-    private static string Unrelated(int version) => $$"""
+    /// <summary>
+    /// An edit of a declaration that no annotated type uses: the unrelated file with one more property, so what the
+    /// project declares changes (the generators' declaration snapshot with it), while no repository's model does.
+    /// </summary>
+    public static SyntaxTree UnrelatedDeclarationEdit(int version) => CSharpSyntaxTree.ParseText(
+        Unrelated(0, "public static int Version" + version.ToString(CultureInfo.InvariantCulture) + " => 0;"), ParseOptions, path: "Unrelated.cs");
+
+    private static string Unrelated(int version, string extraMember = "") => $$"""
         namespace Synthetic.Tools
         {
             public static class Clock
             {
                 public static int Version => {{version.ToString(CultureInfo.InvariantCulture)}};
+                {{extraMember}}
             }
         }
         """;

@@ -173,8 +173,14 @@ public static class ReportWriter
 
         if (classes.TryGetValue("GeneratorBenchmarks", out var generator))
         {
+            var interfaces = facts.GetValueOrDefault("generator.interfaces", "500");
             var ratio = generator.Ratio("IncrementalRun", "ColdRun");
-            md.AppendLine($"| 5 | incremental generator run after an unrelated edit ≤ 5% of a cold run ({facts.GetValueOrDefault("generator.interfaces", "500")} interfaces) | {Percent(ratio)} | {Met(ratio <= 0.05)} |");
+            md.AppendLine($"| 5 | incremental generator run after an unrelated edit (inside a body) ≤ 5% of a cold run ({interfaces} interfaces) | {Percent(ratio)} | {Met(ratio <= 0.05)} |");
+            if (generator.Find("IncrementalRunAfterDeclarationEdit") is not null)
+            {
+                var declaration = generator.Ratio("IncrementalRunAfterDeclarationEdit", "ColdRun");
+                md.AppendLine($"| 5 | the same after an unrelated declaration edit (a new property of a class no repository uses) | {Percent(declaration)} | {Met(declaration <= 0.05)} |");
+            }
         }
 
         if (classes.TryGetValue("CompileTimeBenchmarks", out var compile))
@@ -287,7 +293,8 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine($"A synthetic project of {facts.GetValueOrDefault("generator.interfaces", "500")} files, each with an entity record (a nested record list, an enum) and an interface using every strategy " +
                       $"({facts.GetValueOrDefault("generator.generatedFiles", "?")} generated files). **Cold**: a new driver with both generators on a new compilation. " +
-                      "**Incremental**: the driver that already ran, after an edit of a file without annotated types (like Refit's SourceGeneratorBenchmark). " +
+                      "**Incremental**: the driver that already ran, after an edit of a file without annotated types: inside a property's body (like Refit's SourceGeneratorBenchmark), " +
+                      "and, in the last row, a new property (a declaration). " +
                       "**Compile time** (issue 5): the whole project emitted to an assembly in process, once with every CachingGen attribute removed (baseline), once with " +
                       "the attributes, both generators (their output compiled too) and the analyzer on the emitted compilation, as csc runs them. " +
                       "The row with **hand-written forwarding decorators** is the floor of any decorator: the baseline plus one class per interface " +
@@ -298,12 +305,16 @@ public static class ReportWriter
         {
             WriteTable(md, generator, "time relative to the cold run");
             WriteChart(md, output, "generator.svg", "Generator: cold and incremental run", "time relative to the cold run", generator, "IncrementalRun", 0.05, "goal: ≤ 5%");
-            md.AppendLine("Why the incremental run stays far above 5% with Roslyn 4.8: `ForAttributeWithMetadataName` combines its matches with the new " +
-                          "compilation, so after any edit every transform runs again for every annotated interface and binds its symbols afresh (Roslyn keeps no " +
-                          "symbol from one compilation to the next). Binding the methods' signatures and attributes and the stored types' members is most of an " +
-                          "incremental run, and a cold run is the same work plus emitting, so cutting the parsers' own work shortens both rows alike. " +
-                          "`dotnet run -c Release --project tests/CachingGen.Benchmarks -- --profile-generator` sets our incremental run (and each generator's " +
-                          "alone) beside yardstick generators that only read the interface name, the method signatures, or the signatures and the stored types' members.");
+            md.AppendLine("Why the incremental run is cheap: both generators start from a declaration snapshot of the compilation (a fingerprint of " +
+                          "every file's declarations, leaving out comments and member bodies; the references; the options), not from " +
+                          "`ForAttributeWithMetadataName`, which runs every transform again on each new compilation and binds its symbols afresh (a " +
+                          "generator built on it pays that after any edit: 70% of the cold run here before the change). An edit inside a body leaves the " +
+                          "snapshot equal, so no step after it runs. The last row is the other kind of unrelated edit: a new property of a class no " +
+                          "repository uses changes the snapshot, and then both parsers bind every repository again. That is a cold run without the " +
+                          "emitting (equal models emit nothing), and it stays far above 5%. Most of what the body edit still costs is Roslyn 4.8's driver " +
+                          "adding each of the 2,001 cached files back to a list it searches linearly for duplicate names (newer Roslyn uses a hash set). " +
+                          "`dotnet run -c Release --project tests/CachingGen.Benchmarks -- --profile-generator` sets both edits (and each generator " +
+                          "alone) beside yardstick generators built on `ForAttributeWithMetadataName` that only read the interface name, the method signatures, or the signatures and the stored types' members.");
             md.AppendLine();
         }
 

@@ -12,8 +12,8 @@ internal static class DecoratorRun
     /// <summary>Both generators: the decorator references the resolver the formatter generator emits.</summary>
     public static IIncrementalGenerator[] Generators => new IIncrementalGenerator[] { new DecoratorGenerator(), new FormatterGenerator() };
 
-    /// <summary>The decorator generator's tracked steps.</summary>
-    public static readonly string[] TrackingNames = { DecoratorTrackingNames.Parse, DecoratorTrackingNames.Models };
+    /// <summary>The decorator generator's tracked model steps (the declaration snapshot before them is no model).</summary>
+    public static readonly string[] TrackingNames = { DecoratorTrackingNames.Models };
 
     /// <summary>A compilation of <paramref name="sources"/> plus the implicit usings, nullable enabled, every warning an error.</summary>
     public static Compilation Compile(params string[] sources)
