@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Threading;
 using CachingGen.Generators.Common;
 using Microsoft.CodeAnalysis;
@@ -16,10 +15,10 @@ namespace CachingGen.Generators.Decorators
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var repositories = context.CompilationProvider
-                .Select(static (compilation, cancellationToken) => DeclarationSnapshot.Take(compilation, cancellationToken))
-                .WithTrackingName(DecoratorTrackingNames.Declarations)
-                .SelectMany(static (snapshot, cancellationToken) => Parse(snapshot, cancellationToken))
+            var repositories = RepositoryGate.Provide(context, DecoratorTrackingNames.Declarations, DecoratorTrackingNames.Repositories)
+                .Select(static (gate, cancellationToken) => gate.Parse(static (repository, _, ct) => RepositoryParser.ParseModel(repository, ct), cancellationToken))
+                .Where(static model => model is not null)
+                .Select(static (model, _) => model!)
                 .WithTrackingName(DecoratorTrackingNames.Models);
 
             context.RegisterSourceOutput(repositories, static (production, model) =>
@@ -27,20 +26,6 @@ namespace CachingGen.Generators.Decorators
                 // The emitter formats every number with the invariant culture itself (analyzers may not touch CurrentCulture).
                 production.AddSource(model.HintName, DecoratorEmitter.Emit(model));
             });
-        }
-
-        private static ImmutableArray<RepositoryModel> Parse(DeclarationSnapshot snapshot, CancellationToken cancellationToken)
-        {
-            var models = ImmutableArray.CreateBuilder<RepositoryModel>();
-            foreach (var repository in snapshot.FindCachedRepositories(cancellationToken))
-            {
-                if (RepositoryParser.ParseModel(repository, cancellationToken) is { } model)
-                {
-                    models.Add(model);
-                }
-            }
-
-            return models.ToImmutable();
         }
     }
 
@@ -52,6 +37,12 @@ namespace CachingGen.Generators.Decorators
         /// compilation (weakly), so it is not a model and is left out of the model-graph checks.
         /// </summary>
         public const string Declarations = "CachingGen.Decorators.Declarations";
+
+        /// <summary>
+        /// One <see cref="RepositoryGate"/> per interface declaration with attributes: Cached after an edit inside a body,
+        /// Unchanged after an edit of declarations its parse cannot read. Not a model either (it holds the compilation weakly).
+        /// </summary>
+        public const string Repositories = "CachingGen.Decorators.Repositories";
 
         /// <summary>One model per <c>[CachedRepository]</c> interface: what reaches the emitter.</summary>
         public const string Models = "CachingGen.Decorators.Models";

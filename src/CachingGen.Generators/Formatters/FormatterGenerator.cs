@@ -19,10 +19,10 @@ namespace CachingGen.Generators.Formatters
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            var repositories = context.CompilationProvider
-                .Select(static (compilation, cancellationToken) => DeclarationSnapshot.Take(compilation, cancellationToken))
-                .WithTrackingName(TrackingNames.Declarations)
-                .SelectMany(static (snapshot, cancellationToken) => Parse(snapshot, cancellationToken))
+            var repositories = RepositoryGate.Provide(context, TrackingNames.Declarations, TrackingNames.Repositories)
+                .Select(static (gate, cancellationToken) => gate.Parse(FormatterParser.Parse, cancellationToken))
+                .Where(static model => model is not null)
+                .Select(static (model, _) => model!)
                 .WithTrackingName(TrackingNames.RepositoryModels);
 
             var assembly = repositories
@@ -54,17 +54,6 @@ namespace CachingGen.Generators.Formatters
                 var source = FormatterEmitter.EmitResolver(model, spc.CancellationToken);
                 spc.AddSource(FormatterEmitter.ResolverHintName, SourceText.From(source, System.Text.Encoding.UTF8));
             });
-        }
-
-        private static ImmutableArray<RepositoryFormatterModel> Parse(DeclarationSnapshot snapshot, CancellationToken cancellationToken)
-        {
-            var models = ImmutableArray.CreateBuilder<RepositoryFormatterModel>();
-            foreach (var repository in snapshot.FindCachedRepositories(cancellationToken))
-            {
-                models.Add(FormatterParser.Parse(repository, snapshot.Compilation, cancellationToken));
-            }
-
-            return models.ToImmutable();
         }
 
         /// <summary>

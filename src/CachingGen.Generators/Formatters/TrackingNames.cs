@@ -9,6 +9,9 @@ namespace CachingGen.Generators.Formatters
         /// </summary>
         public const string Declarations = "CachingGen.Formatters.Declarations";
 
+        /// <summary>One <see cref="Common.RepositoryGate"/> per interface declaration with attributes; not in <see cref="All"/> either.</summary>
+        public const string Repositories = "CachingGen.Formatters.Repositories";
+
         /// <summary>One <see cref="RepositoryFormatterModel"/> per <c>[CachedRepository]</c> interface.</summary>
         public const string RepositoryModels = "CachingGen.Formatters.RepositoryModels";
 

@@ -305,13 +305,15 @@ public static class ReportWriter
         {
             WriteTable(md, generator, "time relative to the cold run");
             WriteChart(md, output, "generator.svg", "Generator: cold and incremental run", "time relative to the cold run", generator, "IncrementalRun", 0.05, "goal: ≤ 5%");
-            md.AppendLine("Why the incremental run is cheap: both generators start from a declaration snapshot of the compilation (a fingerprint of " +
+            md.AppendLine("Why the incremental runs are cheap: both generators start from a declaration snapshot of the compilation (a fingerprint of " +
                           "every file's declarations, leaving out comments and member bodies; the references; the options), not from " +
                           "`ForAttributeWithMetadataName`, which runs every transform again on each new compilation and binds its symbols afresh (a " +
                           "generator built on it pays that after any edit: 70% of the cold run here before the change). An edit inside a body leaves the " +
-                          "snapshot equal, so no step after it runs. The last row is the other kind of unrelated edit: a new property of a class no " +
-                          "repository uses changes the snapshot, and then both parsers bind every repository again. That is a cold run without the " +
-                          "emitting (equal models emit nothing), and it stays far above 5%. Most of what the body edit still costs is Roslyn 4.8's driver " +
+                          "snapshot equal, so no step after it runs. An edit of a declaration (the last row: a new property of a class no repository uses) " +
+                          "changes the snapshot; then each interface's gate is compared, the fingerprints of the type declarations its parse can reach " +
+                          "through the names they mention (found from syntax alone, generously), and only the repositories whose gate changed are parsed " +
+                          "again. A new, renamed or removed type, a using directive or an option changes every gate (those decide what a name binds to), " +
+                          "and such an edit costs about a cold run without the emitting. Most of what a cached run still costs is Roslyn 4.8's driver " +
                           "adding each of the 2,001 cached files back to a list it searches linearly for duplicate names (newer Roslyn uses a hash set). " +
                           "`dotnet run -c Release --project tests/CachingGen.Benchmarks -- --profile-generator` sets both edits (and each generator " +
                           "alone) beside yardstick generators built on `ForAttributeWithMetadataName` that only read the interface name, the method signatures, or the signatures and the stored types' members.");

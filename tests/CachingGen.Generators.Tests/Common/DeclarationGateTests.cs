@@ -49,6 +49,8 @@ public sealed class DeclarationGateTests
 
     private static readonly string[] SnapshotSteps = { DecoratorTrackingNames.Declarations, TrackingNames.Declarations };
 
+    private static readonly string[] RepositorySteps = { DecoratorTrackingNames.Repositories, TrackingNames.Repositories };
+
     public static TheoryData<string, string> BodyOnlyEdits => new()
     {
         { "class C { void M() { var x = 1; } }", "class C { void M() { var x = 2; Call(); } }" },
@@ -82,6 +84,7 @@ public sealed class DeclarationGateTests
         { "using A; class C { }", "using B; class C { }" },
         { "class C { void M() { } }\nclass D { string S = \"\"; }", "class C { void M() {\n#nullable disable\n} }\nclass D { string S = \"\"; }" },
         { "class C { }", "#define X\nclass C { }" },
+        { "class E {\n#nullable disable\n public string Name { get; set; }\n#nullable restore\n}", "class E {\n public string Name { get; set; }\n#nullable disable\n#nullable restore\n}" },
     };
 
     [Theory]
@@ -98,13 +101,94 @@ public sealed class DeclarationGateTests
         Assert.NotEqual(Fingerprint(before), Fingerprint(after));
     }
 
+    public static TheoryData<string, string> MemberEdits => new()
+    {
+        { "class C { }", "class C { int X; }" },
+        { "class C { int X; }", "class C { string X; }" },
+        { "class C { const int X = 1; }", "class C { const int X = 2; }" },
+        { "class C : B { }", "class C : D { }" },
+        { "enum E { A }", "enum E { A, B }" },
+        { "record R(int A);", "record R(int A, int B);" },
+        { "class C { void M() { } }", "class C { void M() { N(); } }" },
+    };
+
+    public static TheoryData<string, string> OutlineEdits => new()
+    {
+        { "class C { }", "class D { }" },
+        { "class C { }", "class C { } class D { }" },
+        { "class C { }", "class C { class N { } }" },
+        { "class C { }", "class C<T> { }" },
+        { "class C { }", "partial class C { }" },
+        { "class C { }", "[System.Obsolete] class C { }" },
+        { "interface I { }", "[CachingGen.CachedRepository] interface I { }" },
+        { "namespace A { class C { } }", "namespace B { class C { } }" },
+        { "using A; class C { }", "using B; class C { }" },
+        { "class C { }", "using static A.B; class C { }" },
+        { "class C { }", "global using X = A.B; class C { }" },
+        { "class C { }", "[assembly: System.CLSCompliant(true)] class C { }" },
+        { "class C { }", "#nullable disable\nclass C { }" },
+        { "delegate void D(int x);", "delegate void D(long x);" },
+        { "class C { }", "System.Console.WriteLine(); class C { }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MemberEdits))]
+    public void A_member_edit_keeps_the_outline_and_changes_only_its_type_s_fingerprint(string before, string after)
+    {
+        var first = Declarations(before + "\nclass Other { int Kept; }");
+        var second = Declarations(after + "\nclass Other { int Kept; }");
+        Assert.Equal(first.Outline, second.Outline);
+        Assert.Equal(first.Types[^1].Fingerprint, second.Types[^1].Fingerprint);
+        if (before.Contains("N()", StringComparison.Ordinal) || after.Contains("N()", StringComparison.Ordinal))
+        {
+            Assert.Equal(first.Types[0].Fingerprint, second.Types[0].Fingerprint);
+        }
+        else
+        {
+            Assert.NotEqual(first.Types[0].Fingerprint, second.Types[0].Fingerprint);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OutlineEdits))]
+    public void An_edit_of_what_names_bind_to_changes_the_outline(string before, string after)
+    {
+        Assert.NotEqual(Outline(before), Outline(after));
+    }
+
+    [Fact]
+    public void A_tree_lists_its_types_their_names_and_the_identifiers_they_mention()
+    {
+        var declarations = Declarations("""
+            using static Sample.Defaults;
+            global using Alias = Sample.Target;
+            namespace Sample;
+            public sealed record Profile([property: Key] long Id, Address Home) : EntityBase
+            {
+                public sealed class Nested { public Tag Label { get; } = Tag.None; }
+                public static int Helper() => Hidden.Value;
+            }
+            [CachedRepository] public interface IProfiles { Task<Profile?> GetAsync(long id); }
+            public interface IPlain { }
+            """);
+
+        Assert.Equal(3, declarations.Types.Length);
+        Assert.Equal(new[] { "Nested", "Profile" }, declarations.Types[0].DeclaredNames.OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Subset(declarations.Types[0].Identifiers.ToHashSet(), new HashSet<string> { "Key", "Address", "EntityBase", "Tag", "None", "Label", "Profile" });
+        Assert.DoesNotContain("Hidden", declarations.Types[0].Identifiers);
+        Assert.Subset(declarations.UsingIdentifiers.ToHashSet(), new HashSet<string> { "Sample", "Defaults", "Alias", "Target" });
+        Assert.Equal(new[] { "Alias", "Sample", "Target" }, declarations.GlobalUsingIdentifiers.OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(1, declarations.Candidates.Single().TypeIndex);
+    }
+
     [Fact]
     public void The_language_version_is_part_of_the_fingerprint()
     {
         const string Source = "class C { }";
         var csharp11 = CSharpSyntaxTree.ParseText(Source, new CSharpParseOptions(LanguageVersion.CSharp11));
         var csharp12 = CSharpSyntaxTree.ParseText(Source, new CSharpParseOptions(LanguageVersion.CSharp12));
-        Assert.NotEqual(DeclarationFingerprint.Compute(csharp11, CancellationToken.None), DeclarationFingerprint.Compute(csharp12, CancellationToken.None));
+        Assert.NotEqual(TreeDeclarations.Compute(csharp11, CancellationToken.None).Fingerprint, TreeDeclarations.Compute(csharp12, CancellationToken.None).Fingerprint);
+        Assert.NotEqual(TreeDeclarations.Compute(csharp11, CancellationToken.None).Outline, TreeDeclarations.Compute(csharp12, CancellationToken.None).Outline);
     }
 
     [Fact]
@@ -183,7 +267,205 @@ public sealed class DeclarationGateTests
         var second = GeneratorHarness.Run(first.Driver, compilation.WithOptions(((CSharpCompilationOptions)compilation.Options).WithNullableContextOptions(NullableContextOptions.Disable)));
 
         AssertSnapshotReasons(second, IncrementalStepRunReason.Modified);
-        Assert.Contains(second.TrackedSteps[DecoratorTrackingNames.Models].SelectMany(s => s.Outputs), o => o.Reason != IncrementalStepRunReason.Cached);
+        foreach (var step in RepositorySteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Modified }, Reasons(second, step));
+        }
+    }
+
+    [Fact]
+    public void A_declaration_edit_that_no_repository_can_read_leaves_every_repository_cached()
+    {
+        var (first, compilation) = RunFirst();
+        var edited = Replace(compilation, 3, Unrelated.Replace("public static int Now => 1;", "public static int Now => 1;\n    public static string Zone { get; set; } = \"UTC\";", StringComparison.Ordinal));
+        var second = GeneratorHarness.Run(first.Driver, edited);
+
+        AssertSnapshotReasons(second, IncrementalStepRunReason.Modified);
+        foreach (var step in RepositorySteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Unchanged }, Reasons(second, step));
+        }
+
+        foreach (var step in ModelSteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Cached }, Reasons(second, step));
+        }
+
+        Assert.Equal(first.Sources, second.Sources);
+    }
+
+    [Fact]
+    public void Editing_one_entity_parses_only_the_repositories_that_read_it()
+    {
+        const string Order = """
+            using CachingGen;
+            namespace Shop;
+            public sealed record Order([property: CacheKey] long Id, decimal Total);
+            [CachedRepository]
+            public interface IOrders
+            {
+                [Cached] Task<Order?> GetAsync(long id, CancellationToken ct = default);
+            }
+            """;
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Entity, Repository, Unrelated, Order);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        DecoratorRun.AssertClean(first);
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(compilation, 4, Order.Replace("decimal Total)", "decimal Total, string Currency)", StringComparison.Ordinal)));
+
+        // Both gates are compared again (the snapshot changed); only the edited entity's gate differs, so only its
+        // repository is parsed, and only the formatter model changes (the decorator does not read the new member).
+        foreach (var step in RepositorySteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Unchanged, IncrementalStepRunReason.Modified }, Reasons(second, step));
+        }
+
+        Assert.Equal(new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Modified }, Reasons(second, TrackingNames.RepositoryModels));
+
+        Assert.Contains("Currency", FormatterOf(second, "Shop_Order"), StringComparison.Ordinal);
+        Assert.Equal(first.Sources["Sample.Repositories.CachedProfiles.g.cs"], second.Sources["Sample.Repositories.CachedProfiles.g.cs"]);
+    }
+
+    public static TheoryData<string, string, string, string> ReachedDeclarations => new()
+    {
+        // A constant in another file, named in an attribute argument.
+        {
+            "namespace Sample; public static class Settings { public const int Ttl = 30; }",
+            "namespace Sample; public static class Settings { public const int Ttl = 90; }",
+            "[Cached]", "[Cached(Ttl = Settings.Ttl)]"
+        },
+        // A constant computed from a constant of a third type.
+        {
+            "namespace Sample; public static class Settings { public const int Ttl = Base.Seconds * 2; } public static class Base { public const int Seconds = 15; }",
+            "namespace Sample; public static class Settings { public const int Ttl = Base.Seconds * 2; } public static class Base { public const int Seconds = 45; }",
+            "[Cached]", "[Cached(Ttl = Settings.Ttl)]"
+        },
+        // A constant brought into scope by a using static, named by no type.
+        {
+            "namespace Sample; public static class Settings { public const int LongTtl = 30; }",
+            "namespace Sample; public static class Settings { public const int LongTtl = 90; }",
+            "using CachingGen;", "using CachingGen;\nusing static Sample.Settings;\n|[Cached(Ttl = LongTtl)]"
+        },
+        // The same through a global using static in yet another file.
+        {
+            "global using static Sample.Settings;\nnamespace Sample; public static class Settings { public const int LongTtl = 30; }",
+            "global using static Sample.Settings;\nnamespace Sample; public static class Settings { public const int LongTtl = 90; }",
+            "[Cached]", "[Cached(Ttl = LongTtl)]"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(ReachedDeclarations))]
+    public void Editing_a_declaration_a_repository_reaches_by_name_reaches_its_output(string other, string otherEdited, string find, string replace)
+    {
+        var repository = Repository;
+        foreach (var part in replace.Split('|'))
+        {
+            repository = part.StartsWith("[", StringComparison.Ordinal)
+                ? repository.Replace("[Cached]", part, StringComparison.Ordinal)
+                : repository.Replace(find, part, StringComparison.Ordinal);
+        }
+
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Entity, repository, Unrelated, other);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        DecoratorRun.AssertClean(first);
+        var before = first.Sources["Sample.Repositories.CachedProfiles.g.cs"];
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(compilation, 4, otherEdited));
+
+        var after = second.Sources["Sample.Repositories.CachedProfiles.g.cs"];
+        Assert.Contains("FromSeconds(30)", before, StringComparison.Ordinal);
+        Assert.Contains("FromSeconds(90)", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_new_member_of_a_base_class_in_another_file_reaches_the_formatter()
+    {
+        const string Base = "namespace Sample; public abstract record EntityBase { public string Tenant { get; init; } = \"\"; }";
+        var entity = Entity.Replace("string Name)", "string Name) : EntityBase", StringComparison.Ordinal);
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, entity, Repository, Unrelated, Base);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        DecoratorRun.AssertClean(first);
+        Assert.DoesNotContain("Region", FormatterOf(first, "Sample_Profile"), StringComparison.Ordinal);
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(compilation, 4, Base.Replace("= \"\"; }", "= \"\"; public string Region { get; init; } = \"\"; }", StringComparison.Ordinal)));
+
+        Assert.Contains("Region", FormatterOf(second, "Sample_Profile"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_partial_interface_gets_one_decorator_which_follows_edits_of_either_part()
+    {
+        const string FirstPart = """
+            namespace Sample.Repositories;
+            public partial interface IProfiles
+            {
+                [CachingGen.Evict] Task DeleteAsync(long id, CancellationToken ct = default);
+            }
+            """;
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Entity, Repository.Replace("public interface", "public partial interface", StringComparison.Ordinal), Unrelated, FirstPart);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        DecoratorRun.AssertClean(first);
+        Assert.Single(first.Sources.Keys, k => k.Contains("CachedProfiles", StringComparison.Ordinal));
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(compilation, 4, FirstPart.Replace("DeleteAsync", "RemoveAsync", StringComparison.Ordinal)));
+
+        Assert.Contains("RemoveAsync(", second.Sources["Sample.Repositories.CachedProfiles.g.cs"], StringComparison.Ordinal);
+        Assert.DoesNotContain("DeleteAsync(", second.Sources["Sample.Repositories.CachedProfiles.g.cs"], StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Edits => new()
+    {
+        "body", "unrelated member", "entity member", "entity member renamed", "directive moved", "shadowing type", "constant",
+        "assembly name", "references reordered", "trees reordered", "preprocessor symbol",
+    };
+
+    [Theory]
+    [MemberData(nameof(Edits))]
+    public void After_any_edit_the_incremental_output_equals_a_fresh_run(string edit)
+    {
+        const string Settings = "namespace Sample; public static class Settings { public const int Ttl = 30; }";
+        var entity = Entity.Replace("string Name)", "string Name)\n#if EXTRA\n    : Sample.Extra\n#endif", StringComparison.Ordinal)
+            + "\npublic abstract record Extra { public int Bonus { get; init; } }\n";
+        var repository = Repository.Replace("[Cached]", "[Cached(Ttl = Settings.Ttl)]", StringComparison.Ordinal);
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, entity, repository, Unrelated, Settings);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        DecoratorRun.AssertClean(first);
+
+        Compilation edited = edit switch
+        {
+            "body" => Replace(compilation, 1, entity.Replace("=> 1;", "=> 2;", StringComparison.Ordinal)),
+            "unrelated member" => Replace(compilation, 3, Unrelated.Replace("public static int Now => 1;", "public static int Now => 1; public static int Later => 2;", StringComparison.Ordinal)),
+            "entity member" => Replace(compilation, 1, entity.Replace("string Name)", "string Name, int Age)", StringComparison.Ordinal)),
+            "entity member renamed" => Replace(compilation, 1, entity.Replace("string Name)", "string FullName)", StringComparison.Ordinal)),
+            "directive moved" => Replace(compilation, 1, entity.Replace("public static int Helper", "#nullable disable\n    public string? Note { get; init; }\n#nullable restore\n    public static int Helper", StringComparison.Ordinal)),
+            "shadowing type" => Replace(compilation, 3, Unrelated + "\npublic sealed record Profile([property: CachingGen.CacheKey] long Id, int Age);\n"),
+            "constant" => Replace(compilation, 4, Settings.Replace("30", "45", StringComparison.Ordinal)),
+            "assembly name" => compilation.WithAssemblyName("Renamed"),
+            "references reordered" => compilation.RemoveAllReferences().AddReferences(compilation.References.Reverse()),
+            "trees reordered" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Reverse()),
+            "preprocessor symbol" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Select(t =>
+                CSharpSyntaxTree.ParseText(t.GetText(), GeneratorHarness.ParseOptions.WithPreprocessorSymbols("EXTRA"), t.FilePath))),
+            _ => throw new ArgumentOutOfRangeException(nameof(edit)),
+        };
+
+        var incremental = GeneratorHarness.Run(first.Driver, edited);
+        var fresh = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), edited);
+        Assert.Equal(fresh.Sources, incremental.Sources);
+        if (edit is not ("body" or "unrelated member" or "references reordered" or "assembly name" or "trees reordered"))
+        {
+            Assert.NotEqual(first.Sources, fresh.Sources);
+        }
+    }
+
+    [Fact]
+    public void A_failing_parse_yields_no_model_and_cancellation_still_propagates()
+    {
+        var (_, compilation) = RunFirst();
+        var gate = DeclarationSnapshot.Take(compilation, CancellationToken.None).Gates(CancellationToken.None).Single();
+        Assert.Equal("IProfiles", gate.Parse((repository, _, _) => repository.Name, CancellationToken.None));
+        Assert.Null(gate.Parse<string>((_, _, _) => throw new InvalidOperationException("a parser bug"), CancellationToken.None));
+        Assert.Throws<OperationCanceledException>(() => gate.Parse<string>((_, _, _) => throw new OperationCanceledException(), CancellationToken.None));
     }
 
     [Fact]
@@ -209,8 +491,12 @@ public sealed class DeclarationGateTests
         return (second.Driver, new WeakReference(compilation));
     }
 
-    private static ulong Fingerprint(string source)
-        => DeclarationFingerprint.Compute(CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions), CancellationToken.None);
+    private static ulong Fingerprint(string source) => Declarations(source).Fingerprint;
+
+    private static ulong Outline(string source) => Declarations(source).Outline;
+
+    private static TreeDeclarations Declarations(string source)
+        => TreeDeclarations.Compute(CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions), CancellationToken.None);
 
     private static (GeneratorResult Result, Compilation Compilation) RunFirst()
     {
@@ -242,6 +528,9 @@ public sealed class DeclarationGateTests
         Assert.True(result.Sources.ContainsKey(hint), hint + " among: " + string.Join(", ", result.Sources.Keys));
         return result.Sources[hint];
     }
+
+    private static IncrementalStepRunReason[] Reasons(GeneratorResult result, string step)
+        => result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
 
     private static void AssertSnapshotReasons(GeneratorResult result, IncrementalStepRunReason expected)
     {

@@ -1,0 +1,412 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
+
+namespace CachingGen.Generators.Common
+{
+    /// <summary>
+    /// What one syntax tree declares, read from its syntax alone and remembered for as long as the tree object lives
+    /// (an edit replaces one tree; every other tree of the new compilation is the same object):
+    /// <list type="bullet">
+    /// <item><see cref="Fingerprint"/>: every token and node kind outside member bodies, every directive and the parse
+    /// options. Typing inside a body leaves it unchanged.</item>
+    /// <item><see cref="Outline"/>: what decides which declaration a name binds to: namespaces, using directives and
+    /// aliases, the headers of type declarations (attributes, modifiers, names, type parameters), assembly and module
+    /// attributes, directives, options. A new member of a type leaves it unchanged; a new or renamed type does not.</item>
+    /// <item><see cref="Types"/>: each top-level type declaration's own fingerprint, the names it declares and the
+    /// identifiers its declarations mention, from which <see cref="DeclarationSnapshot"/> works out the declarations
+    /// a repository's parse can read.</item>
+    /// </list>
+    /// </summary>
+    /// <remarks>
+    /// Comments, whitespace and the contents of method, accessor, operator and local function bodies (and of
+    /// top-level statements) are left out: no symbol the parsers read depends on them. The one thing a body could add
+    /// to a declaration is a backing field through C#'s <c>field</c> keyword, and the parsers skip implicitly declared
+    /// fields.
+    /// </remarks>
+    internal sealed class TreeDeclarations
+    {
+        private static readonly ConditionalWeakTable<SyntaxTree, TreeDeclarations> Cache = new ConditionalWeakTable<SyntaxTree, TreeDeclarations>();
+
+        private TreeDeclarations(ulong fingerprint, ulong outline, ImmutableArray<TypeDeclarationInfo> types, ImmutableArray<string> usingIdentifiers,
+            ImmutableArray<string> globalUsingIdentifiers, ImmutableArray<RepositoryCandidate> candidates)
+        {
+            Fingerprint = fingerprint;
+            Outline = outline;
+            Types = types;
+            UsingIdentifiers = usingIdentifiers;
+            GlobalUsingIdentifiers = globalUsingIdentifiers;
+            Candidates = candidates;
+        }
+
+        /// <summary>Every token and node kind outside member bodies, every directive, the parse options.</summary>
+        public ulong Fingerprint { get; }
+
+        /// <summary>Everything of the tree that can change what a name anywhere binds to.</summary>
+        public ulong Outline { get; }
+
+        /// <summary>The top-level type declarations (in a namespace or the compilation unit), in document order.</summary>
+        public ImmutableArray<TypeDeclarationInfo> Types { get; }
+
+        /// <summary>The identifiers of every using directive of the tree (a <c>using static</c> brings a type's members into scope).</summary>
+        public ImmutableArray<string> UsingIdentifiers { get; }
+
+        /// <summary>The identifiers of the tree's <c>global using</c> directives, which are in scope in every tree.</summary>
+        public ImmutableArray<string> GlobalUsingIdentifiers { get; }
+
+        /// <summary>The interface declarations with attributes, in document order: what may be a <c>[CachedRepository]</c>.</summary>
+        public ImmutableArray<RepositoryCandidate> Candidates { get; }
+
+        /// <summary>The declarations of <paramref name="tree"/>.</summary>
+        public static TreeDeclarations Of(SyntaxTree tree, CancellationToken cancellationToken)
+        {
+            if (Cache.TryGetValue(tree, out var known))
+            {
+                return known;
+            }
+
+            var computed = Compute(tree, cancellationToken);
+            return Cache.GetValue(tree, _ => computed);
+        }
+
+        /// <summary>Reads the declarations without the per-tree memory (for tests).</summary>
+        internal static TreeDeclarations Compute(SyntaxTree tree, CancellationToken cancellationToken)
+        {
+            var root = tree.GetRoot(cancellationToken);
+            var options = DeclarationHash.Start;
+            if (tree.Options is CSharpParseOptions parseOptions)
+            {
+                options = DeclarationHash.Add(options, (int)parseOptions.LanguageVersion);
+                options = DeclarationHash.Add(options, (int)parseOptions.DocumentationMode);
+                options = DeclarationHash.Add(options, (int)parseOptions.Kind);
+                foreach (var feature in parseOptions.Features.OrderBy(static f => f.Key, System.StringComparer.Ordinal))
+                {
+                    options = DeclarationHash.Add(options, feature.Key);
+                    options = DeclarationHash.Add(options, feature.Value);
+                }
+            }
+
+            // Every directive of the tree, in order, starts the outline and each type's fingerprint: a directive anywhere
+            // (a #nullable inside a body too) can change the declarations after it. Each type also hashes where they sit.
+            var directives = options;
+            if (root is CSharpSyntaxNode csharpRoot && csharpRoot.ContainsDirectives)
+            {
+                for (var directive = csharpRoot.GetFirstDirective(); directive is not null; directive = directive.GetNextDirective())
+                {
+                    directives = DeclarationHash.AddDirective(directives, directive.ParentTrivia);
+                }
+            }
+
+            var reader = new Reader(directives, cancellationToken);
+            reader.ReadOutline(root);
+
+            // The outline holds everything outside the type declarations and each type's fingerprint everything inside
+            // it, so together they are the whole tree outside bodies.
+            var fingerprint = reader.Outline;
+            foreach (var type in reader.Types)
+            {
+                fingerprint = DeclarationHash.Add(fingerprint, type.Fingerprint);
+            }
+
+            return new TreeDeclarations(
+                fingerprint,
+                reader.Outline,
+                reader.Types.ToImmutable(),
+                ImmutableArray.CreateRange(reader.UsingIdentifiers),
+                ImmutableArray.CreateRange(reader.GlobalUsingIdentifiers),
+                reader.Candidates.ToImmutable());
+        }
+
+        /// <summary>Walks the namespace and type structure of a tree (never into members).</summary>
+        private sealed class Reader
+        {
+            private readonly ulong _directives;
+            private readonly CancellationToken _cancellationToken;
+
+            public Reader(ulong directives, CancellationToken cancellationToken)
+            {
+                _directives = directives;
+                _cancellationToken = cancellationToken;
+                Outline = directives;
+            }
+
+            public ulong Outline { get; private set; }
+
+            public ImmutableArray<TypeDeclarationInfo>.Builder Types { get; } = ImmutableArray.CreateBuilder<TypeDeclarationInfo>();
+
+            public HashSet<string> UsingIdentifiers { get; } = new HashSet<string>();
+
+            public HashSet<string> GlobalUsingIdentifiers { get; } = new HashSet<string>();
+
+            public ImmutableArray<RepositoryCandidate>.Builder Candidates { get; } = ImmutableArray.CreateBuilder<RepositoryCandidate>();
+
+            public void ReadOutline(SyntaxNode root)
+            {
+                if (root is not CompilationUnitSyntax unit)
+                {
+                    Outline = DeclarationHash.Of(root, Outline, null, _cancellationToken);
+                    return;
+                }
+
+                ReadScope(unit.Externs, unit.Usings, unit.Members);
+                foreach (var attributes in unit.AttributeLists)
+                {
+                    Outline = DeclarationHash.Of(attributes, Outline, null, _cancellationToken);
+                }
+            }
+
+            private void ReadScope(SyntaxList<ExternAliasDirectiveSyntax> externs, SyntaxList<UsingDirectiveSyntax> usings, SyntaxList<MemberDeclarationSyntax> members)
+            {
+                foreach (var externAlias in externs)
+                {
+                    Outline = DeclarationHash.Of(externAlias, Outline, null, _cancellationToken);
+                }
+
+                foreach (var usingDirective in usings)
+                {
+                    var identifiers = usingDirective.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword) ? new HashSet<string>() : UsingIdentifiers;
+                    Outline = DeclarationHash.Of(usingDirective, Outline, identifiers, _cancellationToken);
+                    if (!ReferenceEquals(identifiers, UsingIdentifiers))
+                    {
+                        GlobalUsingIdentifiers.UnionWith(identifiers);
+                        UsingIdentifiers.UnionWith(identifiers);
+                    }
+                }
+
+                foreach (var member in members)
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                    switch (member)
+                    {
+                        case BaseNamespaceDeclarationSyntax ns:
+                            Outline = DeclarationHash.Add(Outline, ns.RawKind);
+                            Outline = DeclarationHash.Of(ns.Name, Outline, null, _cancellationToken);
+                            ReadScope(ns.Externs, ns.Usings, ns.Members);
+                            Outline = DeclarationHash.Add(Outline, DeclarationHash.EndMarker);
+                            break;
+                        case BaseTypeDeclarationSyntax or DelegateDeclarationSyntax:
+                            ReadType(member);
+                            break;
+                        case GlobalStatementSyntax:
+                            // Top-level statements declare nothing visible but the entry point's existence.
+                            Outline = DeclarationHash.Add(Outline, DeclarationHash.BodyMarker);
+                            break;
+                        default:
+                            // Not valid at this level; counted whole, so that it can never hide a change.
+                            Outline = DeclarationHash.Of(member, Outline, null, _cancellationToken);
+                            break;
+                    }
+                }
+            }
+
+            private void ReadType(MemberDeclarationSyntax type)
+            {
+                var index = Types.Count;
+                var names = new HashSet<string>();
+                AddHeaders(type, names, index);
+                var identifiers = new HashSet<string>();
+                var fingerprint = DeclarationHash.Of(type, _directives, identifiers, _cancellationToken);
+                Types.Add(new TypeDeclarationInfo(fingerprint, ImmutableArray.CreateRange(names), ImmutableArray.CreateRange(identifiers)));
+            }
+
+            /// <summary>Hashes the header of <paramref name="type"/> and of every type nested in it into the outline.</summary>
+            private void AddHeaders(MemberDeclarationSyntax type, HashSet<string> names, int typeIndex)
+            {
+                Outline = DeclarationHash.Add(Outline, type.RawKind);
+                if (type is DelegateDeclarationSyntax)
+                {
+                    Outline = DeclarationHash.Of(type, Outline, null, _cancellationToken);
+                    names.Add(((DelegateDeclarationSyntax)type).Identifier.ValueText);
+                    return;
+                }
+
+                var declaration = (BaseTypeDeclarationSyntax)type;
+                names.Add(declaration.Identifier.ValueText);
+                foreach (var attributes in declaration.AttributeLists)
+                {
+                    Outline = DeclarationHash.Of(attributes, Outline, null, _cancellationToken);
+                }
+
+                foreach (var modifier in declaration.Modifiers)
+                {
+                    Outline = DeclarationHash.Add(Outline, modifier.RawKind);
+                }
+
+                Outline = DeclarationHash.Add(Outline, declaration.Identifier.ValueText);
+                if (declaration is TypeDeclarationSyntax { TypeParameterList: { } typeParameters })
+                {
+                    Outline = DeclarationHash.Of(typeParameters, Outline, null, _cancellationToken);
+                }
+
+                if (declaration is InterfaceDeclarationSyntax { AttributeLists.Count: > 0 })
+                {
+                    Candidates.Add(new RepositoryCandidate(typeIndex, declaration.Span));
+                }
+
+                if (declaration is TypeDeclarationSyntax withMembers)
+                {
+                    foreach (var member in withMembers.Members)
+                    {
+                        if (member is BaseTypeDeclarationSyntax or DelegateDeclarationSyntax)
+                        {
+                            AddHeaders(member, names, typeIndex);
+                        }
+                    }
+                }
+
+                Outline = DeclarationHash.Add(Outline, DeclarationHash.EndMarker);
+            }
+        }
+    }
+
+    /// <summary>A top-level type declaration, as <see cref="TreeDeclarations"/> reads it.</summary>
+    /// <param name="Fingerprint">Every token and node kind of the declaration outside member bodies, and the tree's directives.</param>
+    /// <param name="DeclaredNames">The declaration's name and the names of the types nested in it.</param>
+    /// <param name="Identifiers">Every identifier its declarations mention (attributes, base types, member signatures,
+    /// initializers, default values), the names a parse of it may resolve.</param>
+    internal sealed record TypeDeclarationInfo(ulong Fingerprint, ImmutableArray<string> DeclaredNames, ImmutableArray<string> Identifiers);
+
+    /// <summary>An interface declaration with attributes, inside the top-level type <paramref name="TypeIndex"/> of its tree.</summary>
+    internal readonly record struct RepositoryCandidate(int TypeIndex, TextSpan Span);
+
+    /// <summary>The 64-bit FNV-1a hashing of declarations that <see cref="TreeDeclarations"/> uses.</summary>
+    internal static class DeclarationHash
+    {
+        /// <summary>The hash of nothing.</summary>
+        public const ulong Start = 14695981039346656037UL;
+
+        /// <summary>Stands for a body (no syntax kind has this value).</summary>
+        public const int BodyMarker = -1;
+
+        /// <summary>Closes a nested scope (no syntax kind has this value).</summary>
+        public const int EndMarker = -2;
+
+        private const ulong Prime = 1099511628211UL;
+
+        /// <summary>
+        /// Adds <paramref name="node"/> and everything in it outside member bodies to <paramref name="hash"/>; collects
+        /// the identifiers on the way when <paramref name="identifiers"/> is given.
+        /// </summary>
+        public static ulong Of(SyntaxNode node, ulong hash, HashSet<string>? identifiers, CancellationToken cancellationToken)
+        {
+            hash = Add(hash, node.RawKind);
+            var visited = 0;
+            SyntaxNode? memberWithExpressionBody = null;
+            foreach (var item in node.DescendantNodesAndTokens(static child => !IsBody(child)))
+            {
+                if ((++visited & 1023) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (item.AsNode() is { } child)
+                {
+                    // One marker for any body, so that turning "=> x;" into "{ return x; }" is an edit inside a body too.
+                    var isBody = IsBody(child);
+                    hash = Add(hash, isBody ? BodyMarker : child.RawKind);
+                    memberWithExpressionBody = isBody && child is ArrowExpressionClauseSyntax ? child.Parent : null;
+                    if (isBody && child.ContainsDirectives)
+                    {
+                        // A directive inside a body (a #nullable) still changes the declarations after it.
+                        foreach (var trivia in child.DescendantTrivia())
+                        {
+                            hash = AddDirective(hash, trivia);
+                        }
+                    }
+
+                    continue;
+                }
+
+                var token = item.AsToken();
+                if (token.ContainsDirectives)
+                {
+                    // Where a directive sits among the declarations matters (what a #nullable covers), not only that it is there.
+                    foreach (var trivia in token.LeadingTrivia)
+                    {
+                        hash = AddDirective(hash, trivia);
+                    }
+                }
+
+                if (memberWithExpressionBody is not null && token.IsKind(SyntaxKind.SemicolonToken) && token.Parent == memberWithExpressionBody)
+                {
+                    memberWithExpressionBody = null;
+                    continue;
+                }
+
+                memberWithExpressionBody = null;
+                hash = Add(hash, token.RawKind);
+                hash = Add(hash, token.Text);
+                if (identifiers is not null && token.IsKind(SyntaxKind.IdentifierToken))
+                {
+                    identifiers.Add(token.ValueText);
+                }
+            }
+
+            return hash;
+        }
+
+        /// <summary>Adds <paramref name="trivia"/> when it is a directive.</summary>
+        public static ulong AddDirective(ulong hash, SyntaxTrivia trivia)
+        {
+            if (!trivia.IsDirective)
+            {
+                return hash;
+            }
+
+            hash = Add(hash, trivia.RawKind);
+            return Add(hash, trivia.ToString());
+        }
+
+        /// <summary>Adds <paramref name="value"/>.</summary>
+        public static ulong Add(ulong hash, int value)
+        {
+            unchecked
+            {
+                for (var shift = 0; shift < 32; shift += 8)
+                {
+                    hash = (hash ^ (byte)(value >> shift)) * Prime;
+                }
+
+                return hash;
+            }
+        }
+
+        /// <summary>Adds <paramref name="value"/>.</summary>
+        public static ulong Add(ulong hash, ulong value)
+        {
+            hash = Add(hash, (int)value);
+            return Add(hash, (int)(value >> 32));
+        }
+
+        /// <summary>Adds <paramref name="text"/>, its length first, so that no two token sequences hash the same characters in the same order.</summary>
+        public static ulong Add(ulong hash, string text)
+        {
+            unchecked
+            {
+                hash = Add(hash, text.Length);
+                foreach (var c in text)
+                {
+                    hash = (hash ^ (byte)c) * Prime;
+                    hash = (hash ^ (byte)(c >> 8)) * Prime;
+                }
+
+                return hash;
+            }
+        }
+
+        /// <summary>A member's body or a top-level statement: its contents declare nothing the parsers read.</summary>
+        private static bool IsBody(SyntaxNode node) => node switch
+        {
+            BlockSyntax { Parent: BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or LocalFunctionStatementSyntax } => true,
+            ArrowExpressionClauseSyntax { Parent: BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or BasePropertyDeclarationSyntax or LocalFunctionStatementSyntax } => true,
+            GlobalStatementSyntax => true,
+            _ => false,
+        };
+    }
+}
