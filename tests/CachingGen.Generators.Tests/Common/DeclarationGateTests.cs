@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using CachingGen.Generators.Common;
 using CachingGen.Generators.Decorators;
@@ -466,6 +467,26 @@ public sealed class DeclarationGateTests
         Assert.Equal("IProfiles", gate.Parse((repository, _, _) => repository.Name, CancellationToken.None));
         Assert.Null(gate.Parse<string>((_, _, _) => throw new InvalidOperationException("a parser bug"), CancellationToken.None));
         Assert.Throws<OperationCanceledException>(() => gate.Parse<string>((_, _, _) => throw new OperationCanceledException(), CancellationToken.None));
+    }
+
+    [Fact]
+    public void Snapshots_and_gates_hold_no_symbol_syntax_or_compilation_but_the_weak_one()
+    {
+        // What the driver keeps between runs: a strong compilation, tree, node or symbol here would pin an old compilation.
+        var allowed = new[]
+        {
+            typeof(WeakReference<Compilation>), typeof(MetadataReference[]), typeof(CompilationOptions), typeof(ulong[]),
+            typeof(TreeDeclarations[]), typeof(DeclarationOutline), typeof(ImmutableArray<RepositoryGate>), typeof(ImmutableArray<TypeDeclarationInfo>),
+            typeof(ImmutableArray<RepositoryCandidate>), typeof(ImmutableArray<string>), typeof(Microsoft.CodeAnalysis.Text.TextSpan),
+            typeof(ulong), typeof(int), typeof(string),
+        };
+        foreach (var type in new[] { typeof(DeclarationSnapshot), typeof(DeclarationOutline), typeof(RepositoryGate), typeof(TreeDeclarations), typeof(TypeDeclarationInfo), typeof(RepositoryCandidate) })
+        {
+            foreach (var field in type.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
+            {
+                Assert.True(allowed.Contains(field.FieldType), type.Name + "." + field.Name + " is a " + field.FieldType);
+            }
+        }
     }
 
     [Fact]
