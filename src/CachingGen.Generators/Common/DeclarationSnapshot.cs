@@ -52,15 +52,7 @@ namespace CachingGen.Generators.Common
 
         /// <summary>The snapshot of <paramref name="compilation"/>: taken once, and shared by both generators.</summary>
         public static DeclarationSnapshot Take(Compilation compilation, CancellationToken cancellationToken)
-        {
-            if (Snapshots.TryGetValue(compilation, out var known))
-            {
-                return known;
-            }
-
-            var taken = TakeNew(compilation, cancellationToken);
-            return Snapshots.GetValue(compilation, _ => taken);
-        }
+            => WeakMemo.GetOrCompute(Snapshots, compilation, TakeNew, cancellationToken);
 
         private static DeclarationSnapshot TakeNew(Compilation compilation, CancellationToken cancellationToken)
         {

@@ -65,15 +65,7 @@ namespace CachingGen.Generators.Common
 
         /// <summary>The declarations of <paramref name="tree"/>.</summary>
         public static TreeDeclarations Of(SyntaxTree tree, CancellationToken cancellationToken)
-        {
-            if (Cache.TryGetValue(tree, out var known))
-            {
-                return known;
-            }
-
-            var computed = Compute(tree, cancellationToken);
-            return Cache.GetValue(tree, _ => computed);
-        }
+            => WeakMemo.GetOrCompute(Cache, tree, Compute, cancellationToken);
 
         /// <summary>Reads the declarations without the per-tree memory (for tests).</summary>
         internal static TreeDeclarations Compute(SyntaxTree tree, CancellationToken cancellationToken)
