@@ -115,10 +115,10 @@ namespace CachingGen.Generators.Common
         private ImmutableArray<RepositoryGate> FindGates(CancellationToken cancellationToken)
         {
             var declaring = new Dictionary<string, List<long>>(StringComparer.Ordinal);
-            var globalUsings = new HashSet<string>(StringComparer.Ordinal);
+            var globalIdentifiers = new HashSet<string>(StringComparer.Ordinal);
             for (var tree = 0; tree < _trees.Length; tree++)
             {
-                globalUsings.UnionWith(_trees[tree].GlobalUsingIdentifiers);
+                globalIdentifiers.UnionWith(_trees[tree].GlobalIdentifiers);
                 var types = _trees[tree].Types;
                 for (var type = 0; type < types.Length; type++)
                 {
@@ -135,20 +135,67 @@ namespace CachingGen.Generators.Common
                 }
             }
 
+            // A referenced assembly built against this one leads back to its source types through its own members,
+            // which name them in metadata, not in any text a reach can follow: then every repository reaches everything.
+            var everything = ReferencesThisAssembly(cancellationToken) ? AllTypes() : (ulong?)null;
             var gates = ImmutableArray.CreateBuilder<RepositoryGate>();
-            var reach = new Reach(this, declaring, globalUsings);
+            var reach = new Reach(this, declaring, globalIdentifiers);
             for (var tree = 0; tree < _trees.Length; tree++)
             {
                 var candidates = _trees[tree].Candidates;
                 for (var ordinal = 0; ordinal < candidates.Length; ordinal++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var fingerprint = reach.Fingerprint(Pack(tree, candidates[ordinal].TypeIndex));
+                    var fingerprint = everything ?? reach.Fingerprint(Pack(tree, candidates[ordinal].TypeIndex));
                     gates.Add(new RepositoryGate(_compilation, _outline, tree, ordinal, candidates[ordinal].Span, fingerprint));
                 }
             }
 
             return gates.ToImmutable();
+        }
+
+        private bool ReferencesThisAssembly(CancellationToken cancellationToken)
+        {
+            if (!_compilation.TryGetTarget(out var compilation))
+            {
+                throw new InvalidOperationException("CachingGen: the gates of a cached declaration snapshot were asked for after its compilation was collected.");
+            }
+
+            foreach (var reference in compilation.References)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (compilation.GetAssemblyOrModuleSymbol(reference) is IAssemblySymbol assembly)
+                {
+                    foreach (var module in assembly.Modules)
+                    {
+                        foreach (var referenced in module.ReferencedAssemblySymbols)
+                        {
+                            if (SymbolEqualityComparer.Default.Equals(referenced, compilation.Assembly))
+                            {
+                                return true;
+                            }
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private ulong AllTypes()
+        {
+            var hash = DeclarationHash.Start;
+            foreach (var tree in _trees)
+            {
+                foreach (var type in tree.Types)
+                {
+                    hash = DeclarationHash.Add(hash, type.Fingerprint);
+                }
+
+                hash = DeclarationHash.Add(hash, DeclarationHash.EndMarker);
+            }
+
+            return hash;
         }
 
         private static void Declares(Dictionary<string, List<long>> declaring, string name, long declaration)
@@ -203,18 +250,18 @@ namespace CachingGen.Generators.Common
         {
             private readonly DeclarationSnapshot _snapshot;
             private readonly Dictionary<string, List<long>> _declaring;
-            private readonly string[] _globalUsings;
+            private readonly string[] _globalIdentifiers;
             private readonly HashSet<long> _reached = new HashSet<long>();
             private readonly Stack<long> _pending = new Stack<long>();
             private readonly HashSet<string> _mentioned = new HashSet<string>(StringComparer.Ordinal);
             private readonly HashSet<int> _treesWithUsings = new HashSet<int>();
             private readonly List<long> _ordered = new List<long>();
 
-            public Reach(DeclarationSnapshot snapshot, Dictionary<string, List<long>> declaring, HashSet<string> globalUsings)
+            public Reach(DeclarationSnapshot snapshot, Dictionary<string, List<long>> declaring, HashSet<string> globalIdentifiers)
             {
                 _snapshot = snapshot;
                 _declaring = declaring;
-                _globalUsings = globalUsings.ToArray();
+                _globalIdentifiers = globalIdentifiers.ToArray();
             }
 
             /// <summary>The fingerprint of every top-level type declaration reachable from <paramref name="start"/>.</summary>
@@ -226,7 +273,7 @@ namespace CachingGen.Generators.Common
                 _treesWithUsings.Clear();
                 _reached.Add(start);
                 _pending.Push(start);
-                MentionAll(_globalUsings);
+                MentionAll(_globalIdentifiers);
                 var trees = _snapshot._trees;
                 while (_pending.Count > 0)
                 {

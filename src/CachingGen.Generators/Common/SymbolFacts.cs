@@ -44,12 +44,15 @@ namespace CachingGen.Generators.Common
             return ns.Name;
         }
 
-        /// <summary>The first attribute named <paramref name="name"/> from namespace <paramref name="parentNamespace"/>.<paramref name="namespaceName"/>.</summary>
+        /// <summary>
+        /// The first attribute whose class is <paramref name="parentNamespace"/>.<paramref name="namespaceName"/>.<paramref name="name"/>:
+        /// not nested in a type and not generic (a lookalike such as a nested or generic class of that name is not it).
+        /// </summary>
         public static AttributeData? FindAttribute(ISymbol symbol, string name, string namespaceName, string? parentNamespace)
         {
             foreach (var attribute in symbol.GetAttributes())
             {
-                if (attribute.AttributeClass is { } attributeClass
+                if (attribute.AttributeClass is { ContainingType: null, Arity: 0 } attributeClass
                     && attributeClass.Name == name
                     && IsNamespace(attributeClass.ContainingNamespace, namespaceName, parentNamespace))
                 {

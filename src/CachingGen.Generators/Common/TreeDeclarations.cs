@@ -35,13 +35,13 @@ namespace CachingGen.Generators.Common
         private static readonly ConditionalWeakTable<SyntaxTree, TreeDeclarations> Cache = new ConditionalWeakTable<SyntaxTree, TreeDeclarations>();
 
         private TreeDeclarations(ulong fingerprint, ulong outline, ImmutableArray<TypeDeclarationInfo> types, ImmutableArray<string> usingIdentifiers,
-            ImmutableArray<string> globalUsingIdentifiers, ImmutableArray<RepositoryCandidate> candidates)
+            ImmutableArray<string> globalIdentifiers, ImmutableArray<RepositoryCandidate> candidates)
         {
             Fingerprint = fingerprint;
             Outline = outline;
             Types = types;
             UsingIdentifiers = usingIdentifiers;
-            GlobalUsingIdentifiers = globalUsingIdentifiers;
+            GlobalIdentifiers = globalIdentifiers;
             Candidates = candidates;
         }
 
@@ -57,8 +57,11 @@ namespace CachingGen.Generators.Common
         /// <summary>The identifiers of every using directive of the tree (a <c>using static</c> brings a type's members into scope).</summary>
         public ImmutableArray<string> UsingIdentifiers { get; }
 
-        /// <summary>The identifiers of the tree's <c>global using</c> directives, which are in scope in every tree.</summary>
-        public ImmutableArray<string> GlobalUsingIdentifiers { get; }
+        /// <summary>
+        /// The identifiers of the tree's <c>global using</c> directives, which are in scope in every tree, and of its
+        /// assembly and module attributes, which decide the assembly's identity (and so which references resolve to it).
+        /// </summary>
+        public ImmutableArray<string> GlobalIdentifiers { get; }
 
         /// <summary>The interface declarations with attributes, in document order: what may be a <c>[CachedRepository]</c>.</summary>
         public ImmutableArray<RepositoryCandidate> Candidates { get; }
@@ -111,7 +114,7 @@ namespace CachingGen.Generators.Common
                 reader.Outline,
                 reader.Types.ToImmutable(),
                 ImmutableArray.CreateRange(reader.UsingIdentifiers),
-                ImmutableArray.CreateRange(reader.GlobalUsingIdentifiers),
+                ImmutableArray.CreateRange(reader.GlobalIdentifiers),
                 reader.Candidates.ToImmutable());
         }
 
@@ -134,7 +137,7 @@ namespace CachingGen.Generators.Common
 
             public HashSet<string> UsingIdentifiers { get; } = new HashSet<string>();
 
-            public HashSet<string> GlobalUsingIdentifiers { get; } = new HashSet<string>();
+            public HashSet<string> GlobalIdentifiers { get; } = new HashSet<string>();
 
             public ImmutableArray<RepositoryCandidate>.Builder Candidates { get; } = ImmutableArray.CreateBuilder<RepositoryCandidate>();
 
@@ -149,7 +152,7 @@ namespace CachingGen.Generators.Common
                 ReadScope(unit.Externs, unit.Usings, unit.Members);
                 foreach (var attributes in unit.AttributeLists)
                 {
-                    Outline = DeclarationHash.Of(attributes, Outline, null, _cancellationToken);
+                    Outline = DeclarationHash.Of(attributes, Outline, GlobalIdentifiers, _cancellationToken);
                 }
             }
 
@@ -166,7 +169,7 @@ namespace CachingGen.Generators.Common
                     Outline = DeclarationHash.Of(usingDirective, Outline, identifiers, _cancellationToken);
                     if (!ReferenceEquals(identifiers, UsingIdentifiers))
                     {
-                        GlobalUsingIdentifiers.UnionWith(identifiers);
+                        GlobalIdentifiers.UnionWith(identifiers);
                         UsingIdentifiers.UnionWith(identifiers);
                     }
                 }

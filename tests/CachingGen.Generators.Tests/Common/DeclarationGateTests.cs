@@ -163,6 +163,7 @@ public sealed class DeclarationGateTests
         var declarations = Declarations("""
             using static Sample.Defaults;
             global using Alias = Sample.Target;
+            [assembly: System.Reflection.AssemblyVersion(Versions.Current)]
             namespace Sample;
             public sealed record Profile([property: Key] long Id, Address Home) : EntityBase
             {
@@ -178,7 +179,7 @@ public sealed class DeclarationGateTests
         Assert.Subset(declarations.Types[0].Identifiers.ToHashSet(), new HashSet<string> { "Key", "Address", "EntityBase", "Tag", "None", "Label", "Profile" });
         Assert.DoesNotContain("Hidden", declarations.Types[0].Identifiers);
         Assert.Subset(declarations.UsingIdentifiers.ToHashSet(), new HashSet<string> { "Sample", "Defaults", "Alias", "Target" });
-        Assert.Equal(new[] { "Alias", "Sample", "Target" }, declarations.GlobalUsingIdentifiers.OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(new[] { "Alias", "AssemblyVersion", "Current", "Reflection", "Sample", "System", "Target", "Versions" }, declarations.GlobalIdentifiers.OrderBy(n => n, StringComparer.Ordinal));
         Assert.Equal(1, declarations.Candidates.Single().TypeIndex);
     }
 
@@ -457,6 +458,73 @@ public sealed class DeclarationGateTests
         {
             Assert.NotEqual(first.Sources, fresh.Sources);
         }
+    }
+
+    [Theory]
+    [InlineData("formatter")]
+    [InlineData("decorator")]
+    public void Source_types_reached_through_a_reference_built_against_this_assembly_are_followed(string reads)
+    {
+        // Lib was built against an earlier image of this very assembly: its Wrapper names this assembly's source types
+        // in metadata, where no reach can follow a name, so every repository must reach everything.
+        var own = reads == "formatter"
+            ? "namespace S { public class Foo { public int A { get; set; } } }"
+            : "using CachingGen; namespace S { public class KeyBase { [CacheKey] public long Id { get; set; } } }";
+        var wrapper = reads == "formatter"
+            ? "using CachingGen; namespace L { public class Wrapper { [CacheKey] public long Id { get; set; } public S.Foo Value { get; set; } = new(); } }"
+            : "namespace L { public class Wrapper : S.KeyBase { } }";
+        var earlierImage = Image(GeneratorHarness.CreateCompilation("Cyclic", new[] { own }));
+        var lib = Image(GeneratorHarness.CreateCompilation("Lib", new[] { wrapper }).AddReferences(earlierImage));
+        const string Repository = """
+            using CachingGen;
+            using L;
+            namespace S;
+            [CachedRepository]
+            public interface IWrappers
+            {
+                [Cached] Task<Wrapper?> GetAsync(long id, CancellationToken ct = default);
+                [Evict] Task RemoveAsync(long id, CancellationToken ct = default);
+            }
+            """;
+        var compilation = GeneratorHarness.CreateCompilation("Cyclic", new[] { DecoratorSamples.GlobalUsings, Repository, own }).AddReferences(lib);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        Assert.Contains("S.CachedWrappers.g.cs", first.Sources.Keys);
+
+        var edited = Replace(compilation, 2, reads == "formatter"
+            ? own.Replace("{ get; set; } }", "{ get; set; } public string B { get; set; } = \"\"; }", StringComparison.Ordinal)
+            : own.Replace("public long Id { get; set; }", "public long Id { get; set; } [CacheKey] public long Tenant { get; set; }", StringComparison.Ordinal));
+        var incremental = GeneratorHarness.Run(first.Driver, edited);
+        var fresh = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), edited);
+
+        Assert.Equal(fresh.Sources, incremental.Sources);
+        Assert.NotEqual(first.Sources, fresh.Sources);
+    }
+
+    [Fact]
+    public void Lookalike_attribute_classes_make_no_repository()
+    {
+        const string Lookalikes = """
+            namespace CachingGen
+            {
+                public static class Polyfills { public sealed class CachedRepositoryAttribute : System.Attribute { } }
+                public sealed class CachedRepositoryAttribute<T> : System.Attribute { }
+            }
+            namespace Sample
+            {
+                [CachingGen.Polyfills.CachedRepository] public interface INested { Task<int> CountAsync(); }
+                [CachingGen.CachedRepository<int>] public interface IGeneric { Task<int> CountAsync(); }
+            }
+            """;
+        var result = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Lookalikes), DecoratorRun.Generators);
+        Assert.Empty(result.Sources);
+    }
+
+    private static MetadataReference Image(Compilation compilation)
+    {
+        using var image = new MemoryStream();
+        var emitted = compilation.Emit(image);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        return MetadataReference.CreateFromImage(image.ToArray());
     }
 
     [Fact]
