@@ -603,13 +603,7 @@ public sealed class DeclarationGateTests
     }
 
     private static MetadataReference Library(string declaration)
-    {
-        var library = GeneratorHarness.CreateCompilation("Lib", new[] { "namespace Lib;\n" + declaration });
-        using var image = new MemoryStream();
-        var emitted = library.Emit(image);
-        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
-        return MetadataReference.CreateFromImage(image.ToArray());
-    }
+        => Image(GeneratorHarness.CreateCompilation("Lib", new[] { "namespace Lib;\n" + declaration }));
 
     private static string FormatterOf(GeneratorResult result, string typeName)
     {
