@@ -72,7 +72,7 @@ namespace CachingGen.CodeFixes
             }
 
             return node.AncestorsAndSelf().OfType<InterfaceDeclarationSyntax>().FirstOrDefault() is { } repository
-                ? AttributeEdits.Find(repository.AttributeLists, "CachedRepositoryAttribute", model, cancellationToken)
+                ? AttributeEdits.Find(repository.AttributeLists, KnownNames.CachedRepository, model, cancellationToken)
                 : null;
         }
     }

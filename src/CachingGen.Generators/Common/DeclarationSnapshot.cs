@@ -22,7 +22,7 @@ namespace CachingGen.Generators.Common
     /// <para>
     /// Why the generators start here rather than at <c>ForAttributeWithMetadataName</c>: Roslyn combines that
     /// provider's matches with each new compilation and runs the transform again for every annotated interface of the
-    /// project after any edit, and each transform binds its symbols afresh: 70% of a cold run on a 500-interface
+    /// project after any edit, and each transform binds its symbols afresh: 71% of a cold run on a 500-interface
     /// project. Behind the snapshot, an edit inside a body costs the fingerprint of the edited tree, and an edit of a
     /// declaration re-parses only the repositories whose <see cref="RepositoryGate"/> changed.
     /// </para>
@@ -56,21 +56,18 @@ namespace CachingGen.Generators.Common
 
         private static DeclarationSnapshot TakeNew(Compilation compilation, CancellationToken cancellationToken)
         {
-            var trees = new List<TreeDeclarations>();
-            foreach (var tree in compilation.SyntaxTrees)
+            var syntaxTrees = compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
+            var trees = new TreeDeclarations[syntaxTrees.Count];
+            var outlines = new ulong[trees.Length];
+            for (var i = 0; i < trees.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                trees.Add(TreeDeclarations.Of(tree, cancellationToken));
-            }
-
-            var outlines = new ulong[trees.Count];
-            for (var i = 0; i < outlines.Length; i++)
-            {
+                trees[i] = TreeDeclarations.Of(syntaxTrees[i], cancellationToken);
                 outlines[i] = trees[i].Outline;
             }
 
-            var outline = new DeclarationOutline(outlines, new List<MetadataReference>(compilation.References).ToArray(), compilation.Options, compilation.AssemblyName);
-            return new DeclarationSnapshot(compilation, trees.ToArray(), outline);
+            var outline = new DeclarationOutline(outlines, compilation.References.ToArray(), compilation.Options, compilation.AssemblyName);
+            return new DeclarationSnapshot(compilation, trees, outline);
         }
 
         /// <summary>
@@ -84,32 +81,36 @@ namespace CachingGen.Generators.Common
         /// top-level type, every identifier its declarations mention (and the same name with "Attribute") leads to every
         /// top-level type that declares a type of that name anywhere, and from there on; every using directive of a
         /// reached tree and every global using adds its identifiers too (a <c>using static</c> brings members into
-        /// scope by no type name). Name binding itself depends only on the outlines, which every gate compares whole.
+        /// scope by no type name), and so does every assembly or module attribute (a constant there can change the
+        /// assembly's identity). Name binding itself depends only on the outlines, which every gate compares whole.
+        /// When a reference was built against this assembly, its members name this assembly's source types in
+        /// metadata, where no name can be followed: then every gate reaches every type.
         /// </remarks>
         public ImmutableArray<RepositoryGate> Gates(CancellationToken cancellationToken)
         {
+            // Both generators ask; a race computes equal gates twice, and an ImmutableArray is written whole.
             var gates = _gates;
-            if (gates.IsDefault)
+            if (!gates.IsDefault)
             {
-                try
-                {
-                    gates = FindGates(cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    throw;
-                }
-#pragma warning disable CA1031 // A step after the snapshot must not fail: a later run would find the snapshot cached and this step without a result, and would have to read the snapshot's collected compilation.
-                catch (Exception)
-#pragma warning restore CA1031
-                {
-                    gates = ImmutableArray<RepositoryGate>.Empty;
-                }
-
-                _gates = gates;
+                return gates;
             }
 
-            return gates;
+            try
+            {
+                return _gates = FindGates(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // A step after the snapshot must not fail: a later run would find the snapshot cached and this step without a result, and would have to read the snapshot's collected compilation.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                // No output until the next declaration edit, then a fresh try (nothing is remembered): a bug here
+                // costs the generated code, never a stale or crashing driver.
+                return ImmutableArray<RepositoryGate>.Empty;
+            }
         }
 
         private ImmutableArray<RepositoryGate> FindGates(CancellationToken cancellationToken)
@@ -158,7 +159,8 @@ namespace CachingGen.Generators.Common
         {
             if (!_compilation.TryGetTarget(out var compilation))
             {
-                throw new InvalidOperationException("CachingGen: the gates of a cached declaration snapshot were asked for after its compilation was collected.");
+                // Unreachable (the gates are found in the run that took the snapshot); reaching everything is always safe.
+                return true;
             }
 
             foreach (var reference in compilation.References)
@@ -250,7 +252,7 @@ namespace CachingGen.Generators.Common
         {
             private readonly DeclarationSnapshot _snapshot;
             private readonly Dictionary<string, List<long>> _declaring;
-            private readonly string[] _globalIdentifiers;
+            private readonly ImmutableArray<string> _globalIdentifiers;
             private readonly HashSet<long> _reached = new HashSet<long>();
             private readonly Stack<long> _pending = new Stack<long>();
             private readonly HashSet<string> _mentioned = new HashSet<string>(StringComparer.Ordinal);
@@ -261,7 +263,7 @@ namespace CachingGen.Generators.Common
             {
                 _snapshot = snapshot;
                 _declaring = declaring;
-                _globalIdentifiers = globalIdentifiers.ToArray();
+                _globalIdentifiers = ImmutableArray.CreateRange(globalIdentifiers);
             }
 
             /// <summary>The fingerprint of every top-level type declaration reachable from <paramref name="start"/>.</summary>
@@ -300,14 +302,6 @@ namespace CachingGen.Generators.Common
             }
 
             private void MentionAll(ImmutableArray<string> names)
-            {
-                foreach (var name in names)
-                {
-                    Mention(name);
-                }
-            }
-
-            private void MentionAll(string[] names)
             {
                 foreach (var name in names)
                 {
@@ -473,7 +467,8 @@ namespace CachingGen.Generators.Common
             repository = null!;
             if (!_compilation.TryGetTarget(out compilation!))
             {
-                throw new InvalidOperationException("CachingGen: a generator step read the compilation of a cached repository gate. Only steps whose one input is the gate may read it.");
+                // Unreachable: the step after a gate runs only for a gate made in this run (see the remarks on DeclarationSnapshot).
+                return false;
             }
 
             var trees = compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
@@ -509,6 +504,7 @@ namespace CachingGen.Generators.Common
         }
 
         /// <inheritdoc/>
+        /// <remarks>The span is left out: an edit above the interface moves it, and no model holds a position.</remarks>
         public bool Equals(RepositoryGate? other)
             => other is not null && (ReferenceEquals(this, other)
                 || (_tree == other._tree && _ordinal == other._ordinal && _reach == other._reach && _outline.Equals(other._outline)));

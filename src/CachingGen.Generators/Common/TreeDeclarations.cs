@@ -261,11 +261,25 @@ namespace CachingGen.Generators.Common
     }
 
     /// <summary>A top-level type declaration, as <see cref="TreeDeclarations"/> reads it.</summary>
-    /// <param name="Fingerprint">Every token and node kind of the declaration outside member bodies, and the tree's directives.</param>
-    /// <param name="DeclaredNames">The declaration's name and the names of the types nested in it.</param>
-    /// <param name="Identifiers">Every identifier its declarations mention (attributes, base types, member signatures,
-    /// initializers, default values), the names a parse of it may resolve.</param>
-    internal sealed record TypeDeclarationInfo(ulong Fingerprint, ImmutableArray<string> DeclaredNames, ImmutableArray<string> Identifiers);
+    internal sealed class TypeDeclarationInfo
+    {
+        public TypeDeclarationInfo(ulong fingerprint, ImmutableArray<string> declaredNames, ImmutableArray<string> identifiers)
+        {
+            Fingerprint = fingerprint;
+            DeclaredNames = declaredNames;
+            Identifiers = identifiers;
+        }
+
+        /// <summary>Every token and node kind of the declaration outside member bodies, and the tree's directives.</summary>
+        public ulong Fingerprint { get; }
+
+        /// <summary>The declaration's name and the names of the types nested in it.</summary>
+        public ImmutableArray<string> DeclaredNames { get; }
+
+        /// <summary>Every identifier its declarations mention (attributes, base types, member signatures, initializers,
+        /// default values): the names a parse of it may resolve.</summary>
+        public ImmutableArray<string> Identifiers { get; }
+    }
 
     /// <summary>An interface declaration with attributes, inside the top-level type <paramref name="TypeIndex"/> of its tree.</summary>
     internal readonly record struct RepositoryCandidate(int TypeIndex, TextSpan Span);

@@ -1,4 +1,3 @@
-using System.Threading;
 using CachingGen.Generators.Common;
 using Microsoft.CodeAnalysis;
 

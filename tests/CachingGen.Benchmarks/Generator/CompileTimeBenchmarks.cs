@@ -89,7 +89,7 @@ public class CompileTimeBenchmarks
     [Benchmark(Description = "compile + generators + analyzer")]
     public long WithGeneratorsAndAnalyzer()
     {
-        GeneratorBenchmarks.CreateDriver().RunGeneratorsAndUpdateCompilation(_annotated.CreateCompilation(), out var generated, out _);
+        GeneratorBenchmarks.CreateDriver().RunGeneratorsAndUpdateCompilation(_annotated.CreateCompilation(newTrees: true), out var generated, out _);
         var withAnalyzer = generated.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new RepositoryAnalyzer()));
         var length = Emit(withAnalyzer.Compilation, withAnalyzer);
         return length;

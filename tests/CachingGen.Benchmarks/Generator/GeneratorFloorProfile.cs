@@ -50,7 +50,7 @@ public static class GeneratorFloorProfile
         var edit = 0;
         for (var round = 0; round < Rounds; round++)
         {
-            cold.Add(Time(() => GeneratorBenchmarks.CreateDriver().RunGenerators(project.CreateCompilation())));
+            cold.Add(Time(() => GeneratorBenchmarks.CreateDriver().RunGenerators(project.CreateCompilation(newTrees: true))));
             for (var i = 0; i < contenders.Length; i++)
             {
                 var edited = compilation.ReplaceSyntaxTree(project.UnrelatedTree, contenders[i].Edit(++edit));

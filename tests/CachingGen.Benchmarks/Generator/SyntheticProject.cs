@@ -37,12 +37,20 @@ public sealed class SyntheticProject
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
     /// <summary>A new compilation of the files (compilations compute lazily: each benchmark call starts from scratch).</summary>
-    public CSharpCompilation CreateCompilation() => CSharpCompilation.Create(
+    /// <param name="newTrees">Whether the compilation gets new tree objects over the same parsed roots, so that nothing a
+    /// generator remembers per tree carries over, as in a compiler's first run (parsing itself is not counted).</param>
+    public CSharpCompilation CreateCompilation(bool newTrees = false) => CSharpCompilation.Create(
         "Synthetic",
-        Trees,
+        newTrees ? Trees.Select(NewTreeOf).ToImmutableArray() : Trees,
         References,
         new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
             optimizationLevel: OptimizationLevel.Release, deterministic: true));
+
+    private static SyntaxTree NewTreeOf(SyntaxTree tree)
+    {
+        var copy = CSharpSyntaxTree.Create((CSharpSyntaxNode)tree.GetRoot(), (CSharpParseOptions)tree.Options, tree.FilePath, tree.Encoding);
+        return ReferenceEquals(copy, tree) ? throw new InvalidOperationException("Roslyn returned the same syntax tree object.") : copy;
+    }
 
     /// <summary>An edit that touches no annotated type: the unrelated file with another constant in a property's body.</summary>
     public static SyntaxTree UnrelatedEdit(int version) => CSharpSyntaxTree.ParseText(Unrelated(version), ParseOptions, path: "Unrelated.cs");
