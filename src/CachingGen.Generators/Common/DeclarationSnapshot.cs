@@ -14,8 +14,8 @@ namespace CachingGen.Generators.Common
 {
     /// <summary>
     /// What a compilation declares, as far as the generators can tell: the <see cref="TreeDeclarations.Fingerprint"/>
-    /// of every syntax tree, and the <see cref="DeclarationOutline"/> (the trees' outlines, the metadata references
-    /// by identity, the options, the assembly name). Two snapshots are equal when all of these are; then every symbol
+    /// of every syntax tree, and the <see cref="CompilationInputs"/> (the metadata references by identity, the options,
+    /// the assembly name). Two snapshots are equal when all of these are; then every symbol
     /// the parsers read is the same and no step after the snapshot runs.
     /// </summary>
     /// <remarks>
@@ -40,14 +40,14 @@ namespace CachingGen.Generators.Common
 
         private readonly WeakReference<Compilation> _compilation;
         private readonly TreeDeclarations[] _trees;
-        private readonly DeclarationOutline _outline;
+        private readonly CompilationInputs _inputs;
         private ImmutableArray<RepositoryGate> _gates;
 
-        private DeclarationSnapshot(Compilation compilation, TreeDeclarations[] trees, DeclarationOutline outline)
+        private DeclarationSnapshot(Compilation compilation, TreeDeclarations[] trees, CompilationInputs inputs)
         {
             _compilation = new WeakReference<Compilation>(compilation);
             _trees = trees;
-            _outline = outline;
+            _inputs = inputs;
         }
 
         /// <summary>The snapshot of <paramref name="compilation"/>: taken once, and shared by both generators.</summary>
@@ -58,33 +58,37 @@ namespace CachingGen.Generators.Common
         {
             var syntaxTrees = compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
             var trees = new TreeDeclarations[syntaxTrees.Count];
-            var outlines = new ulong[trees.Length];
+            var global = DeclarationHash.Start;
             for (var i = 0; i < trees.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 trees[i] = TreeDeclarations.Of(syntaxTrees[i], cancellationToken);
-                outlines[i] = trees[i].Outline;
+                if (trees[i].Global != DeclarationHash.Start)
+                {
+                    // Only trees with global content count, so that a new file without any leaves every gate as it was.
+                    global = DeclarationHash.Add(global, trees[i].Global);
+                }
             }
 
-            var outline = new DeclarationOutline(outlines, compilation.References.ToArray(), compilation.Options, compilation.AssemblyName);
-            return new DeclarationSnapshot(compilation, trees, outline);
+            var inputs = new CompilationInputs(global, compilation.References.ToArray(), compilation.Options, compilation.AssemblyName);
+            return new DeclarationSnapshot(compilation, trees, inputs);
         }
 
         /// <summary>
         /// One gate per interface declaration with attributes (what may be a <c>[CachedRepository]</c>), in the order of
         /// the syntax trees and of the declarations within each tree. A gate is equal to the one before an edit when
-        /// nothing that the parse of its interface can read has changed: no outline, reference or option, and no
-        /// top-level type declaration that the interface's declaration reaches by the names it mentions.
+        /// nothing that the parse of its interface can read has changed: no reference, option or global content (see
+        /// <see cref="CompilationInputs"/>), and nothing its reach covers.
         /// </summary>
         /// <remarks>
-        /// The declarations a parse can read are found from syntax alone, generously: starting at the interface's
-        /// top-level type, every identifier its declarations mention (and the same name with "Attribute") leads to every
-        /// top-level type that declares a type of that name anywhere, and from there on; every using directive of a
-        /// reached tree and every global using adds its identifiers too (a <c>using static</c> brings members into
-        /// scope by no type name), and so does every assembly or module attribute (a constant there can change the
-        /// assembly's identity). Name binding itself depends only on the outlines, which every gate compares whole.
-        /// When a reference was built against this assembly, its members name this assembly's source types in
-        /// metadata, where no name can be followed: then every gate reaches every type.
+        /// The reach is found from syntax alone, generously. Starting at the interface's top-level type, every identifier
+        /// a reached declaration mentions (and the identifiers of every using directive of a reached tree, of every
+        /// global using and of every assembly attribute: a <c>using static</c> brings members into scope by no type name)
+        /// leads to every top-level type that declares a type of that name, or of that name plus "Attribute", anywhere.
+        /// The reach's fingerprint covers those types, the scope of every tree they are in (usings, namespaces, where
+        /// each type sits, directives), and for each mentioned name the namespaces it could be. A name can bind
+        /// differently only when one of these changes. When a reference was built against this assembly, its members
+        /// name this assembly's source types in metadata, where no name can be followed: then every gate reaches every type.
         /// </remarks>
         public ImmutableArray<RepositoryGate> Gates(CancellationToken cancellationToken)
         {
@@ -116,10 +120,16 @@ namespace CachingGen.Generators.Common
         private ImmutableArray<RepositoryGate> FindGates(CancellationToken cancellationToken)
         {
             var declaring = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+            var namespaces = new HashSet<string>(StringComparer.Ordinal);
             var globalIdentifiers = new HashSet<string>(StringComparer.Ordinal);
             for (var tree = 0; tree < _trees.Length; tree++)
             {
                 globalIdentifiers.UnionWith(_trees[tree].GlobalIdentifiers);
+                foreach (var fullName in _trees[tree].NamespaceNames)
+                {
+                    namespaces.Add(fullName);
+                }
+
                 var types = _trees[tree].Types;
                 for (var type = 0; type < types.Length; type++)
                 {
@@ -140,7 +150,7 @@ namespace CachingGen.Generators.Common
             // which name them in metadata, not in any text a reach can follow: then every repository reaches everything.
             var everything = ReferencesThisAssembly(cancellationToken) ? AllTypes() : (ulong?)null;
             var gates = ImmutableArray.CreateBuilder<RepositoryGate>();
-            var reach = new Reach(this, declaring, globalIdentifiers);
+            var reach = new Reach(this, declaring, NamespacesBySegment(namespaces), globalIdentifiers);
             for (var tree = 0; tree < _trees.Length; tree++)
             {
                 var candidates = _trees[tree].Candidates;
@@ -148,7 +158,7 @@ namespace CachingGen.Generators.Common
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var fingerprint = everything ?? reach.Fingerprint(Pack(tree, candidates[ordinal].TypeIndex));
-                    gates.Add(new RepositoryGate(_compilation, _outline, tree, ordinal, candidates[ordinal].Span, fingerprint));
+                    gates.Add(new RepositoryGate(_compilation, _inputs, tree, ordinal, candidates[ordinal].Span, fingerprint));
                 }
             }
 
@@ -200,6 +210,26 @@ namespace CachingGen.Generators.Common
             return hash;
         }
 
+        /// <summary>
+        /// For each segment of a declared namespace name, a hash of every declared namespace whose name holds it: a name
+        /// binds differently only when the namespaces it could be change, not when another file joins one of them.
+        /// </summary>
+        private static Dictionary<string, ulong> NamespacesBySegment(HashSet<string> namespaces)
+        {
+            var ordered = namespaces.ToList();
+            ordered.Sort(StringComparer.Ordinal);
+            var bySegment = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            foreach (var fullName in ordered)
+            {
+                foreach (var segment in fullName.Split('.'))
+                {
+                    bySegment[segment] = DeclarationHash.Add(bySegment.TryGetValue(segment, out var hash) ? hash : DeclarationHash.Start, fullName);
+                }
+            }
+
+            return bySegment;
+        }
+
         private static void Declares(Dictionary<string, List<long>> declaring, string name, long declaration)
         {
             if (!declaring.TryGetValue(name, out var list))
@@ -223,7 +253,7 @@ namespace CachingGen.Generators.Common
                 return true;
             }
 
-            if (_trees.Length != other._trees.Length || !_outline.HasSameInputs(other._outline))
+            if (_trees.Length != other._trees.Length || !_inputs.HasSameInputs(other._inputs))
             {
                 return false;
             }
@@ -243,7 +273,10 @@ namespace CachingGen.Generators.Common
         public override bool Equals(object? obj) => Equals(obj as DeclarationSnapshot);
 
         /// <inheritdoc/>
-        public override int GetHashCode() => _outline.GetHashCode();
+        public override int GetHashCode() => _inputs.GetHashCode();
+
+        /// <summary>Stands, in place of a type's index, for the scope of a tree (its usings, namespaces, directives).</summary>
+        private const int NamespaceOnly = int.MaxValue;
 
         private static long Pack(int tree, int type) => ((long)tree << 32) | (uint)type;
 
@@ -252,17 +285,20 @@ namespace CachingGen.Generators.Common
         {
             private readonly DeclarationSnapshot _snapshot;
             private readonly Dictionary<string, List<long>> _declaring;
+            private readonly Dictionary<string, ulong> _namespaces;
             private readonly ImmutableArray<string> _globalIdentifiers;
             private readonly HashSet<long> _reached = new HashSet<long>();
             private readonly Stack<long> _pending = new Stack<long>();
             private readonly HashSet<string> _mentioned = new HashSet<string>(StringComparer.Ordinal);
             private readonly HashSet<int> _treesWithUsings = new HashSet<int>();
             private readonly List<long> _ordered = new List<long>();
+            private readonly List<ulong> _namespaceHashes = new List<ulong>();
 
-            public Reach(DeclarationSnapshot snapshot, Dictionary<string, List<long>> declaring, HashSet<string> globalIdentifiers)
+            public Reach(DeclarationSnapshot snapshot, Dictionary<string, List<long>> declaring, Dictionary<string, ulong> namespaces, HashSet<string> globalIdentifiers)
             {
                 _snapshot = snapshot;
                 _declaring = declaring;
+                _namespaces = namespaces;
                 _globalIdentifiers = ImmutableArray.CreateRange(globalIdentifiers);
             }
 
@@ -282,20 +318,52 @@ namespace CachingGen.Generators.Common
                     var declaration = _pending.Pop();
                     var tree = (int)(declaration >> 32);
                     MentionAll(trees[tree].Types[(int)declaration].Identifiers);
+
                     if (_treesWithUsings.Add(tree))
                     {
                         MentionAll(trees[tree].UsingIdentifiers);
                     }
                 }
 
+                // Every reached declaration, and the scope (usings, namespaces, directives) of every tree it is in.
                 _ordered.Clear();
                 _ordered.AddRange(_reached);
+                foreach (var tree in _treesWithUsings)
+                {
+                    _ordered.Add(Pack(tree, NamespaceOnly));
+                }
+
                 _ordered.Sort();
                 var hash = DeclarationHash.Start;
+
+                // The namespaces each mentioned name could be (sorted: the order of mentions is not fixed).
+                _namespaceHashes.Clear();
+                foreach (var name in _mentioned)
+                {
+                    if (_namespaces.TryGetValue(name, out var namespaces))
+                    {
+                        _namespaceHashes.Add(DeclarationHash.Add(DeclarationHash.Add(DeclarationHash.Start, name), namespaces));
+                    }
+                }
+
+                _namespaceHashes.Sort();
+                foreach (var namespaces in _namespaceHashes)
+                {
+                    hash = DeclarationHash.Add(hash, namespaces);
+                }
+
+                var previous = -1L;
                 foreach (var declaration in _ordered)
                 {
+                    if (declaration == previous)
+                    {
+                        continue;
+                    }
+
+                    previous = declaration;
+                    var tree = trees[(int)(declaration >> 32)];
                     hash = DeclarationHash.Add(hash, (ulong)declaration);
-                    hash = DeclarationHash.Add(hash, trees[(int)(declaration >> 32)].Types[(int)declaration].Fingerprint);
+                    hash = DeclarationHash.Add(hash, (int)declaration == NamespaceOnly ? tree.Scope : tree.Types[(int)declaration].Fingerprint);
                 }
 
                 return hash;
@@ -328,27 +396,27 @@ namespace CachingGen.Generators.Common
     }
 
     /// <summary>
-    /// What decides, for the whole compilation, which declaration a name binds to and what metadata is visible: the
-    /// outline of every syntax tree, the metadata references (by identity: a reference that is not the same object may
-    /// hold other metadata under the same path), the options and the assembly name.
+    /// What can change any repository's symbols without being named in the declarations it reaches: the global content
+    /// of the trees (<see cref="TreeDeclarations.Global"/>), the metadata references (by identity: a reference that is
+    /// not the same object may hold other metadata under the same path), the options and the assembly name.
     /// </summary>
-    internal sealed class DeclarationOutline : IEquatable<DeclarationOutline>
+    internal sealed class CompilationInputs : IEquatable<CompilationInputs>
     {
-        private readonly ulong[] _outlines;
+        private readonly ulong _global;
         private readonly MetadataReference[] _references;
         private readonly CompilationOptions _options;
         private readonly string? _assemblyName;
 
-        public DeclarationOutline(ulong[] outlines, MetadataReference[] references, CompilationOptions options, string? assemblyName)
+        public CompilationInputs(ulong global, MetadataReference[] references, CompilationOptions options, string? assemblyName)
         {
-            _outlines = outlines;
+            _global = global;
             _references = references;
             _options = options;
             _assemblyName = assemblyName;
         }
 
-        /// <summary>Whether the references, the options and the assembly name are the same (the outlines aside).</summary>
-        public bool HasSameInputs(DeclarationOutline other)
+        /// <summary>Whether the references, the options and the assembly name are the same (the trees' global content aside).</summary>
+        public bool HasSameInputs(CompilationInputs other)
         {
             if (ReferenceEquals(this, other))
             {
@@ -372,29 +440,13 @@ namespace CachingGen.Generators.Common
         }
 
         /// <inheritdoc/>
-        public bool Equals(DeclarationOutline? other)
-        {
-            if (other is null || !HasSameInputs(other) || _outlines.Length != other._outlines.Length)
-            {
-                return false;
-            }
-
-            for (var i = 0; i < _outlines.Length; i++)
-            {
-                if (_outlines[i] != other._outlines[i])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
+        public bool Equals(CompilationInputs? other) => other is not null && _global == other._global && HasSameInputs(other);
 
         /// <inheritdoc/>
-        public override bool Equals(object? obj) => Equals(obj as DeclarationOutline);
+        public override bool Equals(object? obj) => Equals(obj as CompilationInputs);
 
         /// <inheritdoc/>
-        public override int GetHashCode() => _outlines.Length;
+        public override int GetHashCode() => _global.GetHashCode();
     }
 
     /// <summary>
@@ -405,16 +457,16 @@ namespace CachingGen.Generators.Common
     internal sealed class RepositoryGate : IEquatable<RepositoryGate>
     {
         private readonly WeakReference<Compilation> _compilation;
-        private readonly DeclarationOutline _outline;
+        private readonly CompilationInputs _inputs;
         private readonly int _tree;
         private readonly int _ordinal;
         private readonly TextSpan _span;
         private readonly ulong _reach;
 
-        public RepositoryGate(WeakReference<Compilation> compilation, DeclarationOutline outline, int tree, int ordinal, TextSpan span, ulong reach)
+        public RepositoryGate(WeakReference<Compilation> compilation, CompilationInputs inputs, int tree, int ordinal, TextSpan span, ulong reach)
         {
             _compilation = compilation;
-            _outline = outline;
+            _inputs = inputs;
             _tree = tree;
             _ordinal = ordinal;
             _span = span;
@@ -507,7 +559,7 @@ namespace CachingGen.Generators.Common
         /// <remarks>The span is left out: an edit above the interface moves it, and no model holds a position.</remarks>
         public bool Equals(RepositoryGate? other)
             => other is not null && (ReferenceEquals(this, other)
-                || (_tree == other._tree && _ordinal == other._ordinal && _reach == other._reach && _outline.Equals(other._outline)));
+                || (_tree == other._tree && _ordinal == other._ordinal && _reach == other._reach && _inputs.Equals(other._inputs)));
 
         /// <inheritdoc/>
         public override bool Equals(object? obj) => Equals(obj as RepositoryGate);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -34,11 +35,15 @@ namespace CachingGen.Generators.Common
     {
         private static readonly ConditionalWeakTable<SyntaxTree, TreeDeclarations> Cache = new ConditionalWeakTable<SyntaxTree, TreeDeclarations>();
 
-        private TreeDeclarations(ulong fingerprint, ulong outline, ImmutableArray<TypeDeclarationInfo> types, ImmutableArray<string> usingIdentifiers,
-            ImmutableArray<string> globalIdentifiers, ImmutableArray<RepositoryCandidate> candidates)
+        private TreeDeclarations(ulong fingerprint, ulong outline, ulong scope, ulong global, ImmutableArray<TypeDeclarationInfo> types,
+            ImmutableArray<string> namespaceNames, ImmutableArray<string> usingIdentifiers, ImmutableArray<string> globalIdentifiers,
+            ImmutableArray<RepositoryCandidate> candidates)
         {
             Fingerprint = fingerprint;
             Outline = outline;
+            Scope = scope;
+            Global = global;
+            NamespaceNames = namespaceNames;
             Types = types;
             UsingIdentifiers = usingIdentifiers;
             GlobalIdentifiers = globalIdentifiers;
@@ -48,8 +53,24 @@ namespace CachingGen.Generators.Common
         /// <summary>Every token and node kind outside member bodies, every directive, the parse options.</summary>
         public ulong Fingerprint { get; }
 
-        /// <summary>Everything of the tree that can change what a name anywhere binds to.</summary>
+        /// <summary>Everything of the tree outside the bodies of its type declarations (with their headers).</summary>
         public ulong Outline { get; }
+
+        /// <summary>
+        /// What decides how a name in this tree's declarations binds, besides the declarations of that name: using
+        /// directives and aliases, extern aliases, namespaces, directives, parse options.
+        /// </summary>
+        public ulong Scope { get; }
+
+        /// <summary>
+        /// What can change any tree's symbols without being named there: global usings, assembly and module attributes,
+        /// and the types declared in <c>System</c> namespaces (a polyfill the compiler looks up by its metadata name).
+        /// <see cref="DeclarationHash.Start"/> when the tree has none.
+        /// </summary>
+        public ulong Global { get; }
+
+        /// <summary>The full names of the namespaces the tree declares (<c>A.B</c> for <c>namespace A { namespace B { } }</c>).</summary>
+        public ImmutableArray<string> NamespaceNames { get; }
 
         /// <summary>The top-level type declarations (in a namespace or the compilation unit), in document order.</summary>
         public ImmutableArray<TypeDeclarationInfo> Types { get; }
@@ -112,7 +133,10 @@ namespace CachingGen.Generators.Common
             return new TreeDeclarations(
                 fingerprint,
                 reader.Outline,
+                reader.Scope,
+                reader.Global,
                 reader.Types.ToImmutable(),
+                ImmutableArray.CreateRange(reader.NamespaceNames),
                 ImmutableArray.CreateRange(reader.UsingIdentifiers),
                 ImmutableArray.CreateRange(reader.GlobalIdentifiers),
                 reader.Candidates.ToImmutable());
@@ -129,9 +153,16 @@ namespace CachingGen.Generators.Common
                 _directives = directives;
                 _cancellationToken = cancellationToken;
                 Outline = directives;
+                Scope = directives;
             }
 
             public ulong Outline { get; private set; }
+
+            public ulong Scope { get; private set; }
+
+            public ulong Global { get; private set; } = DeclarationHash.Start;
+
+            public HashSet<string> NamespaceNames { get; } = new HashSet<string>();
 
             public ImmutableArray<TypeDeclarationInfo>.Builder Types { get; } = ImmutableArray.CreateBuilder<TypeDeclarationInfo>();
 
@@ -146,29 +177,52 @@ namespace CachingGen.Generators.Common
                 if (root is not CompilationUnitSyntax unit)
                 {
                     Outline = DeclarationHash.Of(root, Outline, null, _cancellationToken);
+                    Scope = Outline;
+                    Global = DeclarationHash.Add(Global, Outline);
                     return;
                 }
 
-                ReadScope(unit.Externs, unit.Usings, unit.Members);
+                ReadScope(unit.Externs, unit.Usings, unit.Members, string.Empty);
                 foreach (var attributes in unit.AttributeLists)
                 {
                     Outline = DeclarationHash.Of(attributes, Outline, GlobalIdentifiers, _cancellationToken);
+                    Global = DeclarationHash.Of(attributes, Global, null, _cancellationToken);
                 }
             }
 
-            private void ReadScope(SyntaxList<ExternAliasDirectiveSyntax> externs, SyntaxList<UsingDirectiveSyntax> usings, SyntaxList<MemberDeclarationSyntax> members)
+            /// <summary>Adds <paramref name="node"/> (outside bodies) to both the outline and the scope.</summary>
+            private void AddToScope(SyntaxNode node, HashSet<string>? identifiers)
+            {
+                Outline = DeclarationHash.Of(node, Outline, identifiers, _cancellationToken);
+                Scope = DeclarationHash.Of(node, Scope, null, _cancellationToken);
+            }
+
+            private void AddToScopeOnly(int marker)
+            {
+                Scope = DeclarationHash.Add(Scope, marker);
+            }
+
+            private void AddToScope(int marker)
+            {
+                Outline = DeclarationHash.Add(Outline, marker);
+                Scope = DeclarationHash.Add(Scope, marker);
+            }
+
+            private void ReadScope(SyntaxList<ExternAliasDirectiveSyntax> externs, SyntaxList<UsingDirectiveSyntax> usings, SyntaxList<MemberDeclarationSyntax> members, string namespaceName)
             {
                 foreach (var externAlias in externs)
                 {
-                    Outline = DeclarationHash.Of(externAlias, Outline, null, _cancellationToken);
+                    AddToScope(externAlias, null);
                 }
 
                 foreach (var usingDirective in usings)
                 {
-                    var identifiers = usingDirective.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword) ? new HashSet<string>() : UsingIdentifiers;
-                    Outline = DeclarationHash.Of(usingDirective, Outline, identifiers, _cancellationToken);
-                    if (!ReferenceEquals(identifiers, UsingIdentifiers))
+                    var isGlobal = usingDirective.GlobalKeyword.IsKind(SyntaxKind.GlobalKeyword);
+                    var identifiers = isGlobal ? new HashSet<string>() : UsingIdentifiers;
+                    AddToScope(usingDirective, identifiers);
+                    if (isGlobal)
                     {
+                        Global = DeclarationHash.Of(usingDirective, Global, null, _cancellationToken);
                         GlobalIdentifiers.UnionWith(identifiers);
                         UsingIdentifiers.UnionWith(identifiers);
                     }
@@ -180,33 +234,50 @@ namespace CachingGen.Generators.Common
                     switch (member)
                     {
                         case BaseNamespaceDeclarationSyntax ns:
-                            Outline = DeclarationHash.Add(Outline, ns.RawKind);
-                            Outline = DeclarationHash.Of(ns.Name, Outline, null, _cancellationToken);
-                            ReadScope(ns.Externs, ns.Usings, ns.Members);
-                            Outline = DeclarationHash.Add(Outline, DeclarationHash.EndMarker);
+                            var fullName = namespaceName.Length == 0 ? ns.Name.ToString() : namespaceName + "." + ns.Name;
+                            NamespaceNames.Add(fullName);
+                            AddToScope(ns.RawKind);
+                            AddToScope(ns.Name, null);
+                            ReadScope(ns.Externs, ns.Usings, ns.Members, fullName);
+                            AddToScope(DeclarationHash.EndMarker);
                             break;
                         case BaseTypeDeclarationSyntax or DelegateDeclarationSyntax:
-                            ReadType(member);
+                            ReadType(member, namespaceName);
                             break;
                         case GlobalStatementSyntax:
                             // Top-level statements declare nothing visible but the entry point's existence.
-                            Outline = DeclarationHash.Add(Outline, DeclarationHash.BodyMarker);
+                            AddToScope(DeclarationHash.BodyMarker);
                             break;
                         default:
                             // Not valid at this level; counted whole, so that it can never hide a change.
-                            Outline = DeclarationHash.Of(member, Outline, null, _cancellationToken);
+                            AddToScope(member, null);
                             break;
                     }
                 }
             }
 
-            private void ReadType(MemberDeclarationSyntax type)
+            private void ReadType(MemberDeclarationSyntax type, string namespaceName)
             {
                 var index = Types.Count;
                 var names = new HashSet<string>();
                 AddHeaders(type, names, index);
+
+                // Where the type sits (which namespace), which its own fingerprint does not say.
+                AddToScopeOnly(type.RawKind);
+                foreach (var name in names)
+                {
+                    Scope = DeclarationHash.Add(Scope, name);
+                }
+
                 var identifiers = new HashSet<string>();
                 var fingerprint = DeclarationHash.Of(type, _directives, identifiers, _cancellationToken);
+                if (namespaceName == "System" || namespaceName.StartsWith("System.", StringComparison.Ordinal))
+                {
+                    // The compiler looks some System types up by metadata name (IsExternalInit, ValueTuple...): no text names them.
+                    Global = DeclarationHash.Add(Global, namespaceName);
+                    Global = DeclarationHash.Add(Global, fingerprint);
+                }
+
                 Types.Add(new TypeDeclarationInfo(fingerprint, ImmutableArray.CreateRange(names), ImmutableArray.CreateRange(identifiers)));
             }
 

@@ -62,6 +62,10 @@ public sealed class SyntheticProject
     public static SyntaxTree UnrelatedDeclarationEdit(int version) => CSharpSyntaxTree.ParseText(
         Unrelated(0, "public static int Version" + version.ToString(CultureInfo.InvariantCulture) + " => 0;"), ParseOptions, path: "Unrelated.cs");
 
+    /// <summary>A new type that no annotated type names: the unrelated file with one more class.</summary>
+    public static SyntaxTree UnrelatedTypeEdit(int version) => CSharpSyntaxTree.ParseText(
+        Unrelated(0) + "\nnamespace Synthetic.Tools { public static class Extra" + version.ToString(CultureInfo.InvariantCulture) + " { } }\n", ParseOptions, path: "Unrelated.cs");
+
     private static string Unrelated(int version, string extraMember = "") => $$"""
         namespace Synthetic.Tools
         {

@@ -293,6 +293,57 @@ public sealed class DeclarationGateTests
         Assert.Equal(first.Sources, second.Sources);
     }
 
+    [Theory]
+    [InlineData("a new file")]
+    [InlineData("an unrelated file")]
+    public void A_new_class_that_no_repository_names_parses_no_repository(string where)
+    {
+        var (first, compilation) = RunFirst();
+        const string Helper = "internal static class Formatting { public static string Trim(string s) => s.Trim(); }";
+        var edited = where == "a new file"
+            ? compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Sample.Tools;\n" + Helper, GeneratorHarness.ParseOptions, path: "Helper.cs"))
+            : Replace(compilation, 3, Unrelated + "\n" + Helper);
+        var second = GeneratorHarness.Run(first.Driver, edited);
+
+        AssertSnapshotReasons(second, IncrementalStepRunReason.Modified);
+        foreach (var step in RepositorySteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Unchanged }, Reasons(second, step));
+        }
+
+        Assert.Equal(first.Sources, second.Sources);
+    }
+
+    [Fact]
+    public void A_type_moved_to_another_namespace_of_its_file_reaches_the_decorator()
+    {
+        const string Before = "using CachingGen;\nnamespace Sample { public sealed record Thing([property: CacheKey] long Id); }\nnamespace Sample.Repositories { }";
+        const string After = "using CachingGen;\nnamespace Sample { }\nnamespace Sample.Repositories { public sealed record Thing([property: CacheKey] long Id); }";
+        var repository = Repository.Replace("Profile", "Thing", StringComparison.Ordinal).Replace("profile", "thing", StringComparison.Ordinal);
+        var compilation = GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Before, repository);
+        var first = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation);
+        Assert.Contains("global::Sample.Thing", first.Sources["Sample.Repositories.CachedThings.g.cs"], StringComparison.Ordinal);
+
+        var second = GeneratorHarness.Run(first.Driver, Replace(compilation, 1, After));
+
+        Assert.Contains("global::Sample.Repositories.Thing", second.Sources["Sample.Repositories.CachedThings.g.cs"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_type_declared_in_a_System_namespace_reaches_every_repository()
+    {
+        // The compiler finds some System types by their metadata name (IsExternalInit, ValueTuple), which no text names.
+        var (first, compilation) = RunFirst();
+        var edited = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "namespace System.Runtime.CompilerServices { internal static class IsExternalInit { } }", GeneratorHarness.ParseOptions, path: "Polyfill.cs"));
+        var second = GeneratorHarness.Run(first.Driver, edited);
+
+        foreach (var step in RepositorySteps)
+        {
+            Assert.Equal(new[] { IncrementalStepRunReason.Modified }, Reasons(second, step));
+        }
+    }
+
     [Fact]
     public void Editing_one_entity_parses_only_the_repositories_that_read_it()
     {
@@ -411,7 +462,7 @@ public sealed class DeclarationGateTests
     public static TheoryData<string> Edits => new()
     {
         "body", "unrelated member", "entity member", "entity member renamed", "directive moved", "shadowing type", "constant",
-        "assembly name", "references reordered", "trees reordered", "preprocessor symbol",
+        "assembly name", "references reordered", "trees reordered", "preprocessor symbol", "namespace named like a type",
     };
 
     [Theory]
@@ -436,6 +487,8 @@ public sealed class DeclarationGateTests
             "shadowing type" => Replace(compilation, 3, Unrelated + "\npublic sealed record Profile([property: CachingGen.CacheKey] long Id, int Age);\n"),
             "constant" => Replace(compilation, 4, Settings.Replace("30", "45", StringComparison.Ordinal)),
             "assembly name" => compilation.WithAssemblyName("Renamed"),
+            "namespace named like a type" => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+                "namespace Sample.Repositories.Settings { internal static class Marker { } }", GeneratorHarness.ParseOptions, path: "Marker.cs")),
             "references reordered" => compilation.RemoveAllReferences().AddReferences(compilation.References.Reverse()),
             "trees reordered" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Reverse()),
             "preprocessor symbol" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Select(t =>
@@ -537,11 +590,11 @@ public sealed class DeclarationGateTests
         var allowed = new[]
         {
             typeof(WeakReference<Compilation>), typeof(MetadataReference[]), typeof(CompilationOptions), typeof(ulong[]),
-            typeof(TreeDeclarations[]), typeof(DeclarationOutline), typeof(ImmutableArray<RepositoryGate>), typeof(ImmutableArray<TypeDeclarationInfo>),
+            typeof(TreeDeclarations[]), typeof(CompilationInputs), typeof(ImmutableArray<RepositoryGate>), typeof(ImmutableArray<TypeDeclarationInfo>),
             typeof(ImmutableArray<RepositoryCandidate>), typeof(ImmutableArray<string>), typeof(Microsoft.CodeAnalysis.Text.TextSpan),
             typeof(ulong), typeof(int), typeof(string),
         };
-        foreach (var type in new[] { typeof(DeclarationSnapshot), typeof(DeclarationOutline), typeof(RepositoryGate), typeof(TreeDeclarations), typeof(TypeDeclarationInfo), typeof(RepositoryCandidate) })
+        foreach (var type in new[] { typeof(DeclarationSnapshot), typeof(CompilationInputs), typeof(RepositoryGate), typeof(TreeDeclarations), typeof(TypeDeclarationInfo), typeof(RepositoryCandidate) })
         {
             foreach (var field in type.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic))
             {
