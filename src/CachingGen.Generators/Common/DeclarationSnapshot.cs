@@ -130,6 +130,12 @@ namespace CachingGen.Generators.Common
                     namespaces.Add(fullName);
                 }
 
+                if (_trees[tree].HasTopLevelStatements)
+                {
+                    // Top-level statements declare a Program class, which no type declaration names.
+                    Declares(declaring, "Program", Pack(tree, NamespaceOnly));
+                }
+
                 var types = _trees[tree].Types;
                 for (var type = 0; type < types.Length; type++)
                 {
@@ -223,11 +229,20 @@ namespace CachingGen.Generators.Common
             {
                 foreach (var segment in fullName.Split('.'))
                 {
-                    bySegment[segment] = DeclarationHash.Add(bySegment.TryGetValue(segment, out var hash) ? hash : DeclarationHash.Start, fullName);
+                    Add(segment, fullName);
+
+                    // [Foo] looks for FooAttribute too, and a namespace of that name is what it then finds.
+                    if (segment.EndsWith("Attribute", StringComparison.Ordinal) && segment.Length > "Attribute".Length)
+                    {
+                        Add(segment.Substring(0, segment.Length - "Attribute".Length), fullName);
+                    }
                 }
             }
 
             return bySegment;
+
+            void Add(string segment, string fullName)
+                => bySegment[segment] = DeclarationHash.Add(bySegment.TryGetValue(segment, out var hash) ? hash : DeclarationHash.Start, fullName);
         }
 
         private static void Declares(Dictionary<string, List<long>> declaring, string name, long declaration)
@@ -275,7 +290,7 @@ namespace CachingGen.Generators.Common
         /// <inheritdoc/>
         public override int GetHashCode() => _inputs.GetHashCode();
 
-        /// <summary>Stands, in place of a type's index, for the scope of a tree (its usings, namespaces, directives).</summary>
+        /// <summary>Stands, in place of a type's index, for the scope of a tree (its usings, namespaces, directives, top-level statements).</summary>
         private const int NamespaceOnly = int.MaxValue;
 
         private static long Pack(int tree, int type) => ((long)tree << 32) | (uint)type;
@@ -317,7 +332,10 @@ namespace CachingGen.Generators.Common
                 {
                     var declaration = _pending.Pop();
                     var tree = (int)(declaration >> 32);
-                    MentionAll(trees[tree].Types[(int)declaration].Identifiers);
+                    if ((int)declaration != NamespaceOnly)
+                    {
+                        MentionAll(trees[tree].Types[(int)declaration].Identifiers);
+                    }
 
                     if (_treesWithUsings.Add(tree))
                     {

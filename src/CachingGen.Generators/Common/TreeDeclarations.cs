@@ -37,8 +37,9 @@ namespace CachingGen.Generators.Common
 
         private TreeDeclarations(ulong fingerprint, ulong outline, ulong scope, ulong global, ImmutableArray<TypeDeclarationInfo> types,
             ImmutableArray<string> namespaceNames, ImmutableArray<string> usingIdentifiers, ImmutableArray<string> globalIdentifiers,
-            ImmutableArray<RepositoryCandidate> candidates)
+            ImmutableArray<RepositoryCandidate> candidates, bool hasTopLevelStatements)
         {
+            HasTopLevelStatements = hasTopLevelStatements;
             Fingerprint = fingerprint;
             Outline = outline;
             Scope = scope;
@@ -68,6 +69,9 @@ namespace CachingGen.Generators.Common
         /// <see cref="DeclarationHash.Start"/> when the tree has none.
         /// </summary>
         public ulong Global { get; }
+
+        /// <summary>Whether the tree has top-level statements (which declare a <c>Program</c> class).</summary>
+        public bool HasTopLevelStatements { get; }
 
         /// <summary>The full names of the namespaces the tree declares (<c>A.B</c> for <c>namespace A { namespace B { } }</c>).</summary>
         public ImmutableArray<string> NamespaceNames { get; }
@@ -139,7 +143,8 @@ namespace CachingGen.Generators.Common
                 ImmutableArray.CreateRange(reader.NamespaceNames),
                 ImmutableArray.CreateRange(reader.UsingIdentifiers),
                 ImmutableArray.CreateRange(reader.GlobalIdentifiers),
-                reader.Candidates.ToImmutable());
+                reader.Candidates.ToImmutable(),
+                reader.HasTopLevelStatements);
         }
 
         /// <summary>Walks the namespace and type structure of a tree (never into members).</summary>
@@ -163,6 +168,8 @@ namespace CachingGen.Generators.Common
             public ulong Global { get; private set; } = DeclarationHash.Start;
 
             public HashSet<string> NamespaceNames { get; } = new HashSet<string>();
+
+            public bool HasTopLevelStatements { get; private set; }
 
             public ImmutableArray<TypeDeclarationInfo>.Builder Types { get; } = ImmutableArray.CreateBuilder<TypeDeclarationInfo>();
 
@@ -245,8 +252,9 @@ namespace CachingGen.Generators.Common
                             ReadType(member, namespaceName);
                             break;
                         case GlobalStatementSyntax:
-                            // Top-level statements declare nothing visible but the entry point's existence.
+                            // Top-level statements declare nothing visible but the entry point's Program class.
                             AddToScope(DeclarationHash.BodyMarker);
+                            HasTopLevelStatements = true;
                             break;
                         default:
                             // Not valid at this level; counted whole, so that it can never hide a change.

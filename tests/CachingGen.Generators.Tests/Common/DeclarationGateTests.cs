@@ -178,6 +178,13 @@ public sealed class DeclarationGateTests
     }
 
     [Fact]
+    public void A_tree_with_top_level_statements_says_so_for_the_Program_class_they_declare()
+    {
+        Assert.True(Declarations("System.Console.WriteLine();\nclass C { }").HasTopLevelStatements);
+        Assert.False(Declarations("class C { void M() { System.Console.WriteLine(); } }").HasTopLevelStatements);
+    }
+
+    [Fact]
     public void The_language_version_is_part_of_the_fingerprint()
     {
         const string Source = "class C { }";
@@ -463,6 +470,7 @@ public sealed class DeclarationGateTests
     {
         "body", "unrelated member", "entity member", "entity member renamed", "directive moved", "shadowing type", "constant",
         "assembly name", "references reordered", "trees reordered", "preprocessor symbol", "namespace named like a type",
+        "namespace named like an attribute", "namespace named like the repository attribute",
     };
 
     [Theory]
@@ -489,6 +497,10 @@ public sealed class DeclarationGateTests
             "assembly name" => compilation.WithAssemblyName("Renamed"),
             "namespace named like a type" => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
                 "namespace Sample.Repositories.Settings { internal static class Marker { } }", GeneratorHarness.ParseOptions, path: "Marker.cs")),
+            "namespace named like an attribute" => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+                "namespace Sample.Repositories.CachedAttribute { internal static class Marker { } }", GeneratorHarness.ParseOptions, path: "Marker.cs")),
+            "namespace named like the repository attribute" => compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+                "namespace CachedRepositoryAttribute { internal static class Marker { } }", GeneratorHarness.ParseOptions, path: "Marker.cs")),
             "references reordered" => compilation.RemoveAllReferences().AddReferences(compilation.References.Reverse()),
             "trees reordered" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Reverse()),
             "preprocessor symbol" => compilation.RemoveAllSyntaxTrees().AddSyntaxTrees(compilation.SyntaxTrees.Select(t =>
@@ -592,7 +604,7 @@ public sealed class DeclarationGateTests
             typeof(WeakReference<Compilation>), typeof(MetadataReference[]), typeof(CompilationOptions), typeof(ulong[]),
             typeof(TreeDeclarations[]), typeof(CompilationInputs), typeof(ImmutableArray<RepositoryGate>), typeof(ImmutableArray<TypeDeclarationInfo>),
             typeof(ImmutableArray<RepositoryCandidate>), typeof(ImmutableArray<string>), typeof(Microsoft.CodeAnalysis.Text.TextSpan),
-            typeof(ulong), typeof(int), typeof(string),
+            typeof(ulong), typeof(int), typeof(bool), typeof(string),
         };
         foreach (var type in new[] { typeof(DeclarationSnapshot), typeof(CompilationInputs), typeof(RepositoryGate), typeof(TreeDeclarations), typeof(TypeDeclarationInfo), typeof(RepositoryCandidate) })
         {
