@@ -584,6 +584,100 @@ public sealed class DeclarationGateTests
         return MetadataReference.CreateFromImage(image.ToArray());
     }
 
+    /// <summary>
+    /// Places in a small project that each take one of a few texts: the repository's usings, entity type and TTL, the
+    /// entity's namespace and members, files that no repository names and ones it reaches, types moved between
+    /// namespaces, namespaces and types named like what the repository mentions, attributes included.
+    /// </summary>
+    private static readonly (string Name, string[] Texts)[] FuzzPlaces =
+    {
+        ("RU", new[] { "", "using static App.Consts.Ttls;", "using E = App.Other.E;", "using M = App.Model;", "using App.Other;" }),
+        ("RT", new[] { "E", "App.Model.E", "Model.E", "M.E", "Profile" }),
+        ("RA", new[] { "[Cached]", "[Cached(Ttl = Ttls.Read)]", "[Cached(Ttl = Read)]", "[Cached(Ttl = Consts.Ttls.Read)]" }),
+        ("RX", new[] { "", "public class Helper { }", "public enum Profile { A }", "namespace Inner { public class E { } }" }),
+        ("EU", new[] { "", "using App.Other;", "using K = App.Other.Kind;", "global using App.Other;" }),
+        ("EM", new[] { "", "public Kind K1 { get; set; }", "public Sub S1 { get; set; } = new();", "public K K2 { get; set; }" }),
+        ("EN", new[] { "App.Model", "App.Data" }),
+        ("PN", new[] { "App.Model", "App.Other" }),
+        ("U1", new[] { "", "namespace App.Data { public class E { [CachingGen.CacheKey] public string Id { get; set; } = \"\"; } }", "namespace App.Data.Profile { }",
+            "namespace X.Profile { class Q { } }", "namespace App { public class Kind { } }", "namespace App.Data { file class E { } }", "namespace App.Model.Sub { }",
+            "namespace App.Data { public class Model { public class E { } } }", "namespace App.Data.Ttls { }", "namespace App.Data { public static class Ttls { public const int Read = 5; } }",
+            "namespace CachedAttribute { }", "namespace App.Data.CacheKeyAttribute { }", "namespace App.Data { public class Unused { public int Field; } }" }),
+        ("U2", new[] { "", "using App.Model; namespace App.Data { class Y { } }", "using E = App.Other.E; namespace Z { class Y { E e; } }",
+            "using static App.Consts.Ttls; namespace Z { class Y { } }", "global using static App.Consts.Ttls;", "global using E = App.Other.E;",
+            "extern alias Foo; namespace Z { class Y { } }", "namespace App { namespace Model { public enum Kind { Q = 4 } } }", "namespace App.Other { public class Sub { public int Q { get; set; } } }" }),
+        ("OT", new[] { "public class E { [CachingGen.CacheKey] public int Id { get; set; } }", "public class E { [CachingGen.CacheKey] public int Id { get; set; } public int More { get; set; } }",
+            "public class E2 { }", "public class E { [CachingGen.CacheKey] public int Id { get; set; } public class Nested { } }" }),
+        ("OK", new[] { "public enum Kind : byte { A, B }", "public enum Kind : long { A = 1L << 40 }", "" }),
+        ("MV", new[] { "namespace App.Model { public enum Kind { A = 3 } } namespace App.Consts { public static class Ttls { public const int Read = 60; } }",
+            "namespace App.Consts { public enum Kind { A = 3 } public static class Ttls { public const int Read = 60; } }",
+            "namespace App.Model { public enum Kind { A = 3 } } namespace App.Consts { public static class Ttls { public const int Read = 90; } }",
+            "namespace App.Model { public enum Kind { A = 3 } public static class Ttls { public const int Read = 61; } } namespace App.Consts { public static class Ttls { public const int Read = 60; } }" }),
+        ("SB", new[] { "public partial class Sub { public int P { get; set; } }", "public partial class Sub { public long P { get; set; } }", "public partial class Sub { public int P { get; set; } public class Kind { } }" }),
+        ("CS", new[] { "public const int Read = 7;", "public const int Read = 8;", "" }),
+    };
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public void Random_edits_keep_the_incremental_output_equal_to_a_fresh_run(int seed)
+    {
+        // Many of these texts do not compile together; a fresh run decides what the output is, broken or not.
+        var random = new Random(seed);
+        var choice = new int[FuzzPlaces.Length];
+        var compilation = (Compilation)GeneratorHarness.CreateCompilation(FuzzFiles(choice));
+        var driver = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation).Driver;
+        var skipped = 0;
+        for (var step = 0; step < 150; step++)
+        {
+            var before = FuzzFiles(choice);
+            var place = random.Next(FuzzPlaces.Length);
+            choice[place] = random.Next(FuzzPlaces[place].Texts.Length);
+            var after = FuzzFiles(choice);
+            for (var file = 0; file < after.Length; file++)
+            {
+                if (after[file] != before[file])
+                {
+                    compilation = Replace(compilation, file, after[file]);
+                }
+            }
+
+            var incremental = GeneratorHarness.Run(driver, compilation);
+            driver = incremental.Driver;
+            var fresh = GeneratorHarness.Run(GeneratorHarness.CreateDriver(DecoratorRun.Generators), compilation.Clone());
+            Assert.True(fresh.Sources.SequenceEqual(incremental.Sources),
+                $"seed {seed}, step {step}: {FuzzPlaces[place].Name} became text {choice[place]} (choices {string.Join(",", choice)}), and the incremental output differs from a fresh run's");
+            // A step the run did not reach at all (no text changed) parsed nothing either.
+            skipped += incremental.TrackedSteps.ContainsKey(DecoratorTrackingNames.Repositories)
+                ? Reasons(incremental, DecoratorTrackingNames.Repositories).Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached)
+                : 0;
+        }
+
+        Assert.True(skipped > 0, "no step left a gate as it was, so the fuzz never tested skipping a parse");
+    }
+
+    private static string[] FuzzFiles(int[] choice)
+    {
+        string Text(string name) => FuzzPlaces[Array.FindIndex(FuzzPlaces, p => p.Name == name)].Texts[choice[Array.FindIndex(FuzzPlaces, p => p.Name == name)]];
+        return new[]
+        {
+            DecoratorSamples.GlobalUsings,
+            $"using CachingGen;\nusing App.Model;\n{Text("RU")}\nnamespace App.Data\n{{\n[CachedRepository] public interface IRepo {{ {Text("RA")} Task<{Text("RT")}?> GetAsync(long id, CancellationToken ct = default); [WriteThrough] Task SaveAsync({Text("RT")} e, CancellationToken ct = default); }}\npublic static class Consts2 {{ {Text("CS")} }}\n{Text("RX")}\n}}",
+            $"{Text("EU")}\nusing CachingGen;\nnamespace {Text("EN")} {{ public sealed class E {{ [CacheKey] public long Id {{ get; set; }} {Text("EM")} }} }}",
+            $"namespace {Text("PN")} {{ public sealed class Profile {{ [CachingGen.CacheKey] public long Id {{ get; set; }} public Kind K {{ get; set; }} }} }}",
+            Text("U1"),
+            Text("U2"),
+            $"namespace App.Other {{ {Text("OT")} {Text("OK")} }}",
+            Text("MV"),
+            $"namespace App.Model {{ {Text("SB")} }}",
+            "namespace App.Data { public static class Read { } }",
+        };
+    }
+
     [Fact]
     public void A_failing_parse_yields_no_model_and_cancellation_still_propagates()
     {
