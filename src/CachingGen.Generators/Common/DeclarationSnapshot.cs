@@ -56,7 +56,7 @@ namespace CachingGen.Generators.Common
 
         private static DeclarationSnapshot TakeNew(Compilation compilation, CancellationToken cancellationToken)
         {
-            var syntaxTrees = compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
+            var syntaxTrees = TreesOf(compilation);
             var trees = new TreeDeclarations[syntaxTrees.Count];
             var global = DeclarationHash.Start;
             for (var i = 0; i < trees.Length; i++)
@@ -142,11 +142,9 @@ namespace CachingGen.Generators.Common
                     foreach (var name in types[type].DeclaredNames)
                     {
                         Declares(declaring, name, Pack(tree, type));
-
-                        // [Foo] names FooAttribute.
-                        if (name.EndsWith("Attribute", StringComparison.Ordinal) && name.Length > "Attribute".Length)
+                        if (AttributeShortName(name) is { } shortName)
                         {
-                            Declares(declaring, name.Substring(0, name.Length - "Attribute".Length), Pack(tree, type));
+                            Declares(declaring, shortName, Pack(tree, type));
                         }
                     }
                 }
@@ -231,10 +229,10 @@ namespace CachingGen.Generators.Common
                 {
                     Add(segment, fullName);
 
-                    // [Foo] looks for FooAttribute too, and a namespace of that name is what it then finds.
-                    if (segment.EndsWith("Attribute", StringComparison.Ordinal) && segment.Length > "Attribute".Length)
+                    // A namespace FooAttribute is what [Foo] finds when it is there.
+                    if (AttributeShortName(segment) is { } shortName)
                     {
-                        Add(segment.Substring(0, segment.Length - "Attribute".Length), fullName);
+                        Add(shortName, fullName);
                     }
                 }
             }
@@ -244,6 +242,14 @@ namespace CachingGen.Generators.Common
             void Add(string segment, string fullName)
                 => bySegment[segment] = DeclarationHash.Add(bySegment.TryGetValue(segment, out var hash) ? hash : DeclarationHash.Start, fullName);
         }
+
+        /// <summary>"Foo" for "FooAttribute" (what <c>[Foo]</c> also looks for); null for any other name.</summary>
+        private static string? AttributeShortName(string name)
+            => name.Length > "Attribute".Length && name.EndsWith("Attribute", StringComparison.Ordinal) ? name.Substring(0, name.Length - "Attribute".Length) : null;
+
+        /// <summary>The compilation's syntax trees by index (a C# compilation already holds them as a list).</summary>
+        internal static IReadOnlyList<SyntaxTree> TreesOf(Compilation compilation)
+            => compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
 
         private static void Declares(Dictionary<string, List<long>> declaring, string name, long declaration)
         {
@@ -541,7 +547,7 @@ namespace CachingGen.Generators.Common
                 return false;
             }
 
-            var trees = compilation.SyntaxTrees as IReadOnlyList<SyntaxTree> ?? compilation.SyntaxTrees.ToList();
+            var trees = DeclarationSnapshot.TreesOf(compilation);
             var tree = trees[_tree];
             var node = tree.GetRoot(cancellationToken).FindNode(_span, getInnermostNodeForTie: true);
             if (node is not InterfaceDeclarationSyntax declaration

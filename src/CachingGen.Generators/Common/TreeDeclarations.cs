@@ -16,10 +16,8 @@ namespace CachingGen.Generators.Common
     /// (an edit replaces one tree; every other tree of the new compilation is the same object):
     /// <list type="bullet">
     /// <item><see cref="Fingerprint"/>: every token and node kind outside member bodies, every directive and the parse
-    /// options. Typing inside a body leaves it unchanged.</item>
-    /// <item><see cref="Outline"/>: what decides which declaration a name binds to: namespaces, using directives and
-    /// aliases, the headers of type declarations (attributes, modifiers, names, type parameters), assembly and module
-    /// attributes, directives, options. A new member of a type leaves it unchanged; a new or renamed type does not.</item>
+    /// options. Typing inside a body leaves it unchanged; <see cref="DeclarationSnapshot"/> compares it.</item>
+    /// <item><see cref="Scope"/> and <see cref="Global"/>: what decides how names bind, in this tree and in every tree.</item>
     /// <item><see cref="Types"/>: each top-level type declaration's own fingerprint, the names it declares and the
     /// identifiers its declarations mention, from which <see cref="DeclarationSnapshot"/> works out the declarations
     /// a repository's parse can read.</item>
@@ -105,7 +103,7 @@ namespace CachingGen.Generators.Common
                 options = DeclarationHash.Add(options, (int)parseOptions.LanguageVersion);
                 options = DeclarationHash.Add(options, (int)parseOptions.DocumentationMode);
                 options = DeclarationHash.Add(options, (int)parseOptions.Kind);
-                foreach (var feature in parseOptions.Features.OrderBy(static f => f.Key, System.StringComparer.Ordinal))
+                foreach (var feature in parseOptions.Features.OrderBy(static f => f.Key, StringComparer.Ordinal))
                 {
                     options = DeclarationHash.Add(options, feature.Key);
                     options = DeclarationHash.Add(options, feature.Value);

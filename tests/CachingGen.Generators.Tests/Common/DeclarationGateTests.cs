@@ -679,6 +679,32 @@ public sealed class DeclarationGateTests
     }
 
     [Fact]
+    public void Both_generators_share_one_snapshot_and_its_gates_per_compilation()
+    {
+        var (first, compilation) = RunFirst();
+        var snapshot = DeclarationSnapshot.Take(compilation, CancellationToken.None);
+        Assert.Same(snapshot, DeclarationSnapshot.Take(compilation, CancellationToken.None));
+        var gates = snapshot.Gates(CancellationToken.None);
+        Assert.Equal(gates, snapshot.Gates(CancellationToken.None), ReferenceEqualityComparer.Instance);
+
+        // The driver's two generators were handed that same snapshot.
+        var tracked = new[] { DecoratorTrackingNames.Declarations, TrackingNames.Declarations }
+            .Select(step => first.TrackedSteps[step].Single().Outputs.Single().Value)
+            .ToList();
+        Assert.Same(tracked[0], tracked[1]);
+    }
+
+    [Fact]
+    public void Two_declarations_of_one_interface_make_one_decorator_and_no_generator_failure()
+    {
+        // A compile error of its own (CS0101); the generators must neither throw on a second file of the same name nor drop the first.
+        var twice = Repository + "\n" + Repository.Replace("using CachingGen;\nnamespace Sample.Repositories;", "", StringComparison.Ordinal);
+        var result = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(DecoratorSamples.GlobalUsings, Entity, twice), DecoratorRun.Generators);
+        Assert.All(result.RunResult.Results, generator => Assert.Null(generator.Exception));
+        Assert.Single(result.Sources.Keys, key => key.Contains("CachedProfiles", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_failing_parse_yields_no_model_and_cancellation_still_propagates()
     {
         var (_, compilation) = RunFirst();
