@@ -10,6 +10,9 @@ public sealed class MySqlPreferenceDatabase : PreferenceDatabase
     private readonly MySqlDataSource _dataSource;
     private readonly string _description;
 
+    /// <summary>The server's process id once looked up; -1 when it is not a process of this machine.</summary>
+    private int? _serverPid;
+
     /// <summary>Connects with <paramref name="connectionString"/> (a MySqlConnector connection string naming the
     /// database) and uses <paramref name="table"/>.</summary>
     public MySqlPreferenceDatabase(string connectionString, string table)
@@ -64,6 +67,20 @@ public sealed class MySqlPreferenceDatabase : PreferenceDatabase
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         return await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT VERSION()", cancellationToken: ct)).ConfigureAwait(false) ?? "?";
+    }
+
+    /// <summary>Reads the server's pid file (<c>@@pid_file</c>), which exists here only when the server runs on this
+    /// machine, and that process's CPU time.</summary>
+    public override async Task<TimeSpan?> ReadServerCpuAsync(CancellationToken ct)
+    {
+        if (_serverPid is null)
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            var pidFile = await connection.ExecuteScalarAsync<string>(new CommandDefinition("SELECT @@pid_file", cancellationToken: ct)).ConfigureAwait(false);
+            _serverPid = ProcessCpu.ReadPidFile(pidFile) ?? -1;
+        }
+
+        return _serverPid > 0 ? ProcessCpu.Read(_serverPid.Value) : null;
     }
 
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();

@@ -57,6 +57,10 @@ public abstract partial class PreferenceDatabase : IAsyncDisposable
     /// <summary>The server's version text (e.g. <c>11.4.5-MariaDB</c>).</summary>
     public abstract Task<string> GetServerVersionAsync(CancellationToken ct);
 
+    /// <summary>CPU time the database server has used, when it runs as its own process on this machine and that can be
+    /// read; null otherwise (an embedded database's time is the client process's own).</summary>
+    public virtual Task<TimeSpan?> ReadServerCpuAsync(CancellationToken ct) => Task.FromResult<TimeSpan?>(null);
+
     /// <summary>Creates the table if it is missing.</summary>
     public async Task EnsureTableAsync(CancellationToken ct)
     {

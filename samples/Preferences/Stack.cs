@@ -123,8 +123,21 @@ internal sealed class Stack : IAsyncDisposable
     {
         var calls = new Dictionary<string, long>(StringComparer.Ordinal);
         long total = 0;
+        var cpu = 0.0;
         foreach (var server in PrimaryServers())
         {
+            foreach (var group in await server.InfoAsync("cpu").ConfigureAwait(false))
+            {
+                foreach (var pair in group)
+                {
+                    // used_cpu_sys and used_cpu_user: seconds of CPU the server has used (its main and I/O threads).
+                    if (pair.Key is "used_cpu_sys" or "used_cpu_user")
+                    {
+                        cpu += double.Parse(pair.Value, CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+
             foreach (var group in await server.InfoAsync("stats").ConfigureAwait(false))
             {
                 foreach (var pair in group)
@@ -157,7 +170,7 @@ internal sealed class Stack : IAsyncDisposable
             }
         }
 
-        return new RedisCounters(total, calls);
+        return new RedisCounters(total, calls, cpu);
     }
 
     /// <summary>The server's version text, e.g. <c>7.0.15</c>.</summary>
@@ -177,7 +190,7 @@ internal sealed class Stack : IAsyncDisposable
 }
 
 /// <summary>A snapshot of Redis' counters (INFO stats and commandstats).</summary>
-internal sealed record RedisCounters(long CommandsProcessed, IReadOnlyDictionary<string, long> Calls)
+internal sealed record RedisCounters(long CommandsProcessed, IReadOnlyDictionary<string, long> Calls, double CpuSeconds)
 {
     /// <summary>The commands the cache can have caused (not the INFO, PING... of monitoring and connections). Redis also
     /// counts the commands a script runs (the fill script's GETRANGE and SET) under their own names.</summary>
@@ -185,7 +198,8 @@ internal sealed record RedisCounters(long CommandsProcessed, IReadOnlyDictionary
 
     public RedisCounters Minus(RedisCounters earlier)
         => new(CommandsProcessed - earlier.CommandsProcessed,
-            Calls.ToDictionary(pair => pair.Key, pair => pair.Value - earlier.Calls.GetValueOrDefault(pair.Key), StringComparer.Ordinal));
+            Calls.ToDictionary(pair => pair.Key, pair => pair.Value - earlier.Calls.GetValueOrDefault(pair.Key), StringComparer.Ordinal),
+            CpuSeconds - earlier.CpuSeconds);
 
     /// <summary>Calls of the data commands.</summary>
     public long DataCalls => DataCommands.Sum(command => Calls.GetValueOrDefault(command));

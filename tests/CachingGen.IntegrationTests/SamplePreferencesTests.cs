@@ -118,6 +118,11 @@ public sealed class SamplePreferencesTests
             Assert.Contains("setex 1,000", report, StringComparison.Ordinal);
             Assert.Contains("cachinggen.writes[write_through] 1,000", report, StringComparison.Ordinal);
             Assert.Contains("### Targets (issue 3)", report, StringComparison.Ordinal);
+
+            // Redis' CPU from INFO cpu and the local MariaDB's from /proc, so the bound from Redis' own work is computed.
+            Assert.Matches(@"\| batches of 100 \| plain database \| [\d,.]+ \| [\d,.]+ \| [\d,.]+ \| [\d,.]+ \| 0\.0 \| [\d.]+ of \d+ \|", report);
+            Assert.Contains("What Redis' own work allows:", report, StringComparison.Ordinal);
+            Assert.Contains("One row per call: Redis adds ", report, StringComparison.Ordinal);
             Assert.DoesNotContain("cachinggen:cachinggen", report, StringComparison.Ordinal); // no credentials in the report
         }
         finally

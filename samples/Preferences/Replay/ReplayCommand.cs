@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using CachingGen.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,7 +61,7 @@ internal static class ReplayCommand
                     var measurement = await MeasureAsync(stack, workload, commandLine.Workers, mode, phase, counters) with { Run = run + 1 };
                     measurements.Add(measurement);
                     valueBytes = Math.Max(valueBytes, measurement.CachedValueBytes);
-                    Console.WriteLine($"  run {run + 1} {phase,-7} {ReplayReport.Name(mode),-32} {measurement.RowsPerSecond,10:N0} rows/s  mean {measurement.Latency.MeanMicroseconds,8:N0} µs/call  {measurement.Verification}");
+                    Console.WriteLine($"  run {run + 1} {phase,-7} {ReplayReport.Name(mode),-32} {measurement.RowsPerSecond,10:N0} rows/s  mean {measurement.Latency.MeanMicroseconds,8:N0} µs/call  CPU µs/row {measurement.Cpu.Describe(measurement.Rows)}  {measurement.Verification}");
                 }
             }
         }
@@ -136,19 +137,25 @@ internal static class ReplayCommand
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var redisBefore = stack.UsesRedis ? await stack.ReadRedisCountersAsync() : null;
+        var databaseCpuBefore = await database.ReadServerCpuAsync(CancellationToken.None);
         var metersBefore = counters.Snapshot();
+        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var durations = phase == Phase.Single
             ? await Workers.RunAsync(workload.Updates, workers, single)
             : await Workers.RunAsync(workload.UpdateBatches, workers, many);
         clock.Stop();
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
+        var databaseCpuAfter = await database.ReadServerCpuAsync(CancellationToken.None);
         var redisAfter = stack.UsesRedis ? await stack.ReadRedisCountersAsync() : null;
         var meters = CachingGenCounters.Describe(metersBefore, counters.Snapshot());
 
         var (verified, verification, valueBytes) = await VerifyAsync(stack, host, workload, mode);
         await host.StopAsync();
+        var redis = redisAfter is null || redisBefore is null ? null : redisAfter.Minus(redisBefore);
+        var cpu = new CpuUse(clientCpu, redis is null ? null : TimeSpan.FromSeconds(redis.CpuSeconds), databaseCpuAfter - databaseCpuBefore);
         return new Measurement(mode, phase, workload.Rows, durations.Length, clock.Elapsed, LatencyStats.From(durations),
-            redisAfter is null || redisBefore is null ? null : redisAfter.Minus(redisBefore), meters, verified, verification, valueBytes);
+            redis, cpu, meters, verified, verification, valueBytes);
     }
 
     /// <summary>Every measured row reached the database at version 2, and a seeded sample of keys holds what the mode
@@ -195,6 +202,7 @@ internal sealed record Measurement(
     TimeSpan Elapsed,
     LatencyStats Latency,
     RedisCounters? Redis,
+    CpuUse Cpu,
     string Meters,
     bool Verified,
     string Verification,
@@ -204,4 +212,23 @@ internal sealed record Measurement(
     public int Run { get; init; }
 
     public double RowsPerSecond => Rows / Elapsed.TotalSeconds;
+}
+
+/// <summary>CPU time used during one measured run: by this process (the workers, CachingGen, the clients), and by the
+/// Redis and database servers when they can be read (null: in memory, embedded, or not a process of this machine).
+/// Redis' time is the whole server's, so other clients of the same server count too.</summary>
+internal sealed record CpuUse(TimeSpan Client, TimeSpan? Redis, TimeSpan? Database)
+{
+    /// <summary>All three together; null when the database server's time is unknown. Without Redis (the in-memory
+    /// cache) the cache's time is the client's own.</summary>
+    public TimeSpan? Total => Database is { } database ? Client + database + (Redis ?? TimeSpan.Zero) : null;
+
+    /// <summary>E.g. <c>client 5.3 + Redis 0.1 + database 26.0</c> (µs per row; n/a where unknown).</summary>
+    public string Describe(int rows) => $"client {Format(PerRow(Client, rows))} + Redis {Format(PerRow(Redis, rows))} + database {Format(PerRow(Database, rows))}";
+
+    /// <summary>Microseconds with one decimal, or n/a.</summary>
+    public static string Format(double? microseconds) => microseconds is { } value ? value.ToString("N1", CultureInfo.InvariantCulture) : "n/a";
+
+    /// <summary>Microseconds of <paramref name="time"/> per row of <paramref name="rows"/>.</summary>
+    public static double? PerRow(TimeSpan? time, int rows) => time is { } t ? t.TotalMicroseconds / rows : null;
 }

@@ -17,6 +17,9 @@ internal sealed record ReplayEnvironment(
     IReadOnlyList<(string Name, string Version)> Versions,
     string? GitCommit)
 {
+    /// <summary>The logical cores the client, Redis and the database share.</summary>
+    public int Cores { get; init; } = Environment.ProcessorCount;
+
     /// <summary>The load average when the replay ended (the machine may be shared).</summary>
     public string LoadAverageAtEnd { get; init; } = "n/a";
 

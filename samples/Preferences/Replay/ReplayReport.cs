@@ -85,6 +85,30 @@ internal sealed class ReplayReport(ReplayEnvironment environment, Workload workl
         text.AppendLine("script runs. \"CachingGen counters\" are the runtime's own meter (`CachingGen`), read with a MeterListener.");
         text.AppendLine();
 
+        text.AppendLine("### CPU per row");
+        text.AppendLine();
+        text.AppendLine(F($"Client, Redis and the database share this machine's {environment.Cores} cores, so what one path adds to any of them is taken from the others. CPU time over the measured run (the median run above), per row written:"));
+        text.AppendLine();
+        text.AppendLine("| rows written | write path | client µs/row | Redis µs/row | database µs/row | all three µs/row | over plain DB µs/row | cores busy |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var phase in Enum.GetValues<Phase>())
+        {
+            var plain = CpuPerRow(Get(Mode.PlainDatabase, phase), static cpu => cpu.Total);
+            foreach (var mode in Enum.GetValues<Mode>())
+            {
+                var m = Get(mode, phase);
+                var total = CpuPerRow(m, static cpu => cpu.Total);
+                var busy = m.Cpu.Total is { } all ? F($"{all / m.Elapsed:0.00} of {environment.Cores}") : "n/a";
+                text.AppendLine(F($"| {Phrase(phase, workload.Batch)} | {Name(mode)} | {CpuUse.Format(CpuPerRow(m, static cpu => cpu.Client))} | {CpuUse.Format(CpuPerRow(m, static cpu => cpu.Redis))} | {CpuUse.Format(CpuPerRow(m, static cpu => cpu.Database))} | {CpuUse.Format(total)} | {CpuUse.Format(total - plain)} | {busy} |"));
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("\"Client\" is this process (workers, CachingGen, the Redis and MySQL clients, GC); Redis' time is `INFO cpu`");
+        text.AppendLine("(the whole server, other clients included); the database's is its process's time from `/proc` when it runs on");
+        text.AppendLine("this machine (n/a otherwise, and for the embedded SQLite, whose time is the client's).");
+        text.AppendLine();
+
         text.AppendLine("### Write-through's extra time per call");
         text.AppendLine();
         if (raw is null)
@@ -146,6 +170,13 @@ internal sealed class ReplayReport(ReplayEnvironment environment, Workload workl
         var reproduced = single <= ArticleRatio || batched <= ArticleRatio;
         text.AppendLine(F($"| the article's 60% drop is not reproducible (write-through > {ArticleRatio:0.00}× plain DB) | write-through {single:0.00}× (one row per call), {batched:0.00}× (batches of {workload.Batch}) | {(reproduced ? "**reproduced**" : "not reproduced")} |"));
         text.AppendLine();
+        var bounds = Enum.GetValues<Phase>().Select(WriteAroundBound).OfType<string>().ToArray();
+        if (bounds.Length > 0)
+        {
+            text.AppendLine(F($"What Redis' own work allows: when the cores are the limit, write-around can keep at most plain DB's CPU per row ÷ (that + the Redis CPU write-around adds per row), even with a client that costs nothing. {string.Join(" ", bounds)}"));
+            text.AppendLine();
+        }
+
         if (runs > 1)
         {
             var spreads = Enum.GetValues<Phase>().Select(phase => F($"{Phrase(phase, workload.Batch)} {Spread(Mode.PlainDatabase, phase):P0}"));
@@ -155,6 +186,26 @@ internal sealed class ReplayReport(ReplayEnvironment environment, Workload workl
 
         text.AppendLine(F($"Medians of {runs} run(s) on a machine that may be shared (see the load averages above): compare the spread in \"all runs\" before reading much into a difference."));
         return text.ToString();
+    }
+
+    private static double? CpuPerRow(Measurement measurement, Func<CpuUse, TimeSpan?> part) => CpuUse.PerRow(part(measurement.Cpu), measurement.Rows);
+
+    /// <summary>The best write-around ratio the Redis CPU it adds allows in <paramref name="phase"/>, as a sentence;
+    /// null when the servers' CPU time is unknown.</summary>
+    private string? WriteAroundBound(Phase phase)
+    {
+        var plain = Get(Mode.PlainDatabase, phase);
+        var around = Get(Mode.WriteAround, phase);
+        if (CpuPerRow(plain, static cpu => cpu.Total) is not { } plainTotal
+            || CpuPerRow(around, static cpu => cpu.Redis) is not { } redis
+            || CpuPerRow(plain, static cpu => cpu.Redis) is not { } plainRedis)
+        {
+            return null;
+        }
+
+        var added = redis - plainRedis;
+        var bound = plainTotal / (plainTotal + added);
+        return F($"{char.ToUpperInvariant(Phrase(phase, workload.Batch)[0])}{Phrase(phase, workload.Batch)[1..]}: Redis adds {added:N1} µs per row to plain DB's {plainTotal:N1} µs, so at most {bound:0.00}× ({(bound >= WriteAroundTarget ? "the target is within reach" : F($"below the {WriteAroundTarget:0.00}× target"))}); measured {Ratio(Mode.WriteAround, phase):0.00}×.");
     }
 
     private double Spread(Mode mode, Phase phase)
