@@ -121,8 +121,9 @@ public sealed class SamplePreferencesTests
 
             // Redis' CPU from INFO cpu and the local MariaDB's from /proc, so the bound from Redis' own work is computed.
             Assert.Matches(@"\| batches of 100 \| plain database \| [\d,.]+ \| [\d,.]+ \| [\d,.]+ \| [\d,.]+ \| 0\.0 \| [\d.]+ of \d+ \|", report);
-            Assert.Contains("What Redis' own work allows:", report, StringComparison.Ordinal);
-            Assert.Contains("One row per call: Redis adds ", report, StringComparison.Ordinal);
+            Assert.Contains("What Redis' own work leaves write-around here", report, StringComparison.Ordinal);
+            Assert.Contains("- one row per call, CPU: when the shared cores are the limit", report, StringComparison.Ordinal);
+            Assert.Contains("- batches of 100, time: each call waits for one Redis round trip", report, StringComparison.Ordinal);
             Assert.DoesNotContain("cachinggen:cachinggen", report, StringComparison.Ordinal); // no credentials in the report
         }
         finally
