@@ -139,13 +139,13 @@ internal static class ReplayCommand
         var redisBefore = stack.UsesRedis ? await stack.ReadRedisCountersAsync() : null;
         var databaseCpuBefore = await database.ReadServerCpuAsync(CancellationToken.None);
         var metersBefore = counters.Snapshot();
-        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clientCpuBefore = Environment.CpuUsage.TotalTime;
         var clock = Stopwatch.StartNew();
         var durations = phase == Phase.Single
             ? await Workers.RunAsync(workload.Updates, workers, single)
             : await Workers.RunAsync(workload.UpdateBatches, workers, many);
         clock.Stop();
-        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
+        var clientCpu = Environment.CpuUsage.TotalTime - clientCpuBefore;
         var databaseCpuAfter = await database.ReadServerCpuAsync(CancellationToken.None);
         var redisAfter = stack.UsesRedis ? await stack.ReadRedisCountersAsync() : null;
         var meters = CachingGenCounters.Describe(metersBefore, counters.Snapshot());
