@@ -113,7 +113,9 @@ public sealed class EntityCache<TEntity>
                 return new ValueTask<TEntity?>(value);
             }
 
-            return ReadMissAsync(key, policy, state, load, result, eventsSeen, null, cancellationToken);
+            return result.Found
+                ? ReadUnusableEntryAsync(key, policy, state, load, null, cancellationToken)
+                : ReadMissAsync(key, policy, state, load, result, eventsSeen, null, cancellationToken);
         }
 
         return ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, null, cancellationToken);
@@ -358,44 +360,54 @@ public sealed class EntityCache<TEntity>
             return value;
         }
 
+        return lookup.Found
+            ? await ReadUnusableEntryAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false)
+            : await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A lookup found an entry this build cannot use (logged and counted by <see cref="TryReadHit"/>). It is invalidated
+    /// to get a fill token, so the next fill overwrites it. A pinned one may stand for write-back records that are not
+    /// flushed yet: like a direct write, the invalidation holds the key's gate after those records are flushed, so the
+    /// load reads them from the database and no write-back acknowledged meanwhile in this process is erased. Apart from
+    /// <see cref="ReadMissAsync"/>, so that every miss's state machine does not carry this rare path's fields.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async ValueTask<TEntity?> ReadUnusableEntryAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        long eventsSeen;
+        CacheLookup lookup;
+        try
+        {
+            var keys = new[] { key };
+            using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
+            {
+                // Another process may have acknowledged a write-back of the key since the drain (a build with
+                // another schema, during a rolling deploy); its pinned value must stay readable there.
+                await InvalidateKeysAsync(keys, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            eventsSeen = Volatile.Read(ref _flightEvents);
+            lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, "read");
+            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var written))
+        {
+            activity?.SetTag("cachinggen.hit", true);
+            return written;
+        }
+
         return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
-        if (lookup.Found)
-        {
-            // An unusable entry (logged and counted by TryReadHit). Invalidate it to get a fill token, so the next fill
-            // overwrites it. A pinned one may stand for write-back records that are not flushed yet: like a direct write,
-            // the invalidation holds the key's gate after those records are flushed, so the load below reads them from
-            // the database and no write-back acknowledged meanwhile in this process is erased.
-            try
-            {
-                var keys = new[] { key };
-                using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
-                {
-                    // Another process may have acknowledged a write-back of the key since the drain (a build with
-                    // another schema, during a rolling deploy); its pinned value must stay readable there.
-                    await InvalidateKeysAsync(keys, null, cancellationToken).ConfigureAwait(false);
-                }
-
-                eventsSeen = Volatile.Read(ref _flightEvents);
-                lookup = await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-            catch (CacheStoreUnavailableException exception)
-            {
-                _runtime.Outages.Report(exception, "read");
-                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var written))
-            {
-                activity?.SetTag("cachinggen.hit", true);
-                return written;
-            }
-        }
-
         activity?.SetTag("cachinggen.hit", false);
         _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
         Flight? created = null;
