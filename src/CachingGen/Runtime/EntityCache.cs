@@ -405,8 +405,9 @@ public sealed class EntityCache<TEntity>
         return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>A miss: joins the key's flight when it may, or starts one. Not async itself: a starter that cannot
+    /// cancel gets its flight's own task, so a miss pays one state machine for the load and fill, not two.</summary>
+    private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         activity?.SetTag("cachinggen.hit", false);
         _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
@@ -418,15 +419,12 @@ public sealed class EntityCache<TEntity>
                 var meeting = existing.Meet(eventsSeen, lookup);
                 if (meeting == FlightMeeting.Share && existing.TryJoin())
                 {
-                    return await existing.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    return existing.WaitAsync(cancellationToken);
                 }
 
                 if (meeting == FlightMeeting.LookAgainAfterFill)
                 {
-                    // Loading now would be a second inner call for the same miss: the fill this lookup may have
-                    // overtaken is (or was) on its way, so the next lookup is a hit, unless a write came between.
-                    await existing.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
-                    return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+                    return LookUpAfterFillAsync(existing, key, policy, state, load, activity, cancellationToken);
                 }
 
                 created ??= NewFlight(lookup, cancellationToken);
@@ -450,15 +448,24 @@ public sealed class EntityCache<TEntity>
             Interlocked.Increment(ref _openFlights);
         }
 
-        var run = RunFlightAsync(created, key, policy, state, load, lookup);
         if (!cancellationToken.CanBeCanceled)
         {
             // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
-            await run.ConfigureAwait(false);
-            return await created.Completion.Task.ConfigureAwait(false);
+            return RunFlightAsync(created, key, policy, state, load, lookup, starterAwaits: true);
         }
 
-        return await created.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Its outcome reaches the starter, and every joiner, through the flight's completion; this task never fails.
+        _ = RunFlightAsync(created, key, policy, state, load, lookup, starterAwaits: false);
+        return created.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Loading now would be a second inner call for the same miss: the fill this lookup may have overtaken is
+    /// (or was) on its way, so the next lookup is a hit, unless a write came between.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private async ValueTask<TEntity?> LookUpAfterFillAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    {
+        await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
+        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A flight for a miss on <paramref name="lookup"/>. It is open to joiners without a lookup only when it
@@ -468,7 +475,10 @@ public sealed class EntityCache<TEntity>
     private Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
         => new(lookup.FillToken, lookup.WriteInProgress, Interlocked.Increment(ref _flightEvents), open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
 
-    private async Task RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
+    /// <summary>Loads, fills and completes <paramref name="flight"/>. Its task ends with the value, or, when
+    /// <paramref name="starterAwaits"/>, with the flight's failure too; otherwise it never fails (nobody observes it:
+    /// the starter and the joiners read the flight's completion).</summary>
+    private async ValueTask<TEntity?> RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, bool starterAwaits)
     {
         var token = flight.Cancellation?.Token ?? CancellationToken.None;
         try
@@ -507,18 +517,31 @@ public sealed class EntityCache<TEntity>
             flight.Settle(Interlocked.Increment(ref _flightEvents));
             flight.Completion.TrySetResult(value);
             RetireLater(key, flight);
+            return value;
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetCanceled(token);
+            if (starterAwaits)
+            {
+                throw;
+            }
+
+            return default;
         }
         catch (Exception exception)
         {
             CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetException(exception);
+            if (starterAwaits)
+            {
+                throw;
+            }
+
+            return default;
         }
     }
 
