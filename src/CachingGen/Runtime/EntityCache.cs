@@ -451,11 +451,11 @@ public sealed class EntityCache<TEntity>
         if (!cancellationToken.CanBeCanceled)
         {
             // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
-            return RunFlightAsync(created, key, policy, state, load, lookup, starterAwaits: true);
+            return RunFlightAsync(created, key, policy, state, load, lookup);
         }
 
         // Its outcome reaches the starter, and every joiner, through the flight's completion; this task never fails.
-        _ = RunFlightAsync(created, key, policy, state, load, lookup, starterAwaits: false);
+        _ = RunFlightAsync(created, key, policy, state, load, lookup);
         return created.WaitAsync(cancellationToken);
     }
 
@@ -475,10 +475,10 @@ public sealed class EntityCache<TEntity>
     private Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
         => new(lookup.FillToken, lookup.WriteInProgress, Interlocked.Increment(ref _flightEvents), open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
 
-    /// <summary>Loads, fills and completes <paramref name="flight"/>. Its task ends with the value, or, when
-    /// <paramref name="starterAwaits"/>, with the flight's failure too; otherwise it never fails (nobody observes it:
-    /// the starter and the joiners read the flight's completion).</summary>
-    private async ValueTask<TEntity?> RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, bool starterAwaits)
+    /// <summary>Loads, fills and completes <paramref name="flight"/>. Its task ends with the value. Only the starter of a
+    /// flight without its own cancellation awaits it, so only that flight's task fails with the flight; any other never
+    /// fails (nobody observes it: its starter and the joiners read the flight's completion).</summary>
+    private async ValueTask<TEntity?> RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
     {
         var token = flight.Cancellation?.Token ?? CancellationToken.None;
         try
@@ -524,11 +524,8 @@ public sealed class EntityCache<TEntity>
             CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetCanceled(token);
-            if (starterAwaits)
-            {
-                throw;
-            }
 
+            // Only a flight with its own cancellation is cancelled, and its starter waits on the completion instead.
             return default;
         }
         catch (Exception exception)
@@ -536,7 +533,7 @@ public sealed class EntityCache<TEntity>
             CloseFlight(flight, long.MinValue);
             _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
             flight.Completion.TrySetException(exception);
-            if (starterAwaits)
+            if (flight.Cancellation is null)
             {
                 throw;
             }
