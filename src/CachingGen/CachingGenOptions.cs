@@ -66,6 +66,17 @@ public sealed class CachingGenOptions
     /// </summary>
     public ISet<string> CoalescedWriteBackMethods { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Whether concurrent reads of one key share the cache store's lookups. Default true. A reader that arrives while a
+    /// lookup of its key is in flight waits for it: on a miss it joins the load that lookup started (a stampede of
+    /// 1,000 readers costs one GET, not 1,000); on a hit it shares the next lookup with every reader that waited, because
+    /// an answer sent before it started may be older than a write acknowledged before it started. So a hot key costs
+    /// the store about one GET per round trip instead of one per reader, and a reader that arrived mid-lookup waits up
+    /// to one extra round trip. Turn it off when that latency matters more than the store's load. The in-memory store
+    /// never shares (it answers at once).
+    /// </summary>
+    public bool ShareConcurrentLookups { get; set; } = true;
+
     /// <summary>Whether <c>AddCachingGen</c> registers the write-back flusher as a hosted service. Default true.</summary>
     public bool RunWriteBackFlusher { get; set; } = true;
 

@@ -31,7 +31,7 @@ namespace CachingGen.Runtime;
 /// every key's writes in acknowledgement order.</para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public sealed class EntityCache<TEntity>
+public sealed partial class EntityCache<TEntity>
 {
     private const string WriteThroughStrategy = "write_through";
     private const string WriteAroundStrategy = "write_around";
@@ -73,6 +73,7 @@ public sealed class EntityCache<TEntity>
         _telemetry = runtime.Telemetry;
         _logger = runtime.Logger;
         _repositoryTag = new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, repository.Name);
+        _sharedLookups = SharesLookupsOn(runtime) ? new SharedLookup?[SharedLookupSlots] : null;
     }
 
     /// <summary>The repository this cache serves.</summary>
@@ -99,26 +100,7 @@ public sealed class EntityCache<TEntity>
             return ReadOnOpenFlightAsync(open, key, policy, state, load, null, cancellationToken);
         }
 
-        var eventsSeen = Volatile.Read(ref _flightEvents);
-        if (!TryStartLookup(key, cancellationToken, out var lookup))
-        {
-            return BypassAsync(policy, state, load, null, cancellationToken);
-        }
-
-        if (lookup.IsCompletedSuccessfully)
-        {
-            var result = lookup.Result;
-            if (result.Found && TryReadHit(key, policy, result.Value, out var value))
-            {
-                return new ValueTask<TEntity?>(value);
-            }
-
-            return result.Found
-                ? ReadUnusableEntryAsync(key, policy, state, load, null, cancellationToken)
-                : ReadMissAsync(key, policy, state, load, result, eventsSeen, null, cancellationToken);
-        }
-
-        return ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, null, cancellationToken);
+        return LookUpAsync(key, policy, state, load, null, afterSharedLookup: false, cancellationToken);
     }
 
     /// <summary>Write-through of one entity: a write marker, the database write (through <paramref name="write"/>),
@@ -277,13 +259,7 @@ public sealed class EntityCache<TEntity>
                 return await ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
             }
 
-            var eventsSeen = Volatile.Read(ref _flightEvents);
-            if (!TryStartLookup(key, cancellationToken, out var lookup))
-            {
-                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-            }
-
-            return await ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+            return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (activity is not null)
         {
@@ -326,22 +302,54 @@ public sealed class EntityCache<TEntity>
 
         // The flight's fill was refused (a write came between its lookup and its fill) or not made: its value may be
         // older than a write this read must see. Read as if the flight had not been there.
-        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<TEntity?> LookUpAgainAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>Looks <paramref name="key"/> up in the store (or shares a lookup of it in progress, see
+    /// <see cref="TryShareLookup"/>) and reads on from its answer. <paramref name="afterSharedLookup"/>: this reader
+    /// waited for a shared lookup it could not take the answer of, and that lookup has left its slot since, so every
+    /// lookup now in the slot started after this read.</summary>
+    private ValueTask<TEntity?> LookUpAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, bool afterSharedLookup, CancellationToken cancellationToken)
     {
-        var eventsSeen = Volatile.Read(ref _flightEvents);
-        if (!TryStartLookup(key, cancellationToken, out var lookup))
+        if (_runtime.PendingInvalidations.Contains(key))
         {
-            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            return BypassAsync(policy, state, load, activity, cancellationToken);
         }
 
-        return await ReadAfterLookupAsync(lookup, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+        var eventsSeen = Volatile.Read(ref _flightEvents);
+        SharedLookup? owned = null;
+        if (_sharedLookups is not null && TryShareLookup(key, eventsSeen, afterSharedLookup, out owned, out var shared, out var mayTakeAnswer))
+        {
+            return ReadOnSharedLookupAsync(shared, mayTakeAnswer, key, policy, state, load, activity, cancellationToken);
+        }
+
+        ValueTask<CacheLookup> pending;
+        try
+        {
+            pending = _store.GetAsync(key, cancellationToken);
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            EndSharedLookup(owned, SharedLookupOutcome.Unavailable, default);
+            _runtime.Outages.Report(exception, "read");
+            return BypassAsync(policy, state, load, activity, cancellationToken);
+        }
+        catch
+        {
+            EndSharedLookup(owned, SharedLookupOutcome.Failed, default);
+            throw;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            return ReadOnAnswer(pending.Result, owned, key, policy, state, load, eventsSeen, activity, cancellationToken);
+        }
+
+        return ReadAfterLookupAsync(pending, owned, key, policy, state, load, eventsSeen, activity, cancellationToken);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, SharedLookup? owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         CacheLookup lookup;
         try
@@ -350,19 +358,38 @@ public sealed class EntityCache<TEntity>
         }
         catch (CacheStoreUnavailableException exception)
         {
+            EndSharedLookup(owned, SharedLookupOutcome.Unavailable, default);
             _runtime.Outages.Report(exception, "read");
             return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
         }
-
-        if (lookup.Found && TryReadHit(key, policy, lookup.Value, out var value))
+        catch
         {
-            activity?.SetTag("cachinggen.hit", true);
-            return value;
+            EndSharedLookup(owned, SharedLookupOutcome.Failed, default);
+            throw;
         }
 
-        return lookup.Found
-            ? await ReadUnusableEntryAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false)
-            : await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadOnAnswer(lookup, owned, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads on from the store's answer to a lookup that started when <c>_flightEvents</c> was
+    /// <paramref name="eventsSeen"/>, and hands that answer to the readers sharing <paramref name="owned"/>: at once
+    /// when it found an entry, after the miss has started or joined the key's flight otherwise (so the readers that
+    /// come back to the key find it).</summary>
+    private ValueTask<TEntity?> ReadOnAnswer<TState>(CacheLookup lookup, SharedLookup? owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+    {
+        if (lookup.Found)
+        {
+            EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
+            if (TryReadHit(key, policy, lookup.Value, out var value))
+            {
+                activity?.SetTag("cachinggen.hit", true);
+                return new ValueTask<TEntity?>(value);
+            }
+
+            return ReadUnusableEntryAsync(key, policy, state, load, activity, cancellationToken);
+        }
+
+        return ReadMissAsync(key, policy, state, load, lookup, eventsSeen, owned, activity, cancellationToken);
     }
 
     /// <summary>
@@ -402,12 +429,14 @@ public sealed class EntityCache<TEntity>
             return written;
         }
 
-        return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, null, activity, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A miss: joins the key's flight when it may, or starts one. Not async itself: a starter that cannot
-    /// cancel gets its flight's own task, so a miss pays one state machine for the load and fill, not two.</summary>
-    private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+    /// cancel gets its flight's own task, so a miss pays one state machine for the load and fill, not two. The readers
+    /// sharing <paramref name="owned"/> (the lookup that missed) are let go once the key's flight is in the table and
+    /// before its load starts, so those that may not take this answer find the flight open.</summary>
+    private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, SharedLookup? owned, Activity? activity, CancellationToken cancellationToken)
     {
         activity?.SetTag("cachinggen.hit", false);
         _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
@@ -419,11 +448,13 @@ public sealed class EntityCache<TEntity>
                 var meeting = existing.Meet(eventsSeen, lookup);
                 if (meeting == FlightMeeting.Share && existing.TryJoin())
                 {
+                    EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
                     return existing.WaitAsync(cancellationToken);
                 }
 
                 if (meeting == FlightMeeting.LookAgainAfterFill)
                 {
+                    EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
                     return LookUpAfterFillAsync(existing, key, policy, state, load, activity, cancellationToken);
                 }
 
@@ -448,6 +479,8 @@ public sealed class EntityCache<TEntity>
             Interlocked.Increment(ref _openFlights);
         }
 
+        EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
+
         if (!cancellationToken.CanBeCanceled)
         {
             // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
@@ -465,7 +498,7 @@ public sealed class EntityCache<TEntity>
     private async ValueTask<TEntity?> LookUpAfterFillAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
         await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
-        return await LookUpAgainAsync(key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+        return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A flight for a miss on <paramref name="lookup"/>. It is open to joiners without a lookup only when it
@@ -648,28 +681,6 @@ public sealed class EntityCache<TEntity>
         else
         {
             Log.FillFailed(_logger, exception, key, Repository.Name);
-        }
-    }
-
-    /// <summary>Starts the lookup of <paramref name="key"/>; false when the read must bypass the cache (the key is
-    /// pending invalidation in this process, or the store failed at once).</summary>
-    private bool TryStartLookup(string key, CancellationToken cancellationToken, out ValueTask<CacheLookup> lookup)
-    {
-        lookup = default;
-        if (_runtime.PendingInvalidations.Contains(key))
-        {
-            return false;
-        }
-
-        try
-        {
-            lookup = _store.GetAsync(key, cancellationToken);
-            return true;
-        }
-        catch (CacheStoreUnavailableException exception)
-        {
-            _runtime.Outages.Report(exception, "read");
-            return false;
         }
     }
 

@@ -269,7 +269,7 @@ public static class ReportWriter
     {
         if (Section(md, classes, "## 4. Single-flight under a stampede", "1,000 concurrent `GetAsync` of one key that is in no cache; the inner repository takes ~1 ms (`Task.Delay`) and counts its calls. " +
                       "Time = until all 1,000 callers have their value. `Memory`: every library in process only. `RedisWithLocal`: HybridCache and FusionCache with Redis behind " +
-                      "their local level; the generated decorator on the Redis store (it has no local level, so each caller's lookup is a Redis `GET`). Baseline: the generated decorator.", "StampedeBenchmarks", "Not measured.") is not { } results)
+                      "their local level; the generated decorator on the Redis store (it has no local level: callers that arrive while the first caller's `GET` is in flight share its outcome, see docs/architecture.md, one read, step 3). Baseline: the generated decorator.", "StampedeBenchmarks", "Not measured.") is not { } results)
         {
             return;
         }

@@ -16,8 +16,20 @@ public sealed class RedisStampedeTests
     [RedisFact]
     public async Task A_stampede_on_one_missing_key_makes_one_inner_call_every_time()
     {
-        var calls = await RunStampedesAsync(NewStore(), fromPoolThreads: id => id % 2 == 0);
+        var (calls, _) = await RunStampedesAsync(new RelayingStore(NewStore(), lagging: false), fromPoolThreads: id => id % 2 == 0);
         Assert.True(calls.All(count => count == 1), $"inner calls per stampede: {string.Join(", ", calls)}");
+    }
+
+    /// <summary>The callers of one burst arrive while the first caller's GET is in flight: they share its outcome (its
+    /// miss opened the flight they join) instead of sending a GET each. A few more GETs are fair (a caller that comes
+    /// after the flight sent its fill looks the key up again), one per caller is not.</summary>
+    [RedisFact]
+    public async Task A_stampede_in_one_burst_sends_a_handful_of_GETs_not_one_per_caller()
+    {
+        var store = new RelayingStore(NewStore(), lagging: false);
+        var (calls, gets) = await RunStampedesAsync(store, fromPoolThreads: _ => false);
+        Assert.True(calls.All(count => count == 1), $"inner calls per stampede: {string.Join(", ", calls)}");
+        Assert.True(gets.All(count => count <= 5), $"GETs per stampede of {Callers} callers: {string.Join(", ", gets)}");
     }
 
     /// <summary>The same on a loaded machine: GET replies are handed back late (0-3 ms after Redis answered) and fills
@@ -26,14 +38,14 @@ public sealed class RedisStampedeTests
     [RedisFact]
     public async Task A_stampede_with_late_replies_and_a_slow_fill_makes_one_inner_call_every_time()
     {
-        var calls = await RunStampedesAsync(new LaggingStore(NewStore()), fromPoolThreads: _ => true);
+        var (calls, _) = await RunStampedesAsync(new RelayingStore(NewStore(), lagging: true), fromPoolThreads: _ => true);
         Assert.True(calls.All(count => count == 1), $"inner calls per stampede: {string.Join(", ", calls)}");
     }
 
     /// <summary>Runs <see cref="Stampedes"/> stampedes of <see cref="Callers"/> reads, each on a key of its own that is in
-    /// no cache; returns the inner calls each made. A stampede starts its callers from this thread in one burst (the
-    /// benchmark's way) or from pool threads (they keep arriving while the first load fills the key).</summary>
-    private static async Task<List<int>> RunStampedesAsync(ICacheStore store, Func<long, bool> fromPoolThreads)
+    /// no cache; returns the inner calls and the GETs each made. A stampede starts its callers from this thread in one
+    /// burst (the benchmark's way) or from pool threads (they keep arriving while the first load fills the key).</summary>
+    private static async Task<(List<int> InnerCalls, List<int> Gets)> RunStampedesAsync(RelayingStore store, Func<long, bool> fromPoolThreads)
     {
         await using var runtime = new CachingGenRuntime(store, new InMemoryWriteBackLog(store), new InMemoryWriteBackTransactionFactory(), [],
             Microsoft.Extensions.Options.Options.Create(new CachingGenOptions()), TimeProvider.System, NullLoggerFactory.Instance);
@@ -41,9 +53,11 @@ public sealed class RedisStampedeTests
         var repository = new CachedRowRepository(inner, runtime);
         var callers = new Task<Row?>[Callers];
         var innerCalls = new List<int>();
+        var gets = new List<int>();
         for (long id = 1; id <= Stampedes; id++)
         {
             var before = inner.Gets;
+            var getsBefore = store.Gets;
             var pooled = fromPoolThreads(id);
             for (var i = 0; i < Callers; i++)
             {
@@ -53,9 +67,10 @@ public sealed class RedisStampedeTests
             var rows = await Task.WhenAll(callers);
             Assert.All(rows, row => Assert.Equal(SlowRowRepository.ValueOf(id), row?.Value));
             innerCalls.Add(inner.Gets - before);
+            gets.Add(store.Gets - getsBefore);
         }
 
-        return innerCalls;
+        return (innerCalls, gets);
     }
 
     /// <summary>A database that takes a millisecond per read (the benchmark's) and counts its reads.</summary>
@@ -77,11 +92,21 @@ public sealed class RedisStampedeTests
         public ValueTask SaveAsync(Row row, CancellationToken cancellationToken) => throw new NotSupportedException("the stampede only reads");
     }
 
-    /// <summary>The real Redis store behind a slow network: a GET's reply is handed back up to 3 ms after Redis
-    /// answered it, and a fill is sent 2 ms late.</summary>
-    private sealed class LaggingStore(ICacheStore inner) : ICacheStore
+    /// <summary>The real Redis store, counting GETs; when <paramref name="lagging"/>, behind a slow network: a GET's
+    /// reply is handed back up to 3 ms after Redis answered it, and a fill is sent 2 ms late.</summary>
+    private sealed class RelayingStore(ICacheStore inner, bool lagging) : ICacheStore
     {
-        public async ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+        private int _gets;
+
+        public int Gets => Volatile.Read(ref _gets);
+
+        public ValueTask<CacheLookup> GetAsync(string key, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _gets);
+            return lagging ? LaggingGetAsync(key, cancellationToken) : inner.GetAsync(key, cancellationToken);
+        }
+
+        private async ValueTask<CacheLookup> LaggingGetAsync(string key, CancellationToken cancellationToken)
         {
             var lookup = await inner.GetAsync(key, cancellationToken);
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(4)), cancellationToken);
@@ -90,7 +115,11 @@ public sealed class RedisStampedeTests
 
         public async ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken);
+            if (lagging)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken);
+            }
+
             return await inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
         }
 

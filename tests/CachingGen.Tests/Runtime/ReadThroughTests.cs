@@ -63,9 +63,10 @@ public sealed class ReadThroughTests
     public async Task A_miss_whose_reply_crossed_the_fill_joins_the_finished_flight_instead_of_loading_again()
     {
         // The stampede gap: caller B's GET saw the miss before A's flight filled the key, but B reaches the flight table
-        // only after A's flight finished. B must take A's result, not start a second load.
+        // only after A's flight finished. B must take A's result, not start a second load. Lookups are not shared here
+        // (as when the option is off, or another key's lookup holds the key's slot), so the flight alone must see to it.
         FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = new Harness(options => options.ShareConcurrentLookups = false, wrapStore: store => flaky = new FlakyCacheStore(store));
         h.Database.Seed(new Preference(8, 1, "push", true));
         var replyHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseReply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -559,9 +560,9 @@ public sealed class ReadThroughTests
     {
         // "Not found" is not cached here (no null TTL), so nothing is filled: B, whose lookup started before A's load,
         // still takes A's result when its miss reply comes after A's flight finished. A write acknowledged before B
-        // started was committed before A's load read the database.
+        // started was committed before A's load read the database. Lookups are not shared here (B's would make A wait).
         FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = new Harness(options => options.ShareConcurrentLookups = false, wrapStore: store => flaky = new FlakyCacheStore(store));
         var reply = Gate.HoldNextGetReply(flaky!);
 
         var late = h.Repository.GetAsync(26).AsTask();
@@ -601,39 +602,5 @@ public sealed class ReadThroughTests
         reply.Open();
         Assert.Equal("new", (await late)!.Channel);
         Assert.Equal(2, h.Database.Gets);
-    }
-
-    /// <summary>Holds one store call: <see cref="Reached"/> completes when it is held, <see cref="Open"/> lets it go.</summary>
-    private sealed class Gate
-    {
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Reached => _reached.Task;
-
-        public void Open() => _open.SetResult();
-
-        /// <summary>Holds the next fill before it reaches the store (a slow fill command); later fills pass.</summary>
-        public static Gate HoldNextFill(FlakyCacheStore store)
-        {
-            var gate = new Gate();
-            store.DelayFill = gate.Once(() => store.DelayFill = null);
-            return gate;
-        }
-
-        /// <summary>Holds the next lookup's answer after the store gave it (a reply handled late); later ones pass.</summary>
-        public static Gate HoldNextGetReply(FlakyCacheStore store)
-        {
-            var gate = new Gate();
-            store.DelayGetReply = gate.Once(() => store.DelayGetReply = null);
-            return gate;
-        }
-
-        private Func<Task> Once(Action unhook) => () =>
-        {
-            unhook();
-            _reached.SetResult();
-            return _open.Task;
-        };
     }
 }

@@ -1,0 +1,176 @@
+using CachingGen.Runtime;
+using CachingGen.Storage;
+using CachingGen.Tests.Support;
+using Sample;
+
+namespace CachingGen.Tests.Runtime;
+
+/// <summary>Concurrent reads of one key share the store's lookups (<see cref="CachingGenOptions.ShareConcurrentLookups"/>),
+/// and a reader never takes the answer of a lookup that was sent before it started.</summary>
+public sealed class SharedLookupTests
+{
+    [Fact]
+    public async Task A_stampede_that_arrives_during_the_first_lookup_costs_one_lookup_and_one_load()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(1, 1, "sms", false));
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => load.Task;
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(1).AsTask();
+        await reply.Reached;
+        var stampede = Enumerable.Range(0, 100).Select(_ => h.Repository.GetAsync(1).AsTask()).ToArray();
+        Assert.Equal(100, h.Cache.GetLookupWaiters(Harness.Key(1)));
+        Assert.Equal(1, h.Store.Gets);
+
+        reply.Open();
+        await Eventually.TrueAsync(() => h.Cache.GetFlightWaiters(Harness.Key(1)) == 101, "the stampede joined the first reader's load");
+        load.SetResult();
+        Assert.Equal("sms", (await first)!.Channel);
+        Assert.All(await Task.WhenAll(stampede), read => Assert.Equal("sms", read!.Channel));
+        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(1, h.Store.Fills);
+    }
+
+    [Fact]
+    public async Task Readers_arriving_during_a_hit_share_one_more_lookup()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(2, 1, "push", true));
+        await h.Repository.GetAsync(2);
+        var lookupsBefore = h.Store.Gets;
+        var firstReply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(2).AsTask();
+        await firstReply.Reached;
+        var followers = Enumerable.Range(0, 20).Select(_ => h.Repository.GetAsync(2).AsTask()).ToArray();
+        Assert.Equal(20, h.Cache.GetLookupWaiters(Harness.Key(2)));
+        Assert.Equal(lookupsBefore + 1, h.Store.Gets);
+
+        // The first lookup may have been answered before a write the followers must see: they take the next one.
+        var nextReply = Gate.HoldNextGetReply(flaky!);
+        firstReply.Open();
+        Assert.Equal("push", (await first)!.Channel);
+        await nextReply.Reached;
+        await Eventually.TrueAsync(() => h.Cache.GetLookupWaiters(Harness.Key(2)) == 19, "the followers share the next lookup");
+        nextReply.Open();
+        Assert.All(await Task.WhenAll(followers), read => Assert.Equal("push", read!.Channel));
+        Assert.Equal(lookupsBefore + 2, h.Store.Gets);
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task A_reader_that_arrives_during_a_lookup_answered_before_a_write_reads_that_write()
+    {
+        // The first lookup read "old" from the store, and its reply is still on its way when a write-through of "new" is
+        // acknowledged. A reader that starts now must see "new": it may wait for that lookup, never take its answer.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(3, 1, "old", true));
+        await h.Repository.GetAsync(3);
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = Task.Run(() => h.Repository.GetAsync(3).AsTask());
+        await reply.Reached;
+        await h.Repository.SaveAsync(new Preference(3, 2, "new", true));
+        var late = h.Repository.GetAsync(3).AsTask();
+        Assert.Equal(1, h.Cache.GetLookupWaiters(Harness.Key(3)));
+
+        reply.Open();
+        Assert.Equal("old", (await first)!.Channel);
+        Assert.Equal("new", (await late)!.Channel);
+    }
+
+    [Fact]
+    public async Task Readers_sharing_a_lookup_that_failed_for_its_own_reader_look_the_key_up_again()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(4, 1, "email", true));
+        await h.Repository.GetAsync(4);
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(4).AsTask();
+        await reply.Reached;
+        var followers = Enumerable.Range(0, 5).Select(_ => h.Repository.GetAsync(4).AsTask()).ToArray();
+        Assert.Equal(5, h.Cache.GetLookupWaiters(Harness.Key(4)));
+
+        reply.Fail(new OperationCanceledException("the first reader's lookup was cancelled"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.All(await Task.WhenAll(followers), read => Assert.Equal("email", read!.Channel));
+        Assert.Equal(1, h.Database.Gets);
+        Assert.Equal(0, h.Cache.GetLookupWaiters(Harness.Key(4)));
+    }
+
+    [Fact]
+    public async Task Readers_sharing_a_lookup_that_found_the_store_unavailable_read_the_database()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(5, 1, "sms", true));
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(5).AsTask();
+        await reply.Reached;
+        var followers = Enumerable.Range(0, 5).Select(_ => h.Repository.GetAsync(5).AsTask()).ToArray();
+
+        reply.Fail(new CacheStoreUnavailableException("test store unavailable: get timed out", new TimeoutException()));
+        Assert.Equal("sms", (await first)!.Channel);
+        Assert.All(await Task.WhenAll(followers), read => Assert.Equal("sms", read!.Channel));
+        Assert.Equal(6, h.Database.Gets);
+        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(0, h.Store.Fills);
+    }
+
+    [Fact]
+    public async Task A_waiting_reader_that_cancels_leaves_the_lookup_to_the_others()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(6, 1, "push", false));
+        await h.Repository.GetAsync(6);
+        var reply = Gate.HoldNextGetReply(flaky!);
+        using var leaving = new CancellationTokenSource();
+
+        var first = h.Repository.GetAsync(6).AsTask();
+        await reply.Reached;
+        var cancelled = h.Repository.GetAsync(6, leaving.Token).AsTask();
+        await leaving.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+        reply.Open();
+        Assert.Equal("push", (await first)!.Channel);
+    }
+
+    [Fact]
+    public async Task With_sharing_off_every_reader_sends_its_own_lookup()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(options => options.ShareConcurrentLookups = false, wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(7, 1, "sms", false));
+        await h.Repository.GetAsync(7);
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(7).AsTask();
+        await reply.Reached;
+        var followers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => h.Repository.GetAsync(7).AsTask()));
+        Assert.All(followers, read => Assert.Equal("sms", read!.Channel));
+        Assert.Equal(7, h.Store.Gets);
+
+        reply.Open();
+        Assert.Equal("sms", (await first)!.Channel);
+    }
+
+    [Fact]
+    public async Task The_in_memory_store_never_shares_lookups()
+    {
+        await using var direct = new Harness(wrapStore: store => ((CountingCacheStore)store).Inner);
+        await using var wrapped = new Harness();
+        Assert.False(direct.Cache.SharesLookups);
+        Assert.True(wrapped.Cache.SharesLookups);
+    }
+}
