@@ -114,6 +114,13 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
 
     internal PendingInvalidations PendingInvalidations { get; }
 
+    internal PendingFills PendingFills { get; } = new();
+
+    /// <summary>Completes once no fill sent by a read-through miss is still on its way to the cache store. A read returns
+    /// the value it loaded without waiting for its fill (a fill is refused anyway if a write came first), so a test
+    /// that inspects the cache right after a read waits for this first. <see cref="DisposeAsync"/> waits for it too.</summary>
+    public Task WaitForPendingFillsAsync(CancellationToken cancellationToken = default) => PendingFills.WhenIdleAsync().WaitAsync(cancellationToken);
+
     /// <summary>Creates a runtime over an in-memory cache store, an in-memory (not durable) write-back log and an
     /// in-memory ledger, without dependency injection. Choosing it accepts the non-durable log (as
     /// <see cref="CachingGenOptions.AllowNonDurableWriteBack"/> does). Start its flusher with <see cref="StartWriteBackAsync"/>
@@ -180,6 +187,9 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
             return;
         }
 
+        // Each fill ends within the store's own timeout; the bound only keeps a store that never answers from holding
+        // the shutdown.
+        await PendingFills.WhenIdleAsync().WaitAsync(PendingFillsShutdownWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (WriteBack.IsRunning)
         {
             await WriteBack.StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -195,6 +205,9 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
         PendingInvalidations.Dispose();
         Telemetry.Dispose();
     }
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the fills still on their way.</summary>
+    internal static readonly TimeSpan PendingFillsShutdownWait = TimeSpan.FromSeconds(5);
 
     /// <summary>Releases the meter and the flusher WITHOUT draining (draining is asynchronous: prefer
     /// <see cref="DisposeAsync"/>, or stop the host first, which drains).</summary>

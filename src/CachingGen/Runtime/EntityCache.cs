@@ -293,6 +293,9 @@ public sealed partial class EntityCache<TEntity>
     private async ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
         var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // Whether this reader may keep the value depends on the fill, which may still be on its way.
+        await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
         if (flight.FillStored)
         {
             activity?.SetTag("cachinggen.hit", false);
@@ -433,7 +436,7 @@ public sealed partial class EntityCache<TEntity>
     }
 
     /// <summary>A miss: joins the key's flight when it may, or starts one. Not async itself: a starter that cannot
-    /// cancel gets its flight's own task, so a miss pays one state machine for the load and fill, not two. The readers
+    /// cancel gets its flight's own task, so a miss pays one state machine for the load, not two. The readers
     /// sharing <paramref name="owned"/> (the lookup that missed) are let go once the key's flight is in the table and
     /// before its load starts, so those that may not take this answer find the flight open.</summary>
     private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, SharedLookup? owned, Activity? activity, CancellationToken cancellationToken)
@@ -508,54 +511,22 @@ public sealed partial class EntityCache<TEntity>
     private Flight NewFlight(CacheLookup lookup, CancellationToken starterToken)
         => new(lookup.FillToken, lookup.WriteInProgress, Interlocked.Increment(ref _flightEvents), open: !lookup.Found && !lookup.WriteInProgress, cancellable: starterToken.CanBeCanceled);
 
-    /// <summary>Loads, fills and completes <paramref name="flight"/>. Its task ends with the value. Only the starter of a
-    /// flight without its own cancellation awaits it, so only that flight's task fails with the flight; any other never
-    /// fails (nobody observes it: its starter and the joiners read the flight's completion).</summary>
+    /// <summary>Loads, fills and settles <paramref name="flight"/>. Its value reaches the starter (this task) and the
+    /// joiners (its completion) once loaded: a read does not wait for its fill, which is a cache step like any other
+    /// (refused by its token if a write came first). Only the starter of a flight without its own cancellation awaits
+    /// this task, so only that flight's task fails with the load; any other never fails (nobody observes it: its
+    /// starter and the joiners read the flight's completion).</summary>
     private async ValueTask<TEntity?> RunFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup)
     {
         var token = flight.Cancellation?.Token ?? CancellationToken.None;
+        TEntity? value;
         try
         {
-            var value = await load(state, token).ConfigureAwait(false);
-            var filled = false;
-            if (!lookup.Found && !lookup.WriteInProgress)
-            {
-                CloseFlight(flight, Interlocked.Increment(ref _flightEvents));
-
-                // The fill is awaited here, not in an async helper of its own: every miss would pay that helper's state
-                // machine (about 200 bytes) on top of this one.
-                if (TryPrepareFill(policy, lookup, value, out var bytes, out var ttl))
-                {
-                    try
-                    {
-                        filled = await _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token).ConfigureAwait(false);
-                        CountFill(key, policy, filled);
-                    }
-                    catch (Exception exception) when (!(exception is OperationCanceledException && token.IsCancellationRequested))
-                    {
-                        // A fill that fails leaves the key empty; it never fails the read.
-                        ReportFillFailure(key, exception);
-                    }
-                }
-            }
-
-            if (!filled)
-            {
-                CloseFlight(flight, long.MinValue);
-            }
-
-            // The finished flight stays in the table for a while, for callers whose miss reply reaches it only now
-            // (it crossed this load or its fill on the way): see Flight.Meet for which of them take its value.
-            flight.FillStored = filled;
-            flight.Settle(Interlocked.Increment(ref _flightEvents));
-            flight.Completion.TrySetResult(value);
-            RetireLater(key, flight);
-            return value;
+            value = await load(state, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            CloseFlight(flight, long.MinValue);
-            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            EndFailedFlight(flight, key);
             flight.Completion.TrySetCanceled(token);
 
             // Only a flight with its own cancellation is cancelled, and its starter waits on the completion instead.
@@ -563,8 +534,7 @@ public sealed partial class EntityCache<TEntity>
         }
         catch (Exception exception)
         {
-            CloseFlight(flight, long.MinValue);
-            _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+            EndFailedFlight(flight, key);
             flight.Completion.TrySetException(exception);
             if (flight.Cancellation is null)
             {
@@ -573,6 +543,112 @@ public sealed partial class EntityCache<TEntity>
 
             return default;
         }
+
+        ValueTask<bool> fill = default;
+        var filling = false;
+        if (!lookup.Found && !lookup.WriteInProgress)
+        {
+            CloseFlight(flight, Interlocked.Increment(ref _flightEvents));
+            filling = TryStartFill(key, policy, lookup, value, token, out fill);
+        }
+
+        if (filling && !fill.IsCompleted)
+        {
+            // The value is the database's, read after this flight's lookup: every reader that may take it can go now.
+            flight.Completion.TrySetResult(value);
+            _runtime.PendingFills.Enter();
+            _ = SettleAfterFillAsync(flight, key, policy, fill, token);
+            return value;
+        }
+
+        var stored = false;
+        if (filling)
+        {
+            try
+            {
+                stored = fill.Result;
+                CountFill(key, policy, stored);
+            }
+            catch (Exception exception)
+            {
+                ReportFillFailure(key, exception, token);
+            }
+        }
+
+        SettleFlight(flight, key, stored);
+        flight.Completion.TrySetResult(value);
+        return value;
+    }
+
+    /// <summary>Sends the fill of <paramref name="value"/> unless nothing is to be cached (see <see cref="TryPrepareFill"/>);
+    /// a store that fails at once hands back a failed fill.</summary>
+    private bool TryStartFill(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken token, out ValueTask<bool> fill)
+    {
+        fill = default;
+        if (!TryPrepareFill(policy, lookup, value, out var bytes, out var ttl))
+        {
+            return false;
+        }
+
+        try
+        {
+            fill = _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token);
+        }
+        catch (Exception exception)
+        {
+            fill = ValueTask.FromException<bool>(exception);
+        }
+
+        return true;
+    }
+
+    /// <summary>Settles <paramref name="flight"/> once its fill has an outcome, after its readers have its value.
+    /// Never throws: nobody awaits it.</summary>
+    private async Task SettleAfterFillAsync(Flight flight, string key, ReadPolicy policy, ValueTask<bool> fill, CancellationToken token)
+    {
+        try
+        {
+            var stored = false;
+            try
+            {
+                stored = await fill.ConfigureAwait(false);
+                CountFill(key, policy, stored);
+            }
+            catch (Exception exception)
+            {
+                ReportFillFailure(key, exception, token);
+            }
+
+            SettleFlight(flight, key, stored);
+        }
+        finally
+        {
+            _runtime.PendingFills.Exit();
+        }
+    }
+
+    /// <summary>Records whether the flight's fill was stored and settles it. The settled flight stays
+    /// in the table for a while, for callers whose miss reply reaches it only now (it crossed this load or its fill on
+    /// the way): see <see cref="Flight.Meet"/> for which of them take its value.</summary>
+    private void SettleFlight(Flight flight, string key, bool stored)
+    {
+        if (!stored)
+        {
+            CloseFlight(flight, long.MinValue);
+        }
+
+        flight.FillStored = stored;
+        flight.Settle(Interlocked.Increment(ref _flightEvents));
+        RetireLater(key, flight);
+    }
+
+    /// <summary>A flight whose load failed or was cancelled leaves the table at once; readers waiting for its fill
+    /// look again.</summary>
+    private void EndFailedFlight(Flight flight, string key)
+    {
+        CloseFlight(flight, long.MinValue);
+        _flights.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+        flight.Settle(Interlocked.Increment(ref _flightEvents));
     }
 
     /// <summary>Ends a flight's openness (no more joins without a lookup) and records which fill it sent
@@ -672,8 +748,15 @@ public sealed partial class EntityCache<TEntity>
         Log.FillRefused(_logger, key, Repository.Name);
     }
 
-    private void ReportFillFailure(string key, Exception exception)
+    /// <summary>A fill that fails leaves the key empty; it never fails the read. A fill cancelled because every reader
+    /// of its flight left is no failure.</summary>
+    private void ReportFillFailure(string key, Exception exception, CancellationToken token)
     {
+        if (exception is OperationCanceledException && token.IsCancellationRequested)
+        {
+            return;
+        }
+
         if (exception is CacheStoreUnavailableException unavailable)
         {
             _runtime.Outages.Report(unavailable, "fill");
@@ -970,6 +1053,12 @@ public sealed partial class EntityCache<TEntity>
         private long _fillNumber = long.MaxValue;
         private long _settledNumber = long.MaxValue;
 
+        /// <summary>null: not settled, nobody waits; a <see cref="TaskCompletionSource"/>: not settled, waited for;
+        /// <see cref="SettledMarker"/>: settled.</summary>
+        private object? _settlement;
+
+        private static readonly object SettledMarker = new();
+
         /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
         public bool IsOpen => Volatile.Read(ref _open) == 1;
 
@@ -977,7 +1066,7 @@ public sealed partial class EntityCache<TEntity>
         /// <see cref="long.MinValue"/> when the flight ended without a stored fill.</summary>
         public long FillNumber => Volatile.Read(ref _fillNumber);
 
-        /// <summary>Set before <see cref="Completion"/> completes: the fill was stored.</summary>
+        /// <summary>Set before the flight settles: the fill was stored.</summary>
         public bool FillStored { get; set; }
 
         /// <summary>When the flight finished (a <see cref="TimeProvider"/> timestamp), for the sweeper.</summary>
@@ -1029,8 +1118,16 @@ public sealed partial class EntityCache<TEntity>
             return fillNumber != long.MinValue && eventsSeen < settledNumber ? FlightMeeting.LookAgainAfterFill : FlightMeeting.LoadAgain;
         }
 
-        /// <summary>Records the <c>_flightEvents</c> number of the flight's end, before its outcome is published.</summary>
-        public void Settle(long settledNumber) => Volatile.Write(ref _settledNumber, settledNumber);
+        /// <summary>Records the <c>_flightEvents</c> number of the flight's end (its fill stored, refused or not made, or
+        /// its load failed), then wakes the readers waiting for it.</summary>
+        public void Settle(long settledNumber)
+        {
+            Volatile.Write(ref _settledNumber, settledNumber);
+            if (Interlocked.Exchange(ref _settlement, SettledMarker) is TaskCompletionSource waiting)
+            {
+                waiting.TrySetResult();
+            }
+        }
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -1046,11 +1143,18 @@ public sealed partial class EntityCache<TEntity>
             return CloseToJoiners();
         }
 
-        /// <summary>Waits until the flight has ended (its fill stored or refused), whatever its outcome.</summary>
-        public async Task WaitForFillAsync(CancellationToken cancellationToken)
+        /// <summary>Waits until the flight has settled (see <see cref="Settle"/>). Its completion object is made only
+        /// when someone waits: most flights settle unobserved.</summary>
+        public Task WaitForFillAsync(CancellationToken cancellationToken)
         {
-            await ((Task)Completion.Task).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            cancellationToken.ThrowIfCancellationRequested();
+            var current = Volatile.Read(ref _settlement);
+            if (current is null)
+            {
+                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                current = Interlocked.CompareExchange(ref _settlement, created, null) ?? created;
+            }
+
+            return current is TaskCompletionSource waiting ? waiting.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
         }
 
         /// <summary>Closes the flight to joins without a lookup; true the first time, when it was open.</summary>

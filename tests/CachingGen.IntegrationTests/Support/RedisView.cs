@@ -24,7 +24,10 @@ internal sealed record CachedEntry(EntryKind Kind, Preference? Value, TimeSpan? 
 }
 
 /// <summary>Reads and writes the cache's keys directly in Redis, bypassing the decorator and the store.</summary>
-internal sealed class RedisView(string keyNamespace)
+/// <param name="keyNamespace">The stack's Redis key prefix.</param>
+/// <param name="fillsSettled">Completes when no read's fill is still on its way (reads return before their fill is
+/// stored): every look at Redis waits for it, so it sees what the reads before it left.</param>
+internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
 {
     /// <summary>The schema fingerprint this build stores with every preference.</summary>
     public static readonly ulong Fingerprint = ((ISchemaFingerprintProvider)CachingGenFormatterResolver.Instance).GetSchemaFingerprint<Preference>();
@@ -35,6 +38,7 @@ internal sealed class RedisView(string keyNamespace)
 
     public async Task<CachedEntry> ReadAsync(string cacheKey)
     {
+        await fillsSettled();
         var key = keyNamespace + cacheKey;
         var raw = (byte[]?)await _redis.StringGetAsync(key);
         var ttl = await _redis.KeyTimeToLiveAsync(key);

@@ -22,7 +22,7 @@ internal sealed class TestStack : IAsyncDisposable
         Services = services;
         Database = database;
         Logs = logs;
-        Cache = new RedisView(keyNamespace);
+        Cache = new RedisView(keyNamespace, () => Runtime.WaitForPendingFillsAsync());
         _readsAtStart = database.Reads;
         _writtenAtStart = database.RowsWritten;
     }

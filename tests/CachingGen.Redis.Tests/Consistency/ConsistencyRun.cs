@@ -94,6 +94,7 @@ internal sealed class ConsistencyRun
 
             await Task.WhenAll(workers);
             var report = Check(database, writes.SelectMany(w => w).ToList(), reads.SelectMany(r => r).ToList());
+            await runtime.WaitForPendingFillsAsync();
             await CompareCacheWithDatabaseAsync(store, database, report);
             output($"{report.Writes} writes, {report.Reads} reads, {report.CachedKeys} keys cached at the end, {report.StaleReads.Count} stale read(s), {report.CacheMismatches.Count} cache/database mismatch(es)");
             output($"group commit: {store.PipelinedBatches} pipelined batches carried the cache steps of {report.Writes} write-through calls");

@@ -88,6 +88,7 @@ public sealed class RedisOutageRuntimeTests
         // The repaired write-around invalidation kept its 30 s fill TTL: the next read fills for 30 s, not the read's
         // 10 minutes.
         Assert.Equal("migrated", (await repository.GetAsync(2, CancellationToken.None))!.Value);
+        await runtime.WaitForPendingFillsAsync();
         var migratedTimeToLive = await Shared.GetDatabase().KeyTimeToLiveAsync(store.GetRedisKey(CachedRowRepository.KeyOf(2)));
         Assert.NotNull(migratedTimeToLive);
         Assert.InRange(migratedTimeToLive.Value, TimeSpan.FromSeconds(1), CachedRowRepository.MigratePolicy.FillTimeToLive);
@@ -101,6 +102,7 @@ public sealed class RedisOutageRuntimeTests
 
         // Back to normal: the next read fills, the one after hits.
         Assert.Equal("during", (await repository.GetAsync(1, CancellationToken.None))!.Value);
+        await runtime.WaitForPendingFillsAsync();
         var gets = database.Gets;
         Assert.Equal("during", (await repository.GetAsync(1, CancellationToken.None))!.Value);
         Assert.Equal(gets, database.Gets);

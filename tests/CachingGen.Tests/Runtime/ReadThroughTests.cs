@@ -603,4 +603,63 @@ public sealed class ReadThroughTests
         Assert.Equal("new", (await late)!.Channel);
         Assert.Equal(2, h.Database.Gets);
     }
+
+    [Fact]
+    public async Task A_miss_returns_its_loaded_value_without_waiting_for_its_fill()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(28, 1, "sms", true));
+        var fill = Gate.HoldNextFill(flaky!);
+        using var cancellable = new CancellationTokenSource();
+
+        // Both starters: one that cannot leave its flight (it awaits the load itself), one that can (it waits on the
+        // flight's completion).
+        Assert.Equal("sms", (await h.Repository.GetAsync(28).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        await fill.Reached;
+        Assert.False(h.Inspect(28).Found);
+        var secondFill = Gate.HoldNextFill(flaky!);
+        h.Database.Seed(new Preference(29, 1, "push", false));
+        Assert.Equal("push", (await h.Repository.GetAsync(29, cancellable.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        await secondFill.Reached;
+        Assert.False(h.Inspect(29).Found);
+
+        var fillsStored = h.Runtime.WaitForPendingFillsAsync();
+        fill.Open();
+        await Task.Delay(50);
+        Assert.False(fillsStored.IsCompleted);
+        secondFill.Open();
+        await fillsStored.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(h.Inspect(28).Found);
+        Assert.True(h.Inspect(29).Found);
+        Assert.Equal("sms", (await h.Repository.GetAsync(28))!.Channel);
+        Assert.Equal(2, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task A_reader_that_joined_a_load_without_a_lookup_waits_for_the_fill_that_vouches_for_the_value()
+    {
+        // The starter has its value before the fill lands; a reader that joined without a lookup keeps the value only
+        // if that fill is stored, so it waits for it, and needs no lookup of its own when it is.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(30, 1, "email", true));
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => load.Task;
+        var fill = Gate.HoldNextFill(flaky!);
+
+        var first = h.Repository.GetAsync(30).AsTask();
+        var joiner = h.Repository.GetAsync(30).AsTask();
+        Assert.Equal(2, h.Cache.GetFlightWaiters(Harness.Key(30)));
+        load.SetResult();
+        Assert.Equal("email", (await first)!.Channel);
+        await fill.Reached;
+        await Task.Delay(50);
+        Assert.False(joiner.IsCompleted);
+
+        fill.Open();
+        Assert.Equal("email", (await joiner)!.Channel);
+        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(1, h.Database.Gets);
+    }
 }
