@@ -662,4 +662,22 @@ public sealed class ReadThroughTests
         Assert.Equal(1, h.Store.Gets);
         Assert.Equal(1, h.Database.Gets);
     }
+
+    [Fact]
+    public async Task Disposing_the_runtime_waits_for_a_fill_on_its_way()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(31, 1, "sms", true));
+        var fill = Gate.HoldNextFill(flaky!);
+        Assert.Equal("sms", (await h.Repository.GetAsync(31))!.Channel);
+        await fill.Reached;
+
+        var disposing = h.Runtime.DisposeAsync().AsTask();
+        await Task.Delay(50);
+        Assert.False(disposing.IsCompleted);
+        fill.Open();
+        await disposing.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(h.Inspect(31).Found);
+    }
 }
