@@ -86,7 +86,7 @@ public sealed partial class EntityCache<TEntity>
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadOnSharedLookupAsync<TState>(SharedLookup shared, bool mayTakeAnswer, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> ReadOnSharedLookupAsync<TState>(SharedLookup shared, bool mayTakeAnswer, long eventsSeen, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
         await shared.WhenEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         if (shared.Outcome == SharedLookupOutcome.Unavailable)
@@ -97,7 +97,10 @@ public sealed partial class EntityCache<TEntity>
 
         if (mayTakeAnswer && shared.Outcome == SharedLookupOutcome.Answered)
         {
-            return await ReadOnAnswer(shared.Answer, null, key, policy, state, load, shared.EventsSeen, activity, cancellationToken).ConfigureAwait(false);
+            // The lookup's reader noted its number before registering, which may be before this read started: a
+            // flight that loaded in between would look newer than this read's lookup than it is. This read's own
+            // number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
+            return await ReadOnAnswer(shared.Answer, null, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
         }
 
         // The lookup was sent before this read started (or failed for its own reader, who cancelled): on a miss it left
@@ -141,8 +144,8 @@ public sealed partial class EntityCache<TEntity>
 
         public int Slot => slot;
 
-        /// <summary>The <c>_flightEvents</c> its reader noted before sending it: a reader that takes its answer takes
-        /// this too, since the lookup is its own.</summary>
+        /// <summary>The <c>_flightEvents</c> its reader noted before registering it. A reader that takes its answer
+        /// uses the larger of this and its own (see <see cref="ReadOnSharedLookupAsync"/>).</summary>
         public long EventsSeen => eventsSeen;
 
         public int Waiters => Volatile.Read(ref _waiters);

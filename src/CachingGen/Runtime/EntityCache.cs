@@ -323,7 +323,7 @@ public sealed partial class EntityCache<TEntity>
         SharedLookup? owned = null;
         if (_sharedLookups is not null && TryShareLookup(key, eventsSeen, afterSharedLookup, out owned, out var shared, out var mayTakeAnswer))
         {
-            return ReadOnSharedLookupAsync(shared, mayTakeAnswer, key, policy, state, load, activity, cancellationToken);
+            return ReadOnSharedLookupAsync(shared, mayTakeAnswer, eventsSeen, key, policy, state, load, activity, cancellationToken);
         }
 
         ValueTask<CacheLookup> pending;
@@ -555,47 +555,56 @@ public sealed partial class EntityCache<TEntity>
         if (filling && !fill.IsCompleted)
         {
             // The value is the database's, read after this flight's lookup: every reader that may take it can go now.
-            flight.Completion.TrySetResult(value);
+            // Counted before the value is published, so a reader that returns can wait for this fill.
             _runtime.PendingFills.Enter();
+            flight.Completion.TrySetResult(value);
             _ = SettleAfterFillAsync(flight, key, policy, fill, token);
             return value;
         }
 
         var stored = false;
-        if (filling)
+        try
         {
-            try
+            if (filling)
             {
-                stored = fill.Result;
-                CountFill(key, policy, stored);
-            }
-            catch (Exception exception)
-            {
-                ReportFillFailure(key, exception, token);
+                try
+                {
+                    stored = fill.Result;
+                    CountFill(key, policy, stored);
+                }
+                catch (Exception exception)
+                {
+                    ReportFillFailure(key, exception, token);
+                }
             }
         }
+        finally
+        {
+            // Whatever the telemetry or the logger did, the flight settles and its readers get the value.
+            SettleFlight(flight, key, stored);
+            flight.Completion.TrySetResult(value);
+        }
 
-        SettleFlight(flight, key, stored);
-        flight.Completion.TrySetResult(value);
         return value;
     }
 
     /// <summary>Sends the fill of <paramref name="value"/> unless nothing is to be cached (see <see cref="TryPrepareFill"/>);
-    /// a store that fails at once hands back a failed fill.</summary>
+    /// an encoding or a store that fails at once hands back a failed fill.</summary>
     private bool TryStartFill(string key, ReadPolicy policy, CacheLookup lookup, TEntity? value, CancellationToken token, out ValueTask<bool> fill)
     {
         fill = default;
-        if (!TryPrepareFill(policy, lookup, value, out var bytes, out var ttl))
-        {
-            return false;
-        }
-
         try
         {
+            if (!TryPrepareFill(policy, lookup, value, out var bytes, out var ttl))
+            {
+                return false;
+            }
+
             fill = _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token);
         }
         catch (Exception exception)
         {
+            // The value could not be encoded, or the store failed at once: a fill that fails never fails the read.
             fill = ValueTask.FromException<bool>(exception);
         }
 
@@ -606,24 +615,26 @@ public sealed partial class EntityCache<TEntity>
     /// Never throws: nobody awaits it.</summary>
     private async Task SettleAfterFillAsync(Flight flight, string key, ReadPolicy policy, ValueTask<bool> fill, CancellationToken token)
     {
+        var stored = false;
         try
         {
-            var stored = false;
-            try
-            {
-                stored = await fill.ConfigureAwait(false);
-                CountFill(key, policy, stored);
-            }
-            catch (Exception exception)
-            {
-                ReportFillFailure(key, exception, token);
-            }
-
-            SettleFlight(flight, key, stored);
+            stored = await fill.ConfigureAwait(false);
+            CountFill(key, policy, stored);
+        }
+        catch (Exception exception)
+        {
+            ReportFillFailure(key, exception, token);
         }
         finally
         {
-            _runtime.PendingFills.Exit();
+            try
+            {
+                SettleFlight(flight, key, stored);
+            }
+            finally
+            {
+                _runtime.PendingFills.Exit();
+            }
         }
     }
 

@@ -680,4 +680,40 @@ public sealed class ReadThroughTests
         await disposing.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(h.Inspect(31).Found);
     }
+
+    [Fact]
+    public async Task A_value_that_cannot_be_encoded_is_returned_uncached_and_the_flight_ends()
+    {
+        await using var h = new Harness();
+        var options = MessagePack.MessagePackSerializerOptions.Standard.WithResolver(new UnencodableResolver());
+        var cache = h.Runtime.GetEntityCache<Preference>(new RepositoryDescriptor("Unencodable", "bad", options, false));
+        var policy = new ReadPolicy("GetAsync(long)", TimeSpan.FromMinutes(5), null);
+        var loads = 0;
+        ValueTask<Preference?> Load(int _, CancellationToken __)
+        {
+            Interlocked.Increment(ref loads);
+            return new ValueTask<Preference?>(new Preference(32, 1, "sms", true));
+        }
+
+        Assert.Equal("sms", (await cache.ReadThroughAsync("bad:32", policy, 0, Load, None))!.Channel);
+        Assert.Equal("sms", (await cache.ReadThroughAsync("bad:32", policy, 0, Load, None).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        Assert.Equal(2, loads);
+        Assert.Equal(0, h.Store.Fills);
+        Assert.Equal(2, h.Loggers.WithEvent(1102).Count());
+    }
+
+    /// <summary>Resolves a formatter that cannot write (a serializer bug, or a value it refuses).</summary>
+    private sealed class UnencodableResolver : MessagePack.IFormatterResolver
+    {
+        public MessagePack.Formatters.IMessagePackFormatter<T>? GetFormatter<T>() => new Unencodable<T>();
+
+        private sealed class Unencodable<T> : MessagePack.Formatters.IMessagePackFormatter<T>
+        {
+            public void Serialize(ref MessagePack.MessagePackWriter writer, T value, MessagePack.MessagePackSerializerOptions options)
+                => throw new InvalidOperationException("this formatter cannot write");
+
+            public T Deserialize(ref MessagePack.MessagePackReader reader, MessagePack.MessagePackSerializerOptions options)
+                => throw new InvalidOperationException("this formatter cannot read");
+        }
+    }
 }
