@@ -70,7 +70,7 @@ public sealed partial class EntityCache<TEntity>
     internal int GetLookupWaiters(string key)
         => _sharedLookups?[SlotOf(key)] is { } lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal) ? lookup.Waiters : 0;
 
-    private static int SlotOf(string key) => key.GetHashCode() & (SharedLookupSlots - 1);
+    internal static int SlotOf(string key) => key.GetHashCode() & (SharedLookupSlots - 1);
 
     /// <summary>Takes <paramref name="owned"/> out of its slot, then hands its outcome to the readers waiting for it.
     /// The slot is freed first, so a reader that comes back to the key finds it free or holding a newer lookup.</summary>
@@ -98,19 +98,14 @@ public sealed partial class EntityCache<TEntity>
         if (mayTakeAnswer && shared.Outcome == SharedLookupOutcome.Answered)
         {
             // The lookup's reader noted its number before registering, which may be before this read started: a
-            // flight that loaded in between would look newer than this read's lookup than it is. This read's own
-            // number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
+            // flight whose load started in between would seem to have started after this read's lookup. This read's
+            // own number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
             return await ReadOnAnswer(shared.Answer, null, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
         }
 
         // The lookup was sent before this read started (or failed for its own reader, who cancelled): on a miss it left
         // an open flight, which this read may join; otherwise the key is looked up again, by a lookup sent after now.
-        if (TryJoinOpenFlight(key, out var open))
-        {
-            return await ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: true, cancellationToken).ConfigureAwait(false);
+        return await JoinOrLookUpAsync(key, policy, state, load, activity, afterSharedLookup: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>How a shared lookup ended.</summary>
@@ -132,11 +127,7 @@ public sealed partial class EntityCache<TEntity>
     /// <summary>One lookup of a key in progress, and the readers waiting for it.</summary>
     private sealed class SharedLookup(string key, int slot, long eventsSeen)
     {
-        private static readonly object Ended = new();
-
-        /// <summary>null: running, nobody waits; a <see cref="TaskCompletionSource"/>: running, waited for;
-        /// <see cref="Ended"/>: over.</summary>
-        private object? _waiting;
+        private LazySignal _ended;
 
         private int _waiters;
 
@@ -159,24 +150,14 @@ public sealed partial class EntityCache<TEntity>
         {
             Outcome = outcome;
             Answer = answer;
-            if (Interlocked.Exchange(ref _waiting, Ended) is TaskCompletionSource waiting)
-            {
-                waiting.TrySetResult();
-            }
+            _ended.Set();
         }
 
-        /// <summary>Completes when the lookup has ended; its completion object is made only when someone waits.</summary>
+        /// <summary>Completes when the lookup has ended.</summary>
         public Task WhenEndedAsync()
         {
             Interlocked.Increment(ref _waiters);
-            var current = Volatile.Read(ref _waiting);
-            if (current is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                current = Interlocked.CompareExchange(ref _waiting, created, null) ?? created;
-            }
-
-            return current is TaskCompletionSource waiting ? waiting.Task : Task.CompletedTask;
+            return _ended.WhenSet();
         }
     }
 }

@@ -95,12 +95,7 @@ public sealed partial class EntityCache<TEntity>
             return ReadWithActivityAsync(key, policy, state, load, cancellationToken);
         }
 
-        if (TryJoinOpenFlight(key, out var open))
-        {
-            return ReadOnOpenFlightAsync(open, key, policy, state, load, null, cancellationToken);
-        }
-
-        return LookUpAsync(key, policy, state, load, null, afterSharedLookup: false, cancellationToken);
+        return JoinOrLookUpAsync(key, policy, state, load, null, afterSharedLookup: false, cancellationToken);
     }
 
     /// <summary>Write-through of one entity: a write marker, the database write (through <paramref name="write"/>),
@@ -254,12 +249,7 @@ public sealed partial class EntityCache<TEntity>
         using var activity = StartActivity("CachingGen.ReadThrough", policy.Method);
         try
         {
-            if (TryJoinOpenFlight(key, out var open))
-            {
-                return await ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-            }
-
-            return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: false, cancellationToken).ConfigureAwait(false);
+            return await JoinOrLookUpAsync(key, policy, state, load, activity, afterSharedLookup: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (activity is not null)
         {
@@ -267,6 +257,13 @@ public sealed partial class EntityCache<TEntity>
             throw;
         }
     }
+
+    /// <summary>Joins the open flight of <paramref name="key"/> (see <see cref="TryJoinOpenFlight"/>) or looks the key up
+    /// (see <see cref="LookUpAsync"/>).</summary>
+    private ValueTask<TEntity?> JoinOrLookUpAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, bool afterSharedLookup, CancellationToken cancellationToken)
+        => TryJoinOpenFlight(key, out var open)
+            ? ReadOnOpenFlightAsync(open, key, policy, state, load, activity, cancellationToken)
+            : LookUpAsync(key, policy, state, load, activity, afterSharedLookup, cancellationToken);
 
     /// <summary>
     /// Joins the flight of <paramref name="key"/> without a lookup when its fill has not been sent yet. Race-free because
@@ -1064,11 +1061,7 @@ public sealed partial class EntityCache<TEntity>
         private long _fillNumber = long.MaxValue;
         private long _settledNumber = long.MaxValue;
 
-        /// <summary>null: not settled, nobody waits; a <see cref="TaskCompletionSource"/>: not settled, waited for;
-        /// <see cref="SettledMarker"/>: settled.</summary>
-        private object? _settlement;
-
-        private static readonly object SettledMarker = new();
+        private LazySignal _settled;
 
         /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
         public bool IsOpen => Volatile.Read(ref _open) == 1;
@@ -1134,10 +1127,7 @@ public sealed partial class EntityCache<TEntity>
         public void Settle(long settledNumber)
         {
             Volatile.Write(ref _settledNumber, settledNumber);
-            if (Interlocked.Exchange(ref _settlement, SettledMarker) is TaskCompletionSource waiting)
-            {
-                waiting.TrySetResult();
-            }
+            _settled.Set();
         }
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -1154,19 +1144,8 @@ public sealed partial class EntityCache<TEntity>
             return CloseToJoiners();
         }
 
-        /// <summary>Waits until the flight has settled (see <see cref="Settle"/>). Its completion object is made only
-        /// when someone waits: most flights settle unobserved.</summary>
-        public Task WaitForFillAsync(CancellationToken cancellationToken)
-        {
-            var current = Volatile.Read(ref _settlement);
-            if (current is null)
-            {
-                var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                current = Interlocked.CompareExchange(ref _settlement, created, null) ?? created;
-            }
-
-            return current is TaskCompletionSource waiting ? waiting.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
-        }
+        /// <summary>Waits until the flight has settled (see <see cref="Settle"/>).</summary>
+        public Task WaitForFillAsync(CancellationToken cancellationToken) => _settled.WhenSet().WaitAsync(cancellationToken);
 
         /// <summary>Closes the flight to joins without a lookup; true the first time, when it was open.</summary>
         public bool CloseToJoiners() => Interlocked.Exchange(ref _open, 0) == 1;

@@ -624,8 +624,11 @@ public sealed class ReadThroughTests
         await secondFill.Reached;
         Assert.False(h.Inspect(29).Found);
 
+        // A read of the key while its fill is on its way waits for that fill and hits: no second load.
+        var again = h.Repository.GetAsync(28).AsTask();
         var fillsStored = h.Runtime.WaitForPendingFillsAsync();
         fill.Open();
+        Assert.Equal("sms", (await again.WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
         await Task.Delay(50);
         Assert.False(fillsStored.IsCompleted);
         secondFill.Open();

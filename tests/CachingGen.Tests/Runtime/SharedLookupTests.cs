@@ -147,6 +147,25 @@ public sealed class SharedLookupTests
     }
 
     [Fact]
+    public async Task A_reader_whose_slot_holds_another_keys_lookup_looks_up_alone()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        var other = Enumerable.Range(1_000, 100_000).First(id => EntityCache<Preference>.SlotOf(Harness.Key(id)) == EntityCache<Preference>.SlotOf(Harness.Key(8)));
+        h.Database.Seed(new Preference(8, 1, "sms", false));
+        h.Database.Seed(new Preference(other, 1, "push", true));
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(8).AsTask();
+        await reply.Reached;
+        Assert.Equal("push", (await h.Repository.GetAsync(other).AsTask().WaitAsync(TimeSpan.FromSeconds(30)))!.Channel);
+        Assert.Equal(2, h.Store.Gets);
+
+        reply.Open();
+        Assert.Equal("sms", (await first)!.Channel);
+    }
+
+    [Fact]
     public async Task With_sharing_off_every_reader_sends_its_own_lookup()
     {
         FlakyCacheStore? flaky = null;
