@@ -168,6 +168,20 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
     {
         var redisKey = ToRedisKey(key);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        return Fill(redisKey, RedisEntryFormat.EncodeValue(value.Span), timeToLive, fillToken, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
+        var redisKey = ToRedisKey(key);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
+        return Fill(redisKey, RedisEntryFormat.EncodeVersionedValue(version, value.Span), timeToLive, fillToken, cancellationToken);
+    }
+
+    /// <summary>A fill of <paramref name="stored"/> (a value in the store's layout) after a miss that saw <paramref name="fillToken"/>.</summary>
+    private ValueTask<bool> Fill(RedisKey redisKey, byte[] stored, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<bool>(cancellationToken);
@@ -177,10 +191,10 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
         {
             // The miss saw no key: the compare-and-set is "store only if still absent", which SET NX does in one plain
             // command (no script, no argument array), the same cost as a hand-written fill.
-            Task<bool> stored;
+            Task<bool> set;
             try
             {
-                stored = _database.StringSetAsync(redisKey, RedisEntryFormat.EncodeValue(value.Span), TimeSpan.FromMilliseconds(RedisEntryFormat.ToMilliseconds(timeToLive)), keepTtl: false, When.NotExists, CommandFlags.None);
+                set = _database.StringSetAsync(redisKey, stored, TimeSpan.FromMilliseconds(RedisEntryFormat.ToMilliseconds(timeToLive)), keepTtl: false, When.NotExists, CommandFlags.None);
             }
             catch (Exception exception) when (IsServerFailure(exception))
             {
@@ -188,19 +202,19 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
             }
 
             // No state machine of its own: a miss already pays for the runtime's, and this is every absent-key fill.
-            return AwaitFill(stored, cancellationToken);
+            return AwaitFill(set, cancellationToken);
         }
 
-        return CompareAndFillAsync(redisKey, value, timeToLive, fillToken, cancellationToken);
+        return CompareAndFillAsync(redisKey, stored, timeToLive, fillToken, cancellationToken);
     }
 
     /// <summary>The fill after a miss on a tombstone or foreign bytes: the <see cref="RedisScripts.Fill"/> script.</summary>
-    private async ValueTask<bool> CompareAndFillAsync(RedisKey redisKey, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    private async ValueTask<bool> CompareAndFillAsync(RedisKey redisKey, byte[] stored, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
     {
         var arguments = new RedisValue[]
         {
             RedisEntryFormat.ExpectedForFill(fillToken),
-            RedisEntryFormat.EncodeValue(value.Span),
+            stored,
             RedisEntryFormat.ToMilliseconds(timeToLive),
         };
         var result = await EvaluateAsync(RedisScripts.Fill, redisKey, arguments, "fill", cancellationToken).ConfigureAwait(false);
@@ -377,6 +391,59 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
                 2 => WriteCompletionOutcome.StillInFlight,
                 3 => WriteCompletionOutcome.PinnedKept,
                 _ => WriteCompletionOutcome.Invalidated,
+            };
+        }
+
+        return outcomes;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var count = entries.Count;
+        var commands = new RedisCommand[count];
+        RedisValue tombstoneMilliseconds = _tombstoneMilliseconds;
+        for (var i = 0; i < count; i++)
+        {
+            var entry = entries[i];
+            if (entry.Key is null)
+            {
+                throw new ArgumentNullException(nameof(entries), $"Entry {i} has a null key.");
+            }
+
+            if (entry.TimeToLive <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(entries), entry.TimeToLive, $"The time to live of entry {i} must be positive.");
+            }
+
+            var generation = RedisEntryFormat.NewGeneration();
+            commands[i] = new RedisCommand(ToRedisKey(entry.Key), RedisScripts.SetIfNewer,
+            [
+                RedisEntryFormat.EncodeVersionedValue(entry.Version, entry.Value.Span),
+                RedisEntryFormat.ToMilliseconds(entry.TimeToLive),
+                RedisEntryFormat.EncodeTombstone(generation, fillTimeToLive: null),
+                tombstoneMilliseconds,
+                RedisEntryFormat.EncodeGeneration(generation),
+            ]);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var outcomes = new VersionedWriteOutcome[count];
+        if (count == 0)
+        {
+            return outcomes;
+        }
+
+        var results = await PipelineAsync(commands, "versioned write batch", cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < count; i++)
+        {
+            outcomes[i] = (long)results[i]! switch
+            {
+                0 => VersionedWriteOutcome.Stored,
+                1 => VersionedWriteOutcome.NewerKept,
+                3 => VersionedWriteOutcome.PinnedKept,
+                _ => VersionedWriteOutcome.Invalidated,
             };
         }
 

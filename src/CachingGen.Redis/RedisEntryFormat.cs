@@ -8,6 +8,9 @@ namespace CachingGen.Redis;
 /// The bytes stored under one Redis key (one Redis string per cache key):
 /// <list type="bullet">
 /// <item><description>value: <c>'V'</c> (0x56) followed by the payload, the runtime's envelope, unchanged;</description></item>
+/// <item><description>versioned value (an entity with a <c>[CacheVersion]</c> member): <c>'N'</c> (0x4E), the version as 8
+/// big-endian bytes with the sign bit flipped (so byte order is numeric order), then the payload; it always has a time
+/// to live;</description></item>
 /// <item><description>tombstone: <c>'T'</c> (0x54), the 8-byte big-endian generation (positive), and, when the
 /// invalidation named a fill time to live, that time to live in 8-byte big-endian ticks;</description></item>
 /// <item><description>write marker: <c>'W'</c> (0x57), the 8-byte big-endian generation (positive; the write token),
@@ -19,6 +22,8 @@ namespace CachingGen.Redis;
 internal static class RedisEntryFormat
 {
     public const byte ValueTag = (byte)'V';
+    public const byte VersionedValueTag = (byte)'N';
+    public const int VersionedValueHeaderLength = 9;
     public const byte TombstoneTag = (byte)'T';
     public const byte MarkerTag = (byte)'W';
     public const int MarkerMinimumLength = 11;
@@ -41,6 +46,11 @@ internal static class RedisEntryFormat
         if (span.Length >= 1 && span[0] == ValueTag)
         {
             return CacheLookup.Hit(bytes[1..]);
+        }
+
+        if (span.Length >= VersionedValueHeaderLength && span[0] == VersionedValueTag)
+        {
+            return CacheLookup.Hit(bytes[VersionedValueHeaderLength..]);
         }
 
         if (TryReadTombstone(span, out var generation, out var fillTimeToLive))
@@ -97,6 +107,16 @@ internal static class RedisEntryFormat
         var bytes = new byte[payload.Length + 1];
         bytes[0] = ValueTag;
         payload.CopyTo(bytes.AsSpan(1));
+        return bytes;
+    }
+
+    /// <summary>The stored form of a value with its entity version.</summary>
+    public static byte[] EncodeVersionedValue(long version, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[payload.Length + VersionedValueHeaderLength];
+        bytes[0] = VersionedValueTag;
+        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(1, 8), unchecked((ulong)version ^ 0x8000_0000_0000_0000UL));
+        payload.CopyTo(bytes.AsSpan(VersionedValueHeaderLength));
         return bytes;
     }
 

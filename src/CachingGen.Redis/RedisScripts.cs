@@ -12,7 +12,7 @@ internal sealed partial class RedisScripts
 {
     /// <summary>
     /// Compare-and-set fill after a miss on a tombstone or on foreign bytes (a miss on an absent key fills with
-    /// <c>SET NX</c>, which is what this script does for an empty ARGV[1]). It reads the first 10 bytes: enough to tell a write marker. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
+    /// <c>SET NX</c>, which is what this script does for an empty ARGV[1]). It reads the first 10 bytes: enough to tell a write marker. A value, versioned or not, is never replaced. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
     /// for an absent key); ARGV[2]: the stored value; ARGV[3]: time to live in ms. The fill is stored when the key is
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
     /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.
@@ -22,7 +22,7 @@ local head = redis.call('GETRANGE', KEYS[1], 0, 9)
 if head ~= '' then
   local tag = string.byte(head, 1)
   local flag = string.byte(head, 10)
-  if tag == 86 or (tag == 87 and (flag == 48 or flag == 49)) then
+  if tag == 86 or tag == 78 or (tag == 87 and (flag == 48 or flag == 49)) then
     return 0
   end
   head = string.sub(head, 1, 9)
@@ -89,10 +89,47 @@ redis.call('SET', KEYS[1], 'T' .. ARGV[5], 'PX', ARGV[6])
 return 1
 ");
 
-    /// <summary>Gives a value (tag 'V') a time to live. ARGV[1]: time to live in ms. Returns 1, or 0 when the key holds
+    /// <summary>
+    /// The one step of a versioned write-through (after the database write). ARGV[1]: the versioned value ('N', the
+    /// 8-byte sortable version, the payload); ARGV[2]: its time to live in ms; ARGV[3]: a tombstone; ARGV[4]: its
+    /// lifetime in ms; ARGV[5]: a new 8-byte generation. On a versioned value: stores ARGV[1] when the cached version is
+    /// lower (returns 0), else leaves it (returns 1); the versions are compared byte by byte, because Lua compares strings
+    /// with the server's locale. On a pinned value (a write-back entry): leaves it (returns 3). On a write marker: makes it
+    /// contended under a new generation, same count and expiry, so its writer leaves a tombstone (returns 2). Anything
+    /// else (absent, tombstone, a value without version, foreign bytes): the tombstone (returns 2), because an absent or
+    /// unversioned key cannot tell an older write from a newer one.
+    /// </summary>
+    public static readonly RedisScripts SetIfNewer = new(5, @"
+local head = redis.call('GETRANGE', KEYS[1], 0, 31)
+local tag = string.byte(head, 1)
+if tag == 78 and #head >= 9 then
+  for i = 2, 9 do
+    local cached = string.byte(head, i)
+    local written = string.byte(ARGV[1], i)
+    if cached ~= written then
+      if cached > written then
+        return 1
+      end
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return 0
+    end
+  end
+  return 1
+elseif tag == 86 and redis.call('PTTL', KEYS[1]) == -1 then
+  return 3
+elseif tag == 87 and #head >= 11 and (string.byte(head, 10) == 48 or string.byte(head, 10) == 49) then
+  redis.call('SET', KEYS[1], 'W' .. ARGV[5] .. '1' .. string.sub(head, 11), 'KEEPTTL')
+  return 2
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return 2
+");
+
+    /// <summary>Gives a value (tag 'V' or 'N') a time to live. ARGV[1]: time to live in ms. Returns 1, or 0 when the key holds
     /// no value (absent, tombstone or foreign bytes).</summary>
     public static readonly RedisScripts Expire = new(1, @"
-if redis.call('GETRANGE', KEYS[1], 0, 0) == 'V' then
+local tag = redis.call('GETRANGE', KEYS[1], 0, 0)
+if tag == 'V' or tag == 'N' then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return 1
 end

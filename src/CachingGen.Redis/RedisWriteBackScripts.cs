@@ -27,14 +27,15 @@ internal static class RedisWriteBackScripts
         public const string Pin = "redis.call('SET', KEYS[1], ARGV[1])\n";
 
         /// <summary>Defines <c>unpin(key, ttl, tombstone, life)</c>: gives a pinned value its time to live (ms). A value
-        /// that already has a time to live is not the pinned write-back value: a fill or write slipped in while the record
+        /// (versioned or not) that already has a time to live is not the pinned write-back value: a fill or write slipped in while the record
         /// was pending (another process's direct write, an eviction and refill), and it may be older than the row the
         /// flush just committed, so it becomes a tombstone (<c>life</c> ms): a tombstone only costs the next read a
         /// database trip. Markers, tombstones and empty keys are left alone. Returns 1 when the entry changed.</summary>
         public const string UnpinFunction = """
             local function unpin(key, ttl, tombstone, life)
-              if redis.call('GETRANGE', key, 0, 0) ~= 'V' then return 0 end
-              if redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ttl) return 1 end
+              local tag = redis.call('GETRANGE', key, 0, 0)
+              if tag ~= 'V' and tag ~= 'N' then return 0 end
+              if tag == 'V' and redis.call('PTTL', key) == -1 then redis.call('PEXPIRE', key, ttl) return 1 end
               redis.call('SET', key, tombstone, 'PX', life)
               return 1
             end

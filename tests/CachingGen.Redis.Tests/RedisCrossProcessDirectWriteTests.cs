@@ -184,6 +184,11 @@ public sealed class RedisCrossProcessDirectWriteTests
         public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
             => inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
 
+        public ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+            => inner.TryFillVersionedAsync(key, value, version, timeToLive, fillToken, cancellationToken);
+
+        public ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken) => inner.SetIfNewerAsync(entries, cancellationToken);
+
         public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken) => inner.SetManyAsync(entries, cancellationToken);
 
         public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)

@@ -95,7 +95,8 @@ namespace CachingGen.Generators.Decorators
             writer.WriteLine();
             if (hasCache)
             {
-                writer.WriteLine("this." + names.Cache + " = runtime.GetEntityCache<" + model.Entity.GlobalName + ">(" + names.Repository + ");");
+                var versionOf = model.Entity.Version is { } version ? ", static entity => " + VersionExpression(version, "entity") : string.Empty;
+                writer.WriteLine("this." + names.Cache + " = runtime.GetEntityCache<" + model.Entity.GlobalName + ">(" + names.Repository + versionOf + ");");
             }
 
             if (model.HasWriteBack)
@@ -467,6 +468,18 @@ namespace CachingGen.Generators.Decorators
 
         private static string Cast(KeyEncoding encoding, string? castType, string value)
             => encoding == KeyEncoding.Direct || string.IsNullOrEmpty(castType) ? value : "(" + castType + ")" + value;
+
+        /// <summary>The entity's version as the long the runtime compares.</summary>
+        private static string VersionExpression(VersionModel version, string entity)
+        {
+            var member = entity + "." + Identifier(version.MemberName);
+            switch (version.Conversion)
+            {
+                case VersionConversion.Ticks: return member + ".Ticks";
+                case VersionConversion.UtcTicks: return member + ".UtcTicks";
+                default: return "(long)" + member;
+            }
+        }
 
         private static string TokenArgument(MemberModel member)
         {

@@ -6,6 +6,7 @@ namespace CachingGen.Generators.Decorators
         public const string Namespace = "CachingGen";
         public const string CachedRepository = "CachedRepositoryAttribute";
         public const string CacheKey = "CacheKeyAttribute";
+        public const string CacheVersion = "CacheVersionAttribute";
         public const string Cached = "CachedAttribute";
         public const string WriteThrough = "WriteThroughAttribute";
         public const string WriteAround = "WriteAroundAttribute";

@@ -21,7 +21,27 @@ namespace CachingGen.Generators.Decorators
     }
 
     /// <summary>The cached entity type and the members that form its key, in order.</summary>
-    internal sealed record EntityModel(string GlobalName, bool IsReferenceType, EquatableArray<KeyPartModel> KeyParts);
+    internal sealed record EntityModel(string GlobalName, bool IsReferenceType, EquatableArray<KeyPartModel> KeyParts)
+    {
+        /// <summary>The [CacheVersion] member; null when the entity has none (its decorator then asks for an unversioned cache).</summary>
+        public VersionModel? Version { get; init; }
+    }
+
+    /// <summary>The entity's [CacheVersion] member and how its value becomes the long the runtime compares.</summary>
+    internal sealed record VersionModel(string MemberName, VersionConversion Conversion);
+
+    /// <summary>How a [CacheVersion] value becomes a <c>long</c>; every supported type fits without losing order.</summary>
+    internal enum VersionConversion
+    {
+        /// <summary>An integer type of at most 32 bits, or <c>long</c>: <c>(long)value</c>.</summary>
+        Widen,
+
+        /// <summary><c>DateTime</c>: <c>value.Ticks</c>.</summary>
+        Ticks,
+
+        /// <summary><c>DateTimeOffset</c>: <c>value.UtcTicks</c>, so two offsets of one instant are one version.</summary>
+        UtcTicks,
+    }
 
     /// <summary>One member of the entity's key.</summary>
     internal sealed record KeyPartModel(string MemberName, KeyEncoding Encoding, string CastType);

@@ -673,17 +673,118 @@ namespace CachingGen.Generators.Decorators
                 parts.Add(new KeyPartModel(member.Name, encoding, cast));
             }
 
+            ok &= TryParseVersion(entityType, diagnostics, out var version);
             if (parts.Count == 0 && ok)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EntityWithoutKey, usedBy, entityType.ToDisplayString(), usedBy.Name));
                 return null;
             }
 
-            return ok ? new EntityModel(TypeNames.GlobalWithoutNullable(entityType), entityType.IsReferenceType, parts.ToEquatableArray()) : null;
+            return ok ? new EntityModel(TypeNames.GlobalWithoutNullable(entityType), entityType.IsReferenceType, parts.ToEquatableArray()) { Version = version } : null;
+        }
+
+        /// <summary>
+        /// The entity's [CacheVersion] member, if it has one. False (with CGEN031 on every member at fault) when the
+        /// marked members cannot give a version: several of them would leave the runtime to guess which one orders
+        /// the rows.
+        /// </summary>
+        private static bool TryParseVersion(ITypeSymbol entityType, List<DiagnosticInfo> diagnostics, out VersionModel? version)
+        {
+            version = null;
+            var members = VersionMembers(entityType);
+            if (members.Count == 0)
+            {
+                return true;
+            }
+
+            if (members.Count > 1)
+            {
+                var names = new List<string>();
+                foreach (var member in members)
+                {
+                    names.Add(member.Name);
+                }
+
+                var problem = "'" + entityType.ToDisplayString() + "' has " + members.Count.ToString(CultureInfo.InvariantCulture)
+                    + " [CacheVersion] members (" + string.Join(", ", names) + "), and a row has one version";
+                foreach (var member in members)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidCacheVersion, member, member.Name, entityType.ToDisplayString(), problem));
+                }
+
+                return false;
+            }
+
+            var versionMember = members[0];
+            var type = versionMember is IPropertySymbol property ? property.Type : ((IFieldSymbol)versionMember).Type;
+            var conversion = VersionConversion.Widen;
+            var reason = !IsReadable(versionMember)
+                ? "it is not readable from generated code (make it public or internal, with a public or internal getter)"
+                : TryVersionConversion(type, out conversion) ? null : UnsupportedVersionType(type);
+            if (reason is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidCacheVersion, versionMember, versionMember.Name, entityType.ToDisplayString(), reason));
+                return false;
+            }
+
+            version = new VersionModel(versionMember.Name, conversion);
+            return true;
+        }
+
+        /// <summary>How a [CacheVersion] value of <paramref name="type"/> becomes a long; false when no conversion keeps its order.</summary>
+        private static bool TryVersionConversion(ITypeSymbol type, out VersionConversion conversion)
+        {
+            conversion = VersionConversion.Widen;
+            switch (type.SpecialType)
+            {
+                case SpecialType.System_SByte:
+                case SpecialType.System_Byte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_UInt16:
+                case SpecialType.System_Int32:
+                case SpecialType.System_UInt32:
+                case SpecialType.System_Int64:
+                    return true;
+                case SpecialType.System_DateTime:
+                    conversion = VersionConversion.Ticks;
+                    return true;
+            }
+
+            if (type is INamedTypeSymbol { Name: "DateTimeOffset", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } })
+            {
+                conversion = VersionConversion.UtcTicks;
+                return true;
+            }
+
+            return false;
+        }
+
+        private static string UnsupportedVersionType(ITypeSymbol type)
+        {
+            var display = type.ToDisplayString();
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T })
+            {
+                return "its type '" + display + "' is nullable, and every row has a version";
+            }
+
+            if (type.SpecialType == SpecialType.System_UInt64)
+            {
+                return "its type 'ulong' holds values above long.MaxValue, which would compare as older";
+            }
+
+            return type.TypeKind == TypeKind.Enum
+                ? "its type '" + display + "' is an enum, which names states rather than counting changes"
+                : "its type '" + display + "' is not a number or a timestamp that orders the row's changes";
         }
 
         /// <summary>The [CacheKey] members of a type, base types first, in declaration order; record parameters marked without the property: target count too.</summary>
-        internal static List<ISymbol> KeyMembers(ITypeSymbol type)
+        internal static List<ISymbol> KeyMembers(ITypeSymbol type) => MarkedMembers(type, KnownNames.CacheKey);
+
+        /// <summary>The [CacheVersion] members of a type, found like <see cref="KeyMembers"/>: one is valid, more are CGEN031.</summary>
+        private static List<ISymbol> VersionMembers(ITypeSymbol type) => MarkedMembers(type, KnownNames.CacheVersion);
+
+        /// <summary>The instance properties and fields of a type that carry the CachingGen attribute <paramref name="attributeName"/>, base types first, in declaration order; record parameters marked without the property: target count too.</summary>
+        private static List<ISymbol> MarkedMembers(ITypeSymbol type, string attributeName)
         {
             var chain = new List<ITypeSymbol>();
             for (var current = type; current is not null && current.SpecialType != SpecialType.System_Object; current = current.BaseType)
@@ -701,7 +802,7 @@ namespace CachingGen.Generators.Decorators
                     {
                         foreach (var parameter in constructor.Parameters)
                         {
-                            if (FindAttribute(parameter, KnownNames.CacheKey) is not null)
+                            if (FindAttribute(parameter, attributeName) is not null)
                             {
                                 fromParameters.Add(parameter.Name);
                             }
@@ -721,7 +822,7 @@ namespace CachingGen.Generators.Decorators
                         continue;
                     }
 
-                    if (FindAttribute(member, KnownNames.CacheKey) is not null || fromParameters.Contains(member.Name))
+                    if (FindAttribute(member, attributeName) is not null || fromParameters.Contains(member.Name))
                     {
                         result.Add(member);
                     }

@@ -196,6 +196,12 @@ namespace CachingGen.Generators.Diagnostics
             "[WriteBack(ApplyManyWith = \"{0}\")] on '{1}': '{1}' takes {2} arguments besides the cancellation token ({3}), but a multi-row call passes only the entities. Move the other arguments into the entity, or remove ApplyManyWith.",
             WriteBack, DiagnosticSeverity.Error);
 
+        /// <summary>CGEN031: a [CacheVersion] member of the wrong type, unreadable, or one of several.</summary>
+        public static readonly DiagnosticDescriptor InvalidCacheVersion = Create(
+            "CGEN031", "Cache version member is invalid",
+            "'{0}' on '{1}' cannot be the cache version: {2}. Mark exactly one readable member of type long, int, short, sbyte, uint, ushort, byte, DateTime or DateTimeOffset with [CacheVersion].",
+            Usage, DiagnosticSeverity.Error);
+
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -205,7 +211,7 @@ namespace CachingGen.Generators.Diagnostics
             CachedReturnNotEntity, GenericCachingMethod, UnsupportedMemberType, NoUsableConstructor,
             DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey, MixedWriteStrategies,
             ConflictingKeySpaces, MutableWriteBackArgument, StaleWriteAround, VeryLongTtl, WriteBackWithoutDurableLog,
-            ApplyManyMethodNotFound, ApplyManyMethodShape, ApplyManyNeedsOneArgument,
+            ApplyManyMethodNotFound, ApplyManyMethodShape, ApplyManyNeedsOneArgument, InvalidCacheVersion,
         };
 
         private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, params string[] customTags)

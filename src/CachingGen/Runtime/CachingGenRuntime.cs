@@ -144,6 +144,14 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
     /// <exception cref="InvalidOperationException">The repository has write-back methods and the write-back log is not
     /// durable, which was not accepted explicitly.</exception>
     public EntityCache<TEntity> GetEntityCache<TEntity>(RepositoryDescriptor repository)
+        => GetEntityCache<TEntity>(repository, versionOf: null);
+
+    /// <summary>The entity cache of one entity type of one repository whose entity has a <see cref="CacheVersionAttribute"/>
+    /// member (cached: the same instance every time). Its entries carry the version <paramref name="versionOf"/> reads,
+    /// and its write-throughs update the cache in one compare-and-set step after the database write.</summary>
+    /// <exception cref="InvalidOperationException">The repository has write-back methods and the write-back log is not
+    /// durable, which was not accepted explicitly; or the repository was described before with or without a version.</exception>
+    public EntityCache<TEntity> GetEntityCache<TEntity>(RepositoryDescriptor repository, Func<TEntity, long>? versionOf)
     {
         ArgumentNullException.ThrowIfNull(repository);
         if (repository.HasWriteBack)
@@ -151,12 +159,18 @@ public sealed class CachingGenRuntime : IAsyncDisposable, IDisposable
             EnsureWriteBackLogAccepted(repository.Name);
         }
 
-        var cache = _caches.GetOrAdd((repository.Name, typeof(TEntity)), static (_, args) => new EntityCache<TEntity>(args.Runtime, args.Repository), (Runtime: this, Repository: repository));
+        var cache = _caches.GetOrAdd((repository.Name, typeof(TEntity)), static (_, args) => new EntityCache<TEntity>(args.Runtime, args.Repository, args.VersionOf), (Runtime: this, Repository: repository, VersionOf: versionOf));
         var typed = (EntityCache<TEntity>)cache;
         if (!ReferenceEquals(typed.Repository, repository) && typed.Repository != repository)
         {
             throw new InvalidOperationException(
                 $"Repository '{repository.Name}' was described twice with different settings ({typed.Repository} and {repository}).");
+        }
+
+        if (typed.IsVersioned != versionOf is not null)
+        {
+            throw new InvalidOperationException(
+                $"Repository '{repository.Name}' was described twice for {typeof(TEntity)}, once with a [CacheVersion] member and once without. Rebuild every project that decorates it with the same CachingGen version.");
         }
 
         return typed;

@@ -13,7 +13,7 @@ namespace CachingGen.Runtime;
 
 /// <summary>
 /// The strategy logic for one entity type of one repository. Generated decorators are thin: they compute keys and
-/// bind the user's methods, then call these methods. Obtain one with <see cref="CachingGenRuntime.GetEntityCache{TEntity}"/>.
+/// bind the user's methods, then call these methods. Obtain one with <see cref="CachingGenRuntime.GetEntityCache{TEntity}(RepositoryDescriptor)"/>.
 /// </summary>
 /// <typeparam name="TEntity">The cached entity type.</typeparam>
 /// <remarks>
@@ -43,6 +43,9 @@ public sealed partial class EntityCache<TEntity>
     private readonly MessagePackSerializerOptions _serializerOptions;
     private readonly ulong _fingerprint;
     private readonly WriteBackCoordinator? _directWriteCoordinator;
+
+    /// <summary>Reads the entity's <see cref="CacheVersionAttribute"/> member; null when it has none.</summary>
+    private readonly Func<TEntity, long>? _versionOf;
     private readonly CachingGenTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _repositoryTag;
@@ -61,10 +64,11 @@ public sealed partial class EntityCache<TEntity>
     /// a hit reads it once.</summary>
     private long _flightEvents;
 
-    internal EntityCache(CachingGenRuntime runtime, RepositoryDescriptor repository)
+    internal EntityCache(CachingGenRuntime runtime, RepositoryDescriptor repository, Func<TEntity, long>? versionOf = null)
     {
         _runtime = runtime;
         Repository = repository;
+        _versionOf = versionOf;
         _store = runtime.Store;
         _serializerOptions = repository.SerializerOptions ?? throw new ArgumentException("The repository has no serializer options.", nameof(repository));
         _fingerprint = _serializerOptions.Resolver is ISchemaFingerprintProvider provider ? provider.GetSchemaFingerprint<TEntity>() : 0;
@@ -78,6 +82,10 @@ public sealed partial class EntityCache<TEntity>
 
     /// <summary>The repository this cache serves.</summary>
     public RepositoryDescriptor Repository { get; }
+
+    /// <summary>Whether the entity has a <see cref="CacheVersionAttribute"/> member: entries carry its version and
+    /// write-throughs update the cache in one compare-and-set step.</summary>
+    public bool IsVersioned => _versionOf is not null;
 
     /// <summary>The schema fingerprint stored in (and required of) this entity type's envelopes.</summary>
     public ulong SchemaFingerprint => _fingerprint;
@@ -110,7 +118,14 @@ public sealed partial class EntityCache<TEntity>
         var values = new[] { Encode(entity) };
         using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
+            if (_versionOf is null)
+            {
+                await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await VersionedWriteThroughAsync(keys, values, [entity], policy, state, write, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         CountWrite(WriteThroughStrategy, policy.Method);
@@ -135,7 +150,14 @@ public sealed partial class EntityCache<TEntity>
 
         using (await EnterAsync(keys, cancellationToken).ConfigureAwait(false))
         {
-            await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
+            if (_versionOf is null)
+            {
+                await WriteThroughCoreAsync(keys, values, policy, state, write, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await VersionedWriteThroughAsync(keys, values, entities, policy, state, write, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         CountWrite(WriteThroughStrategy, policy.Method);
@@ -597,7 +619,11 @@ public sealed partial class EntityCache<TEntity>
                 return false;
             }
 
-            fill = _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token);
+            // A "not found" carries no version: a versioned write-through that meets it invalidates instead of
+            // storing (the row may have been deleted after that write committed).
+            fill = _versionOf is not null && value is not null
+                ? _store.TryFillVersionedAsync(key, bytes, _versionOf(value), ttl, lookup.FillToken, token)
+                : _store.TryFillAsync(key, bytes, ttl, lookup.FillToken, token);
         }
         catch (Exception exception)
         {
@@ -876,6 +902,73 @@ public sealed partial class EntityCache<TEntity>
         if (tokens is not null)
         {
             await CompleteWritesAsync(keys, values, tokens, policy, committed: true).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A write-through of an entity with a <see cref="CacheVersionAttribute"/> member: the database write, then
+    /// one compare-and-set per key (<see cref="ICacheStore.SetIfNewerAsync"/>) that stores the written entity only over
+    /// an older version of it. No step before the database write: until this call returns, a read may still see the
+    /// version before it, which a write not yet acknowledged allows. A failed database write invalidates the keys (it
+    /// may have committed some of them), like a write-around. The entities were encoded before the database write (an
+    /// entity that cannot be encoded fails the call before anything is written); one whose version the database write
+    /// assigned (a mutable entity the inner repository updated) is encoded again with it.</summary>
+    private async ValueTask VersionedWriteThroughAsync<TState>(string[] keys, ReadOnlyMemory<byte>[] values, IReadOnlyList<TEntity> entities, WriteThroughPolicy policy, TState state, Func<TState, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var versionOf = _versionOf!;
+        var versions = new long[keys.Length];
+        for (var i = 0; i < versions.Length; i++)
+        {
+            versions[i] = versionOf(entities[i]);
+        }
+
+        try
+        {
+            await write(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (keys.Length > 0)
+        {
+            await InvalidateAfterFailedWriteAsync(WriteThroughStrategy, policy.Method, keys, null).ConfigureAwait(false);
+            throw;
+        }
+
+        if (keys.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var entries = new VersionedEntry[keys.Length];
+            for (var i = 0; i < entries.Length; i++)
+            {
+                var version = versionOf(entities[i]);
+                entries[i] = version == versions[i]
+                    ? new VersionedEntry(keys[i], values[i], version, policy.TimeToLive)
+                    : new VersionedEntry(keys[i], Encode(entities[i]), version, policy.TimeToLive);
+            }
+
+            var outcomes = await _store.SetIfNewerAsync(entries, CancellationToken.None).ConfigureAwait(false);
+            if (_directWriteCoordinator is not null)
+            {
+                // A pinned entry left alone holds a write-back acknowledged while this write ran (kept: newer than the
+                // database) or one already flushed whose settle was put off: the records acknowledged before this write
+                // were flushed before it began (EnterAsync). The log's settle tells them apart, as after a write-around.
+                var kept = Array.ConvertAll(outcomes, static outcome => outcome == VersionedWriteOutcome.PinnedKept);
+                await InvalidationUnlessPending.SettleKeptAsync(_runtime.WriteBackLog, keys, kept, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (CacheStoreUnavailableException exception)
+        {
+            _runtime.Outages.Report(exception, WriteThroughStrategy);
+            _runtime.PendingInvalidations.Add(keys, fillTimeToLive: null);
+        }
+        catch (Exception exception)
+        {
+            // The database has the write; an older version may still be cached.
+            Log.CacheUpdateFailed(_logger, exception, WriteThroughStrategy, policy.Method, Repository.Name);
+            await InvalidateAfterFailedWriteAsync(WriteThroughStrategy, policy.Method, keys, null).ConfigureAwait(false);
+            throw;
         }
     }
 

@@ -16,6 +16,13 @@ internal static class InvalidationUnlessPending
     public static async ValueTask InvalidateAsync(ICacheStore store, IWriteBackLog log, IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken)
     {
         var kept = await store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive, cancellationToken).ConfigureAwait(false);
+        await SettleKeptAsync(log, keys, kept, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Settles the keys whose pinned entry a direct write left alone (<paramref name="kept"/>, per key in order),
+    /// in one call: the log keeps those with a pending record and invalidates the others.</summary>
+    public static async ValueTask SettleKeptAsync(IWriteBackLog log, IReadOnlyList<string> keys, bool[] kept, CancellationToken cancellationToken)
+    {
         List<(string EntityKey, TimeSpan? TimeToLive)>? settles = null;
         for (var i = 0; i < kept.Length; i++)
         {

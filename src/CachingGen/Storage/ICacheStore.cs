@@ -74,6 +74,27 @@ public interface ICacheStore
     /// out as one batch.</summary>
     ValueTask<WriteCompletionOutcome[]> CompleteWritesAsync(IReadOnlyList<WriteCompletion> completions, CancellationToken cancellationToken);
 
+    /// <summary>Like <see cref="TryFillAsync"/>, for an entity with a <see cref="CacheVersionAttribute"/> member: the
+    /// stored entry carries <paramref name="version"/>, which <see cref="SetIfNewerAsync"/> compares.</summary>
+    ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The one cache step of a versioned write-through, after the database write committed. Per key, atomically:
+    /// <list type="bullet">
+    /// <item><description>a live versioned value older than the entry's version is replaced by the entry
+    /// (<see cref="VersionedWriteOutcome.Stored"/>); one of the same or a newer version is kept
+    /// (<see cref="VersionedWriteOutcome.NewerKept"/>): its writer or filler read a row at least as new;</description></item>
+    /// <item><description>a pinned value (a write-back entry) is kept (<see cref="VersionedWriteOutcome.PinnedKept"/>);</description></item>
+    /// <item><description>a live write marker (a write-through without version of the key is in flight) becomes contended,
+    /// so that writer leaves a tombstone; anything else (absent key, tombstone, a value without version, foreign bytes)
+    /// is replaced by a tombstone (<see cref="VersionedWriteOutcome.Invalidated"/>).</description></item>
+    /// </list>
+    /// Never storing over an absent key is what makes one step enough: a newer write's entry may have been evicted, and
+    /// the absent key cannot tell an older writer that it lost. The tombstone voids outstanding fill tokens, so the next
+    /// read fills from the database. Many keys go out as one batch.
+    /// </summary>
+    ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken);
+
     /// <summary>Gives an existing (typically pinned) entry a time to live. Returns false when the key holds no value.</summary>
     ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
 
@@ -88,6 +109,30 @@ public interface ICacheStore
 
 /// <summary>One value to store: its key, its bytes, and its time to live (null pins it).</summary>
 public readonly record struct CacheEntry(string Key, ReadOnlyMemory<byte> Value, TimeSpan? TimeToLive);
+
+/// <summary>One value of a versioned write-through (<see cref="ICacheStore.SetIfNewerAsync"/>).</summary>
+/// <param name="Key">The key.</param>
+/// <param name="Value">The written entity's envelope.</param>
+/// <param name="Version">Its <see cref="CacheVersionAttribute"/> member, as a long.</param>
+/// <param name="TimeToLive">The time to live when it is stored.</param>
+public readonly record struct VersionedEntry(string Key, ReadOnlyMemory<byte> Value, long Version, TimeSpan TimeToLive);
+
+/// <summary>What <see cref="ICacheStore.SetIfNewerAsync"/> did to one key.</summary>
+public enum VersionedWriteOutcome
+{
+    /// <summary>The value replaced an older version of it.</summary>
+    Stored,
+
+    /// <summary>The key holds the same or a newer version: it was left as it is.</summary>
+    NewerKept,
+
+    /// <summary>The key's version was unknown (absent, tombstone, a value without version, a write in flight): a
+    /// tombstone was left, so the next read fills from the database.</summary>
+    Invalidated,
+
+    /// <summary>The key holds a pinned value (a write-back entry): it was left as it is.</summary>
+    PinnedKept,
+}
 
 /// <summary>The end of one write-through of a key.</summary>
 /// <param name="Key">The key.</param>

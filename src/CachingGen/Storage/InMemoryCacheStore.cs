@@ -86,6 +86,13 @@ public sealed class InMemoryCacheStore : ICacheStore
 
     /// <inheritdoc />
     public ValueTask<bool> TryFillAsync(string key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        => Fill(key, value, entityVersion: null, timeToLive, fillToken, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        => Fill(key, value, version, timeToLive, fillToken, cancellationToken);
+
+    private ValueTask<bool> Fill(string key, ReadOnlyMemory<byte> value, long? entityVersion, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeToLive, TimeSpan.Zero);
@@ -97,7 +104,7 @@ public sealed class InMemoryCacheStore : ICacheStore
         {
             if (!_slots.TryGetValue(key, out var current))
             {
-                if (_slots.TryAdd(key, Slot.ForValue(copy, expiresAt, NextVersion())))
+                if (_slots.TryAdd(key, Slot.ForValue(copy, expiresAt, NextVersion(), entityVersion)))
                 {
                     CountWrite();
                     return new ValueTask<bool>(true);
@@ -113,7 +120,7 @@ public sealed class InMemoryCacheStore : ICacheStore
                 return new ValueTask<bool>(false);
             }
 
-            if (_slots.TryUpdate(key, Slot.ForValue(copy, expiresAt, NextVersion()), current))
+            if (_slots.TryUpdate(key, Slot.ForValue(copy, expiresAt, NextVersion(), entityVersion), current))
             {
                 CountWrite();
                 return new ValueTask<bool>(true);
@@ -293,6 +300,32 @@ public sealed class InMemoryCacheStore : ICacheStore
     }
 
     /// <inheritdoc />
+    public ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            ArgumentNullException.ThrowIfNull(entry.Key, nameof(entries));
+            if (entry.TimeToLive <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(entries), entry.TimeToLive, $"The time to live of '{entry.Key}' must be positive.");
+            }
+        }
+
+        var now = Now();
+        var outcomes = new VersionedWriteOutcome[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            outcomes[i] = SetIfNewer(entries[i], now);
+            CountWrite();
+        }
+
+        return new ValueTask<VersionedWriteOutcome[]>(outcomes);
+    }
+
+    /// <inheritdoc />
     public ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -387,6 +420,47 @@ public sealed class InMemoryCacheStore : ICacheStore
         }
     }
 
+    private VersionedWriteOutcome SetIfNewer(VersionedEntry entry, long now)
+    {
+        while (true)
+        {
+            _slots.TryGetValue(entry.Key, out var current);
+            Slot next;
+            VersionedWriteOutcome outcome;
+            if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+            {
+                return VersionedWriteOutcome.PinnedKept;
+            }
+
+            if (current is { Kind: SlotKind.Value, EntityVersion: { } cached } && current.ExpiresAt > now)
+            {
+                if (cached >= entry.Version)
+                {
+                    return VersionedWriteOutcome.NewerKept;
+                }
+
+                next = Slot.ForValue(entry.Value.ToArray(), Expiry(now, entry.TimeToLive), NextVersion(), entry.Version);
+                outcome = VersionedWriteOutcome.Stored;
+            }
+            else if (current is { Kind: SlotKind.Marker } && current.ExpiresAt > now)
+            {
+                // The marker's writer must not store what it wrote: this write may have committed after it.
+                next = Slot.ForMarker(current.ExpiresAt, NextVersion(), current.InFlight, contended: true);
+                outcome = VersionedWriteOutcome.Invalidated;
+            }
+            else
+            {
+                next = Tombstone(now, null);
+                outcome = VersionedWriteOutcome.Invalidated;
+            }
+
+            if (current is null ? _slots.TryAdd(entry.Key, next) : _slots.TryUpdate(entry.Key, next, current))
+            {
+                return outcome;
+            }
+        }
+    }
+
     private Slot Tombstone(long now, TimeSpan? fillTimeToLive)
     {
         var lifetime = Math.Max(fillTimeToLive?.Ticks ?? 0, _tombstoneTicks);
@@ -417,10 +491,11 @@ public sealed class InMemoryCacheStore : ICacheStore
 
     /// <summary>One key's state: a value, a tombstone or a write marker; its expiry in UTC ticks (long.MaxValue =
     /// pinned); the version of the write that produced it (a marker's version is its write token); the fill time to
-    /// live an invalidation asked for; and, for a marker, its in-flight writers and whether they overlapped.</summary>
-    private sealed record Slot(SlotKind Kind, byte[]? Value, long ExpiresAt, long Version, TimeSpan? FillTimeToLive, int InFlight, bool Contended)
+    /// live an invalidation asked for; for a marker, its in-flight writers and whether they overlapped; and, for a value
+    /// of an entity with a [CacheVersion] member, that version.</summary>
+    private sealed record Slot(SlotKind Kind, byte[]? Value, long ExpiresAt, long Version, TimeSpan? FillTimeToLive, int InFlight, bool Contended, long? EntityVersion = null)
     {
-        public static Slot ForValue(byte[] value, long expiresAt, long version) => new(SlotKind.Value, value, expiresAt, version, null, 0, false);
+        public static Slot ForValue(byte[] value, long expiresAt, long version, long? entityVersion = null) => new(SlotKind.Value, value, expiresAt, version, null, 0, false, entityVersion);
 
         public static Slot ForTombstone(long expiresAt, long version, TimeSpan? fillTimeToLive) => new(SlotKind.Tombstone, null, expiresAt, version, fillTimeToLive, 0, false);
 

@@ -69,6 +69,8 @@ public sealed class BadInputTests
         { "generic caching method", Bad("[Cached] Task<Preference?> GetAsync<T>(long userId);"), "CGEN016" },
         { "nullable key member", Bad("[Cached] Task<Maybe?> GetAsync(long? id);") + "\npublic sealed record Maybe([property: CacheKey] long? Id);", "CGEN010" },
         { "floating point key member", Bad("[Cached] Task<Point?> GetAsync(double x);") + "\npublic sealed record Point([property: CacheKey] double X);", "CGEN010" },
+        { "string version member", Bad("[Cached] Task<Labelled?> GetAsync(long id);") + "\npublic sealed record Labelled([property: CacheKey] long Id, [property: CacheVersion] string Label);", "CGEN031" },
+        { "two version members", Bad("[WriteThrough] Task SaveAsync(Twice twice);") + "\npublic sealed record Twice([property: CacheKey] long Id, [property: CacheVersion] long A, [property: CacheVersion] int B);", "CGEN031" },
     };
 
     [Theory]

@@ -21,7 +21,8 @@ public sealed class DecoratorIncrementalTests
     public void Unrelated_edit_keeps_every_step_cached_with_many_repositories()
     {
         IncrementalAssert.CachedAfterUnrelatedEdit(DecoratorRun.Generators, DecoratorRun.TrackingNames,
-            DecoratorSamples.GlobalUsings, DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.NameClashes);
+            DecoratorSamples.GlobalUsings, DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.NameClashes,
+            DecoratorSamples.Versioned);
     }
 
     [Fact]
@@ -83,9 +84,23 @@ public sealed class DecoratorIncrementalTests
     }
 
     [Fact]
+    public void Marking_a_version_member_modifies_the_model_and_the_output()
+    {
+        // Like the key, the version lives on the entity, another declaration than the interface.
+        var after = DecoratorSamples.Canonical.Replace("bool Enabled, long Version)", "bool Enabled, [property: CacheVersion] long Version)", StringComparison.Ordinal);
+        Assert.NotEqual(DecoratorSamples.Canonical, after);
+        var result = IncrementalAssert.ModifiedAfterEdit(DecoratorRun.Generators, DecoratorRun.TrackingNames,
+            new[] { DecoratorSamples.GlobalUsings, DecoratorSamples.Canonical }, new[] { DecoratorSamples.GlobalUsings, after });
+        AssertStepModified(result, DecoratorTrackingNames.Models);
+        Assert.Contains("runtime.GetEntityCache<global::Sample.Preference>(s_repository, static entity => (long)entity.Version);", result.Sources[Hint], StringComparison.Ordinal);
+        DecoratorRun.AssertClean(result);
+    }
+
+    [Fact]
     public void Tracked_outputs_and_parse_results_hold_no_Roslyn_types()
     {
-        var result = DecoratorRun.RunClean(DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.KeyTypes, DecoratorSamples.Bulk);
+        var result = DecoratorRun.RunClean(DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.KeyTypes, DecoratorSamples.Bulk,
+            DecoratorSamples.Versioned);
         IncrementalAssert.AssertTrackedOutputsHaveNoRoslynTypes(result, DecoratorRun.TrackingNames);
         Assert.NotEmpty(result.TrackedSteps[DecoratorTrackingNames.Models].SelectMany(s => s.Outputs));
 
@@ -149,7 +164,7 @@ public sealed class DecoratorIncrementalTests
             }
             """;
         var compilation = DecoratorRun.Compile(DecoratorSamples.Canonical, DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.KeyTypes,
-            DecoratorSamples.Bulk, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany, DecoratorSamples.Nullable, Advised);
+            DecoratorSamples.Bulk, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany, DecoratorSamples.Nullable, DecoratorSamples.Versioned, Advised);
         var repositories = compilation.GetSymbolsWithName(_ => true, SymbolFilter.Type).OfType<INamedTypeSymbol>()
             .Where(type => type.GetAttributes().Any(a => a.AttributeClass?.Name == "CachedRepositoryAttribute"))
             .ToList();

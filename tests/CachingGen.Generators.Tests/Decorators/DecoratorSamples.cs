@@ -256,6 +256,61 @@ internal static class DecoratorSamples
         }
         """;
 
+    /// <summary>
+    /// Entities with a [CacheVersion] member of each conversion: a record parameter (long), a DateTimeOffset, a struct
+    /// with a DateTime, and a class whose version (a ushort) sits in its base type; and one entity without a version.
+    /// </summary>
+    public const string Versioned = """
+        using CachingGen;
+        namespace Versions;
+        public sealed record Article([property: CacheKey] long Id, string Title, [property: CacheVersion] long Version);
+        public sealed record Invoice([property: CacheKey] Guid Id, decimal Total, [property: CacheVersion] DateTimeOffset UpdatedAt);
+        public readonly record struct Slot([property: CacheKey] int Id, string Label, [property: CacheVersion] DateTime Stamp);
+        public abstract class Row
+        {
+            [CacheVersion] public ushort Revision { get; init; }
+        }
+        public sealed class Note : Row
+        {
+            [CacheKey] public string Code { get; init; } = "";
+            public string Text { get; init; } = "";
+        }
+        public sealed record Draft([property: CacheKey] long Id, string Title, long Version);
+        [CachedRepository(KeyPrefix = "article")]
+        public interface IArticleRepository
+        {
+            [Cached] Task<Article?> GetAsync(long id, CancellationToken ct = default);
+            [WriteThrough] Task SaveAsync(Article article, CancellationToken ct = default);
+            [WriteAround] Task SaveManyAsync(IReadOnlyList<Article> articles, CancellationToken ct = default);
+            [Evict] Task DeleteAsync(long id, CancellationToken ct = default);
+        }
+        [CachedRepository(KeyPrefix = "invoice")]
+        public interface IInvoiceRepository
+        {
+            [Cached] ValueTask<Invoice?> GetAsync(Guid id, CancellationToken ct = default);
+            [WriteThrough] Task SaveAsync(Invoice invoice, CancellationToken ct = default);
+        }
+        [CachedRepository(KeyPrefix = "slot")]
+        public interface ISlotRepository
+        {
+            [Cached] Task<Slot> GetAsync(int id, CancellationToken ct = default);
+            [WriteThrough] Task SaveAsync(Slot slot, CancellationToken ct = default);
+            [Evict] Task DeleteAsync(int id, CancellationToken ct = default);
+        }
+        [CachedRepository(KeyPrefix = "note")]
+        public interface INoteRepository
+        {
+            [Cached] Task<Note?> GetAsync(string code, CancellationToken ct = default);
+            [WriteBack(IdempotencyKey = nameof(Note.Revision))] Task UpdateAsync(Note note, CancellationToken ct = default);
+        }
+        [CachedRepository(KeyPrefix = "draft")]
+        public interface IDraftRepository
+        {
+            [Cached] Task<Draft?> GetAsync(long id, CancellationToken ct = default);
+            [WriteThrough] Task SaveAsync(Draft draft, CancellationToken ct = default);
+        }
+        """;
+
     /// <summary>Write-back methods with a multi-row apply: on the interface (un-annotated, so it passes through), on a
     /// base interface with the token first and its own strategy, and a write-back method without one.</summary>
     public const string ApplyMany = """

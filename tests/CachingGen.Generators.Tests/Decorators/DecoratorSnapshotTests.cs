@@ -28,6 +28,13 @@ public sealed class DecoratorSnapshotTests
         { "Internal", DecoratorSamples.Internal, new[] { "Hidden.CachedSecretRepository.g.cs" } },
         { "Coalesce", DecoratorSamples.Coalesce, new[] { "Coalescing.CachedProfileRepository.g.cs" } },
         { "ApplyMany", DecoratorSamples.ApplyMany, new[] { "Batching.CachedTallyRepository.g.cs" } },
+        {
+            "Versioned", DecoratorSamples.Versioned, new[]
+            {
+                "Versions.CachedArticleRepository.g.cs", "Versions.CachedDraftRepository.g.cs", "Versions.CachedInvoiceRepository.g.cs",
+                "Versions.CachedNoteRepository.g.cs", "Versions.CachedSlotRepository.g.cs",
+            }
+        },
     };
 
     [Theory]
@@ -51,8 +58,9 @@ public sealed class DecoratorSnapshotTests
         var result = DecoratorRun.RunClean(
             DecoratorSamples.Canonical, DecoratorSamples.GenericEntity, DecoratorSamples.NestedNamespace, DecoratorSamples.GlobalNamespace,
             DecoratorSamples.Inheritance, DecoratorSamples.NameClashes, DecoratorSamples.Nullable, DecoratorSamples.NullableDisabled,
-            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany);
-        Assert.Equal(17, DecoratorRun.Decorators(result).Count);
+            DecoratorSamples.KeyTypes, DecoratorSamples.Bulk, DecoratorSamples.Internal, DecoratorSamples.Coalesce, DecoratorSamples.ApplyMany,
+            DecoratorSamples.Versioned);
+        Assert.Equal(22, DecoratorRun.Decorators(result).Count);
     }
 
     [Fact]
@@ -74,6 +82,18 @@ public sealed class DecoratorSnapshotTests
         Assert.Contains("global::CachingGen.Runtime.CacheKey.Part((long)preference.Version)", text, StringComparison.Ordinal);
         Assert.Contains("=> this._inner.CountAsync(ct);", text, StringComparison.Ordinal);
         Assert.Contains("public static global::CachingGen.CachingGenBuilder AddCachedPreferenceRepository<[global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicConstructors)] TInner>", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Versioned_entities_ask_for_a_versioned_cache_and_the_others_do_not()
+    {
+        var decorators = DecoratorRun.Decorators(DecoratorRun.RunClean(DecoratorSamples.Versioned));
+        const string Cache = "this._cache = runtime.GetEntityCache<";
+        Assert.Contains(Cache + "global::Versions.Article>(s_repository, static entity => (long)entity.Version);", decorators["Versions.CachedArticleRepository.g.cs"], StringComparison.Ordinal);
+        Assert.Contains(Cache + "global::Versions.Invoice>(s_repository, static entity => entity.UpdatedAt.UtcTicks);", decorators["Versions.CachedInvoiceRepository.g.cs"], StringComparison.Ordinal);
+        Assert.Contains(Cache + "global::Versions.Slot>(s_repository, static entity => entity.Stamp.Ticks);", decorators["Versions.CachedSlotRepository.g.cs"], StringComparison.Ordinal);
+        Assert.Contains(Cache + "global::Versions.Note>(s_repository, static entity => (long)entity.Revision);", decorators["Versions.CachedNoteRepository.g.cs"], StringComparison.Ordinal);
+        Assert.Contains(Cache + "global::Versions.Draft>(s_repository);", decorators["Versions.CachedDraftRepository.g.cs"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -52,6 +52,20 @@ internal static class RuntimeScenarioSources
                 return filled;
             }
 
+            public async ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+            {
+                var filled = await inner.TryFillVersionedAsync(key, value, version, timeToLive, fillToken, cancellationToken);
+                journal.Add("cache:fill:" + key + "@" + version + ":" + (int)timeToLive.TotalSeconds + (filled ? string.Empty : ":refused"));
+                return filled;
+            }
+
+            public async ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+            {
+                var outcomes = await inner.SetIfNewerAsync(entries, cancellationToken);
+                journal.Add("cache:set-if-newer:" + string.Join(",", entries.Select((e, i) => e.Key + "@" + e.Version + ":" + (int)e.TimeToLive.TotalSeconds + ":" + outcomes[i])));
+                return outcomes;
+            }
+
             public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
             {
                 journal.Add("cache:set:" + string.Join(",", entries.Select(e => e.Key + ":" + (e.TimeToLive is { } ttl ? ((int)ttl.TotalSeconds).ToString() : "pinned"))));

@@ -32,6 +32,10 @@ internal sealed class ConsistencyRun
 
     public bool Naive { get; init; }
 
+    /// <summary>The entity has a [CacheVersion] member (the row's version column, written with optimistic
+    /// concurrency): write-through is one compare-and-set after the database write.</summary>
+    public bool Versioned { get; init; }
+
     public static TimeSpan DurationFromEnvironment(TimeSpan fallback)
         => double.TryParse(Environment.GetEnvironmentVariable(SecondsVariable), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
@@ -42,9 +46,9 @@ internal sealed class ConsistencyRun
 
     public async Task<ConsistencyReport> RunAsync(Action<string> output)
     {
-        output($"consistency run: seed {Seed} ({SeedVariable}), {Duration.TotalSeconds:0.#} s ({SecondsVariable}), {Writers} writers, {Readers} readers, {Keys} keys ({HotKeys} hot), naive = {Naive}");
+        output($"consistency run: seed {Seed} ({SeedVariable}), {Duration.TotalSeconds:0.#} s ({SecondsVariable}), {Writers} writers, {Readers} readers, {Keys} keys ({HotKeys} hot), naive = {Naive}, versioned = {Versioned}");
         var table = $"cg_consistency_{Guid.NewGuid():N}";
-        var database = new MySqlRowRepository(MySqlTestEnvironment.RequireConnectionString(), table);
+        var database = new MySqlRowRepository(MySqlTestEnvironment.RequireConnectionString(), table) { Versioned = Versioned };
         await database.CreateAsync(Keys);
         try
         {
@@ -52,7 +56,14 @@ internal sealed class ConsistencyRun
             var options = new CachingGenOptions();
             await using var runtime = new CachingGenRuntime(store, new InMemoryWriteBackLog(store), new InMemoryWriteBackTransactionFactory(), [],
                 Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System, NullLoggerFactory.Instance);
-            var repository = new CachedRowRepository(database, runtime) { Naive = Naive };
+            var repository = new CachedRowRepository(database, runtime, Versioned) { Naive = Naive };
+            if (repository.IsVersioned != Versioned)
+            {
+                throw new InvalidOperationException("the decorator did not take the requested write-through path");
+            }
+
+            long lastVersion = 0;
+            var rejected = 0;
 
             var writes = new List<WriteAck>[Writers];
             var reads = new List<ReadRecord>[Readers];
@@ -69,7 +80,17 @@ internal sealed class ConsistencyRun
                     {
                         var id = PickKey(random);
                         var value = $"w{index}-{n}";
-                        await repository.SaveAsync(new Row(id, value), CancellationToken.None);
+                        try
+                        {
+                            // Versions from one counter: two writers of a row race, and the database keeps the newer.
+                            await repository.SaveAsync(new Row(id, value, Versioned ? Interlocked.Increment(ref lastVersion) : 0), CancellationToken.None);
+                        }
+                        catch (StaleVersionException)
+                        {
+                            Interlocked.Increment(ref rejected);
+                            continue;
+                        }
+
                         writes[index].Add(new WriteAck(id, Stopwatch.GetTimestamp(), value));
                     }
                 }));
@@ -96,7 +117,7 @@ internal sealed class ConsistencyRun
             var report = Check(database, writes.SelectMany(w => w).ToList(), reads.SelectMany(r => r).ToList());
             await runtime.WaitForPendingFillsAsync();
             await CompareCacheWithDatabaseAsync(store, database, report);
-            output($"{report.Writes} writes, {report.Reads} reads, {report.CachedKeys} keys cached at the end, {report.StaleReads.Count} stale read(s), {report.CacheMismatches.Count} cache/database mismatch(es)");
+            output($"{report.Writes} writes ({rejected} refused as stale by the database), {report.Reads} reads, {report.CachedKeys} keys cached at the end, {report.StaleReads.Count} stale read(s), {report.CacheMismatches.Count} cache/database mismatch(es)");
             output($"group commit: {store.PipelinedBatches} pipelined batches carried the cache steps of {report.Writes} write-through calls");
             foreach (var line in report.StaleReads.Take(5).Concat(report.CacheMismatches.Take(5)))
             {

@@ -123,6 +123,18 @@ public sealed class RedisStampedeTests
             return await inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
         }
 
+        public async ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        {
+            if (lagging)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken);
+            }
+
+            return await inner.TryFillVersionedAsync(key, value, version, timeToLive, fillToken, cancellationToken);
+        }
+
+        public ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken) => inner.SetIfNewerAsync(entries, cancellationToken);
+
         public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken) => inner.SetManyAsync(entries, cancellationToken);
 
         public ValueTask InvalidateAsync(IReadOnlyList<string> keys, TimeSpan? fillTimeToLive, CancellationToken cancellationToken) => inner.InvalidateAsync(keys, fillTimeToLive, cancellationToken);

@@ -8,8 +8,13 @@ using MySqlConnector;
 
 namespace CachingGen.Redis.Tests.Consistency;
 
-/// <summary>The entity of the consistency tests: every written <see cref="Value"/> is unique.</summary>
-public sealed record Row(long Id, string Value);
+/// <summary>The entity of the consistency tests: every written <see cref="Value"/> is unique. <see cref="Version"/> is
+/// the row's version column, used as the [CacheVersion] member by <see cref="CachedRowRepository"/>'s versioned
+/// variant (0 elsewhere).</summary>
+public sealed record Row(long Id, string Value, long Version = 0);
+
+/// <summary>An optimistic-concurrency failure: the row already holds this version or a newer one, nothing was written.</summary>
+public sealed class StaleVersionException(long id, long version) : Exception($"row {id} already has version {version} or newer");
 
 /// <summary>The repository the tests decorate by hand (what the generator would emit for it is thin: keys and calls).</summary>
 public interface IRowRepository
@@ -37,9 +42,10 @@ internal sealed class RowFormatter : IMessagePackFormatter<Row?>, IFormatterReso
             return;
         }
 
-        writer.WriteArrayHeader(2);
+        writer.WriteArrayHeader(3);
         writer.Write(value.Id);
         writer.Write(value.Value);
+        writer.Write(value.Version);
     }
 
     public Row? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -49,14 +55,14 @@ internal sealed class RowFormatter : IMessagePackFormatter<Row?>, IFormatterReso
             return null;
         }
 
-        if (reader.ReadArrayHeader() != 2)
+        if (reader.ReadArrayHeader() != 3)
         {
-            throw new MessagePackSerializationException("a Row has two fields");
+            throw new MessagePackSerializationException("a Row has three fields");
         }
 
         var id = reader.ReadInt64();
         var value = reader.ReadString() ?? throw new MessagePackSerializationException("a Row value is never nil");
-        return new Row(id, value);
+        return new Row(id, value, reader.ReadInt64());
     }
 }
 
@@ -66,6 +72,7 @@ internal sealed class RowFormatter : IMessagePackFormatter<Row?>, IFormatterReso
 internal sealed class CachedRowRepository : IRowRepository
 {
     public static readonly RepositoryDescriptor Descriptor = new("CachingGen.Redis.Tests.IRowRepository", "row", RowFormatter.Options, HasWriteBack: false);
+    public static readonly RepositoryDescriptor VersionedDescriptor = new("CachingGen.Redis.Tests.IVersionedRowRepository", "row", RowFormatter.Options, HasWriteBack: false);
     private static readonly ReadPolicy GetPolicy = new("GetAsync", TimeSpan.FromMinutes(10), null);
     private static readonly WriteThroughPolicy SavePolicy = new("SaveAsync", TimeSpan.FromMinutes(10));
     public static readonly WriteAroundPolicy MigratePolicy = new("MigrateAsync", TimeSpan.FromSeconds(30), Invalidate: true);
@@ -74,12 +81,18 @@ internal sealed class CachedRowRepository : IRowRepository
     private readonly CachingGenRuntime _runtime;
     private readonly EntityCache<Row> _cache;
 
-    public CachedRowRepository(IRowRepository inner, CachingGenRuntime runtime)
+    /// <param name="inner">The database repository.</param>
+    /// <param name="runtime">The runtime.</param>
+    /// <param name="versioned">Whether <see cref="Row.Version"/> is the entity's [CacheVersion] member (one-step,
+    /// compare-and-set write-through) or the entity has none (write markers around the database write).</param>
+    public CachedRowRepository(IRowRepository inner, CachingGenRuntime runtime, bool versioned = false)
     {
         _inner = inner;
         _runtime = runtime;
-        _cache = runtime.GetEntityCache<Row>(Descriptor);
+        _cache = versioned ? runtime.GetEntityCache<Row>(VersionedDescriptor, static row => row.Version) : runtime.GetEntityCache<Row>(Descriptor);
     }
+
+    public bool IsVersioned => _cache.IsVersioned;
 
     public bool Naive { get; init; }
 
@@ -124,6 +137,11 @@ internal sealed class MySqlRowRepository : IRowRepository
         _table = table;
     }
 
+    /// <summary>Whether writes are optimistic-concurrency updates of the version column: a write whose version is not
+    /// newer than the row's throws <see cref="StaleVersionException"/> and changes nothing, so each row's versions grow
+    /// with its commit order.</summary>
+    public bool Versioned { get; init; }
+
     /// <summary>Written value → its commit order in its row (the seeded values have 0).</summary>
     public ConcurrentDictionary<string, long> CommitOrder { get; } = new(StringComparer.Ordinal);
 
@@ -132,7 +150,7 @@ internal sealed class MySqlRowRepository : IRowRepository
     public async Task CreateAsync(int rows)
     {
         await using var connection = await OpenAsync(CancellationToken.None);
-        await connection.ExecuteAsync($"CREATE TABLE {_table} (id BIGINT NOT NULL PRIMARY KEY, value VARCHAR(64) NOT NULL, seq BIGINT NOT NULL) ENGINE=InnoDB");
+        await connection.ExecuteAsync($"CREATE TABLE {_table} (id BIGINT NOT NULL PRIMARY KEY, value VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, version BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB");
         for (var start = 0; start < rows; start += 500)
         {
             var batch = Enumerable.Range(start, Math.Min(500, rows - start)).Select(id => new { Id = (long)id, Value = InitialValue(id) });
@@ -161,18 +179,21 @@ internal sealed class MySqlRowRepository : IRowRepository
     public async ValueTask<Row?> GetAsync(long id, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var value = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition($"SELECT value FROM {_table} WHERE id = @id", new { id }, cancellationToken: cancellationToken));
-        return value is null ? null : new Row(id, value);
+        var row = await connection.QuerySingleOrDefaultAsync<(string Value, long Version)?>(new CommandDefinition($"SELECT value, version FROM {_table} WHERE id = @id", new { id }, cancellationToken: cancellationToken));
+        return row is { } found ? new Row(id, found.Value, found.Version) : null;
     }
 
     public async ValueTask SaveAsync(Row row, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var updated = await connection.ExecuteAsync(new CommandDefinition($"UPDATE {_table} SET value = @Value, seq = seq + 1 WHERE id = @Id", row, transaction, cancellationToken: cancellationToken));
+        var sql = Versioned
+            ? $"UPDATE {_table} SET value = @Value, seq = seq + 1, version = @Version WHERE id = @Id AND version < @Version"
+            : $"UPDATE {_table} SET value = @Value, seq = seq + 1 WHERE id = @Id";
+        var updated = await connection.ExecuteAsync(new CommandDefinition(sql, row, transaction, cancellationToken: cancellationToken));
         if (updated != 1)
         {
-            throw new InvalidOperationException($"row {row.Id} does not exist");
+            throw Versioned ? new StaleVersionException(row.Id, row.Version) : new InvalidOperationException($"row {row.Id} does not exist");
         }
 
         var seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT seq FROM {_table} WHERE id = @Id", row, transaction, cancellationToken: cancellationToken));

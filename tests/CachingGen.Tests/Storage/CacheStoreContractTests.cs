@@ -3,8 +3,10 @@ using CachingGen.Storage;
 #if CACHINGGEN_REDIS_CONTRACT
 // Compiled into CachingGen.Redis.Tests too: there a missing server fails under CI and skips elsewhere.
 using ContractFactAttribute = CachingGen.Redis.Tests.RedisFactAttribute;
+using ContractTheoryAttribute = CachingGen.Redis.Tests.RedisTheoryAttribute;
 #else
 using ContractFactAttribute = Xunit.FactAttribute;
+using ContractTheoryAttribute = Xunit.TheoryAttribute;
 #endif
 
 namespace CachingGen.Tests.Storage;
@@ -254,7 +256,7 @@ public abstract class CacheStoreContractTests
         await store.InvalidateAsync(Array.Empty<string>(), null, None);
     }
 
-    [Theory]
+    [ContractTheory]
     [InlineData("a:b")]
     [InlineData("100%")]
     [InlineData("{tag}")]
@@ -623,5 +625,162 @@ public abstract class CacheStoreContractTests
         {
             Assert.Contains(Text(lookup.Value), stored);
         }
+    }
+
+    // Versioned entries: an entity with a [CacheVersion] member. SetIfNewerAsync is a write-through's only cache step.
+
+    private static async Task<VersionedWriteOutcome> SetIfNewerAsync(ICacheStore store, string key, long version, string value, TimeSpan ttl)
+        => Assert.Single(await store.SetIfNewerAsync([new VersionedEntry(key, Bytes(value), version, ttl)], None));
+
+    private static async Task FillVersionedAsync(ICacheStore store, string key, long version, string value, TimeSpan ttl)
+    {
+        var miss = await store.GetAsync(key, None);
+        Assert.False(miss.Found);
+        Assert.True(await store.TryFillVersionedAsync(key, Bytes(value), version, ttl, miss.FillToken, None));
+    }
+
+    [ContractFact]
+    public async Task A_versioned_fill_is_a_hit_with_the_same_bytes_and_obeys_its_token()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, 3, "v3", LongTimeToLive);
+        Assert.Equal("v3", Text((await store.GetAsync(key, None)).Value));
+
+        var invalidated = NewKey();
+        var miss = await store.GetAsync(invalidated, None);
+        await store.InvalidateAsync([invalidated], null, None);
+        Assert.False(await store.TryFillVersionedAsync(invalidated, Bytes("stale"), 1, LongTimeToLive, miss.FillToken, None));
+
+        // A value, versioned or not, is never filled over.
+        var held = NewKey();
+        var before = await store.GetAsync(held, None);
+        await FillVersionedAsync(store, held, 5, "v5", LongTimeToLive);
+        Assert.False(await store.TryFillAsync(held, Bytes("plain"), LongTimeToLive, before.FillToken, None));
+        Assert.False(await store.TryFillVersionedAsync(held, Bytes("v9"), 9, LongTimeToLive, before.FillToken, None));
+        Assert.Equal("v5", Text((await store.GetAsync(held, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task A_newer_version_replaces_an_older_one_with_its_time_to_live()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, 1, "v1", LongTimeToLive);
+        Assert.Equal(VersionedWriteOutcome.Stored, await SetIfNewerAsync(store, key, 2, "v2", ShortTimeToLive));
+        Assert.Equal("v2", Text((await store.GetAsync(key, None)).Value));
+        Assert.Equal(VersionedWriteOutcome.Stored, await SetIfNewerAsync(store, key, 3, "v3", ShortTimeToLive));
+        Assert.Equal("v3", Text((await store.GetAsync(key, None)).Value));
+
+        await AdvanceAsync(ShortTimeToLive + ShortTimeToLive);
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task An_older_or_equal_version_never_replaces_a_newer_one()
+    {
+        // The late writer of the naive write-through: W2 committed and cached v2 first, W1's v1 arrives after.
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, 1, "v1", LongTimeToLive);
+        Assert.Equal(VersionedWriteOutcome.Stored, await SetIfNewerAsync(store, key, 2, "v2", LongTimeToLive));
+        Assert.Equal(VersionedWriteOutcome.NewerKept, await SetIfNewerAsync(store, key, 1, "v1-late", LongTimeToLive));
+        Assert.Equal(VersionedWriteOutcome.NewerKept, await SetIfNewerAsync(store, key, 2, "v2-again", LongTimeToLive));
+        Assert.Equal("v2", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractTheory]
+    [InlineData(-5L, 3L)]
+    [InlineData(long.MinValue, long.MaxValue)]
+    [InlineData(255L, 256L)]
+    [InlineData(0x00FF_FFFF_FFFF_FFFFL, 0x0100_0000_0000_0000L)]
+    [InlineData(-1L, 0L)]
+    public async Task Versions_compare_as_signed_64_bit_numbers(long older, long newer)
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, older, "older", LongTimeToLive);
+        Assert.Equal(VersionedWriteOutcome.Stored, await SetIfNewerAsync(store, key, newer, "newer", LongTimeToLive));
+        Assert.Equal(VersionedWriteOutcome.NewerKept, await SetIfNewerAsync(store, key, older, "older-late", LongTimeToLive));
+        Assert.Equal("newer", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task A_versioned_write_never_stores_on_a_key_whose_version_is_unknown()
+    {
+        // Absent (maybe a newer write's entry was evicted), a tombstone, a value without version, "not found":
+        // the write leaves a tombstone that voids outstanding fill tokens, and the next read fills from the database.
+        var store = CreateStore();
+        var absent = NewKey("absent");
+        var missBefore = await store.GetAsync(absent, None);
+        Assert.Equal(VersionedWriteOutcome.Invalidated, await SetIfNewerAsync(store, absent, 7, "v7", LongTimeToLive));
+        Assert.False((await store.GetAsync(absent, None)).Found);
+        Assert.False(await store.TryFillVersionedAsync(absent, Bytes("stale"), 6, LongTimeToLive, missBefore.FillToken, None));
+        await FillVersionedAsync(store, absent, 7, "from-db", LongTimeToLive);
+        Assert.Equal("from-db", Text((await store.GetAsync(absent, None)).Value));
+
+        var tombstoned = NewKey("tombstone");
+        await store.InvalidateAsync([tombstoned], null, None);
+        Assert.Equal(VersionedWriteOutcome.Invalidated, await SetIfNewerAsync(store, tombstoned, 7, "v7", LongTimeToLive));
+        Assert.False((await store.GetAsync(tombstoned, None)).Found);
+
+        var unversioned = NewKey("unversioned");
+        await store.SetManyAsync([new CacheEntry(unversioned, Bytes("plain"), LongTimeToLive)], None);
+        Assert.Equal(VersionedWriteOutcome.Invalidated, await SetIfNewerAsync(store, unversioned, 7, "v7", LongTimeToLive));
+        Assert.False((await store.GetAsync(unversioned, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task A_versioned_write_keeps_a_pinned_entry()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await store.SetManyAsync([new CacheEntry(key, Bytes("pinned"), null)], None);
+        Assert.Equal(VersionedWriteOutcome.PinnedKept, await SetIfNewerAsync(store, key, 9, "v9", LongTimeToLive));
+        Assert.Equal("pinned", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task A_versioned_write_during_a_marked_write_makes_that_writer_leave_a_tombstone()
+    {
+        // A write-through without version of the same key is in flight: it may have committed before this one, so it
+        // must not store its value at completion.
+        var store = CreateStore();
+        var key = NewKey();
+        var token = await BeginAsync(store, key);
+        Assert.Equal(VersionedWriteOutcome.Invalidated, await SetIfNewerAsync(store, key, 4, "v4", LongTimeToLive));
+        Assert.True((await store.GetAsync(key, None)).WriteInProgress);
+        Assert.Equal(WriteCompletionOutcome.Invalidated, await CompleteAsync(store, Done(key, token, "marked", LongTimeToLive)));
+        Assert.False((await store.GetAsync(key, None)).Found);
+    }
+
+    [ContractFact]
+    public async Task A_versioned_batch_decides_every_key_on_its_own()
+    {
+        var store = CreateStore();
+        var keys = Enumerable.Range(0, 4).Select(i => NewKey($"b{i}")).ToArray();
+        await FillVersionedAsync(store, keys[0], 1, "old", LongTimeToLive);
+        await FillVersionedAsync(store, keys[1], 8, "newer", LongTimeToLive);
+        await store.SetManyAsync([new CacheEntry(keys[2], Bytes("pinned"), null)], None);
+        var outcomes = await store.SetIfNewerAsync(keys.Select(k => new VersionedEntry(k, Bytes("w5"), 5, LongTimeToLive)).ToArray(), None);
+        Assert.Equal([VersionedWriteOutcome.Stored, VersionedWriteOutcome.NewerKept, VersionedWriteOutcome.PinnedKept, VersionedWriteOutcome.Invalidated], outcomes);
+        Assert.Equal("w5", Text((await store.GetAsync(keys[0], None)).Value));
+        Assert.Equal("newer", Text((await store.GetAsync(keys[1], None)).Value));
+        Assert.Empty(await store.SetIfNewerAsync(Array.Empty<VersionedEntry>(), None));
+    }
+
+    [ContractFact]
+    public async Task Concurrent_versioned_writers_leave_the_newest_version_or_nothing()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, 0, "w0", LongTimeToLive);
+        await Task.WhenAll(Enumerable.Range(1, 32).Select(i => Task.Run(async () =>
+        {
+            await Task.Yield();
+            await SetIfNewerAsync(store, key, i, $"w{i}", LongTimeToLive);
+        })));
+
+        Assert.Equal("w32", Text((await store.GetAsync(key, None)).Value));
     }
 }

@@ -12,6 +12,7 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
     private int _expires;
     private int _begins;
     private int _completes;
+    private int _versionedWrites;
 
     public ICacheStore Inner { get; } = inner;
 
@@ -29,7 +30,9 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
 
     public int Completes => Volatile.Read(ref _completes);
 
-    public int Writes => SetManys + Invalidates + Fills + Expires + Begins + Completes;
+    public int VersionedWrites => Volatile.Read(ref _versionedWrites);
+
+    public int Writes => SetManys + Invalidates + Fills + Expires + Begins + Completes + VersionedWrites;
 
     /// <summary>The completions of every <see cref="CompleteWritesAsync"/> call, with what the store did.</summary>
     public List<(WriteCompletion Completion, WriteCompletionOutcome Outcome)[]> CompletionBatches { get; } = new();
@@ -68,6 +71,21 @@ public sealed class CountingCacheStore(ICacheStore inner, EventJournal journal) 
         Interlocked.Increment(ref _fills);
         journal.Add($"cache:fill:{key}");
         return Inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
+    }
+
+    public ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _fills);
+        journal.Add($"cache:fill:{key}@{version}");
+        return Inner.TryFillVersionedAsync(key, value, version, timeToLive, fillToken, cancellationToken);
+    }
+
+    public async ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _versionedWrites);
+        var outcomes = await Inner.SetIfNewerAsync(entries, cancellationToken);
+        journal.Add($"cache:set-if-newer:{string.Join(",", entries.Select((e, i) => $"{e.Key}@{e.Version}={outcomes[i]}"))}");
+        return outcomes;
     }
 
     public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore, IRecoverin
 
     private int _failures;
 
-    /// <summary>Which operations fail: get, fill, set, invalidate, begin, complete, expire. Null: none.</summary>
+    /// <summary>Which operations fail: get, fill, set, invalidate, begin, complete, set-if-newer, expire. Null: none.</summary>
     public Func<string, bool>? FailWhen { get; set; }
 
     /// <summary>Fails every operation (true) or none (false).</summary>
@@ -59,6 +59,12 @@ public sealed class FlakyCacheStore(ICacheStore inner) : ICacheStore, IRecoverin
         await delay();
         return await inner.TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
     }
+
+    public ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        => Guard<bool>("fill") ?? inner.TryFillVersionedAsync(key, value, version, timeToLive, fillToken, cancellationToken);
+
+    public ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+        => Guard<VersionedWriteOutcome[]>("set-if-newer") ?? inner.SetIfNewerAsync(entries, cancellationToken);
 
     public ValueTask SetManyAsync(IReadOnlyList<CacheEntry> entries, CancellationToken cancellationToken)
         => Fails("set") ? ValueTask.FromException(Unavailable("set")) : inner.SetManyAsync(entries, cancellationToken);

@@ -1,0 +1,137 @@
+using Xunit;
+
+namespace CachingGen.Generators.Tests.Analyzers;
+
+/// <summary>CGEN031: a [CacheVersion] member of an unsupported type, unreadable, or one of several.</summary>
+public sealed class CGEN031Tests
+{
+    [Fact]
+    public Task String_version_is_reported_on_the_member_with_the_formatted_message()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            namespace Sample;
+            public sealed record Article([property: CacheKey] long Id, [property: CacheVersion] string {|#0:ETag|});
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Article?> GetAsync(long id);
+            }
+            """,
+            Verify.Diagnostic("CGEN031").WithLocation(0)
+                .WithMessage("'ETag' on 'Sample.Article' cannot be the cache version: its type 'string' is not a number or a timestamp that orders the row's changes. Mark exactly one readable member of type long, int, short, sbyte, uint, ushort, byte, DateTime or DateTimeOffset with [CacheVersion]."));
+
+    [Theory]
+    [InlineData("long?", "its type 'long?' is nullable, and every row has a version")]
+    [InlineData("DateTimeOffset?", "its type 'System.DateTimeOffset?' is nullable, and every row has a version")]
+    [InlineData("ulong", "its type 'ulong' holds values above long.MaxValue, which would compare as older")]
+    [InlineData("Stage", "its type 'Sample.Stage' is an enum, which names states rather than counting changes")]
+    [InlineData("double", "its type 'double' is not a number or a timestamp that orders the row's changes")]
+    [InlineData("DateOnly", "its type 'System.DateOnly' is not a number or a timestamp that orders the row's changes")]
+    public Task Unsupported_types_are_reported_with_what_is_wrong(string type, string problem)
+        => Verify.AnalyzerAsync($$"""
+            using CachingGen;
+            namespace Sample;
+            public enum Stage { Draft, Published }
+            public sealed record Article([property: CacheKey] long Id, [property: CacheVersion] {{type}} {|#0:Version|});
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Article?> GetAsync(long id);
+            }
+            """,
+            Verify.Diagnostic("CGEN031").WithLocation(0).WithArguments("Version", "Sample.Article", problem));
+
+    [Fact]
+    public Task Two_version_members_are_reported_on_both_also_across_base_types()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            namespace Sample;
+            public abstract class Row
+            {
+                [CacheVersion] public long {|#0:Version|} { get; init; }
+            }
+            public sealed class Article : Row
+            {
+                [CacheKey] public long Id { get; init; }
+                [CacheVersion] public DateTime {|#1:UpdatedAt|} { get; init; }
+            }
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Article?> GetAsync(long id);
+            }
+            """,
+            Verify.Diagnostic("CGEN031").WithLocation(0).WithArguments("Version", "Sample.Article", "'Sample.Article' has 2 [CacheVersion] members (Version, UpdatedAt), and a row has one version"),
+            Verify.Diagnostic("CGEN031").WithLocation(1).WithArguments("UpdatedAt", "Sample.Article", "'Sample.Article' has 2 [CacheVersion] members (Version, UpdatedAt), and a row has one version"));
+
+    [Fact]
+    public Task Members_generated_code_cannot_read_are_reported()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            namespace Sample;
+            public sealed class Article
+            {
+                [CacheKey] public long Id { get; set; }
+                [CacheVersion] private long {|#0:version|} = 1;
+                public long Version => version;
+            }
+            public sealed class Comment
+            {
+                [CacheKey] public long Id { get; set; }
+                [CacheVersion] public long {|#1:Version|} { private get; set; }
+            }
+            [CachedRepository(KeyPrefix = "article")]
+            public interface IArticles
+            {
+                [Cached] Task<Article?> GetAsync(long id);
+            }
+            [CachedRepository(KeyPrefix = "comment")]
+            public interface IComments
+            {
+                [Cached] Task<Comment?> GetAsync(long id);
+            }
+            """,
+            Verify.Diagnostic("CGEN031").WithLocation(0).WithArguments("version", "Sample.Article", "it is not readable from generated code (make it public or internal, with a public or internal getter)"),
+            Verify.Diagnostic("CGEN031").WithLocation(1).WithArguments("Version", "Sample.Comment", "it is not readable from generated code (make it public or internal, with a public or internal getter)"));
+
+    [Theory]
+    [InlineData("long")]
+    [InlineData("int")]
+    [InlineData("short")]
+    [InlineData("sbyte")]
+    [InlineData("uint")]
+    [InlineData("ushort")]
+    [InlineData("byte")]
+    [InlineData("DateTime")]
+    [InlineData("DateTimeOffset")]
+    public Task Near_miss_every_supported_version_type_is_fine(string type)
+        => Verify.NoDiagnosticsAsync($$"""
+            using CachingGen;
+            namespace Sample;
+            public sealed record Article([property: CacheKey] long Id, string Title, [property: CacheVersion] {{type}} Version);
+            public sealed class Comment
+            {
+                [CacheKey] public long Id { get; set; }
+                [CacheVersion] public {{type}} Version;
+            }
+            public readonly record struct Slot([property: CacheKey] int Id, [CacheVersion] {{type}} Version);
+            [CachedRepository(KeyPrefix = "article")]
+            public interface IArticles
+            {
+                [Cached] Task<Article?> GetAsync(long id);
+                [WriteThrough] Task SaveAsync(Article article);
+            }
+            [CachedRepository(KeyPrefix = "comment")]
+            public interface IComments
+            {
+                [Cached] Task<Comment?> GetAsync(long id);
+                [Evict] Task DeleteAsync(long id);
+            }
+            [CachedRepository(KeyPrefix = "slot")]
+            public interface ISlots
+            {
+                [Cached] Task<Slot> GetAsync(int id);
+                [WriteThrough] Task SaveAsync(Slot slot);
+            }
+            """);
+}
