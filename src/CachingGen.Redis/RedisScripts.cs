@@ -93,8 +93,9 @@ return 1
     /// The one step of a versioned write-through (after the database write). ARGV[1]: the versioned value ('N', the
     /// 8-byte sortable version, the payload); ARGV[2]: its time to live in ms; ARGV[3]: a tombstone; ARGV[4]: its
     /// lifetime in ms; ARGV[5]: a new 8-byte generation. On a versioned value: stores ARGV[1] when the cached version is
-    /// lower (returns 0), else leaves it (returns 1); the versions are compared byte by byte, because Lua compares strings
-    /// with the server's locale. On a pinned value (a write-back entry): leaves it (returns 3). On a write marker: makes it
+    /// lower (returns 0), leaves it when it is higher (returns 1), and leaves the tombstone when they are equal (two
+    /// writes of one version may differ); the versions are compared byte by byte, because Lua compares strings with the
+    /// server's locale. On a pinned value (a write-back entry): leaves it (returns 3). On a write marker: makes it
     /// contended under a new generation, same count and expiry, so its writer leaves a tombstone (returns 2). Anything
     /// else (absent, tombstone, a value without version, foreign bytes): the tombstone (returns 2), because an absent or
     /// unversioned key cannot tell an older write from a newer one.
@@ -114,7 +115,6 @@ if tag == 78 and #head >= 9 then
       return 0
     end
   end
-  return 1
 elseif tag == 86 and redis.call('PTTL', KEYS[1]) == -1 then
   return 3
 elseif tag == 87 and #head >= 11 and (string.byte(head, 10) == 48 or string.byte(head, 10) == 49) then

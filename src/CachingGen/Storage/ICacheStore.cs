@@ -82,8 +82,9 @@ public interface ICacheStore
     /// The one cache step of a versioned write-through, after the database write committed. Per key, atomically:
     /// <list type="bullet">
     /// <item><description>a live versioned value older than the entry's version is replaced by the entry
-    /// (<see cref="VersionedWriteOutcome.Stored"/>); one of the same or a newer version is kept
-    /// (<see cref="VersionedWriteOutcome.NewerKept"/>): its writer or filler read a row at least as new;</description></item>
+    /// (<see cref="VersionedWriteOutcome.Stored"/>); a newer one is kept (<see cref="VersionedWriteOutcome.NewerKept"/>):
+    /// its writer or filler read a newer row; one of the same version becomes a tombstone, because two writes of one
+    /// version may differ (a database that accepts an equal version, a retry with other content);</description></item>
     /// <item><description>a pinned value (a write-back entry) is kept (<see cref="VersionedWriteOutcome.PinnedKept"/>);</description></item>
     /// <item><description>a live write marker (a write-through without version of the key is in flight) becomes contended,
     /// so that writer leaves a tombstone; anything else (absent key, tombstone, a value without version, foreign bytes)
@@ -123,11 +124,11 @@ public enum VersionedWriteOutcome
     /// <summary>The value replaced an older version of it.</summary>
     Stored,
 
-    /// <summary>The key holds the same or a newer version: it was left as it is.</summary>
+    /// <summary>The key holds a newer version: it was left as it is.</summary>
     NewerKept,
 
-    /// <summary>The key's version was unknown (absent, tombstone, a value without version, a write in flight): a
-    /// tombstone was left, so the next read fills from the database.</summary>
+    /// <summary>The key's version was unknown (absent, tombstone, a value without version, a write in flight) or equal
+    /// to the written one: a tombstone was left, so the next read fills from the database.</summary>
     Invalidated,
 
     /// <summary>The key holds a pinned value (a write-back entry): it was left as it is.</summary>

@@ -432,9 +432,9 @@ public sealed class InMemoryCacheStore : ICacheStore
                 return VersionedWriteOutcome.PinnedKept;
             }
 
-            if (current is { Kind: SlotKind.Value, EntityVersion: { } cached } && current.ExpiresAt > now)
+            if (current is { Kind: SlotKind.Value, EntityVersion: { } cached } && current.ExpiresAt > now && cached != entry.Version)
             {
-                if (cached >= entry.Version)
+                if (cached > entry.Version)
                 {
                     return VersionedWriteOutcome.NewerKept;
                 }

@@ -677,7 +677,7 @@ public abstract class CacheStoreContractTests
     }
 
     [ContractFact]
-    public async Task An_older_or_equal_version_never_replaces_a_newer_one()
+    public async Task An_older_version_never_replaces_a_newer_one()
     {
         // The late writer of the naive write-through: W2 committed and cached v2 first, W1's v1 arrives after.
         var store = CreateStore();
@@ -685,8 +685,19 @@ public abstract class CacheStoreContractTests
         await FillVersionedAsync(store, key, 1, "v1", LongTimeToLive);
         Assert.Equal(VersionedWriteOutcome.Stored, await SetIfNewerAsync(store, key, 2, "v2", LongTimeToLive));
         Assert.Equal(VersionedWriteOutcome.NewerKept, await SetIfNewerAsync(store, key, 1, "v1-late", LongTimeToLive));
-        Assert.Equal(VersionedWriteOutcome.NewerKept, await SetIfNewerAsync(store, key, 2, "v2-again", LongTimeToLive));
         Assert.Equal("v2", Text((await store.GetAsync(key, None)).Value));
+    }
+
+    [ContractFact]
+    public async Task An_equal_version_leaves_a_tombstone_because_two_writes_of_one_version_may_differ()
+    {
+        var store = CreateStore();
+        var key = NewKey();
+        await FillVersionedAsync(store, key, 2, "v2", LongTimeToLive);
+        Assert.Equal(VersionedWriteOutcome.Invalidated, await SetIfNewerAsync(store, key, 2, "v2-other", LongTimeToLive));
+        var lookup = await store.GetAsync(key, None);
+        Assert.False(lookup.Found);
+        Assert.False(lookup.WriteInProgress);
     }
 
     [ContractTheory]
