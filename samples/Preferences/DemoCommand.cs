@@ -26,16 +26,22 @@ internal static class DemoCommand
         using var counters = new CachingGenCounters();
         var demo = new Steps(stack, inspector, counters);
 
-        await demo.RunAsync("[WriteThrough] SaveAsync(user 1: email on v1)", [1],
+        await demo.RunAsync("[WriteThrough] SaveAsync(user 1: email on v1): not cached yet, so the key gets a tombstone", [1],
             () => repository.SaveAsync(new Preference(1, "email", true, 1)));
+        await demo.RunAsync("[Cached] GetAsync(1): miss, filled for 300 s", [1],
+            async () => Console.WriteLine($"    returned {CacheInspector.Describe(await repository.GetAsync(1))}"));
         await demo.RunAsync("[Cached] GetAsync(1): a hit, no database read", [1],
             async () => Console.WriteLine($"    returned {CacheInspector.Describe(await repository.GetAsync(1))}"));
+        await demo.RunAsync("[WriteThrough] SaveAsync(user 1: sms on v2): the cached v1 is replaced in one compare-and-set", [1],
+            () => repository.SaveAsync(new Preference(1, "sms", true, 2)));
+        await demo.RunAsync("[WriteThrough] SaveAsync(user 1: email on v1, arriving late): database and cache keep v2", [1],
+            () => repository.SaveAsync(new Preference(1, "email", true, 1)));
         await demo.RunAsync("[Cached] GetAsync(2): no such user, \"not found\" cached for 10 s", [2],
             async () => Console.WriteLine($"    returned {CacheInspector.Describe(await repository.GetAsync(2))}"));
         await demo.RunAsync("[WriteThrough] SaveManyAsync(users 2..5: sms off v1): one pipelined cache batch", [2, 5],
             () => repository.SaveManyAsync([.. Enumerable.Range(2, 4).Select(id => new Preference(id, "sms", false, 1))]));
-        await demo.RunAsync("[WriteAround] MigrateAsync(user 1: push on v2): database only, key invalidated", [1],
-            () => repository.MigrateAsync(new Preference(1, "push", true, 2)));
+        await demo.RunAsync("[WriteAround] MigrateAsync(user 1: push on v3): database only, key invalidated", [1],
+            () => repository.MigrateAsync(new Preference(1, "push", true, 3)));
         await demo.RunAsync("[Cached] GetAsync(1): miss, filled with the write-around TTL (30 s)", [1],
             async () => Console.WriteLine($"    returned {CacheInspector.Describe(await repository.GetAsync(1))}"));
         await demo.RunAsync("[WriteAround] MigrateManyAsync(users 2..1001: push on v2): one invalidation batch", [2, 1001],

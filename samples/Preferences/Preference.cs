@@ -6,8 +6,10 @@ namespace Preferences;
 /// <param name="UserId">The user (the cache key).</param>
 /// <param name="Channel">Where notifications go: email, sms, push... At most 32 characters (the column's size).</param>
 /// <param name="Enabled">Whether notifications are sent at all.</param>
-/// <param name="Version">Grows with every change; the database keeps the row with the highest version.</param>
-public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, long Version);
+/// <param name="Version">Grows with every change; the database keeps the row with the highest version. As the cache
+/// version, it makes write-through one compare-and-set after the database write: a cached entry is replaced only by a
+/// newer version (docs/strategies.md).</param>
+public sealed record Preference([property: CacheKey] long UserId, string Channel, bool Enabled, [property: CacheVersion] long Version);
 
 /// <summary>
 /// The notification-preference repository, one write strategy per method. CachingGen generates

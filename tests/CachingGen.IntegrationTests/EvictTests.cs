@@ -12,7 +12,7 @@ public sealed class EvictTests(PreferenceTable table) : IClassFixture<Preference
     public async Task Delete_removes_the_row_then_the_entry_and_the_next_read_caches_not_found()
     {
         await using var stack = await TestStack.StartAsync(table);
-        await stack.Repository.SaveAsync(new Preference(1, "email", true, 1));
+        await stack.SaveAndCacheAsync(new Preference(1, "email", true, 1));
 
         await stack.Repository.DeleteAsync(1);
 
@@ -30,7 +30,7 @@ public sealed class EvictTests(PreferenceTable table) : IClassFixture<Preference
     {
         await using var stack = await TestStack.StartAsync(table);
         var preferences = Enumerable.Range(1, 6).Select(id => new Preference(id, "sms", true, 1)).ToList();
-        await stack.Repository.SaveManyAsync(preferences);
+        await stack.SaveAndCacheAsync(preferences);
 
         await stack.Repository.DeleteManyAsync([2, 4, 6]);
 
@@ -53,7 +53,7 @@ public sealed class EvictTests(PreferenceTable table) : IClassFixture<Preference
     {
         await using var stack = await TestStack.StartAsync(table);
         var cached = new Preference(9, "email", true, 1);
-        await stack.Repository.SaveAsync(cached);
+        await stack.SaveAndCacheAsync(cached);
         var before = await stack.Cache.ReadAsync(9);
         // The database refuses the delete: the table is gone (recreated below for the class's other tests).
         await stack.Database.DropTableAsync(CancellationToken.None);

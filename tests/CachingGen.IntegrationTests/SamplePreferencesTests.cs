@@ -72,8 +72,10 @@ public sealed class SamplePreferencesTests
             Assert.StartsWith($"Preferences on Redis {StackEnvironment.RequireRedis()} (from CACHINGGEN_REDIS", result.Lines[0], StringComparison.Ordinal);
             Assert.Contains($"table {table} (from CACHINGGEN_MYSQL)", result.Lines[0], StringComparison.Ordinal);
             // Each check names the whole output when it fails: the demo's state lines are what there is to read.
-            AssertLine(result, line => line.StartsWith("user 1: database push on v2; cache pref:1 = tombstone, the next read fills it for 30 s", StringComparison.Ordinal));
-            AssertLine(result, line => line.StartsWith("user 1: database push on v2; cache pref:1 = push on v2, TTL 3", StringComparison.Ordinal) || line.StartsWith("user 1: database push on v2; cache pref:1 = push on v2, TTL 29", StringComparison.Ordinal));
+            AssertLine(result, line => line.StartsWith("user 1: database email on v1; cache pref:1 = tombstone", StringComparison.Ordinal));
+            AssertLine(result, line => line.StartsWith("user 1: database sms on v2; cache pref:1 = sms on v2, TTL 30", StringComparison.Ordinal) || line.StartsWith("user 1: database sms on v2; cache pref:1 = sms on v2, TTL 29", StringComparison.Ordinal));
+            AssertLine(result, line => line.StartsWith("user 1: database push on v3; cache pref:1 = tombstone, the next read fills it for 30 s", StringComparison.Ordinal));
+            AssertLine(result, line => line.StartsWith("user 1: database push on v3; cache pref:1 = push on v3, TTL 3", StringComparison.Ordinal) || line.StartsWith("user 1: database push on v3; cache pref:1 = push on v3, TTL 29", StringComparison.Ordinal));
             AssertLine(result, line => line.StartsWith("user 1001: database push on v2; cache pref:1001 = tombstone", StringComparison.Ordinal));
             AssertLine(result, line => line.StartsWith("user 5001: database email on v1; cache pref:5001 = absent", StringComparison.Ordinal));
 

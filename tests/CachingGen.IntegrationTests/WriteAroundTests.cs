@@ -15,7 +15,7 @@ public sealed class WriteAroundTests(PreferenceTable table) : IClassFixture<Pref
     public async Task Migrate_writes_the_row_only_and_the_next_read_fills_with_the_write_around_ttl()
     {
         await using var stack = await TestStack.StartAsync(table);
-        await stack.Repository.SaveAsync(new Preference(1, "email", true, 1));
+        await stack.SaveAndCacheAsync(new Preference(1, "email", true, 1));
         var migrated = new Preference(1, "push", false, 2);
 
         await stack.Repository.MigrateAsync(migrated);
@@ -40,7 +40,7 @@ public sealed class WriteAroundTests(PreferenceTable table) : IClassFixture<Pref
     {
         await using var stack = await TestStack.StartAsync(table);
         var old = Enumerable.Range(1, 40).Select(id => new Preference(id, "email", true, 1)).ToList();
-        await stack.Repository.SaveManyAsync(old);
+        await stack.SaveAndCacheAsync(old);
         var migrated = old.Select(p => p with { Channel = "sms", Version = 2 }).ToList();
 
         await stack.Repository.MigrateManyAsync(migrated);
@@ -67,7 +67,7 @@ public sealed class WriteAroundTests(PreferenceTable table) : IClassFixture<Pref
         // invalidated all the same, which costs one database read here and is never stale.
         await using var stack = await TestStack.StartAsync(table);
         var cached = new Preference(5, "email", true, 1);
-        await stack.Repository.SaveAsync(cached);
+        await stack.SaveAndCacheAsync(cached);
 
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.MigrateAsync(cached with { Channel = new string('y', 40), Version = 2 }));
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.MigrateManyAsync([cached with { Version = 3 }, new Preference(6, new string('y', 40), true, 1)]));
@@ -86,7 +86,7 @@ public sealed class WriteAroundTests(PreferenceTable table) : IClassFixture<Pref
     {
         await using var stack = await TestStack.StartAsync(table);
         var cached = new Preference(7, "email", true, 1);
-        await stack.Repository.SaveAsync(cached);
+        await stack.SaveAndCacheAsync(cached);
         var before = await stack.Cache.ReadAsync(7);
         var imported = new Preference(7, "webhook", false, 2);
 

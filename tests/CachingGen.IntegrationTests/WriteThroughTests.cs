@@ -4,25 +4,44 @@ using Preferences;
 
 namespace CachingGen.IntegrationTests;
 
-/// <summary>[WriteThrough] on the real stack (docs/strategies.md): MariaDB first, then the Redis entry with the
-/// method's TTL (here the repository's DefaultTtl, 300 s); a bulk call writes every entry; a failed database write
-/// leaves the cache untouched and reaches the caller.</summary>
+/// <summary>[WriteThrough] on the real stack (docs/strategies.md). Preference's Version is its [CacheVersion]: MariaDB
+/// first, then one compare-and-set per key that replaces an older cached version with the method's TTL (here the
+/// repository's DefaultTtl, 300 s) and leaves a tombstone on a key whose version it cannot see; a bulk call is one
+/// batch; a failed database write invalidates and reaches the caller.</summary>
 public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<PreferenceTable>
 {
     private static readonly string TooLong = new('x', PreferenceDatabase.MaxChannelLength + 1);
 
     [StackFact]
-    public async Task Save_writes_the_row_and_the_entry_with_its_ttl_and_the_next_read_is_a_hit()
+    public async Task Save_of_an_uncached_key_writes_the_row_leaves_a_tombstone_and_the_next_read_fills_it()
     {
+        // An absent key cannot tell an older write from a newer one (a newer write's entry may have been evicted).
         await using var stack = await TestStack.StartAsync(table);
         var preference = new Preference(1, "email", true, 1);
 
         await stack.Repository.SaveAsync(preference);
 
         Assert.Equal(preference, await stack.Database.ReadDirectAsync(1, CancellationToken.None));
-        await stack.Cache.AssertValueAsync(1, preference, ttlSeconds: 300);
+        Assert.Equal(EntryKind.Tombstone, (await stack.Cache.ReadAsync(1)).Kind);
         Assert.Equal(preference, await stack.Repository.GetAsync(1));
-        Assert.Equal(0, stack.DatabaseReads);
+        Assert.Equal(1, stack.DatabaseReads);
+        await stack.Cache.AssertValueAsync(1, preference, ttlSeconds: 300);
+    }
+
+    [StackFact]
+    public async Task A_late_save_of_an_older_version_never_replaces_the_cached_newer_one()
+    {
+        await using var stack = await TestStack.StartAsync(table);
+        await stack.SaveAndCacheAsync(new Preference(3, "email", true, 1));
+        var newer = new Preference(3, "push", true, 3);
+        await stack.Repository.SaveAsync(newer);
+        await stack.Cache.AssertValueAsync(3, newer, ttlSeconds: 300);
+
+        // The database keeps the row with the highest version, so the late v2 changes nothing there either.
+        await stack.Repository.SaveAsync(new Preference(3, "sms", false, 2));
+
+        Assert.Equal(newer, await stack.Database.ReadDirectAsync(3, CancellationToken.None));
+        await stack.Cache.AssertValueAsync(3, newer, ttlSeconds: 300);
     }
 
     [StackFact]
@@ -42,10 +61,12 @@ public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<Pre
     }
 
     [StackFact]
-    public async Task SaveMany_writes_every_row_and_every_entry()
+    public async Task SaveMany_writes_every_row_and_replaces_every_cached_older_entry()
     {
         await using var stack = await TestStack.StartAsync(table);
-        var preferences = Enumerable.Range(100, 50).Select(id => new Preference(id, id % 2 == 0 ? "email" : "sms", id % 3 == 0, 1)).ToList();
+        var cached = Enumerable.Range(100, 50).Select(id => new Preference(id, "email", true, 1)).ToList();
+        await stack.SaveAndCacheAsync(cached);
+        var preferences = cached.Select(p => p with { Channel = p.UserId % 2 == 0 ? "push" : "sms", Version = 2 }).ToList();
 
         await stack.Repository.SaveManyAsync(preferences);
 
@@ -55,16 +76,18 @@ public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<Pre
             Assert.Equal(preference, await stack.Database.ReadDirectAsync(preference.UserId, CancellationToken.None));
             await stack.Cache.AssertValueAsync(preference.UserId, preference, ttlSeconds: 300);
         }
+
+        Assert.Equal(0, stack.DatabaseReads);
     }
 
     [StackFact]
     public async Task Failed_database_write_reaches_the_caller_and_leaves_no_readable_entry()
     {
-        // The begin step erased the old entry before the database write (a read during the write must not serve it);
-        // a failed write completes as "not committed", which leaves a tombstone: the next read fills from the database.
+        // The failed write may have committed before it failed (a lost commit reply): the key is invalidated, and the
+        // next read fills from the database.
         await using var stack = await TestStack.StartAsync(table);
         var cached = new Preference(3, "email", true, 1);
-        await stack.Repository.SaveAsync(cached);
+        await stack.SaveAndCacheAsync(cached);
 
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(3, TooLong, false, 2)));
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveAsync(new Preference(4, TooLong, false, 1)));
@@ -84,7 +107,7 @@ public sealed class WriteThroughTests(PreferenceTable table) : IClassFixture<Pre
     {
         await using var stack = await TestStack.StartAsync(table);
         var cached = Enumerable.Range(10, 5).Select(id => new Preference(id, "email", true, 1)).ToList();
-        await stack.Repository.SaveManyAsync(cached);
+        await stack.SaveAndCacheAsync(cached);
         var updates = cached.Select(p => p with { Channel = "push", Version = 2 }).Append(new Preference(15, TooLong, true, 1)).ToList();
 
         await Assert.ThrowsAsync<MySqlException>(() => stack.Repository.SaveManyAsync(updates));

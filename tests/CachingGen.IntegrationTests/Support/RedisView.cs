@@ -52,8 +52,8 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
             return new CachedEntry(EntryKind.Tombstone, null, ttl, raw);
         }
 
-        if (raw.Length > 0 && raw[0] == (byte)'V'
-            && CacheEnvelope.TryDecode<Preference>(raw.AsMemory(1), Fingerprint, CachingGenFormatterResolver.Options, out var value, out _))
+        if (EnvelopeOf(raw) is { } envelope
+            && CacheEnvelope.TryDecode<Preference>(envelope, Fingerprint, CachingGenFormatterResolver.Options, out var value, out _))
         {
             return new CachedEntry(value is null ? EntryKind.NotFound : EntryKind.Value, value, ttl, raw);
         }
@@ -61,14 +61,23 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
         return new CachedEntry(EntryKind.Foreign, null, ttl, raw) { Reason = Describe(raw) };
     }
 
+    /// <summary>The envelope of a value: after the 'V' tag, or after the 'N' tag and its 8 version bytes (an entity
+    /// with a [CacheVersion] member, as Preference); null for anything else.</summary>
+    private static ReadOnlyMemory<byte>? EnvelopeOf(byte[] raw)
+        => raw.Length > 0 && raw[0] == (byte)'V' ? raw.AsMemory(1)
+            : raw.Length >= VersionedHeaderLength && raw[0] == (byte)'N' ? raw.AsMemory(VersionedHeaderLength)
+            : null;
+
+    private const int VersionedHeaderLength = 9;
+
     private static string Describe(byte[] raw)
     {
-        if (raw.Length == 0 || raw[0] != (byte)'V')
+        if (EnvelopeOf(raw) is not { } envelope)
         {
-            return "(no 'V' tag)";
+            return "(no 'V' or 'N' tag)";
         }
 
-        CacheEnvelope.TryDecode<Preference>(raw.AsMemory(1), Fingerprint, CachingGenFormatterResolver.Options, out _, out var reason);
+        CacheEnvelope.TryDecode<Preference>(envelope, Fingerprint, CachingGenFormatterResolver.Options, out _, out var reason);
         return $"({reason}; {Convert.ToHexString(raw)})";
     }
 
@@ -98,9 +107,14 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
     public Task PutRawAsync(long userId, byte[] bytes, TimeSpan timeToLive)
         => _redis.StringSetAsync(keyNamespace + KeyOf(userId), bytes, timeToLive);
 
-    /// <summary>The bytes of a valid value entry, as this build's store writes them ('V' + envelope).</summary>
+    /// <summary>The bytes of a valid value entry, as this build's store writes them for a versioned entity: 'N', the
+    /// version as 8 big-endian bytes with the sign bit flipped, the envelope.</summary>
     public static byte[] ValueBytes(Preference preference, ulong fingerprint)
-        => [(byte)'V', .. CacheEnvelope.Encode(preference, fingerprint, CachingGenFormatterResolver.Options).Span];
+    {
+        var version = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(version, unchecked((ulong)preference.Version ^ 0x8000_0000_0000_0000UL));
+        return [(byte)'N', .. version, .. CacheEnvelope.Encode(preference, fingerprint, CachingGenFormatterResolver.Options).Span];
+    }
 
     public async Task DeleteNamespaceAsync()
     {

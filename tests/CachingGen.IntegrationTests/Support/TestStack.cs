@@ -14,7 +14,7 @@ namespace CachingGen.IntegrationTests.Support;
 /// </summary>
 internal sealed class TestStack : IAsyncDisposable
 {
-    private readonly long _readsAtStart;
+    private long _readsAtStart;
     private readonly long _writtenAtStart;
 
     private TestStack(ServiceProvider services, PreferenceDatabase database, CapturingLoggerProvider logs, string keyNamespace)
@@ -48,6 +48,24 @@ internal sealed class TestStack : IAsyncDisposable
     public DapperPreferenceRepository Inner => Services.GetRequiredService<DapperPreferenceRepository>();
 
     public CachingGenRuntime Runtime => Services.GetRequiredService<CachingGenRuntime>();
+
+    /// <summary>Arranges rows that are in the database and cached, as in a read-heavy service: the inner repository
+    /// writes them, then a read of each fills its entry (a write-through of an uncached key would leave a tombstone:
+    /// <see cref="Preference.Version"/> is the cache version). <see cref="DatabaseReads"/> counts from after these reads.</summary>
+    public Task SaveAndCacheAsync(params Preference[] rows) => SaveAndCacheAsync((IReadOnlyList<Preference>)rows);
+
+    /// <inheritdoc cref="SaveAndCacheAsync(Preference[])"/>
+    public async Task SaveAndCacheAsync(IReadOnlyList<Preference> rows)
+    {
+        await Inner.SaveManyAsync(rows);
+        foreach (var row in rows)
+        {
+            Assert.Equal(row, await Repository.GetAsync(row.UserId));
+        }
+
+        await Runtime.WaitForPendingFillsAsync();
+        _readsAtStart = Database.Reads;
+    }
 
     /// <summary>Starts a stack; <paramref name="register"/> adds more repositories (e.g. one with write-back).</summary>
     public static async Task<TestStack> StartAsync(PreferenceTable table, Action<CachingGenBuilder>? register = null)
