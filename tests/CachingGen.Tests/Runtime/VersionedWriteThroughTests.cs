@@ -240,4 +240,58 @@ public sealed class VersionedWriteThroughTests
         var error = Assert.Throws<InvalidOperationException>(() => h.Runtime.GetEntityCache<Preference>(Descriptor(hasWriteBack: false)));
         Assert.Contains("[CacheVersion]", error.Message);
     }
+
+    [Fact]
+    public async Task A_version_the_database_write_assigns_is_the_one_cached()
+    {
+        // A mutable entity whose version the inner repository sets while saving (as an ORM's concurrency token).
+        await using var h = new Harness();
+        var descriptor = new RepositoryDescriptor("Tests.IDocuments", "doc", DocumentFormatter.Options, HasWriteBack: false);
+        var cache = h.Runtime.GetEntityCache<Document>(descriptor, static document => document.Version);
+        var key = CacheKey.Create("doc", 1);
+        var row = new Document { Id = 1, Text = "first", Version = 1 };
+        Assert.Equal("first", (await cache.ReadThroughAsync(key, Read, row, static (stored, _) => new ValueTask<Document?>(stored), None))!.Text);
+        await h.Runtime.WaitForPendingFillsAsync();
+
+        var edited = new Document { Id = 1, Text = "second", Version = 1 };
+        await cache.WriteThroughAsync(key, edited, Write, edited, static (document, _) =>
+        {
+            document.Version = 2;
+            return ValueTask.CompletedTask;
+        }, None);
+
+        Assert.Contains("cache:set-if-newer:doc:1@2=Stored", h.Journal.Snapshot());
+        var cached = await cache.ReadThroughAsync(key, Read, row, static (_, _) => throw new InvalidOperationException("expected a hit"), None);
+        Assert.Equal(("second", 2L), (cached!.Text, cached.Version));
+    }
+
+    public sealed class Document
+    {
+        public long Id { get; set; }
+
+        public string Text { get; set; } = "";
+
+        public long Version { get; set; }
+    }
+
+    private sealed class DocumentFormatter : MessagePack.Formatters.IMessagePackFormatter<Document?>, MessagePack.IFormatterResolver
+    {
+        public static readonly MessagePack.MessagePackSerializerOptions Options = MessagePack.MessagePackSerializerOptions.Standard.WithResolver(new DocumentFormatter());
+
+        public MessagePack.Formatters.IMessagePackFormatter<T>? GetFormatter<T>() => typeof(T) == typeof(Document) ? (MessagePack.Formatters.IMessagePackFormatter<T>)(object)this : null;
+
+        public void Serialize(ref MessagePack.MessagePackWriter writer, Document? value, MessagePack.MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(3);
+            writer.Write(value!.Id);
+            writer.Write(value.Text);
+            writer.Write(value.Version);
+        }
+
+        public Document? Deserialize(ref MessagePack.MessagePackReader reader, MessagePack.MessagePackSerializerOptions options)
+        {
+            reader.ReadArrayHeader();
+            return new Document { Id = reader.ReadInt64(), Text = reader.ReadString()!, Version = reader.ReadInt64() };
+        }
+    }
 }
