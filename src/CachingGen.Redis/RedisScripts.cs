@@ -12,7 +12,8 @@ internal sealed partial class RedisScripts
 {
     /// <summary>
     /// Compare-and-set fill after a miss on a tombstone or on foreign bytes (a miss on an absent key fills with
-    /// <c>SET NX</c>, which is what this script does for an empty ARGV[1]). It reads the first 10 bytes: enough to tell a write marker. A value, versioned or not, is never replaced. ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
+    /// <c>SET NX</c>, which is what this script does for an empty ARGV[1]). It reads the first 10 bytes: enough to tell a write marker. A value, versioned or not, is never replaced ('N' counts as one from 9 bytes on, as
+    /// <see cref="RedisEntryFormat.Parse"/> reads it: shorter is foreign bytes, which a foreign fill may overwrite). ARGV[1]: what the miss saw (the 9-byte tombstone header, "F" for foreign bytes, empty
     /// for an absent key); ARGV[2]: the stored value; ARGV[3]: time to live in ms. The fill is stored when the key is
     /// absent, still holds the same tombstone, or (for "F") still holds foreign bytes; it is refused when the key
     /// holds a value, a write marker or another tombstone. Returns 1 when stored, 0 when refused.
@@ -22,7 +23,7 @@ local head = redis.call('GETRANGE', KEYS[1], 0, 9)
 if head ~= '' then
   local tag = string.byte(head, 1)
   local flag = string.byte(head, 10)
-  if tag == 86 or tag == 78 or (tag == 87 and (flag == 48 or flag == 49)) then
+  if tag == 86 or (tag == 78 and #head >= 9) or (tag == 87 and (flag == 48 or flag == 49)) then
     return 0
   end
   head = string.sub(head, 1, 9)
@@ -128,8 +129,9 @@ return 2
     /// <summary>Gives a value (tag 'V' or 'N') a time to live. ARGV[1]: time to live in ms. Returns 1, or 0 when the key holds
     /// no value (absent, tombstone or foreign bytes).</summary>
     public static readonly RedisScripts Expire = new(1, @"
-local tag = redis.call('GETRANGE', KEYS[1], 0, 0)
-if tag == 'V' or tag == 'N' then
+local head = redis.call('GETRANGE', KEYS[1], 0, 8)
+local tag = string.sub(head, 1, 1)
+if tag == 'V' or (tag == 'N' and #head == 9) then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return 1
 end

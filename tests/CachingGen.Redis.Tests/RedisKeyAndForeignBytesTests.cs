@@ -127,13 +127,14 @@ public sealed class RedisKeyAndForeignBytesTests
         await db.StringSetAsync(store.GetRedisKey("short-t"), "T123");
         await db.StringSetAsync(store.GetRedisKey("empty"), Array.Empty<byte>());
         await db.StringSetAsync(store.GetRedisKey("w-text"), "Wednesday is a weekday");
+        await db.StringSetAsync(store.GetRedisKey("short-n"), "Nab"); // shorter than a versioned value's header
 
-        foreach (var key in new[] { "foreign", "short-t", "empty", "w-text" })
+        foreach (var key in new[] { "foreign", "short-t", "empty", "w-text", "short-n" })
         {
             var miss = await store.GetAsync(key, None);
             Assert.False(miss.Found);
             Assert.False(await store.ExpireAsync(key, Minute, None));
-            Assert.True(await store.TryFillAsync(key, Bytes("mine"), Minute, miss.FillToken, None));
+            Assert.True(await store.TryFillAsync(key, Bytes("mine"), Minute, miss.FillToken, None), key);
             Assert.Equal("mine", Text((await store.GetAsync(key, None)).Value));
         }
     }

@@ -949,6 +949,10 @@ public sealed partial class EntityCache<TEntity>
             }
 
             var outcomes = await _store.SetIfNewerAsync(entries, CancellationToken.None).ConfigureAwait(false);
+
+            // Loads started during the database write may have read the row before it: a reader that starts now must
+            // look the key up rather than join them (their fills will be refused or are older than what is cached).
+            CloseOpenFlights(keys);
             if (_directWriteCoordinator is not null)
             {
                 // A pinned entry left alone holds a write-back acknowledged while this write ran (kept: newer than the
@@ -960,7 +964,7 @@ public sealed partial class EntityCache<TEntity>
         }
         catch (CacheStoreUnavailableException exception)
         {
-            _runtime.Outages.Report(exception, WriteThroughStrategy);
+            _runtime.Outages.Report(exception, "set_if_newer");
             _runtime.PendingInvalidations.Add(keys, fillTimeToLive: null);
         }
         catch (Exception exception)

@@ -76,7 +76,10 @@ public interface ICacheStore
 
     /// <summary>Like <see cref="TryFillAsync"/>, for an entity with a <see cref="CacheVersionAttribute"/> member: the
     /// stored entry carries <paramref name="version"/>, which <see cref="SetIfNewerAsync"/> compares.</summary>
-    ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken);
+    /// <remarks>The default stores the value without its version (a store written before versions existed): a versioned
+    /// write-through then finds a value it cannot compare and invalidates it, which is always safe.</remarks>
+    ValueTask<bool> TryFillVersionedAsync(string key, ReadOnlyMemory<byte> value, long version, TimeSpan timeToLive, long fillToken, CancellationToken cancellationToken)
+        => TryFillAsync(key, value, timeToLive, fillToken, cancellationToken);
 
     /// <summary>
     /// The one cache step of a versioned write-through, after the database write committed. Per key, atomically:
@@ -94,7 +97,23 @@ public interface ICacheStore
     /// the absent key cannot tell an older writer that it lost. The tombstone voids outstanding fill tokens, so the next
     /// read fills from the database. Many keys go out as one batch.
     /// </summary>
-    ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken);
+    /// <remarks>The default (a store written before versions existed) never stores: it invalidates every key except
+    /// pinned ones (<see cref="InvalidateUnlessPinnedAsync"/>), which is always safe and costs the next read a miss.</remarks>
+    ValueTask<VersionedWriteOutcome[]> SetIfNewerAsync(IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+        => InvalidateForVersionedWriteAsync(this, entries, cancellationToken);
+
+    private static async ValueTask<VersionedWriteOutcome[]> InvalidateForVersionedWriteAsync(ICacheStore store, IReadOnlyList<VersionedEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var keys = new string[entries.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = entries[i].Key;
+        }
+
+        var kept = await store.InvalidateUnlessPinnedAsync(keys, fillTimeToLive: null, cancellationToken).ConfigureAwait(false);
+        return Array.ConvertAll(kept, static pinned => pinned ? VersionedWriteOutcome.PinnedKept : VersionedWriteOutcome.Invalidated);
+    }
 
     /// <summary>Gives an existing (typically pinned) entry a time to live. Returns false when the key holds no value.</summary>
     ValueTask<bool> ExpireAsync(string key, TimeSpan timeToLive, CancellationToken cancellationToken);
