@@ -112,7 +112,10 @@ public sealed class SamplePreferencesTests
             Assert.True(result.ExitCode == 0, result.Output + result.Error);
             var report = await File.ReadAllTextAsync(markdown);
             Assert.DoesNotContain("NOT VERIFIED", report, StringComparison.Ordinal);
-            Assert.Equal(8, report.Split("| verified: 1,000 rows at v2, 200 sampled keys").Length - 1);
+            // Five write paths (the hand-written database + DEL baseline included), each one row per call and batched.
+            Assert.Equal(10, report.Split("| verified: 1,000 rows at v2, 200 sampled keys").Length - 1);
+            Assert.Contains("| hand-written: plain DB, then a raw key delete | ", report, StringComparison.Ordinal);
+            Assert.Matches("(del|unlink) 1,000", report);
             Assert.Contains("--rows 1000 --batch 100 --workers 4 --repeat 1", report, StringComparison.Ordinal);
             Assert.Contains("Redis server ", report, StringComparison.Ordinal);
             Assert.Contains("one `SET ... PX` round trip alone: mean", report, StringComparison.Ordinal);
