@@ -33,7 +33,7 @@ namespace CachingGen.Generators.Decorators
     /// <summary>How a [CacheVersion] value becomes a <c>long</c>; every supported type fits without losing order.</summary>
     internal enum VersionConversion
     {
-        /// <summary>An integer type of at most 32 bits, or <c>long</c>: <c>(long)value</c>.</summary>
+        /// <summary><c>int</c>, <c>uint</c> or <c>long</c>: <c>(long)value</c>. Narrower integer types are refused (CGEN031): they wrap around.</summary>
         Widen,
 
         /// <summary><c>DateTime</c>: <c>value.Ticks</c>.</summary>

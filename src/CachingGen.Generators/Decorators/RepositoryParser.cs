@@ -731,16 +731,16 @@ namespace CachingGen.Generators.Decorators
             return true;
         }
 
-        /// <summary>How a [CacheVersion] value of <paramref name="type"/> becomes a long; false when no conversion keeps its order.</summary>
+        /// <summary>
+        /// How a [CacheVersion] value of <paramref name="type"/> becomes a long; false when no conversion keeps its
+        /// order. The integer types narrower than 32 bits are refused: such a counter wraps around after a few hundred
+        /// or tens of thousands of changes of the row, and every write after the wrap would look older than the cached one.
+        /// </summary>
         private static bool TryVersionConversion(ITypeSymbol type, out VersionConversion conversion)
         {
             conversion = VersionConversion.Widen;
             switch (type.SpecialType)
             {
-                case SpecialType.System_SByte:
-                case SpecialType.System_Byte:
-                case SpecialType.System_Int16:
-                case SpecialType.System_UInt16:
                 case SpecialType.System_Int32:
                 case SpecialType.System_UInt32:
                 case SpecialType.System_Int64:
@@ -772,9 +772,32 @@ namespace CachingGen.Generators.Decorators
                 return "its type 'ulong' holds values above long.MaxValue, which would compare as older";
             }
 
+            var wrapsAfter = WrapsAfter(type.SpecialType);
+            if (wrapsAfter is not null)
+            {
+                return "its type '" + display + "' wraps around after " + wrapsAfter
+                    + " changes, and a version that wraps makes every later write look older than the cached one; use long (or int)";
+            }
+
             return type.TypeKind == TypeKind.Enum
                 ? "its type '" + display + "' is an enum, which names states rather than counting changes"
                 : "its type '" + display + "' is not a number or a timestamp that orders the row's changes";
+        }
+
+        /// <summary>
+        /// For an integer type narrower than 32 bits, how many changes of a counter that starts at 0 take it past its
+        /// largest value (where it wraps to its smallest); null for every other type.
+        /// </summary>
+        private static string? WrapsAfter(SpecialType type)
+        {
+            switch (type)
+            {
+                case SpecialType.System_SByte: return "128";
+                case SpecialType.System_Byte: return "256";
+                case SpecialType.System_Int16: return "32,768";
+                case SpecialType.System_UInt16: return "65,536";
+                default: return null;
+            }
         }
 
         /// <summary>The [CacheKey] members of a type, base types first, in declaration order; record parameters marked without the property: target count too.</summary>

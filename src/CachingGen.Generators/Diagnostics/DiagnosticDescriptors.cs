@@ -199,7 +199,7 @@ namespace CachingGen.Generators.Diagnostics
         /// <summary>CGEN031: a [CacheVersion] member of the wrong type, unreadable, or one of several.</summary>
         public static readonly DiagnosticDescriptor InvalidCacheVersion = Create(
             "CGEN031", "Cache version member is invalid",
-            "'{0}' on '{1}' cannot be the cache version: {2}. Mark exactly one readable member of type long, int, short, sbyte, uint, ushort, byte, DateTime or DateTimeOffset with [CacheVersion].",
+            "'{0}' on '{1}' cannot be the cache version: {2}. Mark exactly one readable member of type long, int, uint, DateTime or DateTimeOffset with [CacheVersion].",
             Usage, DiagnosticSeverity.Error);
 
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>

@@ -88,7 +88,7 @@ internal static class CacheVersionScenarios
                 Check.True(CacheOf<Article>(new CachedArticleRepository(new NoArticles(), world.Runtime)).IsVersioned, "a long record parameter versions Article");
                 Check.True(CacheOf<Invoice>(new CachedInvoiceRepository(new NoInvoices(), world.Runtime)).IsVersioned, "a DateTimeOffset versions Invoice");
                 Check.True(CacheOf<Slot>(new CachedSlotRepository(new NoSlots(), world.Runtime)).IsVersioned, "a DateTime versions the struct Slot");
-                Check.True(CacheOf<Note>(new CachedNoteRepository(new NoNotes(), world.Runtime)).IsVersioned, "a ushort in the base type versions Note");
+                Check.True(CacheOf<Note>(new CachedNoteRepository(new NoNotes(), world.Runtime)).IsVersioned, "a uint in the base type versions Note");
                 Check.True(!CacheOf<Draft>(new CachedDraftRepository(new NoDrafts(), world.Runtime)).IsVersioned, "Draft has no [CacheVersion] member, only a member named Version");
 
                 // A second decorator of a repository meets the cache the first one made, versioned the same way.
@@ -104,7 +104,7 @@ internal static class CacheVersionScenarios
                 Check.Equal(long.MaxValue, VersionOf(articles, new Article(1, "t", long.MaxValue)), "a long is the version itself");
 
                 var notes = CacheOf<Note>(new CachedNoteRepository(new NoNotes(), world.Runtime));
-                Check.Equal(65535L, VersionOf(notes, new Note { Code = "n", Revision = ushort.MaxValue }), "a ushort widens without a sign");
+                Check.Equal(4294967295L, VersionOf(notes, new Note { Code = "n", Revision = uint.MaxValue }), "a uint widens without a sign");
 
                 var stamp = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);
                 var slots = CacheOf<Slot>(new CachedSlotRepository(new NoSlots(), world.Runtime));

@@ -258,7 +258,7 @@ internal static class DecoratorSamples
 
     /// <summary>
     /// Entities with a [CacheVersion] member of each conversion: a record parameter (long), a DateTimeOffset, a struct
-    /// with a DateTime, and a class whose version (a ushort) sits in its base type; and one entity without a version.
+    /// with a DateTime, and a class whose version (a uint) sits in its base type; and one entity without a version.
     /// </summary>
     public const string Versioned = """
         using CachingGen;
@@ -268,7 +268,7 @@ internal static class DecoratorSamples
         public readonly record struct Slot([property: CacheKey] int Id, string Label, [property: CacheVersion] DateTime Stamp);
         public abstract class Row
         {
-            [CacheVersion] public ushort Revision { get; init; }
+            [CacheVersion] public uint Revision { get; init; }
         }
         public sealed class Note : Row
         {

@@ -15,13 +15,7 @@ public sealed class ConsistencyTests(ITestOutputHelper output)
             Duration = ConsistencyRun.DurationFromEnvironment(TimeSpan.FromSeconds(15)),
             Seed = ConsistencyRun.SeedFromEnvironment(),
         };
-        var report = await run.RunAsync(output.WriteLine);
-
-        Assert.True(report.Writes > 100, $"only {report.Writes} writes: the run proves little");
-        Assert.True(report.Reads > 100, $"only {report.Reads} reads: the run proves little");
-        Assert.True(report.CachedKeys > 0, "nothing was cached at the end: the run never exercised the cache");
-        Assert.True(report.StaleReads.Count == 0, $"seed {run.Seed}: {report.StaleReads.Count} stale read(s), e.g. {string.Join("; ", report.StaleReads.Take(3))}");
-        Assert.True(report.CacheMismatches.Count == 0, $"seed {run.Seed}: {report.CacheMismatches.Count} cache/database mismatch(es), e.g. {string.Join("; ", report.CacheMismatches.Take(3))}");
+        await RunAndAssertConsistentAsync(run);
     }
 
     [RedisAndMySqlFact]
@@ -35,13 +29,7 @@ public sealed class ConsistencyTests(ITestOutputHelper output)
             Duration = ConsistencyRun.DurationFromEnvironment(TimeSpan.FromSeconds(10)),
             Seed = ConsistencyRun.SeedFromEnvironment(),
         };
-        var report = await run.RunAsync(output.WriteLine);
-
-        Assert.True(report.Writes > 100, $"only {report.Writes} writes: the run proves little");
-        Assert.True(report.Reads > 100, $"only {report.Reads} reads: the run proves little");
-        Assert.True(report.CachedKeys > 0, "nothing was cached at the end: the run never exercised the cache");
-        Assert.True(report.StaleReads.Count == 0, $"seed {run.Seed}: {report.StaleReads.Count} stale read(s), e.g. {string.Join("; ", report.StaleReads.Take(3))}");
-        Assert.True(report.CacheMismatches.Count == 0, $"seed {run.Seed}: {report.CacheMismatches.Count} cache/database mismatch(es), e.g. {string.Join("; ", report.CacheMismatches.Take(3))}");
+        await RunAndAssertConsistentAsync(run);
     }
 
     [RedisAndMySqlFact]
@@ -57,5 +45,17 @@ public sealed class ConsistencyTests(ITestOutputHelper output)
         var report = await run.RunAsync(output.WriteLine);
 
         Assert.True(report.StaleReads.Count + report.CacheMismatches.Count > 0, $"seed {run.Seed}: the naive write-through went undetected in {report.Writes} writes and {report.Reads} reads");
+    }
+
+    /// <summary>Runs <paramref name="run"/>: it must have exercised the cache, and no read may be stale.</summary>
+    private async Task RunAndAssertConsistentAsync(ConsistencyRun run)
+    {
+        var report = await run.RunAsync(output.WriteLine);
+
+        Assert.True(report.Writes > 100, $"only {report.Writes} writes: the run proves little");
+        Assert.True(report.Reads > 100, $"only {report.Reads} reads: the run proves little");
+        Assert.True(report.CachedKeys > 0, "nothing was cached at the end: the run never exercised the cache");
+        Assert.True(report.StaleReads.Count == 0, $"seed {run.Seed}: {report.StaleReads.Count} stale read(s), e.g. {string.Join("; ", report.StaleReads.Take(3))}");
+        Assert.True(report.CacheMismatches.Count == 0, $"seed {run.Seed}: {report.CacheMismatches.Count} cache/database mismatch(es), e.g. {string.Join("; ", report.CacheMismatches.Take(3))}");
     }
 }
