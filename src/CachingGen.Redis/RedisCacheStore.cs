@@ -417,14 +417,12 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
                 throw new ArgumentOutOfRangeException(nameof(entries), entry.TimeToLive, $"The time to live of entry {i} must be positive.");
             }
 
-            var generation = RedisEntryFormat.NewGeneration();
             commands[i] = new RedisCommand(ToRedisKey(entry.Key), RedisScripts.SetIfNewer,
             [
                 RedisEntryFormat.EncodeVersionedValue(entry.Version, entry.Value.Span),
                 RedisEntryFormat.ToMilliseconds(entry.TimeToLive),
-                RedisEntryFormat.EncodeTombstone(generation, fillTimeToLive: null),
+                RedisEntryFormat.EncodeGeneration(RedisEntryFormat.NewGeneration()),
                 tombstoneMilliseconds,
-                RedisEntryFormat.EncodeGeneration(generation),
             ]);
         }
 

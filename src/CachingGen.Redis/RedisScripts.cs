@@ -92,8 +92,8 @@ return 1
 
     /// <summary>
     /// The one step of a versioned write-through (after the database write). ARGV[1]: the versioned value ('N', the
-    /// 8-byte sortable version, the payload); ARGV[2]: its time to live in ms; ARGV[3]: a tombstone; ARGV[4]: its
-    /// lifetime in ms; ARGV[5]: a new 8-byte generation. On a versioned value: stores ARGV[1] when the cached version is
+    /// 8-byte sortable version, the payload); ARGV[2]: its time to live in ms; ARGV[3]: a new 8-byte generation (of the
+    /// tombstone or the contended marker); ARGV[4]: the tombstone lifetime in ms. On a versioned value: stores ARGV[1] when the cached version is
     /// lower (returns 0), leaves it when it is higher (returns 1), and leaves the tombstone when they are equal (two
     /// writes of one version may differ); the versions are compared byte by byte, because Lua compares strings with the
     /// server's locale. On a pinned value (a write-back entry): leaves it (returns 3). On a write marker: makes it
@@ -101,7 +101,7 @@ return 1
     /// else (absent, tombstone, a value without version, foreign bytes): the tombstone (returns 2), because an absent or
     /// unversioned key cannot tell an older write from a newer one.
     /// </summary>
-    public static readonly RedisScripts SetIfNewer = new(5, @"
+    public static readonly RedisScripts SetIfNewer = new(4, @"
 local head = redis.call('GETRANGE', KEYS[1], 0, 31)
 local tag = string.byte(head, 1)
 if tag == 78 and #head >= 9 then
@@ -119,10 +119,10 @@ if tag == 78 and #head >= 9 then
 elseif tag == 86 and redis.call('PTTL', KEYS[1]) == -1 then
   return 3
 elseif tag == 87 and #head >= 11 and (string.byte(head, 10) == 48 or string.byte(head, 10) == 49) then
-  redis.call('SET', KEYS[1], 'W' .. ARGV[5] .. '1' .. string.sub(head, 11), 'KEEPTTL')
+  redis.call('SET', KEYS[1], 'W' .. ARGV[3] .. '1' .. string.sub(head, 11), 'KEEPTTL')
   return 2
 end
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('SET', KEYS[1], 'T' .. ARGV[3], 'PX', ARGV[4])
 return 2
 ");
 

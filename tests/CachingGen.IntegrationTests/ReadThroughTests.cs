@@ -1,4 +1,5 @@
 using CachingGen.IntegrationTests.Support;
+using CachingGen.Redis;
 using Preferences;
 
 namespace CachingGen.IntegrationTests;
@@ -110,7 +111,7 @@ public sealed class ReadThroughTests(PreferenceTable table) : IClassFixture<Pref
         var stored = new Preference(9, "sms", true, 6);
         await stack.Inner.SaveAsync(stored);
         var futureFormat = RedisView.ValueBytes(stored with { Channel = "future" }, RedisView.Fingerprint);
-        futureFormat[9] = 2; // the envelope's format byte, after the store's 'N' tag and the 8 version bytes
+        futureFormat[RedisEntryFormat.VersionedValueHeaderLength] = 2; // the envelope's format byte, after the store's 'N' tag and version
         await stack.Cache.PutRawAsync(9, futureFormat, TimeSpan.FromMinutes(10));
 
         Assert.Equal(stored, await stack.Repository.GetAsync(9));

@@ -637,7 +637,7 @@ namespace CachingGen.Generators.Decorators
             }
             else
             {
-                memberType = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+                memberType = TypeOf(member);
                 if (!TryKeyEncoding(memberType, out _, out _))
                 {
                     problem = "'" + name + "' has type '" + memberType.ToDisplayString() + "', which cannot form a stable key";
@@ -661,7 +661,7 @@ namespace CachingGen.Generators.Decorators
             var ok = true;
             foreach (var member in keyMembers)
             {
-                var type = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+                var type = TypeOf(member);
                 if (!IsReadable(member) || !TryKeyEncoding(type, out var encoding, out var cast))
                 {
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedKeyType, member, member.Name, entityType.ToDisplayString(),
@@ -716,7 +716,7 @@ namespace CachingGen.Generators.Decorators
             }
 
             var versionMember = members[0];
-            var type = versionMember is IPropertySymbol property ? property.Type : ((IFieldSymbol)versionMember).Type;
+            var type = TypeOf(versionMember);
             var conversion = VersionConversion.Widen;
             var reason = !IsReadable(versionMember)
                 ? "it is not readable from generated code (make it public or internal, with a public or internal getter)"
@@ -878,15 +878,11 @@ namespace CachingGen.Generators.Decorators
                && SymbolFacts.RootNamespaceName(ns) != "System";
 
         private static ITypeSymbol? KeyMemberType(ITypeSymbol entityType, string memberName)
-        {
-            var member = FindReadableMember(entityType, memberName);
-            return member switch
-            {
-                IPropertySymbol property => property.Type,
-                IFieldSymbol field => field.Type,
-                _ => null,
-            };
-        }
+            => FindReadableMember(entityType, memberName) is { } member ? TypeOf(member) : null;
+
+        /// <summary>The type of a property or field (the only members keys, versions and idempotency keys come from).</summary>
+        private static ITypeSymbol TypeOf(ISymbol member)
+            => member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
 
         internal static ISymbol? FindReadableMember(ITypeSymbol type, string name)
         {

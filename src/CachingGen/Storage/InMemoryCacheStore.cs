@@ -195,7 +195,7 @@ public sealed class InMemoryCacheStore : ICacheStore
             {
                 if (_slots.TryGetValue(keys[i], out var current))
                 {
-                    if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+                    if (current is { IsPinned: true })
                     {
                         pinned[i] = true;
                         break;
@@ -249,7 +249,7 @@ public sealed class InMemoryCacheStore : ICacheStore
                     continue;
                 }
 
-                if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+                if (current is { IsPinned: true })
                 {
                     // Pinned: a write-back record may still be pending; the writer must drain it first.
                     tokens[i] = ICacheStore.RefusedPinnedToken;
@@ -403,7 +403,7 @@ public sealed class InMemoryCacheStore : ICacheStore
                     outcome = WriteCompletionOutcome.Invalidated;
                 }
             }
-            else if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+            else if (current is { IsPinned: true })
             {
                 return WriteCompletionOutcome.PinnedKept;
             }
@@ -427,7 +427,7 @@ public sealed class InMemoryCacheStore : ICacheStore
             _slots.TryGetValue(entry.Key, out var current);
             Slot next;
             VersionedWriteOutcome outcome;
-            if (current is { Kind: SlotKind.Value, ExpiresAt: long.MaxValue })
+            if (current is { IsPinned: true })
             {
                 return VersionedWriteOutcome.PinnedKept;
             }
@@ -502,6 +502,9 @@ public sealed class InMemoryCacheStore : ICacheStore
         public static Slot ForMarker(long expiresAt, long version, int inFlight, bool contended) => new(SlotKind.Marker, null, expiresAt, version, null, inFlight, contended);
 
         public bool IsLive(long now) => Kind == SlotKind.Value && ExpiresAt > now;
+
+        /// <summary>A value without time to live: a write-back entry whose record may still be pending.</summary>
+        public bool IsPinned => Kind == SlotKind.Value && ExpiresAt == long.MaxValue;
 
         public long DeadAt(long tombstoneTicks)
             => Kind != SlotKind.Value ? ExpiresAt : (ExpiresAt >= long.MaxValue - tombstoneTicks ? long.MaxValue : ExpiresAt + tombstoneTicks);

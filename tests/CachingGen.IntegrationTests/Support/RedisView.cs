@@ -1,4 +1,5 @@
 using CachingGen.Generated;
+using CachingGen.Redis;
 using CachingGen.Runtime;
 using CachingGen.Serialization;
 using Preferences;
@@ -52,8 +53,8 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
             return new CachedEntry(EntryKind.Tombstone, null, ttl, raw);
         }
 
-        if (EnvelopeOf(raw) is { } envelope
-            && CacheEnvelope.TryDecode<Preference>(envelope, Fingerprint, CachingGenFormatterResolver.Options, out var value, out _))
+        if (RedisEntryFormat.Parse(raw) is { Found: true } hit
+            && CacheEnvelope.TryDecode<Preference>(hit.Value, Fingerprint, CachingGenFormatterResolver.Options, out var value, out _))
         {
             return new CachedEntry(value is null ? EntryKind.NotFound : EntryKind.Value, value, ttl, raw);
         }
@@ -61,23 +62,14 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
         return new CachedEntry(EntryKind.Foreign, null, ttl, raw) { Reason = Describe(raw) };
     }
 
-    /// <summary>The envelope of a value: after the 'V' tag, or after the 'N' tag and its 8 version bytes (an entity
-    /// with a [CacheVersion] member, as Preference); null for anything else.</summary>
-    private static ReadOnlyMemory<byte>? EnvelopeOf(byte[] raw)
-        => raw.Length > 0 && raw[0] == (byte)'V' ? raw.AsMemory(1)
-            : raw.Length >= VersionedHeaderLength && raw[0] == (byte)'N' ? raw.AsMemory(VersionedHeaderLength)
-            : null;
-
-    private const int VersionedHeaderLength = 9;
-
     private static string Describe(byte[] raw)
     {
-        if (EnvelopeOf(raw) is not { } envelope)
+        if (RedisEntryFormat.Parse(raw) is not { Found: true } hit)
         {
-            return "(no 'V' or 'N' tag)";
+            return "(not a value of the store's layout)";
         }
 
-        CacheEnvelope.TryDecode<Preference>(envelope, Fingerprint, CachingGenFormatterResolver.Options, out _, out var reason);
+        CacheEnvelope.TryDecode<Preference>(hit.Value, Fingerprint, CachingGenFormatterResolver.Options, out _, out var reason);
         return $"({reason}; {Convert.ToHexString(raw)})";
     }
 
@@ -110,11 +102,7 @@ internal sealed class RedisView(string keyNamespace, Func<Task> fillsSettled)
     /// <summary>The bytes of a valid value entry, as this build's store writes them for a versioned entity: 'N', the
     /// version as 8 big-endian bytes with the sign bit flipped, the envelope.</summary>
     public static byte[] ValueBytes(Preference preference, ulong fingerprint)
-    {
-        var version = new byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(version, unchecked((ulong)preference.Version ^ 0x8000_0000_0000_0000UL));
-        return [(byte)'N', .. version, .. CacheEnvelope.Encode(preference, fingerprint, CachingGenFormatterResolver.Options).Span];
-    }
+        => RedisEntryFormat.EncodeVersionedValue(preference.Version, CacheEnvelope.Encode(preference, fingerprint, CachingGenFormatterResolver.Options).Span);
 
     public async Task DeleteNamespaceAsync()
     {

@@ -147,6 +147,41 @@ public sealed class VersionedWriteThroughTests
     }
 
     [Fact]
+    public async Task A_read_that_starts_after_the_write_never_joins_a_load_that_started_during_it()
+    {
+        // A load that started while the database write ran may have read the row before it: once the write returns, a
+        // new reader must look the key up (and load the new row) rather than wait for that load's older value.
+        await using var h = new Harness();
+        var cache = VersionedCache(h);
+        h.Database.Seed(new Preference(1, 1, "old", true));
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeWrite = async (_, _, _) =>
+        {
+            writing.SetResult();
+            await loaded.Task;
+        };
+        h.Database.AfterRead = async (_, _) =>
+        {
+            if (loaded.TrySetResult())
+            {
+                await held.Task;
+            }
+        };
+
+        var write = SaveAsync(cache, h.Database, new Preference(1, 2, "new", true)).AsTask();
+        await writing.Task;
+        var slowRead = GetAsync(cache, h.Database, 1).AsTask();
+        await write;
+
+        var lateRead = await GetAsync(cache, h.Database, 1).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("new", lateRead!.Channel);
+        held.SetResult();
+        Assert.Equal("old", (await slowRead)!.Channel); // it started before the write was acknowledged
+    }
+
+    [Fact]
     public async Task A_cached_not_found_has_no_version_and_a_write_replaces_it_by_a_tombstone()
     {
         // The row may have been deleted after the write committed (the write's cache step is late): a "not found"

@@ -646,6 +646,7 @@ public abstract class CacheStoreContractTests
         var key = NewKey();
         await FillVersionedAsync(store, key, 3, "v3", LongTimeToLive);
         Assert.Equal("v3", Text((await store.GetAsync(key, None)).Value));
+        Assert.True(await store.ExpireAsync(key, LongTimeToLive, None)); // a versioned value is a value
 
         var invalidated = NewKey();
         var miss = await store.GetAsync(invalidated, None);
