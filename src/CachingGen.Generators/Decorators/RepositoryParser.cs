@@ -325,7 +325,12 @@ namespace CachingGen.Generators.Decorators
                 if (resultType is not null)
                 {
                     var candidate = StripNullable(resultType);
-                    if (HasKeyMembers(candidate, keyMembers))
+                    if (IsNullableValueType(resultType) && HasKeyMembers(candidate, keyMembers))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, method, method.Name, method.ReturnType.ToDisplayString(), candidate.ToDisplayString()));
+                        draft.Invalid = true;
+                    }
+                    else if (HasKeyMembers(candidate, keyMembers))
                     {
                         draft.EntityCandidate = candidate;
                     }
@@ -357,8 +362,14 @@ namespace CachingGen.Generators.Decorators
                         continue;
                     }
 
-                    var type = StripNullable(ElementTypeOf(parameter.Type) ?? parameter.Type);
-                    if (HasKeyMembers(type, keyMembers))
+                    var declared = ElementTypeOf(parameter.Type) ?? parameter.Type;
+                    var type = StripNullable(declared);
+                    if (IsNullableValueType(declared) && HasKeyMembers(type, keyMembers))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, parameter, method.Name, parameter.Type.ToDisplayString(), type.ToDisplayString()));
+                        draft.Invalid = true;
+                    }
+                    else if (HasKeyMembers(type, keyMembers))
                     {
                         candidate ??= type;
                     }
@@ -989,11 +1000,14 @@ namespace CachingGen.Generators.Decorators
         private static bool IsReadOnlyList(ITypeSymbol type)
             => type is IArrayTypeSymbol || (type is INamedTypeSymbol named && (named.Name == "IReadOnlyList" || named.Name == "List"));
 
+        private static bool IsNullableValueType(ITypeSymbol type)
+            => type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
+
         internal static ITypeSymbol StripNullable(ITypeSymbol type)
         {
-            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+            if (IsNullableValueType(type))
             {
-                return nullable.TypeArguments[0];
+                return ((INamedTypeSymbol)type).TypeArguments[0];
             }
 
             return type.WithNullableAnnotation(NullableAnnotation.NotAnnotated);

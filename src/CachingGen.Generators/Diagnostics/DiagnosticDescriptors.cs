@@ -202,6 +202,12 @@ namespace CachingGen.Generators.Diagnostics
             "'{0}' on '{1}' cannot be the cache version: {2}. Mark exactly one readable member of type long, int, uint, DateTime or DateTimeOffset with [CacheVersion].",
             Usage, DiagnosticSeverity.Error);
 
+        /// <summary>CGEN032: a struct entity used as Nullable&lt;T&gt; (a [Cached] result, or a write's entity argument).</summary>
+        public static readonly DiagnosticDescriptor NullableStructEntity = Create(
+            "CGEN032", "Struct entity cannot be nullable",
+            "'{0}' uses '{1}', but the entity '{2}' is a struct, which the cache stores and passes as a value: a nullable one has no cache representation. Use '{2}' without '?', or make '{2}' a class or record class (a [Cached] read of a class entity caches 'not found' as null).",
+            Usage, DiagnosticSeverity.Error);
+
         /// <summary>All descriptors, for the analyzer's SupportedDiagnostics.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
@@ -212,6 +218,7 @@ namespace CachingGen.Generators.Diagnostics
             DependsOnUnsupportedType, UnsupportedCachedType, DuplicateMessagePackKey, MixedWriteStrategies,
             ConflictingKeySpaces, MutableWriteBackArgument, StaleWriteAround, VeryLongTtl, WriteBackWithoutDurableLog,
             ApplyManyMethodNotFound, ApplyManyMethodShape, ApplyManyNeedsOneArgument, InvalidCacheVersion,
+            NullableStructEntity,
         };
 
         private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, params string[] customTags)

@@ -70,6 +70,9 @@ public sealed class BadInputTests
         { "nullable key member", Bad("[Cached] Task<Maybe?> GetAsync(long? id);") + "\npublic sealed record Maybe([property: CacheKey] long? Id);", "CGEN010" },
         { "floating point key member", Bad("[Cached] Task<Point?> GetAsync(double x);") + "\npublic sealed record Point([property: CacheKey] double X);", "CGEN010" },
         { "string version member", Bad("[Cached] Task<Labelled?> GetAsync(long id);") + "\npublic sealed record Labelled([property: CacheKey] long Id, [property: CacheVersion] string Label);", "CGEN031" },
+        { "[Cached] returning a nullable struct entity", Bad("[Cached] Task<Slot?> GetAsync(int id);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
+        { "write of a nullable struct entity", Bad("[Cached] Task<Slot> GetAsync(int id);\n[WriteThrough] Task SaveAsync(Slot? slot);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
+        { "bulk write of nullable struct entities", Bad("[Cached] Task<Slot> GetAsync(int id);\n[WriteAround] Task SaveManyAsync(IReadOnlyList<Slot?> slots);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
         { "two version members", Bad("[WriteThrough] Task SaveAsync(Twice twice);") + "\npublic sealed record Twice([property: CacheKey] long Id, [property: CacheVersion] long A, [property: CacheVersion] int B);", "CGEN031" },
     };
 
