@@ -31,6 +31,26 @@ public sealed class AddIdempotencyKeyCodeFixTests
     }
 
     [Fact]
+    public async Task Offers_the_cache_version_member_first_whatever_its_name()
+    {
+        var actions = await Verify.OfferedActionsAsync<AddIdempotencyKeyCodeFix>("""
+            using CachingGen;
+            namespace Sample;
+            public sealed record Ticket([property: CacheKey] long TicketId, string Title, long RowVersion, Guid OperationId, [property: CacheVersion] long Counter);
+            [CachedRepository]
+            public interface ITickets
+            {
+                [WriteBack] Task UpdateAsync(Ticket ticket, CancellationToken ct = default);
+            }
+            """);
+
+        // Counter is named like neither a version nor an id: [CacheVersion] is what says it changes with every write.
+        Assert.Equal(
+            ["Use 'Counter' as the idempotency key", "Use 'RowVersion' as the idempotency key", "Use 'OperationId' as the idempotency key"],
+            actions);
+    }
+
+    [Fact]
     public Task Adds_the_argument_to_a_bare_attribute()
         => Verify.FixAsync<AddIdempotencyKeyCodeFix>(Header + """
             [CachedRepository]

@@ -7,7 +7,7 @@ namespace CachingGen.Generators.Decorators
     /// <summary>
     /// The members of an entity that can serve as a write-back IdempotencyKey: readable, of a type that forms a
     /// stable key (what CGEN003 accepts), not part of the cache key (a key member would make every write of one
-    /// entity the same write), and named like a version (first) or an operation id. The CGEN013 code fix offers them.
+    /// entity the same write), and marked [CacheVersion] or named like a version (first) or an operation id. The CGEN013 code fix offers them.
     /// </summary>
     internal static class IdempotencyCandidates
     {
@@ -17,13 +17,21 @@ namespace CachingGen.Generators.Decorators
             "version", "revision", "etag", "stamp", "updatedat", "updatedon", "modifiedat", "modifiedon", "lastmodified", "sequence", "generation",
         };
 
-        /// <summary>The candidate member names of <paramref name="entity"/>: version-like first, then id-like, each in declaration order (base types first).</summary>
+        /// <summary>The candidate member names of <paramref name="entity"/>: its [CacheVersion] member first (the
+        /// member the developer already declared to change with every write of the row), then the other version-like
+        /// members, then id-like ones, each in declaration order (base types first).</summary>
         public static IReadOnlyList<string> For(ITypeSymbol entity)
         {
             var keyMembers = new HashSet<string>();
             foreach (var key in RepositoryParser.KeyMembers(entity))
             {
                 keyMembers.Add(key.Name);
+            }
+
+            var declaredVersions = new HashSet<string>();
+            foreach (var version in RepositoryParser.VersionMembers(entity))
+            {
+                declaredVersions.Add(version.Name);
             }
 
             var chain = new List<ITypeSymbol>();
@@ -33,6 +41,7 @@ namespace CachingGen.Generators.Decorators
             }
 
             var seen = new HashSet<string>();
+            var declared = new List<string>();
             var versions = new List<string>();
             var ids = new List<string>();
             foreach (var type in chain)
@@ -51,7 +60,11 @@ namespace CachingGen.Generators.Decorators
                         continue;
                     }
 
-                    if (IsVersionLike(member.Name))
+                    if (declaredVersions.Contains(member.Name))
+                    {
+                        declared.Add(member.Name);
+                    }
+                    else if (IsVersionLike(member.Name))
                     {
                         versions.Add(member.Name);
                     }
@@ -62,8 +75,9 @@ namespace CachingGen.Generators.Decorators
                 }
             }
 
-            versions.AddRange(ids);
-            return versions;
+            declared.AddRange(versions);
+            declared.AddRange(ids);
+            return declared;
         }
 
         private static bool IsVersionLike(string name)

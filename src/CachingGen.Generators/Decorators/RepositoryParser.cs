@@ -729,7 +729,9 @@ namespace CachingGen.Generators.Decorators
             var versionMember = members[0];
             var type = TypeOf(versionMember);
             var conversion = VersionConversion.Widen;
-            var reason = !IsReadable(versionMember)
+            var reason = IsKeyMember(entityType, versionMember.Name)
+                ? "it is also a [CacheKey] member, and the key names the row, so it must stay the same while the version grows with every write (a write would move the entity to a new key and leave the old entry cached)"
+                : !IsReadable(versionMember)
                 ? "it is not readable from generated code (make it public or internal, with a public or internal getter)"
                 : TryVersionConversion(type, out conversion) ? null : UnsupportedVersionType(type);
             if (reason is not null)
@@ -740,6 +742,19 @@ namespace CachingGen.Generators.Decorators
 
             version = new VersionModel(versionMember.Name, conversion);
             return true;
+        }
+
+        private static bool IsKeyMember(ITypeSymbol entityType, string name)
+        {
+            foreach (var key in KeyMembers(entityType))
+            {
+                if (key.Name == name)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>
@@ -815,7 +830,7 @@ namespace CachingGen.Generators.Decorators
         internal static List<ISymbol> KeyMembers(ITypeSymbol type) => MarkedMembers(type, KnownNames.CacheKey);
 
         /// <summary>The [CacheVersion] members of a type, found like <see cref="KeyMembers"/>: one is valid, more are CGEN031.</summary>
-        private static List<ISymbol> VersionMembers(ITypeSymbol type) => MarkedMembers(type, KnownNames.CacheVersion);
+        internal static List<ISymbol> VersionMembers(ITypeSymbol type) => MarkedMembers(type, KnownNames.CacheVersion);
 
         /// <summary>The instance properties and fields of a type that carry the CachingGen attribute <paramref name="attributeName"/>, base types first, in declaration order; record parameters marked without the property: target count too.</summary>
         private static List<ISymbol> MarkedMembers(ITypeSymbol type, string attributeName)

@@ -105,6 +105,21 @@ public sealed class CGEN031Tests
         => $"its type '{type}' wraps around after {changes} changes, and a version that wraps makes every later write look older than the cached one; use long (or int)";
 
     [Fact]
+    public Task Key_member_that_is_also_the_version_is_reported()
+        => Verify.AnalyzerAsync("""
+            using CachingGen;
+            namespace Sample;
+            public sealed record Article([property: CacheKey, CacheVersion] long {|#0:Revision|}, string Title);
+            [CachedRepository]
+            public interface IRepo
+            {
+                [Cached] Task<Article?> GetAsync(long revision);
+            }
+            """,
+            Verify.Diagnostic("CGEN031").WithLocation(0).WithArguments("Revision", "Sample.Article",
+                "it is also a [CacheKey] member, and the key names the row, so it must stay the same while the version grows with every write (a write would move the entity to a new key and leave the old entry cached)"));
+
+    [Fact]
     public Task Two_version_members_are_reported_on_both_also_across_base_types()
         => Verify.AnalyzerAsync("""
             using CachingGen;

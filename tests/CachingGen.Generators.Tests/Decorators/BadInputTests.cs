@@ -73,6 +73,7 @@ public sealed class BadInputTests
         { "[Cached] returning a nullable struct entity", Bad("[Cached] Task<Slot?> GetAsync(int id);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
         { "write of a nullable struct entity", Bad("[Cached] Task<Slot> GetAsync(int id);\n[WriteThrough] Task SaveAsync(Slot? slot);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
         { "bulk write of nullable struct entities", Bad("[Cached] Task<Slot> GetAsync(int id);\n[WriteAround] Task SaveManyAsync(IReadOnlyList<Slot?> slots);") + "\npublic readonly record struct Slot([property: CacheKey] int Id, string Label);", "CGEN032" },
+        { "key member that is also the version", Bad("[Cached] Task<Moving?> GetAsync(long revision);") + "\npublic sealed record Moving([property: CacheKey, CacheVersion] long Revision, string Title);", "CGEN031" },
         { "two version members", Bad("[WriteThrough] Task SaveAsync(Twice twice);") + "\npublic sealed record Twice([property: CacheKey] long Id, [property: CacheVersion] long A, [property: CacheVersion] int B);", "CGEN031" },
     };
 
