@@ -28,4 +28,13 @@ if [[ " $* " != *" --report "* ]]; then
   eval "$(bash "$SERVICES" env)"
 fi
 
-dotnet run -c Release --project "$REPO/tests/CachingGen.Benchmarks/CachingGen.Benchmarks.csproj" -- "$@"
+PROJECT="$REPO/tests/CachingGen.Benchmarks/CachingGen.Benchmarks.csproj"
+dotnet build -c Release -nologo -v q "$PROJECT"
+# The benchmarks run with tiered compilation off (see the project file), so every method is compiled once, fully
+# optimized. Without DOTNET_ReadyToRun=0 the framework's methods would keep their precompiled ReadyToRun code instead,
+# which a tiered service replaces with optimized JIT code once it is hot: UTF-8 string writes, for one, measured ~5x
+# slower that way, a cost every serializer row shares. Measured runs refuse to start without it (Program.cs).
+if [[ " $* " != *" --report "* && " $* " != *" --dry "* ]]; then
+  export DOTNET_ReadyToRun=0
+fi
+dotnet "$REPO/tests/CachingGen.Benchmarks/bin/Release/net10.0/CachingGen.Benchmarks.dll" "$@"

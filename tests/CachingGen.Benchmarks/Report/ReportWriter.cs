@@ -65,7 +65,7 @@ public static class ReportWriter
             md.AppendLine($"| runs | last full run started {when}. Class by class: {string.Join("; ", perClass)} |");
             md.AppendLine($"| machine | {host.Processor}, {host.PhysicalCores} physical / {host.LogicalCores} logical cores, shared with other engineers' builds and tests (load varied during the run) |");
             md.AppendLine($"| OS | {host.Os} |");
-            md.AppendLine($"| runtime | {host.Runtime}, SDK {host.Sdk}, workstation concurrent GC, tiered compilation off (every method fully optimized on first use: in process, BenchmarkDotNet cannot keep tier-0 code out of the first rows) |");
+            md.AppendLine($"| runtime | {host.Runtime}, SDK {host.Sdk}, workstation concurrent GC, tiered compilation off (every method fully optimized on first use: in process, BenchmarkDotNet cannot keep tier-0 code out of the first rows); framework code {facts.GetValueOrDefault("run.frameworkCode") ?? "in its ReadyToRun form (an older run: string writes cost ~5x what they cost JIT-compiled)"} |");
             md.AppendLine($"| BenchmarkDotNet | {host.BenchmarkDotNet}, in-process emit toolchain, 1 launch; {BenchmarkConfigs.WarmupCount} warm-ups + {BenchmarkConfigs.IterationCount} iterations (generator: 1 + 6; compile time: 0 + 3, each call takes a minute or more), MemoryDiagnoser |");
             md.AppendLine($"| Redis | {(facts.TryGetValue("run.redisVersion", out var redis) ? "redis-server " + redis : "redis-server")} on loopback (scripts/services.sh), one StackExchange.Redis connection per contender |");
             md.AppendLine($"| packages | MessagePack {Version(typeof(MessagePack.MessagePackSerializer))}, StackExchange.Redis {Version(typeof(StackExchange.Redis.ConnectionMultiplexer))}, " +
