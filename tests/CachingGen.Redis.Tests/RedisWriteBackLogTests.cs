@@ -55,6 +55,33 @@ public sealed class RedisWriteBackLogTests
         Assert.Equal(Payload(1).ToArray(), lookup.Value.ToArray());
     }
 
+    [RedisTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Settle_turns_a_value_that_slipped_in_over_the_pin_into_a_tombstone(bool versioned)
+    {
+        // A value with a time to live (unversioned, or a versioned write-through's 'N' value) is not the pinned
+        // write-back value: it replaced the pin while the record was pending and may be older than the row the flush
+        // just committed. Settling must not give it the record's time to live.
+        var (store, log) = Create();
+        await log.AppendAsync(Record("pref:55", 1), new CacheEntry("pref:55", Payload(1), null), default);
+        var shard = WriteBackSharding.ShardOf("pref:55", Shards);
+        var read = await log.ReadAsync(shard, 10, default);
+        await log.AcknowledgeAsync(shard, read, default);
+
+        var slippedIn = versioned ? RedisEntryFormat.EncodeVersionedValue(3, Payload(0).Span) : RedisEntryFormat.EncodeValue(Payload(0).Span);
+        var database = RedisTestEnvironment.Shared.GetDatabase();
+        await database.StringSetAsync(store.GetRedisKey("pref:55"), slippedIn, TimeSpan.FromMinutes(10));
+        Assert.True((await store.GetAsync("pref:55", default)).Found);
+
+        await log.SettleAsync("pref:55", TimeSpan.FromMinutes(5), default);
+        var lookup = await store.GetAsync("pref:55", default);
+        Assert.False(lookup.Found);
+        var stored = (byte[]?)await database.StringGetAsync(store.GetRedisKey("pref:55"));
+        Assert.NotNull(stored);
+        Assert.True(RedisEntryFormat.TryReadTombstone(stored, out _, out _));
+    }
+
     [RedisFact]
     public async Task Records_of_a_key_are_read_in_acknowledgement_order_and_settle_waits_for_the_last_one()
     {
