@@ -60,6 +60,7 @@ namespace CachingGen.Generators.Formatters
                 EmitSerialize(writer, model, subject);
                 writer.WriteLine();
                 EmitDeserialize(writer, model, subject);
+                EmitMemberFormatters(writer, model);
             }
 
             writer.CloseBlock();
@@ -80,6 +81,52 @@ namespace CachingGen.Generators.Formatters
             writer.OpenBlock();
             writer.WriteLine("return (" + model.TypeName + ")reader.Read" + model.EnumReadMethod + "();");
             writer.CloseBlock();
+        }
+
+        /// <summary>The member types read and written through a formatter, each once, in key order.</summary>
+        private static List<string> FormattedMemberTypes(FormatterTypeModel model)
+        {
+            var types = new List<string>();
+            foreach (var member in model.Members)
+            {
+                if (member.ValueKind == MemberValueKind.Formatter && !types.Contains(member.TypeName))
+                {
+                    types.Add(member.TypeName);
+                }
+            }
+
+            return types;
+        }
+
+        private static string MemberFormatter(FormatterTypeModel model, MemberModel member)
+            => "FormatterOf" + FormatterParser.Invariant(FormattedMemberTypes(model).IndexOf(member.TypeName)) + "(formatterResolver)";
+
+        /// <summary>
+        /// One cached formatter per member type. Asking the resolver on every call is a generic virtual call (a
+        /// runtime hash lookup) per member and object; this assembly's resolver always answers with the same
+        /// formatter, so the first answer is kept. Kept lazily rather than in a static initializer: a type that
+        /// contains itself would otherwise ask the resolver for its own formatter while that is being created.
+        /// Another resolver (a composite a developer built around ours) is asked every time, as before.
+        /// </summary>
+        private static void EmitMemberFormatters(SourceWriter writer, FormatterTypeModel model)
+        {
+            var types = FormattedMemberTypes(model);
+            for (var i = 0; i < types.Count; i++)
+            {
+                var index = FormatterParser.Invariant(i);
+                var formatter = FormatterInterface + "<" + types[i] + ">";
+                writer.WriteLine();
+                writer.WriteLine("private static " + formatter + "? s_formatterOf" + index + ";");
+                writer.WriteLine();
+                writer.WriteLine("private static " + formatter + " FormatterOf" + index + "(global::MessagePack.IFormatterResolver resolver)");
+                writer.OpenBlock();
+                writer.WriteLine("return global::System.Object.ReferenceEquals(resolver, global::" + ResolverNamespace + "." + ResolverName + ".Instance)");
+                writer.Indent();
+                writer.WriteLine("? s_formatterOf" + index + " ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<" + types[i] + ">(resolver)");
+                writer.WriteLine(": global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<" + types[i] + ">(resolver);");
+                writer.Outdent();
+                writer.CloseBlock();
+            }
         }
 
         private static bool UsesResolver(FormatterTypeModel model)
@@ -134,7 +181,7 @@ namespace CachingGen.Generators.Formatters
                         writer.WriteLine("writer.Write((" + member.UnderlyingTypeName + ")" + access + ");");
                         break;
                     default:
-                        writer.WriteLine("global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<" + member.TypeName + ">(formatterResolver).Serialize(ref writer, " + access + ", options);");
+                        writer.WriteLine(MemberFormatter(model, member) + ".Serialize(ref writer, " + access + ", options);");
                         break;
                 }
             }
@@ -190,7 +237,7 @@ namespace CachingGen.Generators.Formatters
                         writer.WriteLine(member.LocalName + " = (" + member.TypeName.TrimEnd('?') + ")reader.Read" + member.PrimitiveName + "();");
                         break;
                     default:
-                        writer.WriteLine(member.LocalName + " = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<" + member.TypeName + ">(formatterResolver).Deserialize(ref reader, options);");
+                        writer.WriteLine(member.LocalName + " = " + MemberFormatter(model, member) + ".Deserialize(ref reader, options);");
                         break;
                 }
 

@@ -138,6 +138,7 @@ namespace CachingGen.Generators.Formatters
             SpecialType.System_Single => "Single",
             SpecialType.System_Double => "Double",
             SpecialType.System_String => "String",
+            SpecialType.System_DateTime => "DateTime",
             _ => null,
         };
 

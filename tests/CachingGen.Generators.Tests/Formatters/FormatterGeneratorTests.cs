@@ -420,6 +420,7 @@ public sealed class FormatterGeneratorTests
         var keyed = loaded.Invoke("Sample.Io", "Deserialize", new[] { keyedType },
             loaded.Invoke("Sample.Io", "Serialize", new[] { keyedType }, loaded.Invoke("Sample.Values", "Keyed", null)))!;
         Assert.Equal("five", keyedType.GetProperty("Name")!.GetValue(keyed));
+        Assert.Equal(new DateTime(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc), keyedType.GetProperty("Stamp")!.GetValue(keyed));
         Assert.Equal("ignored", keyedType.GetProperty("Ignored")!.GetValue(keyed));
     }
 
@@ -433,7 +434,7 @@ public sealed class FormatterGeneratorTests
         var ours = (byte[])loaded.Invoke("Sample.Io", "Serialize", new[] { keyedType }, value)!;
         var standard = (byte[])loaded.Invoke("Sample.Io", "SerializeStandard", new[] { keyedType }, value)!;
         Assert.Equal(standard, ours);
-        Assert.Equal(0x94, ours[0]); // array of 4: keys 0..3, key 1 is a nil gap
+        Assert.Equal(0x95, ours[0]); // array of 5: keys 0..4, key 1 is a nil gap, key 4 a DateTime written inline
         Assert.Equal(0xC0, ours[2]);
     }
 
@@ -501,6 +502,29 @@ public sealed class FormatterGeneratorTests
 
         // Within the limit it works.
         Assert.NotNull(loaded.Invoke("Sample.Io", "Deserialize", new[] { node }, NestedNodes(100)));
+    }
+
+    [Fact]
+    public void Member_formatters_kept_from_this_assemblys_resolver_do_not_replace_another_resolvers()
+    {
+        // Closed over ours first, so the Profile formatter has kept our Address formatter; a composite resolver
+        // that brings its own Address formatter must still get it for every Address member.
+        using var loaded = RunRich().EmitAndLoad();
+        var profileType = loaded.GetType("Sample.Profile");
+        var profile = loaded.Invoke("Sample.Values", "Profile", null);
+        var ours = (byte[])loaded.Invoke("Sample.Io", "Serialize", new[] { profileType }, profile)!;
+        var back = loaded.Invoke("Sample.Io", "Deserialize", new[] { profileType }, ours)!;
+        Assert.Equal("Home St", Street(profileType.GetProperty("Home")!.GetValue(back)!));
+
+        var shouted = (byte[])loaded.Invoke("Sample.Io", "SerializeWithShoutingAddresses", new[] { profileType }, profile)!;
+        back = loaded.Invoke("Sample.Io", "Deserialize", new[] { profileType }, shouted)!;
+        Assert.Equal("HOME ST", Street(profileType.GetProperty("Home")!.GetValue(back)!));
+
+        // And ours again: the composite's formatter was not kept either.
+        back = loaded.Invoke("Sample.Io", "Deserialize", new[] { profileType }, (byte[])loaded.Invoke("Sample.Io", "Serialize", new[] { profileType }, profile)!)!;
+        Assert.Equal("Home St", Street(profileType.GetProperty("Home")!.GetValue(back)!));
+
+        static string Street(object address) => (string)address.GetType().GetProperty("Street")!.GetValue(address)!;
     }
 
     [Fact]

@@ -82,6 +82,7 @@ internal static class Samples
             [Key(0)] public int Id { get; set; }
             [Key(2)] public string? Name { get; set; }
             [Key(3)] public List<int>? Values { get; set; }
+            [Key(4)] public DateTime Stamp { get; set; }
             [IgnoreMember] public string Ignored { get; set; } = "ignored";
         }
 
@@ -135,6 +136,33 @@ internal static class Samples
             public static object? OwnFormatter<T>() => CachingGenFormatterResolver.Instance.GetFormatter<T>();
             public static ulong Fingerprint<T>() => CachingGenFormatterResolver.Instance.GetSchemaFingerprint<T>();
             public static bool IsGenerated(Type type) => CachingGenFormatterResolver.IsGenerated(type);
+
+            /// <summary>Serializes through a composite resolver whose own Address formatter comes before ours.</summary>
+            public static byte[] SerializeWithShoutingAddresses<T>(T value)
+                => MessagePackSerializer.Serialize(value, CachingGenFormatterResolver.Options.WithResolver(
+                    MessagePack.Resolvers.CompositeResolver.Create(
+                        new MessagePack.Formatters.IMessagePackFormatter[] { new ShoutingAddressFormatter() },
+                        new IFormatterResolver[] { CachingGenFormatterResolver.Instance })));
+        }
+
+        /// <summary>Writes an Address in the generated layout with its street in capitals.</summary>
+        public sealed class ShoutingAddressFormatter : MessagePack.Formatters.IMessagePackFormatter<Address?>
+        {
+            public void Serialize(ref MessagePackWriter writer, Address? value, MessagePackSerializerOptions options)
+            {
+                if (value is null)
+                {
+                    writer.WriteNil();
+                    return;
+                }
+
+                writer.WriteArrayHeader(3);
+                writer.Write(value.Street.ToUpperInvariant());
+                writer.Write(value.City);
+                writer.Write(value.Zip);
+            }
+
+            public Address? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => throw new NotSupportedException();
         }
 
         public static class Values
@@ -176,7 +204,7 @@ internal static class Samples
                 Points = new List<GeoPoint> { new(1, 2) },
             };
 
-            public static Keyed Keyed() => new() { Id = 5, Name = "five", Values = new List<int> { 1, 2 }, Ignored = "not serialized" };
+            public static Keyed Keyed() => new() { Id = 5, Name = "five", Values = new List<int> { 1, 2 }, Stamp = new DateTime(2024, 5, 6, 7, 8, 9, 123, DateTimeKind.Utc), Ignored = "not serialized" };
 
             public static Page<Preference> Page() => new(new[] { Preference(), new Preference(1, "sms", false, 2) }, 2, "next");
 

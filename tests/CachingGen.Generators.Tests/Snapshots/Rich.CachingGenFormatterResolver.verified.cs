@@ -52,7 +52,7 @@ namespace CachingGen.Generated
             0x7E07928242A9B74CUL,
             0xA829848562F94B0AUL,
             0x47829512E3091025UL,
-            0xE4F36FA2889F3369UL,
+            0x3AD4E37DDF376E77UL,
             0xF6EA684ADD0159FBUL,
             0xBCA2F4795586E40FUL,
             0xB308D36D4F3EDF37UL,

@@ -11,7 +11,7 @@ namespace CachingGen.Generated.Formatters
     internal sealed class Sample_KeyedFormatter : global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Keyed?>
     {
         /// <summary>The schema fingerprint of the serialized layout.</summary>
-        public const ulong SchemaFingerprint = 0xE4F36FA2889F3369UL;
+        public const ulong SchemaFingerprint = 0x3AD4E37DDF376E77UL;
 
         public void Serialize(ref global::MessagePack.MessagePackWriter writer, global::Sample.Keyed? value, global::MessagePack.MessagePackSerializerOptions options)
         {
@@ -22,11 +22,12 @@ namespace CachingGen.Generated.Formatters
             }
 
             global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;
-            writer.WriteArrayHeader(4);
+            writer.WriteArrayHeader(5);
             writer.Write(value.Id);
             writer.WriteNil();
             writer.Write(value.Name);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(formatterResolver).Serialize(ref writer, value.Values, options);
+            FormatterOf0(formatterResolver).Serialize(ref writer, value.Values, options);
+            writer.Write(value.Stamp);
         }
 
         public global::Sample.Keyed? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -43,6 +44,7 @@ namespace CachingGen.Generated.Formatters
                 int __Id__ = default!;
                 string? __Name__ = default!;
                 global::System.Collections.Generic.List<int>? __Values__ = default!;
+                global::System.DateTime __Stamp__ = default!;
                 int length = reader.ReadArrayHeader();
                 for (int i = 0; i < length; i++)
                 {
@@ -55,7 +57,10 @@ namespace CachingGen.Generated.Formatters
                             __Name__ = reader.ReadString()!;
                             break;
                         case 3:
-                            __Values__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(formatterResolver).Deserialize(ref reader, options);
+                            __Values__ = FormatterOf0(formatterResolver).Deserialize(ref reader, options);
+                            break;
+                        case 4:
+                            __Stamp__ = reader.ReadDateTime();
                             break;
                         default:
                             reader.Skip();
@@ -68,12 +73,22 @@ namespace CachingGen.Generated.Formatters
                     Id = __Id__,
                     Name = __Name__,
                     Values = __Values__,
+                    Stamp = __Stamp__,
                 };
             }
             finally
             {
                 reader.Depth--;
             }
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<int>?>? s_formatterOf0;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<int>?> FormatterOf0(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf0 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<int>?>(resolver);
         }
     }
 }

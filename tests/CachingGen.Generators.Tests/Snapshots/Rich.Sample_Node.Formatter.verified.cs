@@ -24,7 +24,7 @@ namespace CachingGen.Generated.Formatters
             global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;
             writer.WriteArrayHeader(2);
             writer.Write(value.Value);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Node?>(formatterResolver).Serialize(ref writer, value.Next, options);
+            FormatterOf0(formatterResolver).Serialize(ref writer, value.Next, options);
         }
 
         public global::Sample.Node? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -49,7 +49,7 @@ namespace CachingGen.Generated.Formatters
                             __Value__ = reader.ReadInt32();
                             break;
                         case 1:
-                            __Next__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Node?>(formatterResolver).Deserialize(ref reader, options);
+                            __Next__ = FormatterOf0(formatterResolver).Deserialize(ref reader, options);
                             break;
                         default:
                             reader.Skip();
@@ -63,6 +63,15 @@ namespace CachingGen.Generated.Formatters
             {
                 reader.Depth--;
             }
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Node?>? s_formatterOf0;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Node?> FormatterOf0(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf0 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Node?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Node?>(resolver);
         }
     }
 }

@@ -23,7 +23,7 @@ namespace CachingGen.Generated.Formatters
 
             global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;
             writer.WriteArrayHeader(3);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>>(formatterResolver).Serialize(ref writer, value.Items, options);
+            FormatterOf0(formatterResolver).Serialize(ref writer, value.Items, options);
             writer.Write(value.Total);
             writer.Write(value.Next);
         }
@@ -48,7 +48,7 @@ namespace CachingGen.Generated.Formatters
                     switch (i)
                     {
                         case 0:
-                            __Items__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>>(formatterResolver).Deserialize(ref reader, options);
+                            __Items__ = FormatterOf0(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 1:
                             __Total__ = reader.ReadInt32();
@@ -68,6 +68,15 @@ namespace CachingGen.Generated.Formatters
             {
                 reader.Depth--;
             }
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>>? s_formatterOf0;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>> FormatterOf0(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf0 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Preference>>(resolver);
         }
     }
 }

@@ -23,28 +23,28 @@ namespace CachingGen.Generated.Formatters
 
             global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;
             writer.WriteArrayHeader(23);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(formatterResolver).Serialize(ref writer, value.Id, options);
+            FormatterOf0(formatterResolver).Serialize(ref writer, value.Id, options);
             writer.Write(value.Name);
             writer.Write(value.Nickname);
             writer.Write((int)value.Tier);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Tier?>(formatterResolver).Serialize(ref writer, value.PreviousTier, options);
+            FormatterOf1(formatterResolver).Serialize(ref writer, value.PreviousTier, options);
             writer.Write((byte)value.Flags);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(formatterResolver).Serialize(ref writer, value.Age, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(formatterResolver).Serialize(ref writer, value.CreatedAt, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(formatterResolver).Serialize(ref writer, value.Balance, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]>(formatterResolver).Serialize(ref writer, value.Avatar, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>>(formatterResolver).Serialize(ref writer, value.Tags, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<string[]>(formatterResolver).Serialize(ref writer, value.Aliases, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>>(formatterResolver).Serialize(ref writer, value.Addresses, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, int>>(formatterResolver).Serialize(ref writer, value.Scores, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?>(formatterResolver).Serialize(ref writer, value.AddressBook, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address>(formatterResolver).Serialize(ref writer, value.Home, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address?>(formatterResolver).Serialize(ref writer, value.Work, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint>(formatterResolver).Serialize(ref writer, value.Position, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint?>(formatterResolver).Serialize(ref writer, value.LastPosition, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<long[]>(formatterResolver).Serialize(ref writer, value.Numbers, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>>(formatterResolver).Serialize(ref writer, value.History, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>>(formatterResolver).Serialize(ref writer, value.Groups, options);
+            FormatterOf2(formatterResolver).Serialize(ref writer, value.Age, options);
+            FormatterOf3(formatterResolver).Serialize(ref writer, value.CreatedAt, options);
+            FormatterOf4(formatterResolver).Serialize(ref writer, value.Balance, options);
+            FormatterOf5(formatterResolver).Serialize(ref writer, value.Avatar, options);
+            FormatterOf6(formatterResolver).Serialize(ref writer, value.Tags, options);
+            FormatterOf7(formatterResolver).Serialize(ref writer, value.Aliases, options);
+            FormatterOf8(formatterResolver).Serialize(ref writer, value.Addresses, options);
+            FormatterOf9(formatterResolver).Serialize(ref writer, value.Scores, options);
+            FormatterOf10(formatterResolver).Serialize(ref writer, value.AddressBook, options);
+            FormatterOf11(formatterResolver).Serialize(ref writer, value.Home, options);
+            FormatterOf12(formatterResolver).Serialize(ref writer, value.Work, options);
+            FormatterOf13(formatterResolver).Serialize(ref writer, value.Position, options);
+            FormatterOf14(formatterResolver).Serialize(ref writer, value.LastPosition, options);
+            FormatterOf15(formatterResolver).Serialize(ref writer, value.Numbers, options);
+            FormatterOf16(formatterResolver).Serialize(ref writer, value.History, options);
+            FormatterOf17(formatterResolver).Serialize(ref writer, value.Groups, options);
             writer.Write(value.NameLength);
         }
 
@@ -88,7 +88,7 @@ namespace CachingGen.Generated.Formatters
                     switch (i)
                     {
                         case 0:
-                            __Id__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(formatterResolver).Deserialize(ref reader, options);
+                            __Id__ = FormatterOf0(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 1:
                             __Name__ = reader.ReadString()!;
@@ -100,58 +100,58 @@ namespace CachingGen.Generated.Formatters
                             __Tier__ = (global::Sample.Tier)reader.ReadInt32();
                             break;
                         case 4:
-                            __PreviousTier__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Tier?>(formatterResolver).Deserialize(ref reader, options);
+                            __PreviousTier__ = FormatterOf1(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 5:
                             __Flags__ = (global::Sample.Flags)reader.ReadByte();
                             break;
                         case 6:
-                            __Age__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(formatterResolver).Deserialize(ref reader, options);
+                            __Age__ = FormatterOf2(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 7:
-                            __CreatedAt__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(formatterResolver).Deserialize(ref reader, options);
+                            __CreatedAt__ = FormatterOf3(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 8:
-                            __Balance__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(formatterResolver).Deserialize(ref reader, options);
+                            __Balance__ = FormatterOf4(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 9:
-                            __Avatar__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]>(formatterResolver).Deserialize(ref reader, options);
+                            __Avatar__ = FormatterOf5(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 10:
-                            __Tags__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>>(formatterResolver).Deserialize(ref reader, options);
+                            __Tags__ = FormatterOf6(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 11:
-                            __Aliases__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<string[]>(formatterResolver).Deserialize(ref reader, options);
+                            __Aliases__ = FormatterOf7(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 12:
-                            __Addresses__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>>(formatterResolver).Deserialize(ref reader, options);
+                            __Addresses__ = FormatterOf8(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 13:
-                            __Scores__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, int>>(formatterResolver).Deserialize(ref reader, options);
+                            __Scores__ = FormatterOf9(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 14:
-                            __AddressBook__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?>(formatterResolver).Deserialize(ref reader, options);
+                            __AddressBook__ = FormatterOf10(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 15:
-                            __Home__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address>(formatterResolver).Deserialize(ref reader, options);
+                            __Home__ = FormatterOf11(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 16:
-                            __Work__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address?>(formatterResolver).Deserialize(ref reader, options);
+                            __Work__ = FormatterOf12(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 17:
-                            __Position__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint>(formatterResolver).Deserialize(ref reader, options);
+                            __Position__ = FormatterOf13(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 18:
-                            __LastPosition__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint?>(formatterResolver).Deserialize(ref reader, options);
+                            __LastPosition__ = FormatterOf14(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 19:
-                            __Numbers__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<long[]>(formatterResolver).Deserialize(ref reader, options);
+                            __Numbers__ = FormatterOf15(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 20:
-                            __History__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>>(formatterResolver).Deserialize(ref reader, options);
+                            __History__ = FormatterOf16(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 21:
-                            __Groups__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>>(formatterResolver).Deserialize(ref reader, options);
+                            __Groups__ = FormatterOf17(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 22:
                             __NameLength__ = reader.ReadInt32();
@@ -168,6 +168,168 @@ namespace CachingGen.Generated.Formatters
             {
                 reader.Depth--;
             }
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid>? s_formatterOf0;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Guid> FormatterOf0(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf0 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Guid>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Tier?>? s_formatterOf1;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Tier?> FormatterOf1(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf1 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Tier?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Tier?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<int?>? s_formatterOf2;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<int?> FormatterOf2(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf2 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<int?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset>? s_formatterOf3;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.DateTimeOffset> FormatterOf3(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf3 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.DateTimeOffset>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<decimal>? s_formatterOf4;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<decimal> FormatterOf4(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf4 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<decimal>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<byte[]>? s_formatterOf5;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<byte[]> FormatterOf5(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf5 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<byte[]>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<string>>? s_formatterOf6;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<string>> FormatterOf6(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf6 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<string[]>? s_formatterOf7;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<string[]> FormatterOf7(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf7 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<string[]>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<string[]>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>>? s_formatterOf8;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>> FormatterOf8(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf8 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyList<global::Sample.Address>>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, int>>? s_formatterOf9;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.Dictionary<string, int>> FormatterOf9(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf9 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, int>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.Dictionary<string, int>>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?>? s_formatterOf10;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?> FormatterOf10(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf10 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyDictionary<string, global::Sample.Address>?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Address>? s_formatterOf11;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Address> FormatterOf11(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf11 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Address?>? s_formatterOf12;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.Address?> FormatterOf12(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf12 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.Address?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.GeoPoint>? s_formatterOf13;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.GeoPoint> FormatterOf13(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf13 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.GeoPoint?>? s_formatterOf14;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::Sample.GeoPoint?> FormatterOf14(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf14 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::Sample.GeoPoint?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<long[]>? s_formatterOf15;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<long[]> FormatterOf15(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf15 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<long[]>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<long[]>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>>? s_formatterOf16;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>> FormatterOf16(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf16 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IEnumerable<global::Sample.Tier>>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>>? s_formatterOf17;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>> FormatterOf17(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf17 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IDictionary<int, global::System.Collections.Generic.List<string>>>(resolver);
         }
     }
 }

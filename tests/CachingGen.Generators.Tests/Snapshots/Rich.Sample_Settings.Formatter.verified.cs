@@ -25,11 +25,11 @@ namespace CachingGen.Generated.Formatters
             writer.WriteArrayHeader(7);
             writer.Write(value.Theme);
             writer.Write(value.FontSize);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>?>(formatterResolver).Serialize(ref writer, value.Recent, options);
+            FormatterOf0(formatterResolver).Serialize(ref writer, value.Recent, options);
             writer.Write((int)value.Tier);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.ICollection<int>?>(formatterResolver).Serialize(ref writer, value.Pinned, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<string>?>(formatterResolver).Serialize(ref writer, value.Labels, options);
-            global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?>(formatterResolver).Serialize(ref writer, value.Points, options);
+            FormatterOf1(formatterResolver).Serialize(ref writer, value.Pinned, options);
+            FormatterOf2(formatterResolver).Serialize(ref writer, value.Labels, options);
+            FormatterOf3(formatterResolver).Serialize(ref writer, value.Points, options);
         }
 
         public global::Sample.Settings? Deserialize(ref global::MessagePack.MessagePackReader reader, global::MessagePack.MessagePackSerializerOptions options)
@@ -62,19 +62,19 @@ namespace CachingGen.Generated.Formatters
                             __FontSize__ = reader.ReadInt32();
                             break;
                         case 2:
-                            __Recent__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>?>(formatterResolver).Deserialize(ref reader, options);
+                            __Recent__ = FormatterOf0(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 3:
                             __Tier__ = (global::Sample.Tier)reader.ReadInt32();
                             break;
                         case 4:
-                            __Pinned__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.ICollection<int>?>(formatterResolver).Deserialize(ref reader, options);
+                            __Pinned__ = FormatterOf1(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 5:
-                            __Labels__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<string>?>(formatterResolver).Deserialize(ref reader, options);
+                            __Labels__ = FormatterOf2(formatterResolver).Deserialize(ref reader, options);
                             break;
                         case 6:
-                            __Points__ = global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?>(formatterResolver).Deserialize(ref reader, options);
+                            __Points__ = FormatterOf3(formatterResolver).Deserialize(ref reader, options);
                             break;
                         default:
                             reader.Skip();
@@ -97,6 +97,42 @@ namespace CachingGen.Generated.Formatters
             {
                 reader.Depth--;
             }
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<string>?>? s_formatterOf0;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.List<string>?> FormatterOf0(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf0 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.List<string>?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.ICollection<int>?>? s_formatterOf1;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.ICollection<int>?> FormatterOf1(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf1 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.ICollection<int>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.ICollection<int>?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<string>?>? s_formatterOf2;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IReadOnlyCollection<string>?> FormatterOf2(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf2 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<string>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IReadOnlyCollection<string>?>(resolver);
+        }
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?>? s_formatterOf3;
+
+        private static global::MessagePack.Formatters.IMessagePackFormatter<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?> FormatterOf3(global::MessagePack.IFormatterResolver resolver)
+        {
+            return global::System.Object.ReferenceEquals(resolver, global::CachingGen.Generated.CachingGenFormatterResolver.Instance)
+                ? s_formatterOf3 ??= global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?>(resolver)
+                : global::MessagePack.FormatterResolverExtensions.GetFormatterWithVerify<global::System.Collections.Generic.IList<global::Sample.GeoPoint>?>(resolver);
         }
     }
 }
