@@ -375,26 +375,13 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
             ]);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        var outcomes = new WriteCompletionOutcome[count];
-        if (count == 0)
+        return await PipelinePerKeyAsync(commands, "complete write batch", static reply => reply switch
         {
-            return outcomes;
-        }
-
-        var results = await PipelineAsync(commands, "complete write batch", cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < count; i++)
-        {
-            outcomes[i] = (long)results[i]! switch
-            {
-                0 => WriteCompletionOutcome.Stored,
-                2 => WriteCompletionOutcome.StillInFlight,
-                3 => WriteCompletionOutcome.PinnedKept,
-                _ => WriteCompletionOutcome.Invalidated,
-            };
-        }
-
-        return outcomes;
+            0 => WriteCompletionOutcome.Stored,
+            2 => WriteCompletionOutcome.StillInFlight,
+            3 => WriteCompletionOutcome.PinnedKept,
+            _ => WriteCompletionOutcome.Invalidated,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -426,26 +413,13 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
             ]);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        var outcomes = new VersionedWriteOutcome[count];
-        if (count == 0)
+        return await PipelinePerKeyAsync(commands, "versioned write batch", static reply => reply switch
         {
-            return outcomes;
-        }
-
-        var results = await PipelineAsync(commands, "versioned write batch", cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < count; i++)
-        {
-            outcomes[i] = (long)results[i]! switch
-            {
-                0 => VersionedWriteOutcome.Stored,
-                1 => VersionedWriteOutcome.NewerKept,
-                3 => VersionedWriteOutcome.PinnedKept,
-                _ => VersionedWriteOutcome.Invalidated,
-            };
-        }
-
-        return outcomes;
+            0 => VersionedWriteOutcome.Stored,
+            1 => VersionedWriteOutcome.NewerKept,
+            3 => VersionedWriteOutcome.PinnedKept,
+            _ => VersionedWriteOutcome.Invalidated,
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Pipelined (group-committed) batches of write steps sent so far, for tests and diagnostics; the
@@ -527,20 +501,27 @@ public sealed partial class RedisCacheStore : ICacheStore, IRecoveringCacheStore
                 [RedisEntryFormat.EncodeTombstone(RedisEntryFormat.NewGeneration(), fillTimeToLive), tombstoneMilliseconds]);
         }
 
+        return await PipelinePerKeyAsync(commands, "invalidate unless pinned batch", static reply => reply == 1, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends one script call per key (<paramref name="commands"/>) as one group-committed batch and turns
+    /// each call's integer reply into its key's outcome.</summary>
+    private async ValueTask<TOutcome[]> PipelinePerKeyAsync<TOutcome>(RedisCommand[] commands, string operation, Func<long, TOutcome> outcomeOf, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
-        var pinned = new bool[count];
-        if (count == 0)
+        var outcomes = new TOutcome[commands.Length];
+        if (commands.Length == 0)
         {
-            return pinned;
+            return outcomes;
         }
 
-        var results = await PipelineAsync(commands, "invalidate unless pinned batch", cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < count; i++)
+        var results = await PipelineAsync(commands, operation, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < outcomes.Length; i++)
         {
-            pinned[i] = (long)results[i]! == 1;
+            outcomes[i] = outcomeOf((long)results[i]!);
         }
 
-        return pinned;
+        return outcomes;
     }
 
     /// <summary>A tombstone outlives the fill TTL it carries, so the next fill still finds it.</summary>

@@ -325,14 +325,17 @@ namespace CachingGen.Generators.Decorators
                 if (resultType is not null)
                 {
                     var candidate = StripNullable(resultType);
-                    if (IsNullableValueType(resultType) && HasKeyMembers(candidate, keyMembers))
+                    if (HasKeyMembers(candidate, keyMembers))
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, method, method.Name, method.ReturnType.ToDisplayString(), candidate.ToDisplayString()));
-                        draft.Invalid = true;
-                    }
-                    else if (HasKeyMembers(candidate, keyMembers))
-                    {
-                        draft.EntityCandidate = candidate;
+                        if (IsNullableValueType(resultType))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, method, method.Name, method.ReturnType.ToDisplayString(), candidate.ToDisplayString()));
+                            draft.Invalid = true;
+                        }
+                        else
+                        {
+                            draft.EntityCandidate = candidate;
+                        }
                     }
                     else if (LooksLikeEntity(candidate))
                     {
@@ -364,14 +367,17 @@ namespace CachingGen.Generators.Decorators
 
                     var declared = ElementTypeOf(parameter.Type) ?? parameter.Type;
                     var type = StripNullable(declared);
-                    if (IsNullableValueType(declared) && HasKeyMembers(type, keyMembers))
+                    if (HasKeyMembers(type, keyMembers))
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, parameter, method.Name, parameter.Type.ToDisplayString(), type.ToDisplayString()));
-                        draft.Invalid = true;
-                    }
-                    else if (HasKeyMembers(type, keyMembers))
-                    {
-                        candidate ??= type;
+                        if (IsNullableValueType(declared))
+                        {
+                            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableStructEntity, parameter, method.Name, parameter.Type.ToDisplayString(), type.ToDisplayString()));
+                            draft.Invalid = true;
+                        }
+                        else
+                        {
+                            candidate ??= type;
+                        }
                     }
                     else if (LooksLikeEntity(type))
                     {
@@ -684,7 +690,7 @@ namespace CachingGen.Generators.Decorators
                 parts.Add(new KeyPartModel(member.Name, encoding, cast));
             }
 
-            ok &= TryParseVersion(entityType, diagnostics, out var version);
+            ok &= TryParseVersion(entityType, keyMembers, diagnostics, out var version);
             if (parts.Count == 0 && ok)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EntityWithoutKey, usedBy, entityType.ToDisplayString(), usedBy.Name));
@@ -699,7 +705,7 @@ namespace CachingGen.Generators.Decorators
         /// marked members cannot give a version: several of them would leave the runtime to guess which one orders
         /// the rows.
         /// </summary>
-        private static bool TryParseVersion(ITypeSymbol entityType, List<DiagnosticInfo> diagnostics, out VersionModel? version)
+        private static bool TryParseVersion(ITypeSymbol entityType, List<ISymbol> keyMembers, List<DiagnosticInfo> diagnostics, out VersionModel? version)
         {
             version = null;
             var members = VersionMembers(entityType);
@@ -729,7 +735,7 @@ namespace CachingGen.Generators.Decorators
             var versionMember = members[0];
             var type = TypeOf(versionMember);
             var conversion = VersionConversion.Widen;
-            var reason = IsKeyMember(entityType, versionMember.Name)
+            var reason = keyMembers.Exists(key => key.Name == versionMember.Name)
                 ? "it is also a [CacheKey] member, and the key names the row, so it must stay the same while the version grows with every write (a write would move the entity to a new key and leave the old entry cached)"
                 : !IsReadable(versionMember)
                 ? "it is not readable from generated code (make it public or internal, with a public or internal getter)"
@@ -742,19 +748,6 @@ namespace CachingGen.Generators.Decorators
 
             version = new VersionModel(versionMember.Name, conversion);
             return true;
-        }
-
-        private static bool IsKeyMember(ITypeSymbol entityType, string name)
-        {
-            foreach (var key in KeyMembers(entityType))
-            {
-                if (key.Name == name)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
         /// <summary>

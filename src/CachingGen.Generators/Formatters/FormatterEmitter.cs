@@ -57,10 +57,11 @@ namespace CachingGen.Generators.Formatters
             }
             else
             {
-                EmitSerialize(writer, model, subject);
+                var formattedTypes = FormattedMemberTypes(model);
+                EmitSerialize(writer, model, subject, formattedTypes);
                 writer.WriteLine();
-                EmitDeserialize(writer, model, subject);
-                EmitMemberFormatters(writer, model);
+                EmitDeserialize(writer, model, subject, formattedTypes);
+                EmitMemberFormatters(writer, formattedTypes);
             }
 
             writer.CloseBlock();
@@ -83,7 +84,8 @@ namespace CachingGen.Generators.Formatters
             writer.CloseBlock();
         }
 
-        /// <summary>The member types read and written through a formatter, each once, in key order.</summary>
+        /// <summary>The member types read and written through a formatter (the resolver's), each once, in key order;
+        /// empty when every member is written inline.</summary>
         private static List<string> FormattedMemberTypes(FormatterTypeModel model)
         {
             var types = new List<string>();
@@ -98,8 +100,8 @@ namespace CachingGen.Generators.Formatters
             return types;
         }
 
-        private static string MemberFormatter(FormatterTypeModel model, MemberModel member)
-            => "FormatterOf" + FormatterParser.Invariant(FormattedMemberTypes(model).IndexOf(member.TypeName)) + "(formatterResolver)";
+        private static string MemberFormatter(List<string> formattedTypes, MemberModel member)
+            => "FormatterOf" + FormatterParser.Invariant(formattedTypes.IndexOf(member.TypeName)) + "(formatterResolver)";
 
         /// <summary>
         /// One cached formatter per member type. Asking the resolver on every call is a generic virtual call (a
@@ -108,9 +110,8 @@ namespace CachingGen.Generators.Formatters
         /// contains itself would otherwise ask the resolver for its own formatter while that is being created.
         /// Another resolver (a composite a developer built around ours) is asked every time, as before.
         /// </summary>
-        private static void EmitMemberFormatters(SourceWriter writer, FormatterTypeModel model)
+        private static void EmitMemberFormatters(SourceWriter writer, List<string> types)
         {
-            var types = FormattedMemberTypes(model);
             for (var i = 0; i < types.Count; i++)
             {
                 var index = FormatterParser.Invariant(i);
@@ -129,20 +130,7 @@ namespace CachingGen.Generators.Formatters
             }
         }
 
-        private static bool UsesResolver(FormatterTypeModel model)
-        {
-            foreach (var member in model.Members)
-            {
-                if (member.ValueKind == MemberValueKind.Formatter)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        private static void EmitSerialize(SourceWriter writer, FormatterTypeModel model, string subject)
+        private static void EmitSerialize(SourceWriter writer, FormatterTypeModel model, string subject, List<string> formattedTypes)
         {
             writer.WriteLine("public void Serialize(ref " + Writer + " writer, " + subject + " value, " + Options + " options)");
             writer.OpenBlock();
@@ -156,7 +144,7 @@ namespace CachingGen.Generators.Formatters
                 writer.WriteLine();
             }
 
-            if (UsesResolver(model))
+            if (formattedTypes.Count > 0)
             {
                 writer.WriteLine("global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;");
             }
@@ -181,7 +169,7 @@ namespace CachingGen.Generators.Formatters
                         writer.WriteLine("writer.Write((" + member.UnderlyingTypeName + ")" + access + ");");
                         break;
                     default:
-                        writer.WriteLine(MemberFormatter(model, member) + ".Serialize(ref writer, " + access + ", options);");
+                        writer.WriteLine(MemberFormatter(formattedTypes, member) + ".Serialize(ref writer, " + access + ", options);");
                         break;
                 }
             }
@@ -189,7 +177,7 @@ namespace CachingGen.Generators.Formatters
             writer.CloseBlock();
         }
 
-        private static void EmitDeserialize(SourceWriter writer, FormatterTypeModel model, string subject)
+        private static void EmitDeserialize(SourceWriter writer, FormatterTypeModel model, string subject, List<string> formattedTypes)
         {
             writer.WriteLine("public " + subject + " Deserialize(ref " + Reader + " reader, " + Options + " options)");
             writer.OpenBlock();
@@ -209,7 +197,7 @@ namespace CachingGen.Generators.Formatters
             writer.WriteLine("options.Security.DepthStep(ref reader);");
             writer.WriteLine("try");
             writer.OpenBlock();
-            if (UsesResolver(model))
+            if (formattedTypes.Count > 0)
             {
                 writer.WriteLine("global::MessagePack.IFormatterResolver formatterResolver = options.Resolver;");
             }
@@ -237,7 +225,7 @@ namespace CachingGen.Generators.Formatters
                         writer.WriteLine(member.LocalName + " = (" + member.TypeName.TrimEnd('?') + ")reader.Read" + member.PrimitiveName + "();");
                         break;
                     default:
-                        writer.WriteLine(member.LocalName + " = " + MemberFormatter(model, member) + ".Deserialize(ref reader, options);");
+                        writer.WriteLine(member.LocalName + " = " + MemberFormatter(formattedTypes, member) + ".Deserialize(ref reader, options);");
                         break;
                 }
 
