@@ -22,14 +22,16 @@ public sealed class RedisStampedeTests
 
     /// <summary>The callers of one burst arrive while the first caller's GET is in flight: they share its outcome (its
     /// miss opened the flight they join) instead of sending a GET each. A few more GETs are fair (a caller that comes
-    /// after the flight sent its fill looks the key up again), one per caller is not.</summary>
+    /// after the flight sent its fill looks the key up again, sharing the GET in flight), one per caller is not. How
+    /// many "a few" is depends on how long the burst outlasts the load: a GC or a preempted test thread stretches it
+    /// (one stampede in 40 took 8 in a CI run), so the bound is on the average and far below one per caller.</summary>
     [RedisFact]
     public async Task A_stampede_in_one_burst_sends_a_handful_of_GETs_not_one_per_caller()
     {
         var store = new RelayingStore(NewStore(), lagging: false);
         var (calls, gets) = await RunStampedesAsync(store, fromPoolThreads: _ => false);
         Assert.True(calls.All(count => count == 1), $"inner calls per stampede: {string.Join(", ", calls)}");
-        Assert.True(gets.All(count => count <= 5), $"GETs per stampede of {Callers} callers: {string.Join(", ", gets)}");
+        Assert.True(gets.Sum() <= 3 * Stampedes && gets.Max() <= 25, $"GETs per stampede of {Callers} callers: {string.Join(", ", gets)}");
     }
 
     /// <summary>The same on a loaded machine: GET replies are handed back late (0-3 ms after Redis answered) and fills
