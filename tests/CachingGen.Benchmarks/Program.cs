@@ -135,14 +135,20 @@ public static class Program
     /// </summary>
     private static void RequireJitCompiledFramework()
     {
-        if (Environment.GetEnvironmentVariable("DOTNET_ReadyToRun") != "0")
+        if (JitCompiledFrameworkProblem(Environment.GetEnvironmentVariable("DOTNET_ReadyToRun")) is { } problem)
         {
-            throw new InvalidOperationException(
-                "measured runs need DOTNET_ReadyToRun=0 (the framework's ReadyToRun code would otherwise be measured instead of optimized JIT code); run them through scripts/benchmarks.sh, which sets it.");
+            throw new InvalidOperationException(problem);
         }
 
         BenchmarkFacts.Set("run.frameworkCode", "JIT-compiled (DOTNET_ReadyToRun=0)");
     }
+
+    /// <summary>Why a measured run must not start with this value of <c>DOTNET_ReadyToRun</c>, or null when it may:
+    /// with tiered compilation off, the framework would keep its precompiled ReadyToRun code for the whole run, not
+    /// the optimized JIT code a service runs once it is hot.</summary>
+    public static string? JitCompiledFrameworkProblem(string? readyToRun) => readyToRun == "0"
+        ? null
+        : $"measured runs need DOTNET_ReadyToRun=0 (it is {(readyToRun is null ? "not set" : $"\"{readyToRun}\"")}): the framework's ReadyToRun code would otherwise be measured instead of optimized JIT code; run them through scripts/benchmarks.sh, which sets it.";
 
     private static string? OptionValue(string[] args, string name)
     {

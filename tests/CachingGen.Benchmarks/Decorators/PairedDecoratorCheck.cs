@@ -21,9 +21,11 @@ public static class PairedDecoratorCheck
         benchmarks.Cleanup();
         BenchmarkFacts.Set("decorator.pairedRatio", ratio.Median.ToString("0.000", CultureInfo.InvariantCulture));
         BenchmarkFacts.Set("decorator.pairedRatioInterquartile", ratio.Interquartile);
+        BenchmarkFacts.Set("decorator.pairedControl", ratio.ControlMedian.ToString("0.000", CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set("decorator.pairedControlInterquartile", ratio.ControlInterquartile);
         BenchmarkFacts.Set("decorator.pairedRounds", scale.Rounds.ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired decorator ratio (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired decorator ratio (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds; control (hand-written / itself) {ratio.ControlMedian:0.000}"));
     }
 
     private static Func<ValueTask> Slice(Func<ValueTask<Entities.Preference?>> read, int reads) => async () =>

@@ -5,17 +5,23 @@ namespace CachingGen.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The time ratio of two contenders, measured so that foreign load cancels out. BenchmarkDotNet measures one row after
-/// the other, so on a shared machine a burst of load can fall on one row only; here the two run in alternating slices
-/// (which one goes first alternates too, so neither always follows the other), and the ratio is the median of the
-/// per-round ratios, with its interquartile range.
+/// the other, so on a shared machine a burst of load can fall on one row only; here the two run in alternating slices,
+/// and the ratio is the median of the per-round ratios, with its interquartile range. Each round also runs the baseline
+/// a second time, the control: its ratio to the baseline must read 1.00x, or the check favours a position in the round
+/// and none of its ratios is a verdict (Report/GoalVerdict). The three slices take turns at going first, so none always
+/// follows another.
 /// </summary>
-public readonly record struct PairedRatio(double Median, double Low, double High)
+public readonly record struct PairedRatio(double Median, double Low, double High, double ControlMedian, double ControlLow, double ControlHigh)
 {
     /// <summary>The interquartile range as written in the report, e.g. <c>1.041-1.174</c>.</summary>
-    public string Interquartile => string.Create(CultureInfo.InvariantCulture, $"{Low:0.000}-{High:0.000}");
+    public string Interquartile => Range(Low, High);
+
+    /// <summary>The control's interquartile range.</summary>
+    public string ControlInterquartile => Range(ControlLow, ControlHigh);
 
     /// <summary>Runs <paramref name="warmupRounds"/> unmeasured rounds, then <paramref name="rounds"/> measured ones;
-    /// each round runs one slice of each contender. The ratio is measured time over baseline time.</summary>
+    /// each round runs one slice of the measured contender and two of the baseline. The ratio is measured time over
+    /// baseline time; the control is the second baseline slice's time over the first's.</summary>
     public static async Task<PairedRatio> MeasureAsync(Func<ValueTask> measuredSlice, Func<ValueTask> baselineSlice, int rounds, int warmupRounds)
     {
         for (var warmup = 0; warmup < warmupRounds; warmup++)
@@ -25,22 +31,27 @@ public readonly record struct PairedRatio(double Median, double Low, double High
         }
 
         var ratios = new double[rounds];
+        var controls = new double[rounds];
+        var times = new double[3];
         for (var round = 0; round < rounds; round++)
         {
-            var measuredFirst = round % 2 == 0;
-            var measured = measuredFirst ? await TimeAsync(measuredSlice).ConfigureAwait(false) : 0;
-            var baseline = await TimeAsync(baselineSlice).ConfigureAwait(false);
-            if (!measuredFirst)
+            // Slot 0 is the measured contender, 1 the baseline, 2 the control; the round starts at slot round % 3.
+            for (var turn = 0; turn < 3; turn++)
             {
-                measured = await TimeAsync(measuredSlice).ConfigureAwait(false);
+                var slot = (turn + round) % 3;
+                times[slot] = await TimeAsync(slot == 0 ? measuredSlice : baselineSlice).ConfigureAwait(false);
             }
 
-            ratios[round] = measured / baseline;
+            ratios[round] = times[0] / times[1];
+            controls[round] = times[2] / times[1];
         }
 
         Array.Sort(ratios);
-        return new PairedRatio(ratios[rounds / 2], ratios[rounds / 4], ratios[rounds * 3 / 4]);
+        Array.Sort(controls);
+        return new PairedRatio(ratios[rounds / 2], ratios[rounds / 4], ratios[rounds * 3 / 4], controls[rounds / 2], controls[rounds / 4], controls[rounds * 3 / 4]);
     }
+
+    private static string Range(double low, double high) => string.Create(CultureInfo.InvariantCulture, $"{low:0.000}-{high:0.000}");
 
     private static async ValueTask<double> TimeAsync(Func<ValueTask> slice)
     {

@@ -38,7 +38,9 @@ public static class PairedRedisCheck
                     var group = string.Create(CultureInfo.InvariantCulture, $"Outcome={outcome}&Callers={callers}");
                     BenchmarkFacts.Set($"redis.paired.{group}.ratio", ratio.Median.ToString("0.000", CultureInfo.InvariantCulture));
                     BenchmarkFacts.Set($"redis.paired.{group}.interquartile", ratio.Interquartile);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds"));
+                    BenchmarkFacts.Set($"redis.paired.{group}.control", ratio.ControlMedian.ToString("0.000", CultureInfo.InvariantCulture));
+                    BenchmarkFacts.Set($"redis.paired.{group}.controlInterquartile", ratio.ControlInterquartile);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] paired Redis ratio {group} (generated / hand-written): median {ratio.Median:0.000}, interquartile {ratio.Interquartile} over {scale.Rounds} rounds; control (hand-written / itself) {ratio.ControlMedian:0.000}"));
                 }
                 finally
                 {

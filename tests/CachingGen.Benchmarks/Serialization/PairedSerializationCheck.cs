@@ -14,10 +14,13 @@ namespace CachingGen.Benchmarks.Serialization;
 /// measures the rows of <see cref="SerializationBenchmarks"/> one after the other; for the 10-byte SmallRecord a
 /// burst of load on one row moves its ratio by a factor of two. Here the contenders alternate in short slices and the
 /// ratio is the median of the per-round ratios. The generated formatters' median speed-up is recorded in the facts
-/// next to BenchmarkDotNet's rows, and the report shows both.
+/// next to BenchmarkDotNet's rows, and the report shows both, with the control (StandardResolver timed against itself
+/// in the same rounds) that shows the check itself favours no one.
 /// </summary>
 public static class PairedSerializationCheck
 {
+    private const string ControlName = "StandardResolver again";
+
     private static readonly PairedScale Full = new(Rounds: 200, OperationsPerSlice: 2_000, WarmupRounds: 20);
 
     /// <param name="resultsDirectory">Where facts.json is merged.</param>
@@ -41,6 +44,10 @@ public static class PairedSerializationCheck
             ("StandardResolver", MessagePackSerializerOptions.Standard),
             ("generated", CachingGenFormatterResolver.Options),
             ("generated, trusted data", CachingGenFormatterResolver.Options.WithSecurity(MessagePackSecurity.TrustedData)),
+
+            // The control: the baseline timed against itself in the same rounds. Its median must read 1.00x; if it does
+            // not, the check favours a position in the rotation and none of its ratios is a verdict (GoalVerdict).
+            (ControlName, MessagePackSerializerOptions.Standard),
         };
         var ratios = contenders.Select(_ => new double[rounds]).ToArray();
         var clock = new Stopwatch();
@@ -78,6 +85,10 @@ public static class PairedSerializationCheck
 
         // Speed-ups (StandardResolver's time over ours), so the interquartile range reads low-high like the median.
         var generated = ratios[1];
+        var control = ratios[^1];
+        BenchmarkFacts.Set($"serialization.{payload}.pairedControl", control[rounds / 2].ToString("0.000", CultureInfo.InvariantCulture));
+        BenchmarkFacts.Set($"serialization.{payload}.pairedControlInterquartile",
+            string.Create(CultureInfo.InvariantCulture, $"{control[rounds / 4]:0.000}-{control[rounds * 3 / 4]:0.000}"));
         BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedup", (1 / generated[rounds / 2]).ToString("0.000", CultureInfo.InvariantCulture));
         BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedupInterquartile",
             string.Create(CultureInfo.InvariantCulture, $"{1 / generated[rounds * 3 / 4]:0.000}-{1 / generated[rounds / 4]:0.000}"));
