@@ -12,6 +12,11 @@ public sealed class RedisWriteBackLogTests
 {
     private const int Shards = 4;
 
+    /// <summary>The lease of the take-over tests: short, so that they wait little for an owner to "die", yet long enough
+    /// that a loaded 2-core CI machine stalling a test for most of a second (RedisTestEnvironment.FailFastBound) does not
+    /// let the standby take over between two steps that expect the owner to hold the shard.</summary>
+    private static readonly TimeSpan TakeOverLease = TimeSpan.FromSeconds(1);
+
     [RedisFact]
     public async Task Append_pins_the_entry_and_logs_the_record_in_one_slot_and_the_flush_cycle_unpins_it()
     {
@@ -364,8 +369,8 @@ public sealed class RedisWriteBackLogTests
     public async Task A_second_flusher_reads_nothing_until_the_owner_lease_expires_then_takes_over_its_pending_records()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();
-        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
-        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "standby"; });
         await owner.AppendAsync(Record("pref:1", 1), new CacheEntry("pref:1", Payload(1), null), default);
         await owner.AppendAsync(Record("pref:1", 2), new CacheEntry("pref:1", Payload(2), null), default);
         var shard = WriteBackSharding.ShardOf("pref:1", Shards);
@@ -378,7 +383,7 @@ public sealed class RedisWriteBackLogTests
         Assert.Equal(0, standby.OwnershipChanges(shard));
 
         // The owner dies holding record 1 unacknowledged; after the lease the standby gets both, in order.
-        await Task.Delay(600);
+        await Task.Delay(TakeOverLease * 1.5);
         var moved = await standby.ReadAsync(shard, 10, default);
         Assert.Equal(new[] { "pref:1@1", "pref:1@2" }, moved.Select(r => r.Record.IdempotencyKey));
         Assert.True(standby.OwnsShard(shard));
@@ -397,8 +402,8 @@ public sealed class RedisWriteBackLogTests
     public async Task Reading_after_a_position_skips_older_pending_records_except_right_after_a_take_over()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();
-        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
-        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "standby"; });
         for (var version = 1; version <= 5; version++)
         {
             await owner.AppendAsync(Record("pref:3", version), new CacheEntry("pref:3", Payload(version), null), default);
@@ -417,7 +422,7 @@ public sealed class RedisWriteBackLogTests
         Assert.Empty(await owner.ReadAsync(shard, 10, pendingAfter[^1].Position, default));
 
         // A new owner took the records over: it reads them from the oldest, whatever position it is given.
-        await Task.Delay(600);
+        await Task.Delay(TakeOverLease * 1.5);
         var moved = await standby.ReadAsync(shard, 10, pendingAfter[^1].Position, default);
         Assert.Equal(new[] { "pref:3@1", "pref:3@2", "pref:3@3", "pref:3@4", "pref:3@5" }, moved.Select(r => r.Record.IdempotencyKey));
         Assert.Equal(new[] { "pref:3@4", "pref:3@5" }, (await standby.ReadAsync(shard, 10, moved[2].Position, default)).Select(r => r.Record.IdempotencyKey));
@@ -427,8 +432,8 @@ public sealed class RedisWriteBackLogTests
     public async Task Failed_attempts_survive_a_change_of_owner_and_are_forgotten_once_the_record_leaves_the_log()
     {
         var keyNamespace = RedisTestEnvironment.UniqueNamespace();
-        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "owner"; });
-        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TimeSpan.FromMilliseconds(400); o.ConsumerName = "standby"; });
+        var (_, owner) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "owner"; });
+        var (_, standby) = Create(keyNamespace, o => { o.LeaseDuration = TakeOverLease; o.ConsumerName = "standby"; });
         await owner.AppendAsync(Record("pref:1", 1), new CacheEntry("pref:1", Payload(1), null), default);
         await owner.AppendAsync(Record("pref:1", 2), new CacheEntry("pref:1", Payload(2), null), default);
         await owner.AppendAsync(Record("pref:1", 3), new CacheEntry("pref:1", Payload(3), null), default);
@@ -442,7 +447,7 @@ public sealed class RedisWriteBackLogTests
         Assert.Equal(new[] { 2, 1, 0 }, (await owner.ReadAsync(shard, 10, default)).Select(r => r.FailedAttempts));
 
         // The owner dies; the standby takes the shard over with the counts, and goes on counting from them.
-        await Task.Delay(600);
+        await Task.Delay(TakeOverLease * 1.5);
         var moved = await standby.ReadAsync(shard, 10, default);
         Assert.Equal(new[] { "pref:1@1", "pref:1@2", "pref:1@3" }, moved.Select(r => r.Record.IdempotencyKey));
         Assert.Equal(new[] { 2, 1, 0 }, moved.Select(r => r.FailedAttempts));
