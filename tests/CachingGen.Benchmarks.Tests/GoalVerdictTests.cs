@@ -74,6 +74,31 @@ public sealed class GoalVerdictTests
         Assert.Equal(verdict, GoalVerdict.ForInterleavedRatio(otherwiseMet: true, ratio, goal: 1 / 1.10, controlRatio: control));
     }
 
+    [Theory]
+    [InlineData(1.05, 1.04, 1.07, "yes")]
+    [InlineData(1.096, 1.08, 1.11, "within noise (the median is -0.4% off the goal, and its 95% interval includes the goal)")]
+    [InlineData(1.107, 1.09, 1.12, "within noise (the median is +0.6% off the goal, and its 95% interval includes the goal)")]
+    [InlineData(1.13, 1.11, 1.15, "**no**")]
+    public void An_interleaved_median_closer_to_the_goal_than_its_interval_is_no_verdict(double ratio, double low, double high, string verdict)
+    {
+        Assert.Equal(verdict, GoalVerdict.ForInterleavedRatio(otherwiseMet: true, ratio, goal: 1.10, controlRatio: 1.0, interval: (low, high)));
+    }
+
+    [Fact]
+    public void A_biased_control_or_a_failed_condition_outranks_the_interval()
+    {
+        Assert.StartsWith("no verdict (the control read 1.050x", GoalVerdict.ForInterleavedRatio(true, 1.096, 1.10, 1.05, (1.08, 1.11)), StringComparison.Ordinal);
+        Assert.Equal("**no**", GoalVerdict.ForInterleavedRatio(false, 1.096, 1.10, 1.0, (1.08, 1.11)));
+    }
+
+    [Fact]
+    public void Ranges_are_read_back_from_the_facts()
+    {
+        Assert.Equal((1.041, 1.174), GoalVerdict.ParseRange("1.041-1.174"));
+        Assert.Null(GoalVerdict.ParseRange(null));
+        Assert.Null(GoalVerdict.ParseRange("1.041"));
+    }
+
     [Fact]
     public void An_interleaved_check_without_a_control_is_judged_on_its_ratio()
     {

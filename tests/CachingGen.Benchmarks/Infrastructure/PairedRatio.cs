@@ -6,28 +6,35 @@ namespace CachingGen.Benchmarks.Infrastructure;
 /// <summary>
 /// The time ratio of two contenders, measured so that foreign load cancels out. BenchmarkDotNet measures one row after
 /// the other, so on a shared machine a burst of load can fall on one row only; here the two run in alternating slices,
-/// and the ratio is the median of the per-round ratios, with its interquartile range. Each round also runs the baseline
-/// a second time, the control: its ratio to the baseline must read 1.00x, or the check favours a position in the round
-/// and none of its ratios is a verdict (Report/GoalVerdict). The three slices take turns at going first, so none always
-/// follows another.
+/// and the ratio is the median of the per-round ratios, with its interquartile range. Each round also runs a control: a
+/// second, separately set up instance of the baseline (its own connection and state, so that nothing it shares with the
+/// baseline, such as a connection the baseline has just warmed, favours it). Its ratio to the baseline must read 1.00x,
+/// or the check favours a position in the round and none of its ratios is a verdict (Report/GoalVerdict). The three
+/// slices take turns at going first.
 /// </summary>
-public readonly record struct PairedRatio(double Median, double Low, double High, double ControlMedian, double ControlLow, double ControlHigh)
+public readonly record struct PairedRatio(double Median, double Low, double High, double IntervalLow, double IntervalHigh, double ControlMedian, double ControlLow, double ControlHigh)
 {
     /// <summary>The interquartile range as written in the report, e.g. <c>1.041-1.174</c>.</summary>
     public string Interquartile => Range(Low, High);
+
+    /// <summary>The median's 95% confidence interval (see <see cref="MedianInterval"/>), written like the interquartile range.</summary>
+    public string Interval => Range(IntervalLow, IntervalHigh);
 
     /// <summary>The control's interquartile range.</summary>
     public string ControlInterquartile => Range(ControlLow, ControlHigh);
 
     /// <summary>Runs <paramref name="warmupRounds"/> unmeasured rounds, then <paramref name="rounds"/> measured ones;
-    /// each round runs one slice of the measured contender and two of the baseline. The ratio is measured time over
-    /// baseline time; the control is the second baseline slice's time over the first's.</summary>
-    public static async Task<PairedRatio> MeasureAsync(Func<ValueTask> measuredSlice, Func<ValueTask> baselineSlice, int rounds, int warmupRounds)
+    /// each round runs one slice of each of the three. The ratio is measured time over baseline time; the control is
+    /// the control's time over the baseline's.</summary>
+    public static async Task<PairedRatio> MeasureAsync(Func<ValueTask> measuredSlice, Func<ValueTask> baselineSlice, Func<ValueTask> controlSlice, int rounds, int warmupRounds)
     {
+        var slices = new[] { measuredSlice, baselineSlice, controlSlice };
         for (var warmup = 0; warmup < warmupRounds; warmup++)
         {
-            await measuredSlice().ConfigureAwait(false);
-            await baselineSlice().ConfigureAwait(false);
+            foreach (var slice in slices)
+            {
+                await slice().ConfigureAwait(false);
+            }
         }
 
         var ratios = new double[rounds];
@@ -39,7 +46,7 @@ public readonly record struct PairedRatio(double Median, double Low, double High
             for (var turn = 0; turn < 3; turn++)
             {
                 var slot = (turn + round) % 3;
-                times[slot] = await TimeAsync(slot == 0 ? measuredSlice : baselineSlice).ConfigureAwait(false);
+                times[slot] = await TimeAsync(slices[slot]).ConfigureAwait(false);
             }
 
             ratios[round] = times[0] / times[1];
@@ -48,7 +55,23 @@ public readonly record struct PairedRatio(double Median, double Low, double High
 
         Array.Sort(ratios);
         Array.Sort(controls);
-        return new PairedRatio(ratios[rounds / 2], ratios[rounds / 4], ratios[rounds * 3 / 4], controls[rounds / 2], controls[rounds / 4], controls[rounds * 3 / 4]);
+        var (intervalLow, intervalHigh) = MedianInterval(ratios);
+        return new PairedRatio(ratios[rounds / 2], ratios[rounds / 4], ratios[rounds * 3 / 4], intervalLow, intervalHigh, controls[rounds / 2], controls[rounds / 4], controls[rounds * 3 / 4]);
+    }
+
+    /// <summary>
+    /// A distribution-free 95% confidence interval for the median of <paramref name="sorted"/> (ascending): the order
+    /// statistics 1.96·√n/2 places either side of the middle (the normal approximation of the binomial count of values
+    /// below the true median). It says how far the median could be from the ratio a longer run would converge to, so a
+    /// median just on the right side of a goal is not taken for a verdict (Report/GoalVerdict).
+    /// </summary>
+    public static (double Low, double High) MedianInterval(double[] sorted)
+    {
+        var n = sorted.Length;
+        var reach = 0.98 * Math.Sqrt(n);
+        var low = Math.Clamp((int)Math.Floor((n / 2.0) - reach), 0, n - 1);
+        var high = Math.Clamp((int)Math.Ceiling((n / 2.0) + reach), 0, n - 1);
+        return (sorted[low], sorted[high]);
     }
 
     private static string Range(double low, double high) => string.Create(CultureInfo.InvariantCulture, $"{low:0.000}-{high:0.000}");

@@ -11,13 +11,14 @@ namespace CachingGen.Benchmarks.Report;
 /// time (a fixed loop timed in 0.3 s slices on an idle machine here: 333-468 ms). BenchmarkDotNet measures the rows it
 /// compares one after another, so such a burst can fall on one row only: a
 /// sequential ratio that misses its goal by less than the noise measured in the same run is no verdict either way. The
-/// interleaved checks alternate the contenders in short slices, so the bursts fall on both; they carry a control (the
-/// baseline against itself), which must read 1.00x within <see cref="ControlTolerance"/> for their ratio to count.
+/// interleaved checks alternate the contenders in short slices, so the bursts fall on all of them; they carry a control
+/// (a second instance of the baseline), which must read 1.00x within <see cref="ControlTolerance"/> for their ratio to
+/// count.
 /// </remarks>
 public static class GoalVerdict
 {
-    /// <summary>How far an interleaved control (the baseline timed against itself) may stray from 1.00x before the
-    /// check is considered biased, e.g. by an order effect, and its ratio no verdict.</summary>
+    /// <summary>How far an interleaved control (a second instance of the baseline, timed against the first) may stray
+    /// from 1.00x before the check is considered biased, e.g. by an order effect, and its ratio no verdict.</summary>
     public const double ControlTolerance = 0.03;
 
     public static string Met(bool? met) => met switch
@@ -57,12 +58,14 @@ public static class GoalVerdict
 
     /// <summary>
     /// The verdict on an interleaved time ratio (a median of per-round ratios): yes when it is at or below
-    /// <paramref name="goal"/> and <paramref name="otherwiseMet"/>; no otherwise. When the check ran a control and the
-    /// control strayed from 1.00x by more than <see cref="ControlTolerance"/>, the check itself is biased and its ratio
-    /// is no verdict either way.
+    /// <paramref name="goal"/> and <paramref name="otherwiseMet"/>; no otherwise. Where the check recorded the median's
+    /// 95% interval and the goal lies inside it, the median is on one side of the goal by less than the run can resolve:
+    /// "within noise", no verdict either way. When the check ran a control and the control strayed from 1.00x by more
+    /// than <see cref="ControlTolerance"/>, the check itself is biased and its ratio is no verdict either.
     /// </summary>
-    /// <param name="controlRatio">The baseline timed against itself in the same rounds (median time ratio), if run.</param>
-    public static string ForInterleavedRatio(bool otherwiseMet, double ratio, double goal, double? controlRatio = null)
+    /// <param name="interval">The median's 95% interval, as time ratios (low, high), if recorded.</param>
+    /// <param name="controlRatio">The control's time over the baseline's in the same rounds (median), if run.</param>
+    public static string ForInterleavedRatio(bool otherwiseMet, double ratio, double goal, double? controlRatio = null, (double Low, double High)? interval = null)
     {
         // Rounded to the facts' three decimals, so that a control recorded as exactly 1.030 is inside the tolerance.
         if (controlRatio is { } control && Math.Round(Math.Abs(control - 1.0), 3) > ControlTolerance)
@@ -70,6 +73,27 @@ public static class GoalVerdict
             return string.Create(CultureInfo.InvariantCulture, $"no verdict (the control read {control:0.000}x, more than ±{ControlTolerance * 100:0}% off 1.00x)");
         }
 
-        return Met(otherwiseMet && ratio <= goal);
+        if (!otherwiseMet)
+        {
+            return Met(false);
+        }
+
+        if (interval is { } range && range.Low <= goal && goal < range.High)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"within noise (the median is {(ratio / goal - 1.0) * 100:+0.0;-0.0}% off the goal, and its 95% interval includes the goal)");
+        }
+
+        return Met(ratio <= goal);
+    }
+
+    /// <summary>Reads a range the facts hold as <c>low-high</c> (e.g. <c>1.041-1.174</c>); null when absent.</summary>
+    public static (double Low, double High)? ParseRange(string? range)
+    {
+        if (range is null || range.Split('-') is not [var low, var high])
+        {
+            return null;
+        }
+
+        return (double.Parse(low, CultureInfo.InvariantCulture), double.Parse(high, CultureInfo.InvariantCulture));
     }
 }

@@ -117,9 +117,10 @@ public static class ReportWriter
                 if (facts.TryGetValue($"serialization.{payload}.pairedSpeedup", out var paired))
                 {
                     var pairedSpeedup = double.Parse(paired, CultureInfo.InvariantCulture);
-                    md.AppendLine($"| 1 | {payload}, interleaved (`-- --paired-serialization`: the serializers alternate in slices of 2,000 round trips, median of {facts.GetValueOrDefault("serialization.pairedRounds")} per-round ratios; load cancels out) | " +
-                                  $"{Speed(pairedSpeedup)} (interquartile {facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterquartile")}){ControlText(facts, $"serialization.{payload}.pairedControl", "StandardResolver")} | " +
-                                  $"{GoalVerdict.ForInterleavedRatio(same && allocated <= standardAllocated, 1 / pairedSpeedup, 1 / 1.10, Control(facts, $"serialization.{payload}.pairedControl"))} |");
+                    md.Append($"| 1 | {payload}, interleaved (`-- --paired-serialization`: the serializers alternate in slices of 2,000 round trips, median of {facts.GetValueOrDefault("serialization.pairedRounds")} per-round ratios; load cancels out) | ");
+                    var interval = GoalVerdict.ParseRange(facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterval"));
+                    md.AppendLine($"{Speed(pairedSpeedup)} (interquartile {facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterquartile")}{IntervalText(interval)}){ControlText(facts, $"serialization.{payload}.pairedControl", "StandardResolver")} | " +
+                                  $"{GoalVerdict.ForInterleavedRatio(same && allocated <= standardAllocated, 1 / pairedSpeedup, 1 / 1.10, Control(facts, $"serialization.{payload}.pairedControl"), interval is { } i ? (1 / i.High, 1 / i.Low) : null)} |");
                 }
             }
         }
@@ -135,8 +136,8 @@ public static class ReportWriter
             {
                 var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
                 md.AppendLine($"| 2 | the same, interleaved (`-- --paired`: the two decorators alternate in slices of 5,000 reads, median of {facts.GetValueOrDefault("decorator.pairedRounds")} per-round ratios; load cancels out) | " +
-                              $"{Ratio(pairedRatio)} (interquartile {facts.GetValueOrDefault("decorator.pairedRatioInterquartile")}){ControlText(facts, "decorator.pairedControl", "hand-written")} | " +
-                              $"{GoalVerdict.ForInterleavedRatio(allocated <= handAllocated, pairedRatio, 1.15, Control(facts, "decorator.pairedControl"))} |");
+                              $"{Ratio(pairedRatio)} (interquartile {facts.GetValueOrDefault("decorator.pairedRatioInterquartile")}{IntervalText(GoalVerdict.ParseRange(facts.GetValueOrDefault("decorator.pairedRatioInterval")))}){ControlText(facts, "decorator.pairedControl", "hand-written")} | " +
+                              $"{GoalVerdict.ForInterleavedRatio(allocated <= handAllocated, pairedRatio, 1.15, Control(facts, "decorator.pairedControl"), GoalVerdict.ParseRange(facts.GetValueOrDefault("decorator.pairedRatioInterval")))} |");
             }
         }
 
@@ -156,8 +157,8 @@ public static class ReportWriter
                 {
                     var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
                     md.AppendLine($"| 3 | Redis {Describe(group.Key)}, interleaved (`-- --paired-redis`: generated and hand-written alternate in slices of {facts.GetValueOrDefault("redis.paired.readsPerSlice")} reads, median of {facts.GetValueOrDefault("redis.paired.rounds")} per-round ratios; load cancels out): ≤ 1.10x hand-written | " +
-                                  $"{pairedRatio.ToString("0.000", CultureInfo.InvariantCulture)}x (interquartile {facts.GetValueOrDefault($"redis.paired.{group.Key}.interquartile")}){ControlText(facts, $"redis.paired.{group.Key}.control", "hand-written")} | " +
-                                  $"{GoalVerdict.ForInterleavedRatio(true, pairedRatio, 1.10, Control(facts, $"redis.paired.{group.Key}.control"))} |");
+                                  $"{pairedRatio.ToString("0.000", CultureInfo.InvariantCulture)}x (interquartile {facts.GetValueOrDefault($"redis.paired.{group.Key}.interquartile")}{IntervalText(GoalVerdict.ParseRange(facts.GetValueOrDefault($"redis.paired.{group.Key}.interval")))}){ControlText(facts, $"redis.paired.{group.Key}.control", "hand-written")} | " +
+                                  $"{GoalVerdict.ForInterleavedRatio(true, pairedRatio, 1.10, Control(facts, $"redis.paired.{group.Key}.control"), GoalVerdict.ParseRange(facts.GetValueOrDefault($"redis.paired.{group.Key}.interval")))} |");
                 }
             }
         }
@@ -209,8 +210,8 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine("How a row gets its verdict (tests/CachingGen.Benchmarks/Report/GoalVerdict.cs). This machine slows down for seconds at a time, even when nobody else is using it, and BenchmarkDotNet measures the rows it compares one after another, so a slow spell can fall on one row only and move it by more than its own scatter (the serialization table's \"measured again\" rows show how much in this run). " +
                       "\"within noise\": the BenchmarkDotNet ratio misses the goal by less than the noise measured in the same run, which is the larger scatter of the compared rows or, for serialization, how far StandardResolver measured a second time (at the end of its payload's rows, identical code) strayed from its first measurement, whichever is more: that row is no verdict either way. " +
-                      "The interleaved row below it measures the same ratio with the contenders alternating in short slices, so the bursts fall on all of them; where there is one, it is the verdict. " +
-                      $"The serialization check also times StandardResolver against itself in the same rounds, a control that must read 1.00x within ±{GoalVerdict.ControlTolerance * 100:0}% for the check to count (\"no verdict\" otherwise).");
+                      "The interleaved row below it measures the same ratio with the contenders alternating in short slices, so the bursts fall on all of them; where there is one, it is the verdict, and it too reads \"within noise\" when the goal lies inside its median's 95% interval (the median is then on one side of the goal by less than the run can resolve). " +
+                      $"Every interleaved check also times a control in the same rounds, a second instance of its baseline (StandardResolver again; a second hand-written decorator or Redis reader with its own store or connection), which must read 1.00x of the baseline within ±{GoalVerdict.ControlTolerance * 100:0}% for the check to count (\"no verdict\" otherwise).");
         md.AppendLine();
         md.AppendLine("Native AOT (issue 6): `samples/Quickstart` is published with `PublishAot=true` and run by `scripts/aot.sh` (CI runs it from scripts/test.sh), which fails on any warning; it is a pass/fail check, not a benchmark. See docs/aot.md.");
         md.AppendLine();
@@ -512,12 +513,16 @@ public static class ReportWriter
 
     private static string Met(bool? met) => GoalVerdict.Met(met);
 
-    /// <summary>The control of an interleaved check (its baseline timed against itself), when the run recorded one.</summary>
+    /// <summary>The control of an interleaved check (a second instance of its baseline, timed against the first), when the run recorded one.</summary>
     private static double? Control(IReadOnlyDictionary<string, string> facts, string key) =>
         facts.TryGetValue(key, out var control) ? double.Parse(control, CultureInfo.InvariantCulture) : null;
 
     private static string ControlText(IReadOnlyDictionary<string, string> facts, string key, string baseline) => Control(facts, key) is { } control
-        ? string.Create(CultureInfo.InvariantCulture, $"; control, {baseline} against itself: {control:0.000}x (interquartile {facts.GetValueOrDefault(key + "Interquartile")})")
+        ? string.Create(CultureInfo.InvariantCulture, $"; control, a second {baseline} against the first: {control:0.000}x (interquartile {facts.GetValueOrDefault(key + "Interquartile")})")
+        : string.Empty;
+
+    private static string IntervalText((double Low, double High)? interval) => interval is { } i
+        ? string.Create(CultureInfo.InvariantCulture, $"; median's 95% interval {i.Low:0.000}-{i.High:0.000}")
         : string.Empty;
 
     private static IEnumerable<double?> Spreads(params CaseResult?[] rows) => rows.Select(row => row?.Spread);

@@ -92,5 +92,8 @@ public static class PairedSerializationCheck
         BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedup", (1 / generated[rounds / 2]).ToString("0.000", CultureInfo.InvariantCulture));
         BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedupInterquartile",
             string.Create(CultureInfo.InvariantCulture, $"{1 / generated[rounds * 3 / 4]:0.000}-{1 / generated[rounds / 4]:0.000}"));
+        var (intervalLow, intervalHigh) = PairedRatio.MedianInterval(generated);
+        BenchmarkFacts.Set($"serialization.{payload}.pairedSpeedupInterval",
+            string.Create(CultureInfo.InvariantCulture, $"{1 / intervalHigh:0.000}-{1 / intervalLow:0.000}"));
     }
 }

@@ -1,0 +1,41 @@
+using CachingGen.Benchmarks.Infrastructure;
+
+namespace CachingGen.Benchmarks.Tests;
+
+/// <summary>The interleaved checks: the median's interval, and the rotation that gives no slice a fixed place.</summary>
+public sealed class PairedRatioTests
+{
+    [Fact]
+    public void The_median_interval_of_a_hundred_rounds_spans_the_middle_fifth()
+    {
+        // 1.96·√100/2 = 9.8 places either side of the middle (50): the 40th and the 60th value.
+        var sorted = Enumerable.Range(0, 100).Select(i => (double)i).ToArray();
+        Assert.Equal((40.0, 60.0), PairedRatio.MedianInterval(sorted));
+    }
+
+    [Fact]
+    public void The_median_interval_narrows_with_more_rounds_and_stays_inside_tiny_runs()
+    {
+        var many = Enumerable.Range(0, 10_000).Select(i => i / 10_000.0).ToArray();
+        var (low, high) = PairedRatio.MedianInterval(many);
+        Assert.InRange(high - low, 0.018, 0.022);
+        Assert.Equal((1.0, 4.0), PairedRatio.MedianInterval([1.0, 2.0, 3.0, 4.0]));
+        Assert.Equal((7.0, 7.0), PairedRatio.MedianInterval([7.0]));
+    }
+
+    [Fact]
+    public async Task Each_slice_goes_first_in_a_third_of_the_rounds_and_runs_once_per_round()
+    {
+        // Not timed (this machine's timings are the benchmarks' business): the order the three slices ran in.
+        var order = new List<char>();
+        Func<ValueTask> Slice(char name) => () =>
+        {
+            order.Add(name);
+            return ValueTask.CompletedTask;
+        };
+
+        await PairedRatio.MeasureAsync(Slice('M'), Slice('B'), Slice('C'), rounds: 6, warmupRounds: 1);
+        var rounds = order.Chunk(3).Skip(1).Select(round => new string(round)).ToList();
+        Assert.Equal(["MBC", "BCM", "CMB", "MBC", "BCM", "CMB"], rounds);
+    }
+}
