@@ -117,10 +117,9 @@ public static class ReportWriter
                 if (facts.TryGetValue($"serialization.{payload}.pairedSpeedup", out var paired))
                 {
                     var pairedSpeedup = double.Parse(paired, CultureInfo.InvariantCulture);
-                    md.Append($"| 1 | {payload}, interleaved (`-- --paired-serialization`: the serializers alternate in slices of 2,000 round trips, median of {facts.GetValueOrDefault("serialization.pairedRounds")} per-round ratios; load cancels out) | ");
-                    var interval = GoalVerdict.ParseRange(facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterval"));
-                    md.AppendLine($"{Speed(pairedSpeedup)} (interquartile {facts.GetValueOrDefault($"serialization.{payload}.pairedSpeedupInterquartile")}{IntervalText(interval)}){ControlText(facts, $"serialization.{payload}.pairedControl", "StandardResolver")} | " +
-                                  $"{GoalVerdict.ForInterleavedRatio(same && allocated <= standardAllocated, 1 / pairedSpeedup, 1 / 1.10, Control(facts, $"serialization.{payload}.pairedControl"), interval is { } i ? (1 / i.High, 1 / i.Low) : null)} |");
+                    md.AppendLine($"| 1 | {payload}, interleaved (`-- --paired-serialization`: the serializers alternate in slices of 2,000 round trips, median of {facts.GetValueOrDefault("serialization.pairedRounds")} per-round ratios; load cancels out) | " +
+                                  InterleavedCells(facts, Speed(pairedSpeedup), $"serialization.{payload}.pairedSpeedupInterquartile", $"serialization.{payload}.pairedSpeedupInterval", $"serialization.{payload}.pairedControl", "StandardResolver",
+                                      same && allocated <= standardAllocated, 1 / pairedSpeedup, 1 / 1.10, rangesAreSpeedups: true));
                 }
             }
         }
@@ -136,8 +135,7 @@ public static class ReportWriter
             {
                 var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
                 md.AppendLine($"| 2 | the same, interleaved (`-- --paired`: the two decorators alternate in slices of 5,000 reads, median of {facts.GetValueOrDefault("decorator.pairedRounds")} per-round ratios; load cancels out) | " +
-                              $"{Ratio(pairedRatio)} (interquartile {facts.GetValueOrDefault("decorator.pairedRatioInterquartile")}{IntervalText(GoalVerdict.ParseRange(facts.GetValueOrDefault("decorator.pairedRatioInterval")))}){ControlText(facts, "decorator.pairedControl", "hand-written")} | " +
-                              $"{GoalVerdict.ForInterleavedRatio(allocated <= handAllocated, pairedRatio, 1.15, Control(facts, "decorator.pairedControl"), GoalVerdict.ParseRange(facts.GetValueOrDefault("decorator.pairedRatioInterval")))} |");
+                              InterleavedCells(facts, Ratio(pairedRatio), "decorator.pairedRatioInterquartile", "decorator.pairedRatioInterval", "decorator.pairedControl", "hand-written", allocated <= handAllocated, pairedRatio, 1.15));
             }
         }
 
@@ -157,8 +155,7 @@ public static class ReportWriter
                 {
                     var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
                     md.AppendLine($"| 3 | Redis {Describe(group.Key)}, interleaved (`-- --paired-redis`: generated and hand-written alternate in slices of {facts.GetValueOrDefault("redis.paired.readsPerSlice")} reads, median of {facts.GetValueOrDefault("redis.paired.rounds")} per-round ratios; load cancels out): ≤ 1.10x hand-written | " +
-                                  $"{pairedRatio.ToString("0.000", CultureInfo.InvariantCulture)}x (interquartile {facts.GetValueOrDefault($"redis.paired.{group.Key}.interquartile")}{IntervalText(GoalVerdict.ParseRange(facts.GetValueOrDefault($"redis.paired.{group.Key}.interval")))}){ControlText(facts, $"redis.paired.{group.Key}.control", "hand-written")} | " +
-                                  $"{GoalVerdict.ForInterleavedRatio(true, pairedRatio, 1.10, Control(facts, $"redis.paired.{group.Key}.control"), GoalVerdict.ParseRange(facts.GetValueOrDefault($"redis.paired.{group.Key}.interval")))} |");
+                                  InterleavedCells(facts, pairedRatio.ToString("0.000", CultureInfo.InvariantCulture) + "x", $"redis.paired.{group.Key}.interquartile", $"redis.paired.{group.Key}.interval", $"redis.paired.{group.Key}.control", "hand-written", true, pairedRatio, 1.10));
                 }
             }
         }
@@ -513,17 +510,33 @@ public static class ReportWriter
 
     private static string Met(bool? met) => GoalVerdict.Met(met);
 
-    /// <summary>The control of an interleaved check (a second instance of its baseline, timed against the first), when the run recorded one.</summary>
-    private static double? Control(IReadOnlyDictionary<string, string> facts, string key) =>
-        facts.TryGetValue(key, out var control) ? double.Parse(control, CultureInfo.InvariantCulture) : null;
+    /// <summary>
+    /// The "measured" and "met" cells of an interleaved row: the ratio with its interquartile range and its median's 95%
+    /// interval (the facts <paramref name="interquartileKey"/> and <paramref name="intervalKey"/>), the control (the fact
+    /// <paramref name="controlKey"/>, a second instance of the <paramref name="baseline"/> timed against the first, with
+    /// its interquartile range under that key + <c>Interquartile</c>), and the verdict on <paramref name="timeRatio"/> against <paramref name="goal"/>.
+    /// <paramref name="rangesAreSpeedups"/>: the ranges are written as speed-ups, the inverse of time ratios.
+    /// </summary>
+    private static string InterleavedCells(IReadOnlyDictionary<string, string> facts, string measured, string interquartileKey, string intervalKey, string controlKey, string baseline,
+        bool otherwiseMet, double timeRatio, double goal, bool rangesAreSpeedups = false)
+    {
+        var interval = GoalVerdict.ParseRange(facts.GetValueOrDefault(intervalKey));
+        var timeInterval = interval is { } i && rangesAreSpeedups ? (1 / i.High, 1 / i.Low) : interval;
+        var control = facts.TryGetValue(controlKey, out var c) ? double.Parse(c, CultureInfo.InvariantCulture) : (double?)null;
+        var text = new StringBuilder(measured).Append(CultureInfo.InvariantCulture, $" (interquartile {facts.GetValueOrDefault(interquartileKey)}");
+        if (interval is { } range)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"; median's 95% interval {range.Low:0.000}-{range.High:0.000}");
+        }
 
-    private static string ControlText(IReadOnlyDictionary<string, string> facts, string key, string baseline) => Control(facts, key) is { } control
-        ? string.Create(CultureInfo.InvariantCulture, $"; control, a second {baseline} against the first: {control:0.000}x (interquartile {facts.GetValueOrDefault(key + "Interquartile")})")
-        : string.Empty;
+        text.Append(')');
+        if (control is { } controlRatio)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"; control, a second {baseline} against the first: {controlRatio:0.000}x (interquartile {facts.GetValueOrDefault(controlKey + "Interquartile")})");
+        }
 
-    private static string IntervalText((double Low, double High)? interval) => interval is { } i
-        ? string.Create(CultureInfo.InvariantCulture, $"; median's 95% interval {i.Low:0.000}-{i.High:0.000}")
-        : string.Empty;
+        return text.Append(" | ").Append(GoalVerdict.ForInterleavedRatio(otherwiseMet, timeRatio, goal, control, timeInterval)).Append(" |").ToString();
+    }
 
     private static IEnumerable<double?> Spreads(params CaseResult?[] rows) => rows.Select(row => row?.Spread);
 
