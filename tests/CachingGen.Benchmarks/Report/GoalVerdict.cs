@@ -10,9 +10,10 @@ namespace CachingGen.Benchmarks.Report;
 /// The machine is shared, and even when nobody else is using it the same loop runs up to 40% slower for seconds at a
 /// time (a fixed loop timed in 0.3 s slices on an idle machine here: 333-468 ms). BenchmarkDotNet measures the rows it
 /// compares one after another, so such a burst can fall on one row only: a sequential ratio that misses its goal by
-/// less than the noise measured in the same run is no verdict either way. The interleaved checks alternate the contenders in short slices, so the bursts fall on all of them; they carry a control
-/// (a second instance of the baseline), which must read 1.00x within <see cref="ControlTolerance"/> for their ratio to
-/// count.
+/// less than the noise measured in the same run is no verdict either way. The interleaved checks alternate the
+/// contenders in short slices, so the bursts fall on all of them; they carry a control (a second instance of the
+/// baseline), which must read 1.00x within <see cref="ControlTolerance"/> for their ratio to count, and a median whose
+/// 95% interval includes the goal is no verdict either.
 /// </remarks>
 public static class GoalVerdict
 {
