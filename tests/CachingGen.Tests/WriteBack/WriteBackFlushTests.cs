@@ -289,8 +289,10 @@ public sealed class WriteBackFlushTests
         await h.Runtime.WriteBack.FlushKeyAsync("pref:1").WaitAsync(TimeSpan.FromSeconds(30));
 
         // Key 13 backs off for a minute of a clock that does not move: the flusher waits instead of reading again.
+        // A second of real time: long enough for the flush call's own first read even on a loaded CI machine (which has
+        // stalled tests for most of a second), and a flusher that spins would read thousands of times in it.
         var reads = log.Reads;
-        using (var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Runtime.WriteBack.FlushKeyAsync("pref:13", wait.Token));
         }
