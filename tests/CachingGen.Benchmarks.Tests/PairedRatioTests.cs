@@ -24,6 +24,21 @@ public sealed class PairedRatioTests
     }
 
     [Fact]
+    public void A_summary_reads_the_middle_and_the_quartiles_and_inverts_to_a_speed_up()
+    {
+        var ratio = PairedRatio.Of([0.8, 0.5, 1.0, 0.625], [1.0, 1.02, 0.98, 1.0]);
+        Assert.Equal((0.8, 0.625, 1.0), (ratio.Median, ratio.Low, ratio.High));
+        Assert.Equal("0.625-1.000", ratio.Interquartile);
+        Assert.Equal((1.0, "1.000-1.020"), (ratio.ControlMedian, ratio.ControlInterquartile));
+
+        var speedup = ratio.Inverted();
+        Assert.Equal("1.000-1.600", speedup.Interquartile);
+        Assert.Equal("1.000-2.000", speedup.Interval);
+        Assert.Equal(1.25, speedup.Median, precision: 10);
+        Assert.Equal(ratio.ControlMedian, speedup.ControlMedian);
+    }
+
+    [Fact]
     public async Task Each_slice_goes_first_in_a_third_of_the_rounds_and_runs_once_per_round()
     {
         // Not timed (this machine's timings are the benchmarks' business): the order the three slices ran in.

@@ -7,7 +7,8 @@ namespace CachingGen.Generators.Decorators
     /// <summary>
     /// The members of an entity that can serve as a write-back IdempotencyKey: readable, of a type that forms a
     /// stable key (what CGEN003 accepts), not part of the cache key (a key member would make every write of one
-    /// entity the same write), and marked [CacheVersion] or named like a version (first) or an operation id. The CGEN013 code fix offers them.
+    /// entity the same write), and marked [CacheVersion] or named like a version (first) or an operation id. The
+    /// CGEN013 code fix offers them.
     /// </summary>
     internal static class IdempotencyCandidates
     {

@@ -53,11 +53,24 @@ public readonly record struct PairedRatio(double Median, double Low, double High
             controls[round] = times[2] / times[1];
         }
 
+        return Of(ratios, controls);
+    }
+
+    /// <summary>The median, quartiles and median interval of per-round <paramref name="ratios"/>, with those of the
+    /// <paramref name="controls"/> of the same rounds. Sorts both arrays in place.</summary>
+    public static PairedRatio Of(double[] ratios, double[] controls)
+    {
         Array.Sort(ratios);
         Array.Sort(controls);
         var (intervalLow, intervalHigh) = MedianInterval(ratios);
-        return new PairedRatio(ratios[rounds / 2], ratios[rounds / 4], ratios[rounds * 3 / 4], intervalLow, intervalHigh, controls[rounds / 2], controls[rounds / 4], controls[rounds * 3 / 4]);
+        return new PairedRatio(
+            ratios[ratios.Length / 2], ratios[ratios.Length / 4], ratios[ratios.Length * 3 / 4], intervalLow, intervalHigh,
+            controls[controls.Length / 2], controls[controls.Length / 4], controls[controls.Length * 3 / 4]);
     }
+
+    /// <summary>The same ratio read the other way round (baseline time over measured time: a speed-up), its ranges
+    /// still written low-high; the control is left as it is.</summary>
+    public PairedRatio Inverted() => this with { Median = 1 / Median, Low = 1 / High, High = 1 / Low, IntervalLow = 1 / IntervalHigh, IntervalHigh = 1 / IntervalLow };
 
     /// <summary>
     /// A distribution-free 95% confidence interval for the median of <paramref name="sorted"/> (ascending): the order
