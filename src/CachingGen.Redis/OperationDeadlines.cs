@@ -11,27 +11,34 @@ internal interface IExpirable
 }
 
 /// <summary>
-/// The operation timeout of a store's hot commands without a timer per command. <c>Task.WaitAsync(timeout)</c> creates
-/// and disposes a system timer (two trips through the runtime's timer queue lock) and a promise for every read; here
-/// an operation only appends (itself, its use, its deadline) to a queue. Every operation has the same timeout, so the
-/// queue is in deadline order, and one timer, ticking while anything is queued, expires the head of the queue until
-/// it reaches a deadline still ahead. Entries of operations that answered in time are skipped by their use number.
-/// A deadline fires up to one tick late (a tick is an eighth of the timeout, 1 to 50 ms).
+/// The operation timeout of a store's hot commands without a timer, and without a clock read, per command.
+/// <c>Task.WaitAsync(timeout)</c> creates and disposes a system timer (two trips through the runtime's timer queue lock)
+/// and a promise for every read; here an operation only appends (itself, its use) to a queue. The clock is read by the
+/// one timer instead, ticking while anything is queued: each tick appends a time mark, so every operation queued
+/// before a mark started no later than the mark's time, and it is due when the first mark after it is a timeout old.
+/// Each tick expires the head of the queue until it reaches an operation not yet due. Entries of operations that
+/// answered in time are skipped by their use number. An operation started just after a mark waits for the next
+/// mark, so a deadline fires up to two ticks late (a tick is a sixteenth of the timeout, 1 to 25 ms), never early; a
+/// tick that runs late (a starved thread pool) marks late, and the operations before its mark wait as much longer.
 /// </summary>
 /// <remarks>The sweeper never peeks at the queue: <see cref="ConcurrentQueue{T}.TryPeek"/> preserves the head segment
-/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 32
+/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 24
 /// bytes per read, and segments of up to a million slots on the large object heap). It dequeues instead, and keeps the
-/// one entry whose deadline is still ahead for the next tick.</remarks>
+/// one entry not yet due for the next tick.</remarks>
 internal sealed class OperationDeadlines : IDisposable
 {
-    private readonly ConcurrentQueue<(IExpirable Operation, long Version, long Deadline)> _queue = new();
+    private readonly ConcurrentQueue<(IExpirable? Operation, long Version)> _queue = new();
+
+    /// <summary>The times of the marks still in the queue, oldest first (only the sweeper touches it). A mark is an
+    /// entry without an operation.</summary>
+    private readonly Queue<long> _markTimes = new();
     private readonly TimeProvider _timeProvider;
     private readonly long _timeoutTimestamps;
     private readonly TimeSpan _tick;
     private readonly ITimer _timer;
 
-    /// <summary>The entry the last sweep dequeued but whose deadline was still ahead (only the sweeper touches it).</summary>
-    private (IExpirable Operation, long Version, long Deadline)? _carried;
+    /// <summary>The operation the last sweep dequeued but that was not yet due (only the sweeper touches it).</summary>
+    private (IExpirable? Operation, long Version)? _carried;
     private int _ticking;
     private int _sweeping;
     private volatile bool _disposed;
@@ -41,7 +48,7 @@ internal sealed class OperationDeadlines : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         _timeProvider = timeProvider;
         _timeoutTimestamps = (long)Math.Ceiling(timeout.TotalSeconds * timeProvider.TimestampFrequency);
-        _tick = TimeSpan.FromMilliseconds(Math.Clamp(Math.Floor(timeout.TotalMilliseconds / 8), 1, 50));
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(Math.Floor(timeout.TotalMilliseconds / 16), 1, 25));
 
         // The timer must not flow the first caller's execution context.
         using (ExecutionContext.SuppressFlow())
@@ -50,10 +57,10 @@ internal sealed class OperationDeadlines : IDisposable
         }
     }
 
-    /// <summary>Sets the deadline of one use of <paramref name="operation"/>: now plus the timeout.</summary>
+    /// <summary>Bounds one use of <paramref name="operation"/> by the timeout, from now.</summary>
     public void Add(IExpirable operation, long version)
     {
-        _queue.Enqueue((operation, version, _timeProvider.GetTimestamp() + _timeoutTimestamps));
+        _queue.Enqueue((operation, version));
 
         // The enqueue is a full fence, and so is the sweeper's reset of _ticking before it looks at the queue again:
         // either this sees the timer stopped and starts it, or the sweeper sees this entry and starts it itself.
@@ -98,9 +105,15 @@ internal sealed class OperationDeadlines : IDisposable
         try
         {
             var now = _timeProvider.GetTimestamp();
+            if (_carried is not null || !_queue.IsEmpty)
+            {
+                _queue.Enqueue((null, 0));
+                _markTimes.Enqueue(now);
+            }
+
             while (true)
             {
-                (IExpirable Operation, long Version, long Deadline) head;
+                (IExpirable? Operation, long Version) head;
                 if (_carried is { } carried)
                 {
                     head = carried;
@@ -110,7 +123,15 @@ internal sealed class OperationDeadlines : IDisposable
                     break;
                 }
 
-                if (head.Deadline > now)
+                if (head.Operation is null)
+                {
+                    _markTimes.Dequeue();
+                    _carried = null;
+                    continue;
+                }
+
+                // The first mark after the operation; none when it was queued after this tick's mark.
+                if (!_markTimes.TryPeek(out var markedBy) || markedBy + _timeoutTimestamps > now)
                 {
                     _carried = head;
                     break;

@@ -9,6 +9,20 @@ public sealed class BoundedCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>The deadline timer's period for <see cref="Timeout"/>: a sixteenth of it.</summary>
+    private static readonly TimeSpan Tick = Timeout / 16;
+
+    /// <summary>Moves time on by <paramref name="span"/> one tick at a time, as a real clock does: FakeTimeProvider
+    /// runs every timer callback due within one Advance at the end time, so a sweep would read a later time than a
+    /// real tick does (and mark the operations queued before it as started later than they were).</summary>
+    private static void Pass(FakeTimeProvider time, TimeSpan span)
+    {
+        for (; span > TimeSpan.Zero; span -= Tick)
+        {
+            time.Advance(span < Tick ? span : Tick);
+        }
+    }
+
     [Fact]
     public async Task A_reply_is_mapped_and_the_wait_goes_back_to_the_pool()
     {
@@ -49,12 +63,12 @@ public sealed class BoundedCommandTests
         var reply = new TaskCompletionSource<int>();
         var result = command.Start(reply.Task, deadlines, CancellationToken.None);
 
-        time.Advance(Timeout - TimeSpan.FromMilliseconds(1));
+        Pass(time, Timeout - TimeSpan.FromMilliseconds(1));
         await Task.Delay(50);
         Assert.False(result.IsCompleted, "expired before its deadline");
 
-        // A deadline fires on the next tick after it (a tick is an eighth of the timeout here).
-        time.Advance(Timeout / 8);
+        // A deadline fires at most two ticks after it: the first mark after the start, then the tick that finds it due.
+        Pass(time, 2 * Tick);
         var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await result);
         Assert.IsType<TimeoutException>(translated.InnerException);
 
@@ -79,22 +93,50 @@ public sealed class BoundedCommandTests
             Assert.Equal($"reply {use}", await result);
             if (use % 100 == 99)
             {
-                time.Advance(Timeout / 20);
+                Pass(time, Timeout / 20);
             }
         }
 
         var waiting = new TaskCompletionSource<int>();
         var last = command.Start(waiting.Task, deadlines, CancellationToken.None);
 
-        // Every earlier deadline has passed and been swept; the waiting use still has its whole timeout but a tick.
-        time.Advance(Timeout - (Timeout / 8));
+        // Every earlier deadline has passed and been swept; the waiting use still has its whole timeout but two ticks.
+        Pass(time, Timeout - (2 * Tick));
         await Task.Delay(50);
         Assert.False(last.IsCompleted, "an earlier use's deadline expired the waiting use");
 
-        time.Advance(Timeout / 4);
+        Pass(time, 4 * Tick);
         var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await last);
         Assert.IsType<TimeoutException>(translated.InnerException);
         Assert.Equal(1_000, command.Returned);
+    }
+
+    [Fact]
+    public async Task An_operation_queued_just_after_a_time_mark_is_due_a_timeout_after_the_next_mark_never_earlier()
+    {
+        // The queue holds no start times: each tick appends a time mark, and an operation is due once the first mark
+        // after it is a timeout old. One started just after a mark waits for the next one: up to two ticks late.
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var early = new TestCommand().Start(new TaskCompletionSource<int>().Task, deadlines, CancellationToken.None);
+        Pass(time, Tick);
+        var late = new TestCommand().Start(new TaskCompletionSource<int>().Task, deadlines, CancellationToken.None);
+
+        // The first mark (one tick) follows the early operation; the late one, started at that tick, is marked at the next.
+        Pass(time, Timeout - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.False(early.IsCompleted, "expired before a timeout had passed since its mark");
+        Assert.False(late.IsCompleted, "expired before its deadline");
+
+        Pass(time, TimeSpan.FromMilliseconds(1));
+        var translated = await Assert.ThrowsAsync<TranslatedException>(async () => await early);
+        Assert.IsType<TimeoutException>(translated.InnerException);
+        await Task.Delay(50);
+        Assert.False(late.IsCompleted, "expired a timeout after the mark before its start");
+
+        Pass(time, Tick);
+        translated = await Assert.ThrowsAsync<TranslatedException>(async () => await late);
+        Assert.IsType<TimeoutException>(translated.InnerException);
     }
 
     [Fact]
@@ -115,7 +157,7 @@ public sealed class BoundedCommandTests
         Assert.Equal(0, again.Returned);
 
         // The deadlines of the cancelled uses come and go without effect.
-        time.Advance(Timeout * 2);
+        Pass(time, Timeout * 2);
     }
 
     [Fact]
@@ -133,9 +175,9 @@ public sealed class BoundedCommandTests
         await result;
 
         // The answered use's deadline stays queued until it is due; the tick that removes it finds nothing left.
-        time.Advance(Timeout / 2);
+        Pass(time, Timeout / 2);
         Assert.True(deadlines.IsTicking);
-        time.Advance(Timeout);
+        Pass(time, Timeout);
         Assert.False(deadlines.IsTicking);
 
         var next = new TaskCompletionSource<int>();
@@ -161,7 +203,7 @@ public sealed class BoundedCommandTests
                 deadlines.Add(operation, ++version);
             }
 
-            time.Advance(Timeout / 8);
+            Pass(time, Timeout / 8);
         }
 
         // Warm-up: the queue grows to what a timeout's worth of deadlines needs.
