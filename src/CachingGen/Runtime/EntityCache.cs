@@ -814,14 +814,18 @@ public sealed partial class EntityCache<TEntity>
 
     private bool TryReadHit(string key, ReadPolicy policy, ReadOnlyMemory<byte> bytes, out TEntity? value)
     {
-        var method = new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method);
         if (_decode(bytes, _fingerprint, _formatter, _serializerOptions, out value, out var reason))
         {
-            _telemetry.Hits.Add(1, _repositoryTag, method);
+            // Enabled only while a listener collects the counter: without one, a hit builds no tags.
+            if (_telemetry.Hits.Enabled)
+            {
+                _telemetry.Hits.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+            }
+
             return true;
         }
 
-        _telemetry.CorruptEntries.Add(1, _repositoryTag, method);
+        _telemetry.CorruptEntries.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
         Log.CorruptEntry(_logger, key, Repository.Name, reason ?? "unknown");
         return false;
     }
