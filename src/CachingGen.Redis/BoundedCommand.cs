@@ -13,13 +13,17 @@ namespace CachingGen.Redis;
 /// use: waiting, answered, or expired/cancelled. Exactly one of the reply, the deadline and the caller's cancellation
 /// wins a use, by a compare-and-swap on that word, so a late deadline or a late reply can never touch a later use. An
 /// object whose use was expired or cancelled is not pooled again (its command may still answer later; the reply is then
-/// only observed), so only answered uses return to the pool, after the caller has taken the result.
+/// only observed), so only answered uses return to the pool, after the caller has taken the result; an abandoned one is
+/// retired once its caller has taken the outcome.
 /// </remarks>
 internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResult>, IExpirable
 {
     private const long Waiting = 0;
     private const long Answered = 1;
     private const long Abandoned = 2;
+
+    /// <summary>Abandoned, and its caller has taken the outcome: <see cref="Retire"/> has run (once).</summary>
+    private const long Retired = 3;
     private const long StateMask = 3;
 
     private readonly Action _onReply;
@@ -43,6 +47,10 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
 
     /// <summary>Takes the object back for another command, with its fields cleared.</summary>
     protected abstract void Return();
+
+    /// <summary>The object's use was abandoned (a timeout or a cancellation): it is never used again, because its
+    /// command may still answer later.</summary>
+    protected abstract void Retire();
 
     /// <summary>Starts this object's next use: waits for <paramref name="pending"/> (not completed yet), at most the
     /// operation timeout, and as long as <paramref name="cancellationToken"/> allows.</summary>
@@ -83,11 +91,16 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
             // Disposing waits for a cancellation callback that is running, so none can reach the next use.
             _cancellation.Dispose();
             _cancellation = default;
-            if ((Volatile.Read(ref _status) & StateMask) == Answered)
+            var status = Volatile.Read(ref _status);
+            if ((status & StateMask) == Answered)
             {
                 _pending = null;
                 _cancellationToken = default;
                 Return();
+            }
+            else if ((status & StateMask) == Abandoned && Interlocked.CompareExchange(ref _status, status | Retired, status) == status)
+            {
+                Retire();
             }
         }
     }

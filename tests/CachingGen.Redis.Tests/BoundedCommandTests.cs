@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CachingGen.Redis.Tests;
@@ -36,6 +37,25 @@ public sealed class BoundedCommandTests
         reply.SetResult(5);
         Assert.Equal("reply 5", await result);
         Assert.Equal(1, command.Returned);
+        Assert.Equal(0, command.Retired);
+    }
+
+    [Fact]
+    public async Task An_abandoned_use_is_retired_once_even_if_its_outcome_is_taken_twice()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand();
+        using var cancellation = new CancellationTokenSource();
+        var result = command.Start(new TaskCompletionSource<int>().Task, deadlines, cancellation.Token);
+        var source = (IValueTaskSource<string>)command;
+        cancellation.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await result);
+
+        // Taking an outcome twice breaks ValueTask's rule, but must not give a pool membership back twice.
+        Assert.ThrowsAny<Exception>(() => source.GetResult(0));
+        Assert.Equal(1, command.Retired);
+        Assert.Equal(0, command.Returned);
     }
 
     [Fact]
@@ -75,6 +95,7 @@ public sealed class BoundedCommandTests
         // The late reply is only observed: the caller already has its answer, and the object was never pooled again.
         reply.SetResult(7);
         Assert.Equal(0, command.Returned);
+        Assert.Equal(1, command.Retired);
     }
 
     [Fact]
@@ -151,10 +172,12 @@ public sealed class BoundedCommandTests
         var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await result);
         Assert.Equal(cancellation.Token, cancelled.CancellationToken);
         Assert.Equal(0, command.Returned);
+        Assert.Equal(1, command.Retired);
 
         var again = new TestCommand();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await again.Start(new TaskCompletionSource<int>().Task, deadlines, cancellation.Token));
         Assert.Equal(0, again.Returned);
+        Assert.Equal(1, again.Retired);
 
         // The deadlines of the cancelled uses come and go without effect.
         Pass(time, Timeout * 2);
@@ -267,6 +290,10 @@ public sealed class BoundedCommandTests
 
         protected override Exception Translate(Exception failure) => new TranslatedException(failure);
 
+        public int Retired { get; private set; }
+
         protected override void Return() => Returned++;
+
+        protected override void Retire() => Retired++;
     }
 }
