@@ -15,6 +15,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --profile-generator                                             # an incremental generator run next to Roslyn's floor for the same edit
 /// ... -- --profile-redis-miss 5                                           # read misses on Redis: hand-written vs generated, interleaved
 /// ... -- --profile-allocations                                             # which types a read allocates
+/// ... -- --profile-redis-hit                                               # a read hit's client CPU, issue and completion, on a stand-in connection
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
 /// ... -- --paired-redis                                                    # the Redis read ratios with generated and hand-written interleaved (into the report)
 /// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (into the report)
@@ -76,6 +77,12 @@ public static class Program
             if (args.Contains("--profile-redis-miss"))
             {
                 Redis.RedisMissProfile.RunAsync(double.Parse(OptionValue(args, "--profile-redis-miss") ?? "5", System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult();
+                return 0;
+            }
+
+            if (args.Contains("--profile-redis-hit"))
+            {
+                Redis.RedisHitProfile.RunAsync().GetAwaiter().GetResult();
                 return 0;
             }
 

@@ -54,7 +54,14 @@ public abstract class PreferenceReader : IAsyncDisposable
 
     public static PreferenceReader Generated(CacheLevel level, IPreferenceRepository inner) => new GeneratedReader(level, inner);
 
-    public static PreferenceReader HandWrittenRedis(IPreferenceRepository inner) => new HandWrittenRedisReader(inner);
+    /// <summary>The generated decorator on <see cref="RedisCacheStore"/> over <paramref name="connection"/>, which the
+    /// caller owns.</summary>
+    public static PreferenceReader Generated(IConnectionMultiplexer connection, IPreferenceRepository inner) => new GeneratedReader(connection, ownsConnection: false, inner);
+
+    public static PreferenceReader HandWrittenRedis(IPreferenceRepository inner) => new HandWrittenRedisReader(inner, RedisBenchmarkEnvironment.Connect(), ownsConnection: true);
+
+    /// <summary>The hand-written baseline over <paramref name="connection"/>, which the caller owns.</summary>
+    public static PreferenceReader HandWrittenRedis(IConnectionMultiplexer connection, IPreferenceRepository inner) => new HandWrittenRedisReader(inner, connection, ownsConnection: false);
 
     public static PreferenceReader HybridCache(CacheLevel level, IPreferenceRepository inner) => new HybridCacheReader(level, inner);
 
@@ -67,17 +74,24 @@ public abstract class PreferenceReader : IAsyncDisposable
     {
         private readonly ServiceProvider _services;
         private readonly IPreferenceRepository _decorator;
-        private readonly ConnectionMultiplexer? _connection;
+
+        /// <summary>The connection this reader made (and disposes); null on the in-memory store or a caller's connection.</summary>
+        private readonly IConnectionMultiplexer? _ownConnection;
 
         public GeneratedReader(CacheLevel level, IPreferenceRepository inner)
+            : this(level == CacheLevel.Memory ? null : RedisBenchmarkEnvironment.Connect(), ownsConnection: true, inner)
         {
+        }
+
+        public GeneratedReader(IConnectionMultiplexer? connection, bool ownsConnection, IPreferenceRepository inner)
+        {
+            _ownConnection = ownsConnection ? connection : null;
             var services = new ServiceCollection();
             var builder = services.AddCachingGen(options => options.RunWriteBackFlusher = false);
-            if (level != CacheLevel.Memory)
+            if (connection is not null)
             {
                 // A loaded two-core machine can exceed the 250 ms outage threshold; a benchmark must not fail on it.
-                _connection = RedisBenchmarkEnvironment.Connect();
-                builder.UseRedis(_connection, options =>
+                builder.UseRedis(connection, options =>
                 {
                     options.KeyNamespace = Namespace("cachinggen");
                     options.OperationTimeout = TimeSpan.FromSeconds(10);
@@ -95,16 +109,16 @@ public abstract class PreferenceReader : IAsyncDisposable
         public override async ValueTask DisposeAsync()
         {
             await _services.DisposeAsync().ConfigureAwait(false);
-            _connection?.Dispose();
+            _ownConnection?.Dispose();
         }
     }
 
     /// <summary>What a developer writes by hand: StringGetAsync + MessagePack deserialize; on a miss the inner call and
     /// a StringSetAsync with the time to live. No envelope, no single-flight, no metrics.</summary>
-    private sealed class HandWrittenRedisReader(IPreferenceRepository inner) : PreferenceReader
+    private sealed class HandWrittenRedisReader(IPreferenceRepository inner, IConnectionMultiplexer connection, bool ownsConnection) : PreferenceReader
     {
         private static readonly MessagePackSerializerOptions Options = CachingGenFormatterResolver.Options;
-        private readonly ConnectionMultiplexer _connection = RedisBenchmarkEnvironment.Connect();
+        private readonly IConnectionMultiplexer _connection = connection;
         private readonly string _namespace = Namespace("handwritten");
         private IDatabase? _database;
 
@@ -134,7 +148,11 @@ public abstract class PreferenceReader : IAsyncDisposable
 
         public override ValueTask DisposeAsync()
         {
-            _connection.Dispose();
+            if (ownsConnection)
+            {
+                _connection.Dispose();
+            }
+
             return ValueTask.CompletedTask;
         }
     }
