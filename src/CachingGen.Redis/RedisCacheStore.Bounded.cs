@@ -13,7 +13,7 @@ public sealed partial class RedisCacheStore
     {
         if (!_lookupWaits.TryRent(out var wait))
         {
-            wait = new LookupWait(this, _lookupWaits.TryJoin());
+            wait = new LookupWait(this, _lookupWaits.Join());
         }
 
         return wait.Start(pending, key, cancellationToken);
@@ -28,7 +28,7 @@ public sealed partial class RedisCacheStore
 
         if (!_fillWaits.TryRent(out var wait))
         {
-            wait = new FillWait(this, _fillWaits.TryJoin());
+            wait = new FillWait(this, _fillWaits.Join());
         }
 
         return wait.Start(pending, cancellationToken);
@@ -36,7 +36,9 @@ public sealed partial class RedisCacheStore
 
     private Exception Translate(string operation, Exception failure) => IsServerFailure(failure) ? Unavailable(operation, failure) : failure;
 
-    private sealed class LookupWait(RedisCacheStore store, bool member) : BoundedCommand<RedisValue, CacheLookup>
+    /// <param name="store">The store whose <c>GET</c>s it waits for.</param>
+    /// <param name="pool">The pool this wait is a member of; null for a wait dropped after use.</param>
+    private sealed class LookupWait(RedisCacheStore store, WaitPool<LookupWait>? pool) : BoundedCommand<RedisValue, CacheLookup>
     {
         private string? _key;
 
@@ -53,22 +55,15 @@ public sealed partial class RedisCacheStore
         protected override void Return()
         {
             _key = null;
-            if (member)
-            {
-                store._lookupWaits.Return(this);
-            }
+            pool?.Return(this);
         }
 
-        protected override void Retire()
-        {
-            if (member)
-            {
-                store._lookupWaits.Leave();
-            }
-        }
+        protected override void Retire() => pool?.Leave();
     }
 
-    private sealed class FillWait(RedisCacheStore store, bool member) : BoundedCommand<bool, bool>
+    /// <param name="store">The store whose fills it waits for.</param>
+    /// <param name="pool">The pool this wait is a member of; null for a wait dropped after use.</param>
+    private sealed class FillWait(RedisCacheStore store, WaitPool<FillWait>? pool) : BoundedCommand<bool, bool>
     {
         public ValueTask<bool> Start(Task<bool> pending, CancellationToken cancellationToken) => Await(pending, store._deadlines, cancellationToken);
 
@@ -76,20 +71,8 @@ public sealed partial class RedisCacheStore
 
         protected override Exception Translate(Exception failure) => store.Translate("fill", failure);
 
-        protected override void Return()
-        {
-            if (member)
-            {
-                store._fillWaits.Return(this);
-            }
-        }
+        protected override void Return() => pool?.Return(this);
 
-        protected override void Retire()
-        {
-            if (member)
-            {
-                store._fillWaits.Leave();
-            }
-        }
+        protected override void Retire() => pool?.Leave();
     }
 }

@@ -24,17 +24,17 @@ internal sealed class WaitPool<TWait>
 
     public bool TryRent([NotNullWhen(true)] out TWait? wait) => _idle.TryDequeue(out wait);
 
-    /// <summary>Whether a wait being created joins the pool (it must then be returned after each answered use, or
-    /// leave when a use is abandoned).</summary>
-    public bool TryJoin()
+    /// <summary>The pool, for a wait being created that joins it as a member (it must then be returned after each
+    /// answered use, or leave when a use is abandoned); null when the pool has all its members.</summary>
+    public WaitPool<TWait>? Join()
     {
         if (Interlocked.Increment(ref _members) <= Capacity)
         {
-            return true;
+            return this;
         }
 
         Interlocked.Decrement(ref _members);
-        return false;
+        return null;
     }
 
     /// <summary>Takes a member back after an answered use.</summary>

@@ -8,13 +8,13 @@ public sealed class WaitPoolTests
     public void At_most_Capacity_waits_are_members_and_a_member_that_leaves_makes_room_for_one_more()
     {
         var pool = new WaitPool<object>();
-        var joined = Enumerable.Range(0, WaitPool<object>.Capacity + 10).Count(_ => pool.TryJoin());
+        var joined = Enumerable.Range(0, WaitPool<object>.Capacity + 10).Count(_ => pool.Join() is not null);
         Assert.Equal(WaitPool<object>.Capacity, joined);
         Assert.Equal(WaitPool<object>.Capacity, pool.Members);
 
         pool.Leave();
-        Assert.True(pool.TryJoin());
-        Assert.False(pool.TryJoin());
+        Assert.Same(pool, pool.Join());
+        Assert.Null(pool.Join());
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class WaitPoolTests
         Assert.False(pool.TryRent(out _));
 
         var member = new object();
-        Assert.True(pool.TryJoin());
+        Assert.Same(pool, pool.Join());
         pool.Return(member);
         Assert.True(pool.TryRent(out var rented));
         Assert.Same(member, rented);
