@@ -104,11 +104,18 @@ internal sealed class OperationDeadlines : IDisposable
 
         try
         {
-            var now = _timeProvider.GetTimestamp();
+            long now;
             if (_carried is not null || !_queue.IsEmpty)
             {
+                // The clock is read after the mark is queued: an operation queued before the mark, even while this
+                // tick was descheduled, started no later than the mark's time, so no deadline fires early.
                 _queue.Enqueue((null, 0));
+                now = _timeProvider.GetTimestamp();
                 _markTimes.Enqueue(now);
+            }
+            else
+            {
+                now = _timeProvider.GetTimestamp();
             }
 
             while (true)
