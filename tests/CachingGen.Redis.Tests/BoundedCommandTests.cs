@@ -161,6 +161,51 @@ public sealed class BoundedCommandTests
     }
 
     [Fact]
+    public async Task An_operation_queued_while_a_tick_is_descheduled_is_never_expired_early()
+    {
+        // A tick stalls right after reading the clock, and an operation is queued meanwhile. Had the tick read the clock
+        // before queuing its mark, that operation would lie before a mark dated before its start, and expire a stall
+        // early; the mark is queued first, so the operation falls after it.
+        var time = new StallingTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var first = new TestCommand().Start(new TaskCompletionSource<int>().Task, deadlines, CancellationToken.None);
+        ValueTask<string> slipped = default;
+        var stall = 3 * Tick;
+        time.OnNextRead = () =>
+        {
+            time.Advance(stall);
+            slipped = new TestCommand().Start(new TaskCompletionSource<int>().Task, deadlines, CancellationToken.None);
+        };
+        Pass(time, Tick);
+
+        Pass(time, Timeout - Tick - TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        Assert.False(slipped.IsCompleted, "expired before a timeout had passed since it started");
+        Pass(time, 4 * Tick);
+        await Assert.ThrowsAsync<TranslatedException>(async () => await slipped);
+        await Assert.ThrowsAsync<TranslatedException>(async () => await first);
+    }
+
+    /// <summary>A fake clock that runs <see cref="OnNextRead"/> once, right after its next reading is taken.</summary>
+    private sealed class StallingTimeProvider : FakeTimeProvider
+    {
+        public Action? OnNextRead { get; set; }
+
+        public override long GetTimestamp()
+        {
+            // The reading is taken before the stall, as a descheduled thread holds the value it read.
+            var reading = base.GetTimestamp();
+            if (OnNextRead is { } action)
+            {
+                OnNextRead = null;
+                action();
+            }
+
+            return reading;
+        }
+    }
+
+    [Fact]
     public async Task The_callers_cancellation_ends_the_wait_and_an_already_cancelled_token_ends_it_at_once()
     {
         var time = new FakeTimeProvider();
