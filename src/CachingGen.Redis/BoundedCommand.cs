@@ -27,15 +27,22 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
     private const long StateMask = 3;
 
     private readonly Action _onReply;
+    private readonly OperationDeadlines _deadlines;
     private ManualResetValueTaskSourceCore<TResult> _core;
     private long _status;
+
+    /// <summary>The deadlines' tick when the current use started (written before the use publishes that it waits).</summary>
+    private long _startedTick;
     private Task<TReply>? _pending;
     private CancellationToken _cancellationToken;
     private CancellationTokenRegistration _cancellation;
 
-    protected BoundedCommand()
+    /// <param name="deadlines">The deadlines that watch this object's uses, from now until <see cref="Discard"/>.</param>
+    protected BoundedCommand(OperationDeadlines deadlines)
     {
         _onReply = OnReply;
+        _deadlines = deadlines;
+        deadlines.Track(this);
     }
 
     /// <summary>Turns the reply into the caller's result (runs on the thread that saw the reply).</summary>
@@ -52,16 +59,45 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
     /// command may still answer later.</summary>
     protected abstract void Retire();
 
+    /// <summary>The object will not be used again: its deadlines stop watching it (from <see cref="Return"/> when the
+    /// object is not pooled again, and from <see cref="Retire"/>).</summary>
+    protected void Discard() => _deadlines.Untrack(this);
+
+    /// <summary>For <see cref="Return"/>: takes <paramref name="self"/> back into <paramref name="pool"/>, the pool it is a
+    /// member of, or discards it when it is none's.</summary>
+    protected void ReturnTo<TSelf>(TSelf self, WaitPool<TSelf>? pool)
+        where TSelf : BoundedCommand<TReply, TResult>
+    {
+        if (pool is null)
+        {
+            Discard();
+        }
+        else
+        {
+            pool.Return(self);
+        }
+    }
+
+    /// <summary>For <see cref="Retire"/>: gives the membership of <paramref name="pool"/> (if any) back, and discards the object.</summary>
+    protected void LeavePool<TSelf>(WaitPool<TSelf>? pool)
+        where TSelf : BoundedCommand<TReply, TResult>
+    {
+        pool?.Leave();
+        Discard();
+    }
+
     /// <summary>Starts this object's next use: waits for <paramref name="pending"/> (not completed yet), at most the
     /// operation timeout, and as long as <paramref name="cancellationToken"/> allows.</summary>
-    protected ValueTask<TResult> Await(Task<TReply> pending, OperationDeadlines deadlines, CancellationToken cancellationToken)
+    protected ValueTask<TResult> Await(Task<TReply> pending, CancellationToken cancellationToken)
     {
         _core.Reset();
-        var version = (_status >> 2) + 1;
-        Volatile.Write(ref _status, version << 2);
         _pending = pending;
         _cancellationToken = cancellationToken;
-        deadlines.Add(this, version);
+        _startedTick = _deadlines.CurrentTick;
+
+        // A full fence: the deadlines' sweeper either sees this use waiting, or this sees its timer stopped.
+        Interlocked.Exchange(ref _status, ((_status >> 2) + 1) << 2);
+        _deadlines.EnsureTicking();
         if (cancellationToken.CanBeCanceled)
         {
             _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((BoundedCommand<TReply, TResult>)state!).Cancel(token), this);
@@ -71,13 +107,28 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
         return new ValueTask<TResult>(this, _core.Version);
     }
 
-    public void Expire(long version)
+    public bool ExpireIfStartedBy(long lastDueTick)
     {
-        if (TryAbandon(version << 2))
+        var status = Volatile.Read(ref _status);
+        if ((status & StateMask) != Waiting)
+        {
+            return false;
+        }
+
+        // Read after the status: the tick of the use that status belongs to, or of a later use (the status has then
+        // changed, and the exchange below fails).
+        if (Volatile.Read(ref _startedTick) > lastDueTick)
+        {
+            return true;
+        }
+
+        if (TryAbandon(status))
         {
             // The caller's continuation (a database trip, typically) must not run on the deadline timer's thread.
             ThreadPool.UnsafeQueueUserWorkItem(static command => command.Fail(command.Translate(new TimeoutException("No reply within the operation timeout."))), this, preferLocal: false);
         }
+
+        return false;
     }
 
     public TResult GetResult(short token)

@@ -5,40 +5,43 @@ namespace CachingGen.Redis;
 /// <summary>An operation that <see cref="OperationDeadlines"/> can time out.</summary>
 internal interface IExpirable
 {
-    /// <summary>Times out the use <paramref name="version"/> of a pooled operation, if it is still waiting: a deadline
-    /// never times out a later use of the same object.</summary>
-    void Expire(long version);
+    /// <summary>Times out the operation's current use if it is waiting and started no later than in tick
+    /// <paramref name="lastDueTick"/>. Returns whether a use is still waiting afterwards (its deadline is still ahead).</summary>
+    bool ExpireIfStartedBy(long lastDueTick);
 }
 
 /// <summary>
-/// The operation timeout of a store's hot commands without a timer, and without a clock read, per command.
+/// The operation timeout of a store's hot commands without a timer, a clock read or a shared write per command.
 /// <c>Task.WaitAsync(timeout)</c> creates and disposes a system timer (two trips through the runtime's timer queue lock)
-/// and a promise for every read; here an operation only appends (itself, its use) to a queue. The clock is read by the
-/// one timer instead, ticking while anything is queued: each tick appends a time mark, so every operation queued
-/// before a mark started no later than the mark's time, and it is due when the first mark after it is a timeout old.
-/// Each tick expires the head of the queue until it reaches an operation not yet due. Entries of operations that
-/// answered in time are skipped by their use number. An operation started just after a mark waits for the next
-/// mark, so a deadline fires up to two ticks late (a tick is a sixteenth of the timeout, 1 to 25 ms), never early; a
-/// tick that runs late (a starved thread pool) marks late, and the operations before its mark wait as much longer.
+/// and a promise for every read. Here the operations (a store's pooled waits) are tracked once, when they are created,
+/// and a use only notes the current tick number, which the one timer advances while anything waits: each tick ends the
+/// previous tick's epoch by incrementing the number, then reads the clock, so every use that noted a number started
+/// before the end of that epoch, and it is due once that end is a timeout old. Each tick looks at every tracked
+/// operation and expires the uses that are due. A use started just after a tick waits for the next tick to end its
+/// epoch, so a deadline fires up to two ticks late (a tick is a sixteenth of the timeout, 1 to 25 ms), never early; a
+/// tick that runs late (a starved thread pool) ends its epoch late, and the uses in that epoch wait as much longer.
 /// </summary>
-/// <remarks>The sweeper never peeks at the queue: <see cref="ConcurrentQueue{T}.TryPeek"/> preserves the head segment
-/// for observers, so its slots are never reused and every later enqueue fills fresh, ever larger segments (about 24
-/// bytes per read, and segments of up to a million slots on the large object heap). It dequeues instead, and keeps the
-/// one entry not yet due for the next tick.</remarks>
+/// <remarks>
+/// A per-command queue of deadlines costs every command a write to a cache line that all threads share, and holds an
+/// entry per command for a whole timeout (a million entries, 24 MB, at 100,000 reads a second with a 10 s timeout).
+/// Tracking the waits themselves bounds the memory by the commands in flight, and a command writes only to its own wait.
+/// </remarks>
 internal sealed class OperationDeadlines : IDisposable
 {
-    private readonly ConcurrentQueue<(IExpirable? Operation, long Version)> _queue = new();
+    private readonly ConcurrentDictionary<IExpirable, byte> _tracked = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>The times of the marks still in the queue, oldest first (only the sweeper touches it). A mark is an
-    /// entry without an operation.</summary>
-    private readonly Queue<long> _markTimes = new();
+    /// <summary>The end times of the epochs not yet a timeout old, oldest first (only the sweeper touches it).</summary>
+    private readonly Queue<(long Tick, long EndedAt)> _epochEnds = new();
     private readonly TimeProvider _timeProvider;
     private readonly long _timeoutTimestamps;
     private readonly TimeSpan _tick;
     private readonly ITimer _timer;
 
-    /// <summary>The operation the last sweep dequeued but that was not yet due (only the sweeper touches it).</summary>
-    private (IExpirable? Operation, long Version)? _carried;
+    /// <summary>The current epoch's number, noted by each use when it starts.</summary>
+    private long _currentTick;
+
+    /// <summary>The last epoch whose end is a timeout old: its uses, and earlier ones, are due (only the sweeper touches it).</summary>
+    private long _lastDueTick = -1;
     private int _ticking;
     private int _sweeping;
     private volatile bool _disposed;
@@ -57,21 +60,31 @@ internal sealed class OperationDeadlines : IDisposable
         }
     }
 
-    /// <summary>Bounds one use of <paramref name="operation"/> by the timeout, from now.</summary>
-    public void Add(IExpirable operation, long version)
-    {
-        _queue.Enqueue((operation, version));
+    /// <summary>The number a use notes when it starts (before it publishes that it waits).</summary>
+    public long CurrentTick => Volatile.Read(ref _currentTick);
 
-        // The enqueue is a full fence, and so is the sweeper's reset of _ticking before it looks at the queue again:
-        // either this sees the timer stopped and starts it, or the sweeper sees this entry and starts it itself.
+    /// <summary>Whether the timer ticks (something waits, or did at the last tick).</summary>
+    internal bool IsTicking => Volatile.Read(ref _ticking) == 1;
+
+    /// <summary>The number of tracked operations (for tests).</summary>
+    internal int TrackedCount => _tracked.Count;
+
+    /// <summary>Watches <paramref name="operation"/>'s uses from now on, until <see cref="Untrack"/>.</summary>
+    public void Track(IExpirable operation) => _tracked.TryAdd(operation, 0);
+
+    /// <summary>Stops watching <paramref name="operation"/>, which will not be used again.</summary>
+    public void Untrack(IExpirable operation) => _tracked.TryRemove(operation, out _);
+
+    /// <summary>Called by a use after it published that it waits, with a full fence: starts the timer if it stopped.</summary>
+    /// <remarks>The sweeper stops the timer with a full fence before it looks at the operations once more: either it sees
+    /// this use waiting and starts the timer again, or this sees the timer stopped and starts it.</remarks>
+    public void EnsureTicking()
+    {
         if (Volatile.Read(ref _ticking) == 0)
         {
             Start();
         }
     }
-
-    /// <summary>Whether the timer ticks (something is queued, or was until the last tick found the queue empty).</summary>
-    internal bool IsTicking => Volatile.Read(ref _ticking) == 1;
 
     public void Dispose()
     {
@@ -104,57 +117,24 @@ internal sealed class OperationDeadlines : IDisposable
 
         try
         {
-            long now;
-            if (_carried is not null || !_queue.IsEmpty)
+            // The clock is read after the epoch ends: a use that noted the old number, even while this tick was
+            // descheduled in between, started before the time recorded as the epoch's end, so no deadline fires early.
+            var ended = Interlocked.Increment(ref _currentTick) - 1;
+            var now = _timeProvider.GetTimestamp();
+            _epochEnds.Enqueue((ended, now));
+            while (_epochEnds.TryPeek(out var epoch) && epoch.EndedAt + _timeoutTimestamps <= now)
             {
-                // The clock is read after the mark is queued: an operation queued before the mark, even while this
-                // tick was descheduled, started no later than the mark's time, so no deadline fires early.
-                _queue.Enqueue((null, 0));
-                now = _timeProvider.GetTimestamp();
-                _markTimes.Enqueue(now);
-            }
-            else
-            {
-                now = _timeProvider.GetTimestamp();
+                _lastDueTick = epoch.Tick;
+                _epochEnds.Dequeue();
             }
 
-            while (true)
+            if (!ExpireDue() && !_disposed)
             {
-                (IExpirable? Operation, long Version) head;
-                if (_carried is { } carried)
-                {
-                    head = carried;
-                }
-                else if (!_queue.TryDequeue(out head))
-                {
-                    break;
-                }
-
-                if (head.Operation is null)
-                {
-                    _markTimes.Dequeue();
-                    _carried = null;
-                    continue;
-                }
-
-                // The first mark after the operation; none when it was queued after this tick's mark.
-                if (!_markTimes.TryPeek(out var markedBy) || markedBy + _timeoutTimestamps > now)
-                {
-                    _carried = head;
-                    break;
-                }
-
-                _carried = null;
-                head.Operation.Expire(head.Version);
-            }
-
-            if (_carried is null && _queue.IsEmpty && !_disposed)
-            {
-                // Nothing to wait for: stop ticking (an idle store costs no wake-ups), then look once more, because an
-                // operation may have been queued after the look above but before the timer stopped.
+                // Nothing waits: stop ticking (an idle store costs no wake-ups), then look once more, because a use may
+                // have started after the look above but before the timer stopped.
                 _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 Interlocked.Exchange(ref _ticking, 0);
-                if (!_queue.IsEmpty)
+                if (ExpireDue())
                 {
                     Start();
                 }
@@ -168,5 +148,17 @@ internal sealed class OperationDeadlines : IDisposable
         {
             Volatile.Write(ref _sweeping, 0);
         }
+    }
+
+    /// <summary>Expires every use that is due; returns whether any use still waits.</summary>
+    private bool ExpireDue()
+    {
+        var waiting = false;
+        foreach (var tracked in _tracked)
+        {
+            waiting |= tracked.Key.ExpireIfStartedBy(_lastDueTick);
+        }
+
+        return waiting;
     }
 }

@@ -38,14 +38,14 @@ public sealed partial class RedisCacheStore
 
     /// <param name="store">The store whose <c>GET</c>s it waits for.</param>
     /// <param name="pool">The pool this wait is a member of; null for a wait dropped after use.</param>
-    private sealed class LookupWait(RedisCacheStore store, WaitPool<LookupWait>? pool) : BoundedCommand<RedisValue, CacheLookup>
+    private sealed class LookupWait(RedisCacheStore store, WaitPool<LookupWait>? pool) : BoundedCommand<RedisValue, CacheLookup>(store._deadlines)
     {
         private string? _key;
 
         public ValueTask<CacheLookup> Start(Task<RedisValue> pending, string key, CancellationToken cancellationToken)
         {
             _key = key;
-            return Await(pending, store._deadlines, cancellationToken);
+            return Await(pending, cancellationToken);
         }
 
         protected override CacheLookup Map(RedisValue reply) => store.Interpret(_key!, reply);
@@ -55,24 +55,24 @@ public sealed partial class RedisCacheStore
         protected override void Return()
         {
             _key = null;
-            pool?.Return(this);
+            ReturnTo(this, pool);
         }
 
-        protected override void Retire() => pool?.Leave();
+        protected override void Retire() => LeavePool(pool);
     }
 
     /// <param name="store">The store whose fills it waits for.</param>
     /// <param name="pool">The pool this wait is a member of; null for a wait dropped after use.</param>
-    private sealed class FillWait(RedisCacheStore store, WaitPool<FillWait>? pool) : BoundedCommand<bool, bool>
+    private sealed class FillWait(RedisCacheStore store, WaitPool<FillWait>? pool) : BoundedCommand<bool, bool>(store._deadlines)
     {
-        public ValueTask<bool> Start(Task<bool> pending, CancellationToken cancellationToken) => Await(pending, store._deadlines, cancellationToken);
+        public ValueTask<bool> Start(Task<bool> pending, CancellationToken cancellationToken) => Await(pending, cancellationToken);
 
         protected override bool Map(bool reply) => reply;
 
         protected override Exception Translate(Exception failure) => store.Translate("fill", failure);
 
-        protected override void Return() => pool?.Return(this);
+        protected override void Return() => ReturnTo(this, pool);
 
-        protected override void Retire() => pool?.Leave();
+        protected override void Retire() => LeavePool(pool);
     }
 }
