@@ -22,14 +22,18 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
     private const long Answered = 1;
     private const long Abandoned = 2;
 
-    /// <summary>Abandoned, and its caller has taken the outcome: <see cref="Retire"/> has run (once).</summary>
-    private const long Retired = 3;
+    /// <summary>The caller has taken the outcome: <see cref="Return"/> (after an answer) or <see cref="Retire"/> (after
+    /// an abandonment) has run, once.</summary>
+    private const long Taken = 3;
     private const long StateMask = 3;
 
     private readonly Action _onReply;
     private readonly OperationDeadlines _deadlines;
     private ManualResetValueTaskSourceCore<TResult> _core;
-    private long _status;
+
+    /// <summary>Starts as taken (use 0, none running): the deadlines track the object from its creation, and a status
+    /// of "use 0 waiting" would let a tick expire a use that never began, and complete the first real use with it.</summary>
+    private long _status = Taken;
 
     /// <summary>The deadlines' tick when the current use started (written before the use publishes that it waits).</summary>
     private long _startedTick;
@@ -133,6 +137,13 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
 
     public TResult GetResult(short token)
     {
+        // A stale token (an outcome taken twice, after the object went back to the pool and a later use began) must
+        // not reach the finally below, which would act on that later use.
+        if (token != _core.Version)
+        {
+            throw new InvalidOperationException("This wait's outcome was already taken: a ValueTask may be awaited only once.");
+        }
+
         try
         {
             return _core.GetResult(token);
@@ -145,16 +156,21 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
             var status = Volatile.Read(ref _status);
             if ((status & StateMask) == Answered)
             {
+                // Only the one caller of this use gets here (an outcome taken twice is taken from a Taken use).
+                Volatile.Write(ref _status, status | Taken);
                 _pending = null;
                 _cancellationToken = default;
                 Return();
             }
-            else if ((status & StateMask) == Abandoned && Interlocked.CompareExchange(ref _status, status | Retired, status) == status)
+            else if ((status & StateMask) == Abandoned && Interlocked.CompareExchange(ref _status, status | Taken, status) == status)
             {
                 Retire();
             }
         }
     }
+
+    /// <summary>The token of the current use's ValueTask (for tests).</summary>
+    internal short CurrentToken => _core.Version;
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

@@ -59,6 +59,54 @@ public sealed class BoundedCommandTests
     }
 
     [Fact]
+    public async Task An_answered_use_goes_back_to_the_pool_once_even_if_its_outcome_is_taken_twice()
+    {
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var command = new TestCommand(deadlines);
+        var reply = new TaskCompletionSource<int>();
+        var result = command.Start(reply.Task, CancellationToken.None);
+        var source = (IValueTaskSource<string>)command;
+        reply.SetResult(3);
+        var token = command.CurrentToken;
+        Assert.Equal("reply 3", await result);
+
+        // Taking an outcome twice breaks ValueTask's rule, but must not pool the object twice (two renters would then
+        // share it); once a later use has begun, the stale token is refused and that use is untouched.
+        Assert.Equal("reply 3", Record.Exception(() => source.GetResult(token)) is null ? "reply 3" : "threw");
+        Assert.Equal(1, command.Returned);
+        var next = new TaskCompletionSource<int>();
+        var later = command.Start(next.Task, CancellationToken.None);
+        Assert.Throws<InvalidOperationException>(() => source.GetResult(token));
+        next.SetResult(4);
+        Assert.Equal("reply 4", await later);
+        Assert.Equal(2, command.Returned);
+    }
+
+    [Fact]
+    public async Task A_wait_that_has_not_started_a_use_is_never_expired()
+    {
+        // The deadlines track a wait from its creation, before its first use: a tick must not take "no use yet" for a
+        // use that waits (it would expire it, and the expiry would complete the first real use).
+        var time = new FakeTimeProvider();
+        using var deadlines = new OperationDeadlines(Timeout, time);
+        var idle = new TestCommand(deadlines);
+        var keepsTicking = new TestCommand(deadlines).Start(new TaskCompletionSource<int>().Task, CancellationToken.None);
+        Pass(time, Timeout + (2 * Tick));
+        await Assert.ThrowsAsync<TranslatedException>(async () => await keepsTicking);
+
+        // An expiry completes the wait from the thread pool; the one of the ticking wait has run, so would this one's.
+        await Task.Delay(50);
+        Assert.Equal(ValueTaskSourceStatus.Pending, ((IValueTaskSource<string>)idle).GetStatus(idle.CurrentToken));
+        var reply = new TaskCompletionSource<int>();
+        var first = idle.Start(reply.Task, CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(first.IsCompleted, "the first use was completed before its reply");
+        reply.SetResult(9);
+        Assert.Equal("reply 9", await first);
+    }
+
+    [Fact]
     public async Task A_failed_command_surfaces_as_the_translated_error()
     {
         var time = new FakeTimeProvider();
@@ -328,7 +376,8 @@ public sealed class BoundedCommandTests
     public async Task Under_a_real_clock_every_unanswered_use_times_out_while_the_timer_keeps_stopping_and_starting()
     {
         // Uses start while the sweeper finds nothing waiting and stops the timer: each must still get its deadline
-        // (the sweeper looks once more after stopping, and a use starts the timer when it sees it stopped).
+        // (the sweeper looks once more after stopping, and a use starts the timer when it sees it stopped). Waits are
+        // created while ticks run: one not yet started must never be expired (this test found that race).
         using var deadlines = new OperationDeadlines(TimeSpan.FromMilliseconds(16), TimeProvider.System);
         var workers = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
         {
@@ -342,7 +391,16 @@ public sealed class BoundedCommandTests
                     var reply = new TaskCompletionSource<int>();
                     var result = command.Start(reply.Task, CancellationToken.None);
                     reply.SetResult(use);
-                    await result;
+                    try
+                    {
+                        Assert.Equal($"reply {use}", await result);
+                    }
+                    catch (TranslatedException expiry) when (expiry.InnerException is TimeoutException)
+                    {
+                        // This thread was descheduled for a whole timeout between the start and the reply: a genuine
+                        // expiry. An expired wait is not used again, as the store's are not.
+                        command = new TestCommand(deadlines);
+                    }
                 }
 
                 var unanswered = new TestCommand(deadlines).Start(new TaskCompletionSource<int>().Task, CancellationToken.None);
