@@ -6,7 +6,6 @@ using CachingGen.Serialization;
 using CachingGen.Storage;
 using CachingGen.WriteBack;
 using MessagePack;
-using MessagePack.Formatters;
 using Microsoft.Extensions.Logging;
 
 namespace CachingGen.Runtime;
@@ -50,8 +49,7 @@ public sealed partial class EntityCache<TEntity>
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _repositoryTag;
     private readonly ConcurrentDictionary<string, Flight> _flights = new(StringComparer.Ordinal);
-    private readonly EnvelopeDecoder _decode = CacheEnvelope.TryDecode;
-    private readonly IMessagePackFormatter<TEntity> _formatter;
+    private readonly EnvelopeCodec<TEntity> _envelopes;
     private readonly ConcurrentQueue<(string Key, Flight Flight)> _finishedFlights = new();
     private int _sweeping;
 
@@ -72,7 +70,7 @@ public sealed partial class EntityCache<TEntity>
         _store = runtime.Store;
         _serializerOptions = repository.SerializerOptions ?? throw new ArgumentException("The repository has no serializer options.", nameof(repository));
         _fingerprint = _serializerOptions.Resolver is ISchemaFingerprintProvider provider ? provider.GetSchemaFingerprint<TEntity>() : 0;
-        _formatter = CacheEnvelope.FormatterFor<TEntity>(_serializerOptions);
+        _envelopes = new EnvelopeCodec<TEntity>(_fingerprint, _serializerOptions);
         _directWriteCoordinator = repository.HasWriteBack ? runtime.Coordinator : null;
         _telemetry = runtime.Telemetry;
         _logger = runtime.Logger;
@@ -775,7 +773,7 @@ public sealed partial class EntityCache<TEntity>
             return true;
         }
 
-        bytes = CacheEnvelope.Encode(value, _fingerprint, _formatter, _serializerOptions);
+        bytes = _envelopes.Encode(value);
         ttl = lookup.FillTimeToLive ?? policy.TimeToLive;
         return true;
     }
@@ -825,7 +823,7 @@ public sealed partial class EntityCache<TEntity>
 
     private bool TryReadHit(string key, ReadPolicy policy, ReadOnlyMemory<byte> bytes, out TEntity? value)
     {
-        if (_decode(bytes, _fingerprint, _formatter, _serializerOptions, out value, out var reason))
+        if (_envelopes.TryDecode(bytes, out value, out var reason))
         {
             // Enabled only while a listener collects the counter: without one, a hit builds no tags.
             if (_telemetry.Hits.Enabled)
@@ -841,12 +839,7 @@ public sealed partial class EntityCache<TEntity>
         return false;
     }
 
-    // A read hit decodes through this delegate, bound once to the exact instantiation: called directly from this
-    // class's shared generic code, CacheEnvelope.TryDecode<TEntity> is looked up by a runtime helper on every call
-    // (a trace of the decorator benchmark showed that helper under TryReadHit).
-    private delegate bool EnvelopeDecoder(ReadOnlyMemory<byte> bytes, ulong fingerprint, IMessagePackFormatter<TEntity> formatter, MessagePackSerializerOptions options, out TEntity? value, out string? reason);
-
-    private ReadOnlyMemory<byte> Encode(TEntity? entity) => CacheEnvelope.Encode(entity, _fingerprint, _formatter, _serializerOptions);
+    private ReadOnlyMemory<byte> Encode(TEntity? entity) => _envelopes.Encode(entity);
 
     private ValueTask<WriteBackCoordinator.Lease> EnterAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
