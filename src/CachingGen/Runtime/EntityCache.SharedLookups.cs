@@ -81,7 +81,14 @@ public sealed partial class EntityCache<TEntity>
             return;
         }
 
-        Interlocked.CompareExchange(ref _sharedLookups![owned.Slot], null, owned);
+        // No compare-and-swap needed: other readers only fill an empty slot, so while the slot holds this lookup no
+        // one else can change it, and a plain release write frees it without another locked instruction per read.
+        ref var slot = ref _sharedLookups![owned.Slot];
+        if (ReferenceEquals(Volatile.Read(ref slot), owned))
+        {
+            Volatile.Write(ref slot, null);
+        }
+
         owned.End(outcome, answer);
     }
 
