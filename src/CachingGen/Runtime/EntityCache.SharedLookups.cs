@@ -70,6 +70,10 @@ public sealed partial class EntityCache<TEntity>
     internal int GetLookupWaiters(string key)
         => _sharedLookups?[SlotOf(key)] is { } lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal) ? lookup.Waiters : 0;
 
+    /// <summary>Whether a lookup of <paramref name="key"/> holds its slot, for tests.</summary>
+    internal bool HasLookupInProgress(string key)
+        => _sharedLookups?[SlotOf(key)] is { } lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal);
+
     internal static int SlotOf(string key) => key.GetHashCode() & (SharedLookupSlots - 1);
 
     /// <summary>Takes <paramref name="owned"/> out of its slot, then hands its outcome to the readers waiting for it.

@@ -127,6 +127,46 @@ public sealed class SharedLookupTests
     }
 
     [Fact]
+    public async Task Every_way_a_lookup_ends_frees_its_slot()
+    {
+        // A slot left holding an ended lookup would hand its old answer to every later reader of the key.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(9, 1, "sms", true));
+        var key = Harness.Key(9);
+
+        var miss = Gate.HoldNextGetReply(flaky!);
+        var missRead = h.Repository.GetAsync(9).AsTask();
+        await miss.Reached;
+        Assert.True(h.Cache.HasLookupInProgress(key));
+        miss.Open();
+        Assert.Equal("sms", (await missRead)!.Channel);
+        Assert.False(h.Cache.HasLookupInProgress(key), "after a miss");
+
+        var hit = Gate.HoldNextGetReply(flaky!);
+        var hitRead = h.Repository.GetAsync(9).AsTask();
+        await hit.Reached;
+        Assert.True(h.Cache.HasLookupInProgress(key));
+        hit.Open();
+        Assert.Equal("sms", (await hitRead)!.Channel);
+        Assert.False(h.Cache.HasLookupInProgress(key), "after a hit");
+
+        var unavailable = Gate.HoldNextGetReply(flaky!);
+        var unavailableRead = h.Repository.GetAsync(9).AsTask();
+        await unavailable.Reached;
+        unavailable.Fail(new CacheStoreUnavailableException("test store unavailable: get timed out", new TimeoutException()));
+        Assert.Equal("sms", (await unavailableRead)!.Channel);
+        Assert.False(h.Cache.HasLookupInProgress(key), "after the store was unavailable");
+
+        var failed = Gate.HoldNextGetReply(flaky!);
+        var failedRead = h.Repository.GetAsync(9).AsTask();
+        await failed.Reached;
+        failed.Fail(new OperationCanceledException("the reader's lookup was cancelled"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => failedRead);
+        Assert.False(h.Cache.HasLookupInProgress(key), "after the lookup failed");
+    }
+
+    [Fact]
     public async Task A_waiting_reader_that_cancels_leaves_the_lookup_to_the_others()
     {
         FlakyCacheStore? flaky = null;
