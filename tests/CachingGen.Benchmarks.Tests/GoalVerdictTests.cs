@@ -91,12 +91,31 @@ public sealed class GoalVerdictTests
         Assert.Equal("**no**", GoalVerdict.ForInterleavedRatio(false, 1.096, 1.10, 1.0, (1.08, 1.11)));
     }
 
+    [Theory]
+    [InlineData("1.066 1.074 1.085", "yes")]
+    [InlineData("1.066 1.074 1.116", "within noise (the median is -2.4% off the goal, and the sessions' medians, 1.066 to 1.116, fall on both sides of it)")]
+    [InlineData("1.116", "yes")]
+    public void Sessions_whose_medians_straddle_the_goal_are_no_verdict(string medians, string verdict)
+    {
+        // The pooled median and its interval are under the goal in every case: only the sessions tell them apart (one
+        // session alone says nothing about the drift between sessions).
+        Assert.Equal(verdict, GoalVerdict.ForInterleavedRatio(otherwiseMet: true, 1.074, goal: 1.10, controlRatio: 1.0, interval: (1.06, 1.09), GoalVerdict.ParseList(medians)));
+    }
+
     [Fact]
-    public void Ranges_are_read_back_from_the_facts()
+    public void Sessions_all_over_the_goal_are_a_miss()
+    {
+        Assert.Equal("**no**", GoalVerdict.ForInterleavedRatio(otherwiseMet: true, 1.108, goal: 1.10, controlRatio: 1.0, interval: (1.102, 1.114), [1.101, 1.116]));
+    }
+
+    [Fact]
+    public void Ranges_and_lists_are_read_back_from_the_facts()
     {
         Assert.Equal((1.041, 1.174), GoalVerdict.ParseRange("1.041-1.174"));
         Assert.Null(GoalVerdict.ParseRange(null));
         Assert.Null(GoalVerdict.ParseRange("1.041"));
+        Assert.Equal([1.066, 1.074, 1.116], GoalVerdict.ParseList("1.066 1.074 1.116"));
+        Assert.Null(GoalVerdict.ParseList(null));
     }
 
     [Fact]

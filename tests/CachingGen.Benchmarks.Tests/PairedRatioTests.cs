@@ -39,6 +39,22 @@ public sealed class PairedRatioTests
     }
 
     [Fact]
+    public void Sessions_pool_their_rounds_and_keep_their_own_medians()
+    {
+        var first = new PairedSamples([1.10, 1.00, 1.05], [1.0, 1.0, 1.0]);
+        var second = new PairedSamples([1.20, 1.30, 1.25], [0.9, 1.1, 1.0]);
+        Assert.Equal((1.05, 1.25), (first.Median, second.Median));
+
+        var pooled = PairedRatio.Pool([first, second]);
+        Assert.Equal(1.20, pooled.Median);
+        Assert.Equal("1.050-1.250", pooled.Interquartile);
+        Assert.Equal(1.0, pooled.ControlMedian);
+
+        // Neither the medians nor the pooling reorder a session's own rounds.
+        Assert.Equal([1.10, 1.00, 1.05], first.Ratios);
+    }
+
+    [Fact]
     public async Task Each_slice_goes_first_in_a_third_of_the_rounds_and_runs_once_per_round()
     {
         // Not timed (this machine's timings are the benchmarks' business): the order the three slices ran in.

@@ -28,6 +28,14 @@ public readonly record struct PairedRatio(double Median, double Low, double High
     /// the control's time over the baseline's.</summary>
     public static async Task<PairedRatio> MeasureAsync(Func<ValueTask> measuredSlice, Func<ValueTask> baselineSlice, Func<ValueTask> controlSlice, int rounds, int warmupRounds)
     {
+        var samples = await SampleAsync(measuredSlice, baselineSlice, controlSlice, rounds, warmupRounds).ConfigureAwait(false);
+        return Of(samples.Ratios, samples.Controls);
+    }
+
+    /// <summary>The per-round ratios of <see cref="MeasureAsync"/>, unsummarised, so that several sessions' rounds can be
+    /// pooled (<see cref="Pool"/>).</summary>
+    public static async Task<PairedSamples> SampleAsync(Func<ValueTask> measuredSlice, Func<ValueTask> baselineSlice, Func<ValueTask> controlSlice, int rounds, int warmupRounds)
+    {
         var slices = new[] { measuredSlice, baselineSlice, controlSlice };
         for (var warmup = 0; warmup < warmupRounds; warmup++)
         {
@@ -53,8 +61,12 @@ public readonly record struct PairedRatio(double Median, double Low, double High
             controls[round] = times[2] / times[1];
         }
 
-        return Of(ratios, controls);
+        return new PairedSamples(ratios, controls);
     }
+
+    /// <summary>The summary of every round of <paramref name="sessions"/> taken together (the arrays are left as they are).</summary>
+    public static PairedRatio Pool(IReadOnlyList<PairedSamples> sessions)
+        => Of(sessions.SelectMany(session => session.Ratios).ToArray(), sessions.SelectMany(session => session.Controls).ToArray());
 
     /// <summary>The median, quartiles and median interval of per-round <paramref name="ratios"/>, with those of the
     /// <paramref name="controls"/> of the same rounds. Sorts both arrays in place.</summary>
@@ -97,9 +109,17 @@ public readonly record struct PairedRatio(double Median, double Low, double High
     }
 }
 
-/// <summary>How long a paired check measures: rounds, operations per slice and unmeasured warm-up rounds. The dry
-/// scale (what CI runs) only proves the check still runs end to end.</summary>
-public readonly record struct PairedScale(int Rounds, int OperationsPerSlice, int WarmupRounds)
+/// <summary>The per-round time ratios of one session of a paired check (measured over baseline, control over baseline).</summary>
+public readonly record struct PairedSamples(double[] Ratios, double[] Controls)
+{
+    /// <summary>The median of this session's ratios alone.</summary>
+    public double Median => PairedRatio.Of((double[])Ratios.Clone(), (double[])Controls.Clone()).Median;
+}
+
+/// <summary>How long a paired check measures: rounds, operations per slice and unmeasured warm-up rounds, in each of
+/// <paramref name="Sessions"/> sessions (where the check runs several). The dry scale (what CI runs) only proves the
+/// check still runs end to end.</summary>
+public readonly record struct PairedScale(int Rounds, int OperationsPerSlice, int WarmupRounds, int Sessions = 1)
 {
     public static PairedScale Dry { get; } = new(Rounds: 4, OperationsPerSlice: 2, WarmupRounds: 1);
 }

@@ -61,11 +61,14 @@ public static class GoalVerdict
     /// <paramref name="goal"/> and <paramref name="otherwiseMet"/>; no otherwise. Where the check recorded the median's
     /// 95% interval and the goal lies inside it, the median is on one side of the goal by less than the run can resolve:
     /// "within noise", no verdict either way. When the check ran a control and the control strayed from 1.00x by more
-    /// than <see cref="ControlTolerance"/>, the check itself is biased and its ratio is no verdict either.
+    /// than <see cref="ControlTolerance"/>, the check itself is biased and its ratio is no verdict either. Where the check
+    /// ran several sessions and their medians fall on both sides of the goal, the run-to-run drift is larger than the
+    /// distance to the goal: "within noise" as well.
     /// </summary>
     /// <param name="interval">The median's 95% interval, as time ratios (low, high), if recorded.</param>
     /// <param name="controlRatio">The control's time over the baseline's in the same rounds (median), if run.</param>
-    public static string ForInterleavedRatio(bool otherwiseMet, double ratio, double goal, double? controlRatio = null, (double Low, double High)? interval = null)
+    /// <param name="sessionMedians">Each session's own median, as time ratios, if the check ran sessions.</param>
+    public static string ForInterleavedRatio(bool otherwiseMet, double ratio, double goal, double? controlRatio = null, (double Low, double High)? interval = null, IReadOnlyList<double>? sessionMedians = null)
     {
         // Rounded to the facts' three decimals, so that a control recorded as exactly 1.030 is inside the tolerance.
         if (controlRatio is { } control && Math.Round(Math.Abs(control - 1.0), 3) > ControlTolerance)
@@ -78,6 +81,11 @@ public static class GoalVerdict
             return Met(false);
         }
 
+        if (sessionMedians is { Count: > 1 } medians && medians.Min() <= goal && goal < medians.Max())
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"within noise (the median is {(ratio / goal - 1.0) * 100:+0.0;-0.0}% off the goal, and the sessions' medians, {medians.Min():0.000} to {medians.Max():0.000}, fall on both sides of it)");
+        }
+
         if (interval is { } range && range.Low <= goal && goal < range.High)
         {
             return string.Create(CultureInfo.InvariantCulture, $"within noise (the median is {(ratio / goal - 1.0) * 100:+0.0;-0.0}% off the goal, and its 95% interval includes the goal)");
@@ -85,6 +93,10 @@ public static class GoalVerdict
 
         return Met(ratio <= goal);
     }
+
+    /// <summary>Reads the numbers the facts hold separated by spaces (e.g. <c>1.066 1.074 1.116</c>); null when absent.</summary>
+    public static IReadOnlyList<double>? ParseList(string? list)
+        => list?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(number => double.Parse(number, CultureInfo.InvariantCulture)).ToArray();
 
     /// <summary>Reads a range the facts hold as <c>low-high</c> (e.g. <c>1.041-1.174</c>); null when absent.</summary>
     public static (double Low, double High)? ParseRange(string? range)

@@ -154,8 +154,10 @@ public static class ReportWriter
                 if (facts.TryGetValue($"redis.paired.{group.Key}.ratio", out var paired))
                 {
                     var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
-                    md.AppendLine($"| 3 | Redis {Describe(group.Key)}, interleaved (`-- --paired-redis`: generated and hand-written alternate in slices of {facts.GetValueOrDefault("redis.paired.readsPerSlice")} reads, median of {facts.GetValueOrDefault("redis.paired.rounds")} per-round ratios; load cancels out): ≤ 1.10x hand-written | " +
-                                  InterleavedCells(facts, pairedRatio.ToString("0.000", CultureInfo.InvariantCulture) + "x", $"redis.paired.{group.Key}.interquartile", $"redis.paired.{group.Key}.interval", $"redis.paired.{group.Key}.control", "hand-written", true, pairedRatio, 1.10));
+                    var sessions = facts.GetValueOrDefault("redis.paired.sessions", "1");
+                    md.AppendLine($"| 3 | Redis {Describe(group.Key)}, interleaved (`-- --paired-redis`: generated and hand-written alternate in slices of {facts.GetValueOrDefault("redis.paired.readsPerSlice")} reads, median of {sessions} x {facts.GetValueOrDefault("redis.paired.rounds")} per-round ratios from {sessions} sessions set up afresh minutes apart; load cancels out): ≤ 1.10x hand-written | " +
+                                  InterleavedCells(facts, pairedRatio.ToString("0.000", CultureInfo.InvariantCulture) + "x", $"redis.paired.{group.Key}.interquartile", $"redis.paired.{group.Key}.interval", $"redis.paired.{group.Key}.control", "hand-written", true, pairedRatio, 1.10,
+                                      sessionMediansKey: $"redis.paired.{group.Key}.sessionMedians"));
                 }
             }
         }
@@ -516,11 +518,13 @@ public static class ReportWriter
     /// <paramref name="controlKey"/>, a second instance of the <paramref name="baseline"/> timed against the first, with
     /// its interquartile range under that key + <c>Interquartile</c>), and the verdict on <paramref name="timeRatio"/> against <paramref name="goal"/>.
     /// <paramref name="rangesAreSpeedups"/>: the ranges are written as speed-ups, the inverse of time ratios.
+    /// <paramref name="sessionMediansKey"/>: the fact listing each session's median, for a check that ran several.
     /// </summary>
     private static string InterleavedCells(IReadOnlyDictionary<string, string> facts, string measured, string interquartileKey, string intervalKey, string controlKey, string baseline,
-        bool otherwiseMet, double timeRatio, double goal, bool rangesAreSpeedups = false)
+        bool otherwiseMet, double timeRatio, double goal, bool rangesAreSpeedups = false, string? sessionMediansKey = null)
     {
         var interval = GoalVerdict.ParseRange(facts.GetValueOrDefault(intervalKey));
+        var sessionMedians = sessionMediansKey is null ? null : GoalVerdict.ParseList(facts.GetValueOrDefault(sessionMediansKey));
         var timeInterval = interval is { } i && rangesAreSpeedups ? (1 / i.High, 1 / i.Low) : interval;
         var control = facts.TryGetValue(controlKey, out var c) ? double.Parse(c, CultureInfo.InvariantCulture) : (double?)null;
         var text = new StringBuilder(measured).Append(CultureInfo.InvariantCulture, $" (interquartile {facts.GetValueOrDefault(interquartileKey)}");
@@ -529,13 +533,18 @@ public static class ReportWriter
             text.Append(CultureInfo.InvariantCulture, $"; median's 95% interval {range.Low:0.000}-{range.High:0.000}");
         }
 
+        if (sessionMedians is { Count: > 1 })
+        {
+            text.Append("; sessions' medians ").AppendJoin(", ", sessionMedians.Select(median => median.ToString("0.000", CultureInfo.InvariantCulture)));
+        }
+
         text.Append(')');
         if (control is { } controlRatio)
         {
             text.Append(CultureInfo.InvariantCulture, $"; control, a second {baseline} against the first: {controlRatio:0.000}x (interquartile {facts.GetValueOrDefault(controlKey + "Interquartile")})");
         }
 
-        return text.Append(" | ").Append(GoalVerdict.ForInterleavedRatio(otherwiseMet, timeRatio, goal, control, timeInterval)).Append(" |").ToString();
+        return text.Append(" | ").Append(GoalVerdict.ForInterleavedRatio(otherwiseMet, timeRatio, goal, control, timeInterval, sessionMedians)).Append(" |").ToString();
     }
 
     private static IEnumerable<double?> Spreads(params CaseResult?[] rows) => rows.Select(row => row?.Spread);
