@@ -76,9 +76,10 @@ public sealed partial class EntityCache<TEntity>
 
     internal static int SlotOf(string key) => key.GetHashCode() & (SharedLookupSlots - 1);
 
-    /// <summary>Takes <paramref name="owned"/> out of its slot, then hands its outcome to the readers waiting for it.
-    /// The slot is freed first, so a reader that comes back to the key finds it free or holding a newer lookup.</summary>
-    private void EndSharedLookup(SharedLookup? owned, SharedLookupOutcome outcome, CacheLookup answer)
+    /// <summary>Takes <paramref name="owned"/> out of its slot, then hands its outcome to the readers waiting for it, and
+    /// forgets it (null), so a path that ends it and then fails cannot end it a second time. The slot is freed first, so
+    /// a reader that comes back to the key finds it free or holding a newer lookup.</summary>
+    private void EndSharedLookup(ref SharedLookup? owned, SharedLookupOutcome outcome, CacheLookup answer)
     {
         if (owned is null)
         {
@@ -93,7 +94,9 @@ public sealed partial class EntityCache<TEntity>
             Volatile.Write(ref slot, null);
         }
 
-        owned.End(outcome, answer);
+        var ending = owned;
+        owned = null;
+        ending.End(outcome, answer);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

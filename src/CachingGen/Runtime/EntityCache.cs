@@ -350,13 +350,13 @@ public sealed partial class EntityCache<TEntity>
         }
         catch (CacheStoreUnavailableException exception)
         {
-            EndSharedLookup(owned, SharedLookupOutcome.Unavailable, default);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Unavailable, default);
             _runtime.Outages.Report(exception, "read");
             return BypassAsync(policy, state, load, activity, cancellationToken);
         }
         catch
         {
-            EndSharedLookup(owned, SharedLookupOutcome.Failed, default);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Failed, default);
             throw;
         }
 
@@ -388,13 +388,13 @@ public sealed partial class EntityCache<TEntity>
         }
         catch
         {
-            EndSharedLookup(owned, SharedLookupOutcome.Failed, default);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Failed, default);
             throw;
         }
 
         if (unavailable is not null)
         {
-            EndSharedLookup(owned, SharedLookupOutcome.Unavailable, default);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Unavailable, default);
             _runtime.Outages.Report(unavailable, "read");
             return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
         }
@@ -410,7 +410,7 @@ public sealed partial class EntityCache<TEntity>
     {
         if (lookup.Found)
         {
-            EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup);
             if (TryReadHit(key, policy, lookup.Value, out var value))
             {
                 activity?.SetTag("cachinggen.hit", true);
@@ -469,58 +469,68 @@ public sealed partial class EntityCache<TEntity>
     /// before its load starts, so those that may not take this answer find the flight open.</summary>
     private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, SharedLookup? owned, Activity? activity, CancellationToken cancellationToken)
     {
-        activity?.SetTag("cachinggen.hit", false);
-        _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
-        Flight? created = null;
-        while (true)
+        try
         {
-            if (_flights.TryGetValue(key, out var existing))
+            activity?.SetTag("cachinggen.hit", false);
+            _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
+            Flight? created = null;
+            while (true)
             {
-                var meeting = existing.Meet(eventsSeen, lookup);
-                if (meeting == FlightMeeting.Share && existing.TryJoin())
+                if (_flights.TryGetValue(key, out var existing))
                 {
-                    EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
-                    return existing.WaitAsync(cancellationToken);
-                }
+                    var meeting = existing.Meet(eventsSeen, lookup);
+                    if (meeting == FlightMeeting.Share && existing.TryJoin())
+                    {
+                        EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup);
+                        return existing.WaitAsync(cancellationToken);
+                    }
 
-                if (meeting == FlightMeeting.LookAgainAfterFill)
-                {
-                    EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
-                    return LookUpAfterFillAsync(existing, key, policy, state, load, activity, cancellationToken);
+                    if (meeting == FlightMeeting.LookAgainAfterFill)
+                    {
+                        EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup);
+                        return LookUpAfterFillAsync(existing, key, policy, state, load, activity, cancellationToken);
+                    }
+
+                    created ??= NewFlight(lookup, cancellationToken);
+                    if (_flights.TryUpdate(key, created, existing))
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
                 created ??= NewFlight(lookup, cancellationToken);
-                if (_flights.TryUpdate(key, created, existing))
+                if (_flights.TryAdd(key, created))
                 {
                     break;
                 }
-
-                continue;
             }
 
-            created ??= NewFlight(lookup, cancellationToken);
-            if (_flights.TryAdd(key, created))
+            if (created.IsOpen)
             {
-                break;
+                Interlocked.Increment(ref _openFlights);
             }
-        }
 
-        if (created.IsOpen)
+            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup);
+
+            if (!cancellationToken.CanBeCanceled)
+            {
+                // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
+                return RunFlightAsync(created, key, policy, state, load, lookup);
+            }
+
+            // Its outcome reaches the starter, and every joiner, through the flight's completion; this task never fails.
+            _ = RunFlightAsync(created, key, policy, state, load, lookup);
+            return created.WaitAsync(cancellationToken);
+        }
+        catch
         {
-            Interlocked.Increment(ref _openFlights);
+            // Whatever failed before the readers sharing this lookup were let go (a metrics listener that throws, say)
+            // must not leave them, and the key's slot, waiting for good.
+            EndSharedLookup(ref owned, SharedLookupOutcome.Failed, default);
+            throw;
         }
-
-        EndSharedLookup(owned, SharedLookupOutcome.Answered, lookup);
-
-        if (!cancellationToken.CanBeCanceled)
-        {
-            // The starter cannot leave its flight, so it awaits the load itself: no thread-pool hop for its result.
-            return RunFlightAsync(created, key, policy, state, load, lookup);
-        }
-
-        // Its outcome reaches the starter, and every joiner, through the flight's completion; this task never fails.
-        _ = RunFlightAsync(created, key, policy, state, load, lookup);
-        return created.WaitAsync(cancellationToken);
     }
 
     /// <summary>Loading now would be a second inner call for the same miss: the fill this lookup may have overtaken is

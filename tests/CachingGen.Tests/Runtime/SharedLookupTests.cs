@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using CachingGen.Runtime;
 using CachingGen.Storage;
 using CachingGen.Tests.Support;
@@ -164,6 +165,46 @@ public sealed class SharedLookupTests
         failed.Fail(new OperationCanceledException("the reader's lookup was cancelled"));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => failedRead);
         Assert.False(h.Cache.HasLookupInProgress(key), "after the lookup failed");
+    }
+
+    [Fact]
+    public async Task A_miss_that_fails_before_letting_its_sharers_go_still_lets_them_go()
+    {
+        // A metrics listener that throws on the miss counter fails the lookup's own reader on its miss path, before the
+        // readers sharing its lookup were let go: they must look the key up again, not wait for good.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(10, 1, "push", true));
+        var throwOnce = 1;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, h.Runtime.Telemetry.Meter) && instrument.Name == "cachinggen.cache.misses")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (Interlocked.Exchange(ref throwOnce, 0) == 1)
+            {
+                throw new InvalidOperationException("listener failed");
+            }
+        });
+        listener.Start();
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(10).AsTask();
+        await reply.Reached;
+        var followers = Enumerable.Range(0, 5).Select(_ => h.Repository.GetAsync(10).AsTask()).ToArray();
+        Assert.Equal(5, h.Cache.GetLookupWaiters(Harness.Key(10)));
+        reply.Open();
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => first);
+        Assert.Equal("listener failed", failure.Message);
+        var reads = await Task.WhenAll(followers).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(reads, read => Assert.Equal("push", read!.Channel));
+        Assert.False(h.Cache.HasLookupInProgress(Harness.Key(10)));
     }
 
     [Fact]
