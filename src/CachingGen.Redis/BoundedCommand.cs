@@ -156,7 +156,9 @@ internal abstract class BoundedCommand<TReply, TResult> : IValueTaskSource<TResu
             var status = Volatile.Read(ref _status);
             if ((status & StateMask) == Answered)
             {
-                // Only the one caller of this use gets here (an outcome taken twice is taken from a Taken use).
+                // Only the one caller of this use gets here when the ValueTask is awaited once, as it must be: an outcome
+                // taken again later is refused above or finds the use Taken. Two threads taking it at the same moment
+                // are not guarded against (a compare-and-swap here would cost every read for a misuse).
                 Volatile.Write(ref _status, status | Taken);
                 _pending = null;
                 _cancellationToken = default;

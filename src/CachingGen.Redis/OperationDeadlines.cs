@@ -6,7 +6,8 @@ namespace CachingGen.Redis;
 internal interface IExpirable
 {
     /// <summary>Times out the operation's current use if it is waiting and started no later than in tick
-    /// <paramref name="lastDueTick"/>. Returns whether a use is still waiting afterwards (its deadline is still ahead).</summary>
+    /// <paramref name="lastDueTick"/>. Returns whether a use is still waiting afterwards (its deadline is still ahead); it
+    /// may answer false for a use that starts while it looks, which the sweeper's second look before it stops covers.</summary>
     bool ExpireIfStartedBy(long lastDueTick);
 }
 
@@ -18,7 +19,7 @@ internal interface IExpirable
 /// previous tick's epoch by incrementing the number, then reads the clock, so every use that noted a number started
 /// before the end of that epoch, and it is due once that end is a timeout old. Each tick looks at every tracked
 /// operation and expires the uses that are due. A use started just after a tick waits for the next tick to end its
-/// epoch, so a deadline fires up to two ticks late (a tick is a sixteenth of the timeout, 1 to 25 ms), never early; a
+/// epoch, so a deadline fires up to two ticks late (a tick is a sixteenth of the timeout, kept between 1 and 25 ms), never early; a
 /// tick that runs late (a starved thread pool) ends its epoch late, and the uses in that epoch wait as much longer.
 /// </summary>
 /// <remarks>
