@@ -6,7 +6,7 @@
 #   scripts/benchmarks.sh                 # full run + report
 #   scripts/benchmarks.sh --only Redis    # full run of the classes whose name contains "Redis", merged into the report
 #   scripts/benchmarks.sh --report        # report only, from the committed results (no Redis, no measuring)
-#   scripts/benchmarks.sh --dry           # every benchmark once, unmeasured, plus the paired checks for a few tiny rounds (what scripts/test.sh runs in CI)
+#   scripts/benchmarks.sh --dry           # every benchmark once, unmeasured, plus the paired checks for a few tiny rounds and the --profile-* modes at a tiny scale (what scripts/test.sh runs in CI)
 #
 # Environment: everything scripts/services.sh reads (CACHINGGEN_REDIS_PORT, CACHINGGEN_SERVICES_DIR...).
 set -euo pipefail

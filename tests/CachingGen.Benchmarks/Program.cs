@@ -6,7 +6,7 @@ namespace CachingGen.Benchmarks;
 /// <summary>
 /// <code>
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks              # full run, then docs/benchmarks/README.md
-/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once, and the paired checks for a few tiny rounds (CI)
+/// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --dry     # every benchmark once, the paired checks for a few tiny rounds, the profiles at a tiny scale (CI)
 /// dotnet run -c Release --project tests/CachingGen.Benchmarks -- --report  # README.md + SVGs from the committed results
 /// ... -- --only Serialization                                              # a full run of the classes whose name contains it
 /// ... -- --except CompileTime                                              # a full run of the other classes
@@ -103,7 +103,7 @@ public static class Program
                 BenchmarkFacts.Write(Path.Combine(dryArtifacts, "results"));
                 if (only is null && except is null)
                 {
-                    outcome = PairedChecks.RunDry(Path.Combine(dryArtifacts, "results"), outcome);
+                    outcome = DryChecks.RunDry(Path.Combine(dryArtifacts, "results"), outcome);
                 }
 
                 Console.WriteLine($"[bench] dry run: {outcome.Passed} benchmark cases passed, {outcome.Failed} failed{outcome.SkippedNote}");

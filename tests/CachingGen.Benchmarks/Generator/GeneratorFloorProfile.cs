@@ -26,10 +26,11 @@ namespace CachingGen.Benchmarks.Generator;
 /// </summary>
 public static class GeneratorFloorProfile
 {
-    private const int Rounds = 15;
-
-    public static void Run(int interfaces)
+    /// <param name="interfaces">Annotated interfaces in the synthetic project.</param>
+    /// <param name="dry">One round only (the dry run), proving the profile still runs.</param>
+    public static void Run(int interfaces, bool dry = false)
     {
+        var rounds = dry ? 1 : 15;
         var project = new SyntheticProject(interfaces, annotated: true);
         Func<int, SyntaxTree> bodyEdit = SyntheticProject.UnrelatedEdit;
         var contenders = new (string Label, Func<GeneratorDriver> Create, Func<int, SyntaxTree> Edit)[]
@@ -48,7 +49,7 @@ public static class GeneratorFloorProfile
         var cold = new List<double>();
         var incremental = contenders.Select(_ => new List<double>()).ToArray();
         var edit = 0;
-        for (var round = 0; round < Rounds; round++)
+        for (var round = 0; round < rounds; round++)
         {
             cold.Add(Time(() => GeneratorBenchmarks.CreateDriver().RunGenerators(project.CreateCompilation(newTrees: true))));
             for (var i = 0; i < contenders.Length; i++)
@@ -60,7 +61,7 @@ public static class GeneratorFloorProfile
         }
 
         var coldMedian = Median(cold);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] generator profile, {interfaces} interfaces, median of {Rounds} rounds, processor time: cold {coldMedian:0.0} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[bench] generator profile, {interfaces} interfaces, median of {rounds} rounds, processor time: cold {coldMedian:0.0} ms"));
         for (var i = 0; i < contenders.Length; i++)
         {
             var median = Median(incremental[i]);

@@ -14,14 +14,14 @@ namespace CachingGen.Benchmarks.Infrastructure;
 /// </summary>
 public static class AllocationProfile
 {
-    private const int Reads = 200_000;
-
-    public static async Task RunAsync()
+    /// <param name="dry">A few reads only (the dry run), proving the profile still runs.</param>
+    public static async Task RunAsync(bool dry = false)
     {
+        var reads = dry ? 200 : 200_000;
         var decorator = new DecoratorOverheadBenchmarks();
         decorator.Setup();
-        await ProfileAsync("in-memory hit, generated decorator", _ => decorator.Generated());
-        await ProfileAsync("in-memory hit, hand-written decorator", _ => decorator.HandWritten());
+        await ProfileAsync("in-memory hit, generated decorator", _ => decorator.Generated(), reads);
+        await ProfileAsync("in-memory hit, hand-written decorator", _ => decorator.HandWritten(), reads);
         decorator.Cleanup();
 
         if (!RedisBenchmarkEnvironment.IsAvailable)
@@ -38,15 +38,15 @@ public static class AllocationProfile
         {
             await using var reader = create(new InMemoryPreferenceRepository());
             await reader.SeedAsync(SampleData.Preference(1));
-            await ProfileAsync($"Redis hit, {name}", _ => reader.GetAsync(1), reads: Reads / 10);
+            await ProfileAsync($"Redis hit, {name}", _ => reader.GetAsync(1), reads / 10);
             var next = 50_000_000L + Random.Shared.Next(1_000_000) * 100L;
-            await ProfileAsync($"Redis miss, {name}", _ => reader.GetAsync(Interlocked.Increment(ref next)), reads: Reads / 10);
+            await ProfileAsync($"Redis miss, {name}", _ => reader.GetAsync(Interlocked.Increment(ref next)), reads / 10);
         }
     }
 
-    private static async Task ProfileAsync(string name, Func<int, ValueTask<Preference?>> read, int reads = Reads)
+    private static async Task ProfileAsync(string name, Func<int, ValueTask<Preference?>> read, int reads)
     {
-        for (var i = 0; i < 2_000; i++)
+        for (var i = 0; i < Math.Min(reads, 2_000); i++)
         {
             await read(i);
         }

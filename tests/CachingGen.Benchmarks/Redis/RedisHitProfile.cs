@@ -20,11 +20,11 @@ namespace CachingGen.Benchmarks.Redis;
 /// </summary>
 public static class RedisHitProfile
 {
-    private const int Rounds = 40;
-    private const int BatchesPerRound = 4_000;
-
-    public static async Task RunAsync()
+    /// <param name="dry">One tiny round only (the dry run), proving the profile still runs.</param>
+    public static async Task RunAsync(bool dry = false)
     {
+        var rounds = dry ? 1 : 40;
+        var batchesPerRound = dry ? 10 : 4_000;
         if (!RedisBenchmarkEnvironment.IsAvailable)
         {
             throw new InvalidOperationException(RedisBenchmarkEnvironment.MissingMessage);
@@ -36,17 +36,17 @@ public static class RedisHitProfile
         var handWrittenReader = PreferenceReader.HandWrittenRedis(handWritten.Connection, new InMemoryPreferenceRepository());
         try
         {
-            Measure(generatedReader, generated, BatchesPerRound);
-            Measure(handWrittenReader, handWritten, BatchesPerRound);
+            Measure(generatedReader, generated, batchesPerRound);
+            Measure(handWrittenReader, handWritten, batchesPerRound);
             var generatedBest = Phases.Slowest;
             var handWrittenBest = Phases.Slowest;
-            for (var round = 0; round < Rounds; round++)
+            for (var round = 0; round < rounds; round++)
             {
-                handWrittenBest = handWrittenBest.Fastest(Measure(handWrittenReader, handWritten, BatchesPerRound));
-                generatedBest = generatedBest.Fastest(Measure(generatedReader, generated, BatchesPerRound));
+                handWrittenBest = handWrittenBest.Fastest(Measure(handWrittenReader, handWritten, batchesPerRound));
+                generatedBest = generatedBest.Fastest(Measure(generatedReader, generated, batchesPerRound));
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[profile] read hit, client CPU per read (fastest of {Rounds} rounds of {BatchesPerRound} x {RedisReadBenchmarks.Batch} reads, stand-in connection):"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[profile] read hit, client CPU per read (fastest of {rounds} rounds of {batchesPerRound} x {RedisReadBenchmarks.Batch} reads, stand-in connection):"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[profile]   hand-written: issue {handWrittenBest.Issue,6:0.0} ns, completion {handWrittenBest.Completion,6:0.0} ns"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[profile]   generated:    issue {generatedBest.Issue,6:0.0} ns, completion {generatedBest.Completion,6:0.0} ns"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[profile]   generated - hand-written: issue {generatedBest.Issue - handWrittenBest.Issue:0.0} ns, completion {generatedBest.Completion - handWrittenBest.Completion:0.0} ns"));

@@ -83,7 +83,7 @@ public static class ReportWriter
         md.AppendLine(FullCommand);
         md.AppendLine("# README and charts again from the committed results (docs/benchmarks/results/results/*.json):");
         md.AppendLine(ReportCommand);
-        md.AppendLine("# every benchmark once, unmeasured, and each paired check for a few tiny rounds (what CI runs through scripts/test.sh):");
+        md.AppendLine("# every benchmark once, unmeasured, each paired check for a few tiny rounds and each --profile-* mode at a tiny scale (what CI runs through scripts/test.sh):");
         md.AppendLine(DryCommand);
         md.AppendLine("# the interleaved ratios of the goals table (a few minutes each; merged into the results, then this README is rewritten):");
         md.AppendLine("bash scripts/benchmarks.sh --paired-serialization; bash scripts/benchmarks.sh --paired; bash scripts/benchmarks.sh --paired-redis");
