@@ -136,34 +136,34 @@ public sealed class SharedLookupTests
         h.Database.Seed(new Preference(9, 1, "sms", true));
         var key = Harness.Key(9);
 
-        var miss = Gate.HoldNextGetReply(flaky!);
-        var missRead = h.Repository.GetAsync(9).AsTask();
-        await miss.Reached;
-        Assert.True(h.Cache.HasLookupInProgress(key));
-        miss.Open();
-        Assert.Equal("sms", (await missRead)!.Channel);
+        // Starts a read whose lookup is held in the store, and waits until that lookup holds its slot.
+        async Task<(Gate Reply, Task<Preference?> Read)> ReadWithHeldLookupAsync()
+        {
+            var reply = Gate.HoldNextGetReply(flaky!);
+            var read = h.Repository.GetAsync(9).AsTask();
+            await reply.Reached;
+            Assert.True(h.Cache.HasLookupInProgress(key));
+            return (reply, read);
+        }
+
+        var miss = await ReadWithHeldLookupAsync();
+        miss.Reply.Open();
+        Assert.Equal("sms", (await miss.Read)!.Channel);
         Assert.False(h.Cache.HasLookupInProgress(key), "after a miss");
 
-        var hit = Gate.HoldNextGetReply(flaky!);
-        var hitRead = h.Repository.GetAsync(9).AsTask();
-        await hit.Reached;
-        Assert.True(h.Cache.HasLookupInProgress(key));
-        hit.Open();
-        Assert.Equal("sms", (await hitRead)!.Channel);
+        var hit = await ReadWithHeldLookupAsync();
+        hit.Reply.Open();
+        Assert.Equal("sms", (await hit.Read)!.Channel);
         Assert.False(h.Cache.HasLookupInProgress(key), "after a hit");
 
-        var unavailable = Gate.HoldNextGetReply(flaky!);
-        var unavailableRead = h.Repository.GetAsync(9).AsTask();
-        await unavailable.Reached;
-        unavailable.Fail(new CacheStoreUnavailableException("test store unavailable: get timed out", new TimeoutException()));
-        Assert.Equal("sms", (await unavailableRead)!.Channel);
+        var unavailable = await ReadWithHeldLookupAsync();
+        unavailable.Reply.Fail(new CacheStoreUnavailableException("test store unavailable: get timed out", new TimeoutException()));
+        Assert.Equal("sms", (await unavailable.Read)!.Channel);
         Assert.False(h.Cache.HasLookupInProgress(key), "after the store was unavailable");
 
-        var failed = Gate.HoldNextGetReply(flaky!);
-        var failedRead = h.Repository.GetAsync(9).AsTask();
-        await failed.Reached;
-        failed.Fail(new OperationCanceledException("the reader's lookup was cancelled"));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => failedRead);
+        var failed = await ReadWithHeldLookupAsync();
+        failed.Reply.Fail(new OperationCanceledException("the reader's lookup was cancelled"));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => failed.Read);
         Assert.False(h.Cache.HasLookupInProgress(key), "after the lookup failed");
     }
 
