@@ -1,3 +1,4 @@
+using CachingGen.Runtime;
 using System.Threading.Tasks.Sources;
 
 namespace CachingGen.Redis;

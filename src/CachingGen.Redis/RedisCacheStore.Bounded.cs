@@ -1,3 +1,4 @@
+using CachingGen.Runtime;
 using CachingGen.Storage;
 using StackExchange.Redis;
 

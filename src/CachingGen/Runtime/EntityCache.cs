@@ -365,41 +365,7 @@ public sealed partial class EntityCache<TEntity>
             return ReadOnAnswer(pending.Result, owned, key, policy, state, load, eventsSeen, activity, cancellationToken);
         }
 
-        return ReadAfterLookupAsync(pending, owned, key, policy, state, load, eventsSeen, activity, cancellationToken);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadAfterLookupAsync<TState>(ValueTask<CacheLookup> pending, SharedLookup? owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
-    {
-        // Nothing is awaited inside a catch and no local lives across an await, so the state machine holds no copy of
-        // the answer and no caught exception: its box, allocated by every read the store does not answer at once, is
-        // about 60 bytes smaller.
-        CacheLookup lookup;
-        CacheStoreUnavailableException? unavailable;
-        try
-        {
-            lookup = await pending.ConfigureAwait(false);
-            unavailable = null;
-        }
-        catch (CacheStoreUnavailableException exception)
-        {
-            lookup = default;
-            unavailable = exception;
-        }
-        catch
-        {
-            EndSharedLookup(ref owned, SharedLookupOutcome.Failed, default);
-            throw;
-        }
-
-        if (unavailable is not null)
-        {
-            EndSharedLookup(ref owned, SharedLookupOutcome.Unavailable, default);
-            _runtime.Outages.Report(unavailable, "read");
-            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await ReadOnAnswer(lookup, owned, key, policy, state, load, eventsSeen, activity, cancellationToken).ConfigureAwait(false);
+        return LookupRead<TState>.Start(this, pending, owned, key, policy, state, load, eventsSeen, activity, cancellationToken);
     }
 
     /// <summary>Reads on from the store's answer to a lookup that started when <c>_flightEvents</c> was

@@ -1,19 +1,20 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 
-namespace CachingGen.Redis;
+namespace CachingGen.Runtime;
 
 /// <summary>
-/// The idle waits of one kind of hot command, bounded by membership instead of by a count kept per use: a wait created
-/// while fewer than <see cref="Capacity"/> members exist is a member, and only members come back after an answered
-/// use. So renting and returning touch only the queue (a count kept per use is a second shared cache line that every
-/// command's issuing and completing threads pass between them). A member whose use was abandoned (a timeout or a
-/// cancellation) is not used again, and gives its membership back, so a later wait can take its place.
+/// The idle waits of one kind of hot operation (a Redis command's reply, a read's lookup), bounded by membership instead
+/// of by a count kept per use: a wait created while fewer than <see cref="Capacity"/> members exist is a member, and only
+/// members come back after an answered use. So renting and returning touch only the queue (a count kept per use is a
+/// second shared cache line that every operation's issuing and completing threads pass between them). A member whose
+/// use was abandoned (a Redis command's timeout or cancellation) is not used again, and gives its membership back, so a
+/// later wait can take its place.
 /// </summary>
 internal sealed class WaitPool<TWait>
     where TWait : class
 {
-    /// <summary>Members per pool; more concurrent commands than this allocate waits that are dropped after use.</summary>
+    /// <summary>Members per pool; more concurrent operations than this allocate waits that are dropped after use.</summary>
     public const int Capacity = 256;
 
     private readonly ConcurrentQueue<TWait> _idle = new();

@@ -1,4 +1,6 @@
-namespace CachingGen.Redis.Tests;
+using CachingGen.Runtime;
+
+namespace CachingGen.Tests.Runtime;
 
 /// <summary>The pool of a hot command's waits is bounded by membership: renting and returning keep no count, and a
 /// member whose use was abandoned makes room for a new one.</summary>
