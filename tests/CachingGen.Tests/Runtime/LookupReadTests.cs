@@ -13,8 +13,7 @@ public sealed class LookupReadTests
     [Fact]
     public async Task The_callers_execution_context_reaches_the_load_after_a_late_miss()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         h.Database.Seed(new Preference(1, 1, "sms", false));
         string? seenByLoad = "no load";
         h.Database.BeforeGet = (_, _) =>
@@ -24,7 +23,7 @@ public sealed class LookupReadTests
         };
         var replyHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var releaseReply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        flaky!.DelayGetReply = () =>
+        flaky.DelayGetReply = () =>
         {
             // The store answers in a context of its own, as a connection's reader thread does.
             flaky.DelayGetReply = null;
@@ -48,11 +47,10 @@ public sealed class LookupReadTests
     [Fact]
     public async Task A_late_hit_answers_and_its_outcome_cannot_be_taken_twice()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         h.Database.Seed(new Preference(2, 1, "push", true));
         await h.Repository.GetAsync(2);
-        var reply = Gate.HoldNextGetReply(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky);
 
         var read = h.Repository.GetAsync(2);
         await reply.Reached;
@@ -64,7 +62,7 @@ public sealed class LookupReadTests
         Assert.Equal(1, h.Database.Gets);
 
         // The read's object went back to its pool, and serves the next late read as a fresh one.
-        var next = Gate.HoldNextGetReply(flaky!);
+        var next = Gate.HoldNextGetReply(flaky);
         var again = h.Repository.GetAsync(2);
         await next.Reached;
         next.Open();
@@ -74,10 +72,9 @@ public sealed class LookupReadTests
     [Fact]
     public async Task A_late_lookup_that_fails_fails_its_reader_and_lets_its_sharers_read_on()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         h.Database.Seed(new Preference(3, 1, "email", true));
-        var reply = Gate.HoldNextGetReply(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky);
 
         var first = h.Repository.GetAsync(3).AsTask();
         await reply.Reached;
@@ -94,10 +91,9 @@ public sealed class LookupReadTests
     [Fact]
     public async Task A_late_outage_reads_from_the_database()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         h.Database.Seed(new Preference(4, 1, "sms", true));
-        var reply = Gate.HoldNextGetReply(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky);
 
         var read = h.Repository.GetAsync(4).AsTask();
         await reply.Reached;
@@ -111,10 +107,9 @@ public sealed class LookupReadTests
     [Fact]
     public async Task A_late_lookup_cancelled_by_its_caller_ends_the_read_cancelled()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         h.Database.Seed(new Preference(5, 1, "sms", true));
-        var reply = Gate.HoldNextGetReply(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky);
         using var cancellation = new CancellationTokenSource();
 
         var read = h.Repository.GetAsync(5, cancellation.Token).AsTask();
@@ -130,11 +125,10 @@ public sealed class LookupReadTests
     [Fact]
     public async Task A_load_that_fails_after_a_late_miss_fails_the_read()
     {
-        FlakyCacheStore? flaky = null;
-        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        await using var h = WithLateReplies(out var flaky);
         var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Database.BeforeGet = (_, _) => load.Task;
-        var reply = Gate.HoldNextGetReply(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky);
 
         var read = h.Repository.GetAsync(6).AsTask();
         await reply.Reached;
@@ -144,5 +138,15 @@ public sealed class LookupReadTests
 
         var failure = await Assert.ThrowsAsync<TimeoutException>(() => read);
         Assert.Equal("the database is slow", failure.Message);
+    }
+
+    /// <summary>A harness whose store can hold a lookup's answer (<see cref="Gate.HoldNextGetReply"/>), so the read goes on
+    /// when the test lets it.</summary>
+    private static Harness WithLateReplies(out FlakyCacheStore flaky)
+    {
+        FlakyCacheStore? wrapped = null;
+        var harness = new Harness(wrapStore: store => wrapped = new FlakyCacheStore(store));
+        flaky = wrapped!;
+        return harness;
     }
 }
