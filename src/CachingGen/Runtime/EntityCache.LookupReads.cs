@@ -27,7 +27,7 @@ public sealed partial class EntityCache<TEntity>
         private EntityCache<TEntity>? _cache;
         private ValueTask<CacheLookup> _lookup;
         private ValueTask<TEntity?> _slowPath;
-        private SharedLookup? _owned;
+        private OwnedLookup _owned;
         private string? _key;
         private ReadPolicy? _policy;
         private TState _state = default!;
@@ -45,7 +45,7 @@ public sealed partial class EntityCache<TEntity>
             _onSlowPath = OnSlowPath;
         }
 
-        public static ValueTask<TEntity?> Start(EntityCache<TEntity> cache, ValueTask<CacheLookup> lookup, SharedLookup? owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+        public static ValueTask<TEntity?> Start(EntityCache<TEntity> cache, ValueTask<CacheLookup> lookup, OwnedLookup owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
         {
             if (!Pool.TryRent(out var read))
             {
@@ -154,7 +154,7 @@ public sealed partial class EntityCache<TEntity>
             }
 
             var owned = _owned;
-            _owned = null;
+            _owned = default;
             return cache.ReadOnAnswer(answer, owned, _key!, _policy!, _state, _load!, _eventsSeen, _activity, _cancellationToken);
         }
 
@@ -180,7 +180,7 @@ public sealed partial class EntityCache<TEntity>
         private void Clear()
         {
             _cache = null;
-            _owned = null;
+            _owned = default;
             _key = null;
             _policy = null;
             _state = default!;

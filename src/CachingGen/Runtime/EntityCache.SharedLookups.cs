@@ -21,11 +21,16 @@ public sealed partial class EntityCache<TEntity>
     /// simply looks up alone.</summary>
     private const int SharedLookupSlots = 512;
 
-    /// <summary>The lookup in progress in each slot; null when this cache does not share lookups.</summary>
-    private readonly SharedLookup?[]? _sharedLookups;
+    /// <summary>The lookup in progress in each slot, null when this cache does not share lookups. A slot is empty
+    /// (null), or holds the key string of a lookup in progress that nobody waits for, or that lookup's
+    /// <see cref="SharedLookup"/> once a reader waits for it. Only the lookup's own reader empties the slot, and only
+    /// waiting readers turn its key into a <see cref="SharedLookup"/>: so the lookup's reader learns with the one
+    /// compare-and-swap that frees the slot whether anyone waits, and a lookup nobody shares costs no allocation.</summary>
+    private readonly object?[]? _sharedLookups;
 
     /// <summary>Whether readers of one key share lookups on <paramref name="runtime"/>'s store: unless the options turn it
-    /// off, or the store is the in-memory one (it answers at once, and a shared lookup would cost a hit an allocation).</summary>
+    /// off, or the store is the in-memory one (it answers at once, so sharing would only cost its hits two
+    /// compare-and-swaps).</summary>
     private static bool SharesLookupsOn(CachingGenRuntime runtime)
         => runtime.Options.ShareConcurrentLookups && runtime.Store is not InMemoryCacheStore;
 
@@ -36,21 +41,19 @@ public sealed partial class EntityCache<TEntity>
     /// the shared lookup was registered after this read started, so it is sent after it too, and its answer is as new as
     /// any write this read must see.
     /// </summary>
-    private bool TryShareLookup(string key, long eventsSeen, bool afterSharedLookup, out SharedLookup? owned, [NotNullWhen(true)] out SharedLookup? shared, out bool mayTakeAnswer)
+    private bool TryShareLookup(string key, long eventsSeen, bool afterSharedLookup, out OwnedLookup owned, [NotNullWhen(true)] out SharedLookup? shared, out bool mayTakeAnswer)
     {
-        var slots = _sharedLookups!;
         var index = SlotOf(key);
-        ref var slot = ref slots[index];
+        ref var slot = ref _sharedLookups![index];
         var occupant = Volatile.Read(ref slot);
-        owned = null;
+        owned = default;
         mayTakeAnswer = afterSharedLookup;
         if (occupant is null)
         {
-            var mine = new SharedLookup(key, index, eventsSeen);
-            occupant = Interlocked.CompareExchange(ref slot, mine, null);
+            occupant = Interlocked.CompareExchange(ref slot, key, null);
             if (occupant is null)
             {
-                owned = mine;
+                owned = new OwnedLookup(key, index, eventsSeen);
                 shared = null;
                 return false;
             }
@@ -59,8 +62,36 @@ public sealed partial class EntityCache<TEntity>
             mayTakeAnswer = true;
         }
 
-        shared = string.Equals(occupant.Key, key, StringComparison.Ordinal) ? occupant : null;
+        shared = WaitFor(ref slot, occupant, key);
         return shared is not null;
+    }
+
+    /// <summary>The <see cref="SharedLookup"/> of the lookup of <paramref name="key"/> that holds the slot as
+    /// <paramref name="occupant"/>, made when this is its first waiting reader; null when the slot holds another key's
+    /// lookup, or changed meanwhile to anything but that lookup's <see cref="SharedLookup"/> (the reader then looks up
+    /// alone). A <see cref="SharedLookup"/> found after a change may belong to a newer lookup of the key than the one
+    /// first seen: registered later, so taking its answer is allowed whenever taking the first one's was.</summary>
+    internal static SharedLookup? WaitFor(ref object? slot, object occupant, string key)
+    {
+        if (occupant is SharedLookup waited)
+        {
+            return string.Equals(waited.Key, key, StringComparison.Ordinal) ? waited : null;
+        }
+
+        var registered = (string)occupant;
+        if (!string.Equals(registered, key, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var created = new SharedLookup(key);
+        var seen = Interlocked.CompareExchange(ref slot, created, registered);
+        if (ReferenceEquals(seen, registered))
+        {
+            return created;
+        }
+
+        return seen is SharedLookup other && string.Equals(other.Key, key, StringComparison.Ordinal) ? other : null;
     }
 
     /// <summary>Whether this cache shares lookups (see <see cref="SharesLookupsOn"/>), for tests.</summary>
@@ -68,35 +99,44 @@ public sealed partial class EntityCache<TEntity>
 
     /// <summary>The number of readers waiting for the lookup of <paramref name="key"/> in progress (0 when none), for tests.</summary>
     internal int GetLookupWaiters(string key)
-        => _sharedLookups?[SlotOf(key)] is { } lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal) ? lookup.Waiters : 0;
+        => _sharedLookups?[SlotOf(key)] is SharedLookup lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal) ? lookup.Waiters : 0;
 
     /// <summary>Whether a lookup of <paramref name="key"/> holds its slot, for tests.</summary>
     internal bool HasLookupInProgress(string key)
-        => _sharedLookups?[SlotOf(key)] is { } lookup && string.Equals(lookup.Key, key, StringComparison.Ordinal);
+        => _sharedLookups?[SlotOf(key)] switch
+        {
+            string registered => string.Equals(registered, key, StringComparison.Ordinal),
+            SharedLookup lookup => string.Equals(lookup.Key, key, StringComparison.Ordinal),
+            _ => false,
+        };
 
     internal static int SlotOf(string key) => key.GetHashCode() & (SharedLookupSlots - 1);
 
-    /// <summary>Takes <paramref name="owned"/> out of its slot, then hands its outcome to the readers waiting for it, and
-    /// forgets it (null), so a path that ends it and then fails cannot end it a second time. The slot is freed first, so
-    /// a reader that comes back to the key finds it free or holding a newer lookup.</summary>
-    private void EndSharedLookup(ref SharedLookup? owned, SharedLookupOutcome outcome, CacheLookup answer)
+    /// <summary>Frees the slot of <paramref name="owned"/>, then hands its outcome to the readers waiting for it, if any,
+    /// and forgets it (default), so a path that ends it and then fails cannot end it a second time. The slot is freed
+    /// first, so a reader that comes back to the key finds it free or holding a newer lookup.</summary>
+    private void EndSharedLookup(ref OwnedLookup owned, SharedLookupOutcome outcome, CacheLookup answer)
     {
-        if (owned is null)
+        if (owned.Key is null)
         {
             return;
         }
 
-        // No compare-and-swap needed: other readers only fill an empty slot, so while the slot holds this lookup no
-        // one else can change it, and a plain release write frees it without another locked instruction per read.
-        ref var slot = ref _sharedLookups![owned.Slot];
-        if (ReferenceEquals(Volatile.Read(ref slot), owned))
+        var ending = owned;
+        owned = default;
+        ref var slot = ref _sharedLookups![ending.Slot];
+
+        // While the lookup holds the slot, the slot holds its very key string or, once a reader waits, its SharedLookup:
+        // nobody else registers in a taken slot, and waiting readers swap only that string.
+        var occupant = Interlocked.CompareExchange(ref slot, null, ending.Key);
+        if (ReferenceEquals(occupant, ending.Key))
         {
-            Volatile.Write(ref slot, null);
+            return;
         }
 
-        var ending = owned;
-        owned = null;
-        ending.End(outcome, answer);
+        var waited = (SharedLookup)occupant!;
+        Volatile.Write(ref slot, null);
+        waited.End(outcome, answer, ending.EventsSeen);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -114,7 +154,7 @@ public sealed partial class EntityCache<TEntity>
             // The lookup's reader noted its number before registering, which may be before this read started: a
             // flight whose load started in between would seem to have started after this read's lookup. This read's
             // own number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
-            return await ReadOnAnswer(shared.Answer, null, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
+            return await ReadOnAnswer(shared.Answer, default, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
         }
 
         // The lookup was sent before this read started (or failed for its own reader, who cancelled): on a miss it left
@@ -123,7 +163,7 @@ public sealed partial class EntityCache<TEntity>
     }
 
     /// <summary>How a shared lookup ended.</summary>
-    private enum SharedLookupOutcome
+    internal enum SharedLookupOutcome
     {
         /// <summary>Not ended (never read: readers look only after it ended).</summary>
         Running,
@@ -138,8 +178,15 @@ public sealed partial class EntityCache<TEntity>
         Failed,
     }
 
-    /// <summary>One lookup of a key in progress, and the readers waiting for it.</summary>
-    private sealed class SharedLookup(string key, int slot, long eventsSeen)
+    /// <summary>A reader's own lookup, registered in slot <see cref="Slot"/> under its key string; default when the
+    /// reader registered none.</summary>
+    /// <param name="Key">The key string the slot holds while nobody waits (compared by reference when the slot is freed).</param>
+    /// <param name="Slot">The slot's index.</param>
+    /// <param name="EventsSeen">The <c>_flightEvents</c> the reader noted before registering (see <see cref="SharedLookup.EventsSeen"/>).</param>
+    private readonly record struct OwnedLookup(string? Key, int Slot, long EventsSeen);
+
+    /// <summary>A lookup of a key in progress that readers wait for, and what they need when it ends.</summary>
+    internal sealed class SharedLookup(string key)
     {
         private LazySignal _ended;
 
@@ -147,11 +194,9 @@ public sealed partial class EntityCache<TEntity>
 
         public string Key => key;
 
-        public int Slot => slot;
-
-        /// <summary>The <c>_flightEvents</c> its reader noted before registering it. A reader that takes its answer
-        /// uses the larger of this and its own (see <see cref="ReadOnSharedLookupAsync"/>).</summary>
-        public long EventsSeen => eventsSeen;
+        /// <summary>The <c>_flightEvents</c> the lookup's reader noted before registering it. A reader that takes its
+        /// answer uses the larger of this and its own (see <see cref="ReadOnSharedLookupAsync"/>).</summary>
+        public long EventsSeen { get; private set; }
 
         public int Waiters => Volatile.Read(ref _waiters);
 
@@ -160,10 +205,11 @@ public sealed partial class EntityCache<TEntity>
         public CacheLookup Answer { get; private set; }
 
         /// <summary>Records the outcome, then wakes the waiters (the exchange publishes the outcome to them).</summary>
-        public void End(SharedLookupOutcome outcome, CacheLookup answer)
+        public void End(SharedLookupOutcome outcome, CacheLookup answer, long eventsSeen)
         {
             Outcome = outcome;
             Answer = answer;
+            EventsSeen = eventsSeen;
             _ended.Set();
         }
 

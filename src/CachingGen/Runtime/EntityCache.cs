@@ -75,7 +75,7 @@ public sealed partial class EntityCache<TEntity>
         _telemetry = runtime.Telemetry;
         _logger = runtime.Logger;
         _repositoryTag = new KeyValuePair<string, object?>(CachingGenTelemetry.RepositoryTag, repository.Name);
-        _sharedLookups = SharesLookupsOn(runtime) ? new SharedLookup?[SharedLookupSlots] : null;
+        _sharedLookups = SharesLookupsOn(runtime) ? new object?[SharedLookupSlots] : null;
     }
 
     /// <summary>The repository this cache serves.</summary>
@@ -337,7 +337,7 @@ public sealed partial class EntityCache<TEntity>
         }
 
         var eventsSeen = Volatile.Read(ref _flightEvents);
-        SharedLookup? owned = null;
+        var owned = default(OwnedLookup);
         if (_sharedLookups is not null && TryShareLookup(key, eventsSeen, afterSharedLookup, out owned, out var shared, out var mayTakeAnswer))
         {
             return ReadOnSharedLookupAsync(shared, mayTakeAnswer, eventsSeen, key, policy, state, load, activity, cancellationToken);
@@ -372,7 +372,7 @@ public sealed partial class EntityCache<TEntity>
     /// <paramref name="eventsSeen"/>, and hands that answer to the readers sharing <paramref name="owned"/>: at once
     /// when it found an entry, after the miss has started or joined the key's flight otherwise (so the readers that
     /// come back to the key find it).</summary>
-    private ValueTask<TEntity?> ReadOnAnswer<TState>(CacheLookup lookup, SharedLookup? owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
+    private ValueTask<TEntity?> ReadOnAnswer<TState>(CacheLookup lookup, OwnedLookup owned, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, long eventsSeen, Activity? activity, CancellationToken cancellationToken)
     {
         if (lookup.Found)
         {
@@ -426,14 +426,14 @@ public sealed partial class EntityCache<TEntity>
             return written;
         }
 
-        return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, null, activity, cancellationToken).ConfigureAwait(false);
+        return await ReadMissAsync(key, policy, state, load, lookup, eventsSeen, default, activity, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A miss: joins the key's flight when it may, or starts one. Not async itself: a starter that cannot
     /// cancel gets its flight's own task, so a miss pays one state machine for the load, not two. The readers
     /// sharing <paramref name="owned"/> (the lookup that missed) are let go once the key's flight is in the table and
     /// before its load starts, so those that may not take this answer find the flight open.</summary>
-    private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, SharedLookup? owned, Activity? activity, CancellationToken cancellationToken)
+    private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, OwnedLookup owned, Activity? activity, CancellationToken cancellationToken)
     {
         try
         {

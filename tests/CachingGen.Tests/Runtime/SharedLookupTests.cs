@@ -273,4 +273,60 @@ public sealed class SharedLookupTests
         Assert.False(direct.Cache.SharesLookups);
         Assert.True(wrapped.Cache.SharesLookups);
     }
+
+    [Fact]
+    public void The_first_reader_to_wait_turns_the_lookups_key_into_a_shared_lookup_the_next_ones_find()
+    {
+        var key = Harness.Key(1);
+        object? slot = key;
+
+        var first = EntityCache<Preference>.WaitFor(ref slot, key, key);
+        var second = EntityCache<Preference>.WaitFor(ref slot, slot!, key);
+
+        Assert.NotNull(first);
+        Assert.Equal(key, first.Key);
+        Assert.Same(first, slot);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void A_reader_whose_lookup_ended_before_it_could_wait_looks_up_alone()
+    {
+        var key = Harness.Key(1);
+        object? slot = null;
+
+        Assert.Null(EntityCache<Preference>.WaitFor(ref slot, key, key));
+        Assert.Null(slot);
+    }
+
+    [Fact]
+    public void A_newer_lookup_of_the_key_is_not_taken_for_the_one_the_reader_saw()
+    {
+        // The lookup seen ended and a newer reader of the key registered its own key string: the slot is its to free.
+        var seen = Harness.Key(1);
+        var newer = new string(seen.AsSpan());
+        object? slot = newer;
+
+        Assert.Null(EntityCache<Preference>.WaitFor(ref slot, seen, seen));
+        Assert.Same(newer, slot);
+    }
+
+    [Fact]
+    public void A_reader_whose_swap_lost_to_another_waiting_reader_waits_with_it()
+    {
+        var key = Harness.Key(1);
+        object? slot = key;
+        var other = EntityCache<Preference>.WaitFor(ref slot, key, key);
+
+        Assert.Same(other, EntityCache<Preference>.WaitFor(ref slot, key, key));
+    }
+
+    [Fact]
+    public void Another_keys_lookup_is_left_alone()
+    {
+        object? slot = Harness.Key(2);
+
+        Assert.Null(EntityCache<Preference>.WaitFor(ref slot, slot!, Harness.Key(1)));
+        Assert.Equal(Harness.Key(2), slot);
+    }
 }
