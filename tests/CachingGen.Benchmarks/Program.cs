@@ -19,6 +19,7 @@ namespace CachingGen.Benchmarks;
 /// ... -- --paired                                                          # the decorator ratio with the two decorators interleaved
 /// ... -- --paired-redis                                                    # the Redis read ratios with generated and hand-written interleaved (into the report)
 /// ... -- --paired-serialization                                            # the serialization ratios with the serializers interleaved (into the report)
+/// ... -- --paired-stampede                                                 # the stampede ratios with generated and each library interleaved (into the report)
 /// </code>
 /// </summary>
 public static class Program
@@ -63,6 +64,13 @@ public static class Program
             if (args.Contains("--paired-redis"))
             {
                 Redis.PairedRedisCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
+                ReportWriter.Write(results, readme, repository);
+                return 0;
+            }
+
+            if (args.Contains("--paired-stampede"))
+            {
+                Stampede.PairedStampedeCheck.RunAsync(Path.Combine(results, "results")).GetAwaiter().GetResult();
                 ReportWriter.Write(results, readme, repository);
                 return 0;
             }

@@ -1,7 +1,7 @@
 namespace CachingGen.Benchmarks.Infrastructure;
 
 /// <summary>The interleaved checks behind the report's paired rows (<c>--paired-serialization</c>, <c>--paired</c>,
-/// <c>--paired-redis</c>), run at <see cref="PairedScale.Dry"/> in the dry run, and the profiles (<c>--profile-*</c>),
+/// <c>--paired-redis</c>, <c>--paired-stampede</c>), run at <see cref="PairedScale.Dry"/> in the dry run, and the profiles (<c>--profile-*</c>),
 /// run at a tiny scale, so that none of them rots: each is one more passed or failed case of that run. The checks'
 /// facts go to the dry run's own results, never to the report's; the profiles only print.</summary>
 public static class DryChecks
@@ -32,6 +32,7 @@ public static class DryChecks
         if (RedisBenchmarkEnvironment.IsAvailable)
         {
             checks.Add(("paired Redis reads", () => Redis.PairedRedisCheck.RunAsync(dryResultsDirectory, dry: true)));
+            checks.Add(("paired stampedes", () => Stampede.PairedStampedeCheck.RunAsync(dryResultsDirectory, dry: true)));
             checks.Add(("Redis hit profile", () => Redis.RedisHitProfile.RunAsync(dry: true)));
             checks.Add(("Redis miss profile", () => Redis.RedisMissProfile.RunAsync(seconds: 0.05)));
         }

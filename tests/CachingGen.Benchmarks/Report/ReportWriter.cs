@@ -86,7 +86,7 @@ public static class ReportWriter
         md.AppendLine("# every benchmark once, unmeasured, each paired check for a few tiny rounds and each --profile-* mode at a tiny scale (what CI runs through scripts/test.sh):");
         md.AppendLine(DryCommand);
         md.AppendLine("# the interleaved ratios of the goals table (a few minutes each; merged into the results, then this README is rewritten):");
-        md.AppendLine("bash scripts/benchmarks.sh --paired-serialization; bash scripts/benchmarks.sh --paired; bash scripts/benchmarks.sh --paired-redis");
+        md.AppendLine("bash scripts/benchmarks.sh --paired-serialization; bash scripts/benchmarks.sh --paired; bash scripts/benchmarks.sh --paired-redis; bash scripts/benchmarks.sh --paired-stampede");
         md.AppendLine("```");
         md.AppendLine();
         md.AppendLine("Without `CACHINGGEN_REDIS` the Redis cases are left out with a message (and the report says they were not measured); under `CI` that is an error.");
@@ -179,6 +179,18 @@ public static class ReportWriter
                 var noise = GoalVerdict.SequentialNoise(Spreads(generated, fastestLibrary));
                 md.AppendLine($"| 4 | stampede ({level}): 1 inner call for 1,000 concurrent misses, no slower than HybridCache and FusionCache | " +
                               $"{calls} inner call(s) at most; {Ratio(versus)} of the faster library's time | {GoalVerdict.ForSequentialRatio(calls == "1", versus, 1.0, noise)} |");
+                foreach (var library in Stampede.PairedStampedeCheck.Libraries)
+                {
+                    var name = Stampede.PairedStampedeCheck.Name(level, library);
+                    if (facts.TryGetValue($"stampede.paired.{name}.ratio", out var paired))
+                    {
+                        var pairedRatio = double.Parse(paired, CultureInfo.InvariantCulture);
+                        var sessions = facts.GetValueOrDefault("stampede.paired.sessions", "1");
+                        md.AppendLine($"| 4 | stampede ({level}) against {library}, interleaved (`-- --paired-stampede`: generated and {library} alternate in slices of {facts.GetValueOrDefault("stampede.paired.stampedesPerSlice")} stampedes, median of {sessions} x {facts.GetValueOrDefault("stampede.paired.rounds")} per-round ratios from {sessions} sessions set up afresh; load cancels out): 1 inner call, no slower than {library} | " +
+                                      InterleavedCells(facts, pairedRatio.ToString("0.000", CultureInfo.InvariantCulture) + "x", $"stampede.paired.{name}.interquartile", $"stampede.paired.{name}.interval", $"stampede.paired.{name}.control", library, calls == "1", pairedRatio, 1.0,
+                                          sessionMediansKey: $"stampede.paired.{name}.sessionMedians"));
+                    }
+                }
             }
         }
 
@@ -309,7 +321,8 @@ public static class ReportWriter
                       "The libraries' local level answers the 999 from process memory, which carries no such guarantee across processes. The same " +
                       "sharing makes a burst of reads of a hot key cost two `GET`s (the one in flight, and one more that every latecomer shares), " +
                       "at up to one more round trip for the latecomers; `CachingGenOptions.ShareConcurrentLookups` turns it off. " +
-                      "All contenders wait for the same ~1 ms load, which the timer rounds up, so a ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table).");
+                      "All contenders wait for the same ~1 ms load, which the timer rounds up, so a ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
+                      "the goals table's interleaved rows (`-- --paired-stampede`) alternate the generated decorator with each library, so that load falls on both.");
         md.AppendLine();
         WriteChart(md, output, "stampede.svg", "Stampede: 1,000 concurrent misses of one key", "time to serve all relative to the generated decorator (lower is faster)", results, "Generated", null, null);
     }
