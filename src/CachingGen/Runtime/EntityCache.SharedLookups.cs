@@ -139,29 +139,6 @@ public sealed partial class EntityCache<TEntity>
         waited.End(outcome, answer, ending.EventsSeen);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadOnSharedLookupAsync<TState>(SharedLookup shared, bool mayTakeAnswer, long eventsSeen, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
-    {
-        await shared.WhenEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (shared.Outcome == SharedLookupOutcome.Unavailable)
-        {
-            // Its reader reported the outage; this read goes to the database as that one does.
-            return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (mayTakeAnswer && shared.Outcome == SharedLookupOutcome.Answered)
-        {
-            // The lookup's reader noted its number before registering, which may be before this read started: a
-            // flight whose load started in between would seem to have started after this read's lookup. This read's
-            // own number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
-            return await ReadOnAnswer(shared.Answer, default, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
-        }
-
-        // The lookup was sent before this read started (or failed for its own reader, who cancelled): on a miss it left
-        // an open flight, which this read may join; otherwise the key is looked up again, by a lookup sent after now.
-        return await JoinOrLookUpAsync(key, policy, state, load, activity, afterSharedLookup: true, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>How a shared lookup ended.</summary>
     internal enum SharedLookupOutcome
     {
@@ -195,7 +172,7 @@ public sealed partial class EntityCache<TEntity>
         public string Key => key;
 
         /// <summary>The <c>_flightEvents</c> the lookup's reader noted before registering it. A reader that takes its
-        /// answer uses the larger of this and its own (see <see cref="ReadOnSharedLookupAsync"/>).</summary>
+        /// answer uses the larger of this and its own (see <see cref="WaitToReadOnAsync"/>).</summary>
         public long EventsSeen { get; private set; }
 
         public int Waiters => Volatile.Read(ref _waiters);

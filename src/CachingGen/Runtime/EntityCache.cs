@@ -306,10 +306,55 @@ public sealed partial class EntityCache<TEntity>
         return true;
     }
 
+    private ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+        => WaitToReadOnAsync(null, mayTakeAnswer: false, eventsSeen: 0, flight, key, policy, state, load, activity, cancellationToken);
+
+    private ValueTask<TEntity?> ReadOnSharedLookupAsync<TState>(SharedLookup shared, bool mayTakeAnswer, long eventsSeen, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+        => WaitToReadOnAsync(shared, mayTakeAnswer, eventsSeen, null, key, policy, state, load, activity, cancellationToken);
+
+    /// <summary>
+    /// A reader that waits: for the shared lookup <paramref name="shared"/> (see <see cref="TryShareLookup"/>), whose
+    /// miss usually leaves an open flight to join, or for the open <paramref name="flight"/> it joined already. One
+    /// method for both, so that a reader of a stampede that does both is one state machine, not one awaiting another.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private async ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
+    private async ValueTask<TEntity?> WaitToReadOnAsync<TState>(SharedLookup? shared, bool mayTakeAnswer, long eventsSeen, Flight? flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
-        var value = await flight.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (shared is not null)
+        {
+            await shared.WhenEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (shared.Outcome == SharedLookupOutcome.Unavailable)
+            {
+                // Its reader reported the outage; this read goes to the database as that one does.
+                return await BypassAsync(policy, state, load, activity, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (mayTakeAnswer && shared.Outcome == SharedLookupOutcome.Answered)
+            {
+                // The lookup's reader noted its number before registering, which may be before this read started: a
+                // flight whose load started in between would seem to have started after this read's lookup. This read's
+                // own number was noted before the shared lookup was sent, and a larger number only makes Flight.Meet stricter.
+                return await ReadOnAnswer(shared.Answer, default, key, policy, state, load, Math.Max(eventsSeen, shared.EventsSeen), activity, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The lookup was sent before this read started (or failed for its own reader, who cancelled): on a miss it
+            // left an open flight, which this read may join; otherwise the key is looked up again, by a lookup sent
+            // after now.
+            if (!TryJoinOpenFlight(key, out flight))
+            {
+                return await LookUpAsync(key, policy, state, load, activity, afterSharedLookup: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (!cancellationToken.CanBeCanceled)
+        {
+            // The flight settles after its value is loaded (or its load failed), so a reader that cannot leave wakes once,
+            // at the settlement, not twice. One that can leave waits for the value first: Flight.WaitAsync counts it
+            // out when it leaves, so that a load nobody waits for any more is cancelled.
+            await flight!.WaitForFillAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var value = await flight!.WaitAsync(cancellationToken).ConfigureAwait(false);
 
         // Whether this reader may keep the value depends on the fill, which may still be on its way.
         await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
