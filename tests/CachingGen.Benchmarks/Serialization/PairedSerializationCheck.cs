@@ -31,6 +31,7 @@ public static class PairedSerializationCheck
         Measure(Payload.SmallRecord, SampleData.Preference(42), scale);
         Measure(Payload.NestedRecord, SampleData.Order(), scale);
         Measure(Payload.Document1KiB, SampleData.Document(1024), scale);
+        Measure(Payload.Document10KiB, SampleData.Document(10 * 1024), scale);
         BenchmarkFacts.Set("serialization.pairedRounds", scale.Rounds.ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
     }
