@@ -121,9 +121,11 @@ public sealed class StandInRedis
     public IConnectionMultiplexer Connection { get; }
 
     /// <summary>Seeds the 16 preferences through a reader <paramref name="create"/> makes on the real Redis, and
-    /// records the bytes it stored for each.</summary>
+    /// records the bytes it stored for each. The run's keys are deleted first, so the ones read back are the 16 seeded
+    /// here, whatever an earlier check of the same run left.</summary>
     public static async Task<StandInRedis> RecordAsync(Func<IConnectionMultiplexer, IPreferenceRepository, PreferenceReader> create)
     {
+        RedisBenchmarkEnvironment.DeleteRunKeys();
         using var real = RedisBenchmarkEnvironment.Connect();
         var values = new byte[RedisReadBenchmarks.Batch][];
         await using (var reader = create(real, new InMemoryPreferenceRepository()))

@@ -35,8 +35,17 @@ public class StampedeBenchmarks
     [GlobalSetup(Target = nameof(FusionCache))]
     public void SetupFusionCache() => Setup("FusionCache", inner => PreferenceReader.FusionCache(Level, inner));
 
+    /// <summary>Disposes the reader and, on Redis, deletes the run's keys (see <see cref="RedisBenchmarkEnvironment.DeleteRunKeys"/>),
+    /// so that what a stampede filled neither expires during the cases that follow nor meets a check that reads the run's keys.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup()
+    {
+        _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        if (Level != CacheLevel.Memory)
+        {
+            RedisBenchmarkEnvironment.DeleteRunKeys();
+        }
+    }
 
     [Benchmark(Baseline = true, Description = "CachingGen generated decorator")]
     public Task Generated() => StampedeAsync();
