@@ -69,4 +69,36 @@ public sealed class PairedRatioTests
         var rounds = order.Chunk(3).Skip(1).Select(round => new string(round)).ToList();
         Assert.Equal(["MBC", "BCM", "CMB", "MBC", "BCM", "CMB"], rounds);
     }
+
+    [Fact]
+    public async Task Paired_sessions_record_each_groups_pooled_ratio_and_its_sessions_medians()
+    {
+        // Session n of a group answers the rounds below (n = 0, 1): the facts hold the pooled summary and each median.
+        var rounds = new Dictionary<string, PairedSamples[]>
+        {
+            ["A"] = [new([1.10, 1.00, 1.05], [1.0, 1.0, 1.0]), new([1.20, 1.30, 1.25], [0.9, 1.1, 1.0])],
+            ["B"] = [new([0.50, 0.60, 0.55], [1.0, 1.0, 1.0]), new([0.70, 0.80, 0.75], [1.0, 1.0, 1.0])],
+        };
+        var measured = new Dictionary<string, int> { ["A"] = 0, ["B"] = 0 };
+        var prefix = "test.paired." + Guid.NewGuid().ToString("N");
+
+        await PairedSessions.RunAsync("test", prefix, [("A", "A"), ("B", "B")], (group, _) => Task.FromResult(rounds[group][measured[group]++]),
+            new PairedScale(Rounds: 3, OperationsPerSlice: 1, WarmupRounds: 0, Sessions: 2), group => $"{group} / baseline", group => $"{group} again / baseline");
+
+        var directory = Path.Combine(Path.GetTempPath(), prefix);
+        try
+        {
+            BenchmarkFacts.Write(directory);
+            var facts = BenchmarkFacts.Read(directory);
+            Assert.Equal((2, 2), (measured["A"], measured["B"]));
+            Assert.Equal(("1.200", "1.050-1.250", "1.000"), (facts[$"{prefix}.A.ratio"], facts[$"{prefix}.A.interquartile"], facts[$"{prefix}.A.control"]));
+            Assert.Equal("1.050 1.250", facts[$"{prefix}.A.sessionMedians"]);
+            Assert.Equal(("0.700", "0.550 0.750"), (facts[$"{prefix}.B.ratio"], facts[$"{prefix}.B.sessionMedians"]));
+            Assert.Equal(("3", "2"), (facts[$"{prefix}.rounds"], facts[$"{prefix}.sessions"]));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

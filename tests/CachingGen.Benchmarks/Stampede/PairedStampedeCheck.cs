@@ -15,7 +15,16 @@ namespace CachingGen.Benchmarks.Stampede;
 /// </summary>
 public static class PairedStampedeCheck
 {
-    public static readonly string[] Libraries = ["HybridCache", "FusionCache"];
+    /// <summary>The libraries the generated decorator is paired with: how each is set up and run on a
+    /// <see cref="StampedeBenchmarks"/> instance.</summary>
+    private static readonly (string Name, Action<StampedeBenchmarks> SetUp, Func<StampedeBenchmarks, Func<Task>> Run)[] LibraryContenders =
+    [
+        ("HybridCache", benchmarks => benchmarks.SetupHybridCache(), benchmarks => benchmarks.HybridCache),
+        ("FusionCache", benchmarks => benchmarks.SetupFusionCache(), benchmarks => benchmarks.FusionCache),
+    ];
+
+    /// <summary>The names of the libraries the report looks up (see <see cref="Name"/>).</summary>
+    public static IEnumerable<string> Libraries => LibraryContenders.Select(library => library.Name);
 
     private static readonly PairedScale Full = new(Rounds: 150, OperationsPerSlice: 5, WarmupRounds: 5, Sessions: 3);
 
@@ -35,33 +44,27 @@ public static class PairedStampedeCheck
             throw new InvalidOperationException("--paired-stampede needs CACHINGGEN_REDIS (the RedisWithLocal store): start Redis with `bash scripts/services.sh start-redis` and `eval \"$(bash scripts/services.sh env)\"`.");
         }
 
-        var groups = (from level in new[] { CacheLevel.Memory, CacheLevel.RedisWithLocal } from library in Libraries select (Name(level.ToString(), library), (Level: level, Library: library))).ToArray();
+        var groups = (from level in new[] { CacheLevel.Memory, CacheLevel.RedisWithLocal } from library in LibraryContenders select (Name(level.ToString(), library.Name), (Level: level, Library: library))).ToArray();
         await PairedSessions.RunAsync("stampede", "stampede.paired", groups, (group, groupScale) => MeasureSessionAsync(group.Level, group.Library, groupScale), scale,
-            group => $"generated / {group.Library}", group => $"a second {group.Library} / {group.Library}").ConfigureAwait(false);
+            group => $"generated / {group.Library.Name}", group => $"a second {group.Library.Name} / {group.Library.Name}").ConfigureAwait(false);
         BenchmarkFacts.Set("stampede.paired.stampedesPerSlice", scale.OperationsPerSlice.ToString(CultureInfo.InvariantCulture));
         BenchmarkFacts.Write(resultsDirectory, merge: true);
     }
 
     /// <summary>One session of one store and library: the generated decorator, the library and its control set up
     /// afresh, measured, cleaned up.</summary>
-    private static async Task<PairedSamples> MeasureSessionAsync(CacheLevel level, string library, PairedScale scale)
+    private static async Task<PairedSamples> MeasureSessionAsync(CacheLevel level, (string Name, Action<StampedeBenchmarks> SetUp, Func<StampedeBenchmarks, Func<Task>> Run) library, PairedScale scale)
     {
         var generated = new StampedeBenchmarks { Level = level };
         var baseline = new StampedeBenchmarks { Level = level };
         var control = new StampedeBenchmarks { Level = level };
         generated.SetupGenerated();
-        var (setUpLibrary, runLibrary) = library switch
-        {
-            "HybridCache" => ((Action<StampedeBenchmarks>)(benchmarks => benchmarks.SetupHybridCache()), (Func<StampedeBenchmarks, Func<Task>>)(benchmarks => benchmarks.HybridCache)),
-            "FusionCache" => (benchmarks => benchmarks.SetupFusionCache(), benchmarks => benchmarks.FusionCache),
-            _ => throw new ArgumentOutOfRangeException(nameof(library), library, "Not a library of StampedeBenchmarks."),
-        };
-        setUpLibrary(baseline);
-        setUpLibrary(control);
+        library.SetUp(baseline);
+        library.SetUp(control);
         try
         {
             return await PairedRatio.SampleAsync(
-                PairedSessions.Repeat(generated.Generated, scale.OperationsPerSlice), PairedSessions.Repeat(runLibrary(baseline), scale.OperationsPerSlice), PairedSessions.Repeat(runLibrary(control), scale.OperationsPerSlice),
+                PairedSessions.Repeat(generated.Generated, scale.OperationsPerSlice), PairedSessions.Repeat(library.Run(baseline), scale.OperationsPerSlice), PairedSessions.Repeat(library.Run(control), scale.OperationsPerSlice),
                 scale.Rounds, scale.WarmupRounds).ConfigureAwait(false);
         }
         finally
