@@ -298,7 +298,7 @@ public static class ReportWriter
 
     private static void WriteStampede(StringBuilder md, IReadOnlyDictionary<string, ClassResults> classes, IReadOnlyDictionary<string, string> facts, string output)
     {
-        if (Section(md, classes, "## 4. Single-flight under a stampede", "1,000 concurrent `GetAsync` of one key that is in no cache; the inner repository takes ~1 ms (`Task.Delay`) and counts its calls. " +
+        if (Section(md, classes, "## 4. Single-flight under a stampede", "1,000 concurrent `GetAsync` of one key that is in no cache; the inner repository takes ~1.1 ms (a thread of its own sleeps 1 ms and replies as a socket would, tests/CachingGen.Benchmarks/Infrastructure/SimulatedRoundTrip.cs) and counts its calls. " +
                       "Time = until all 1,000 callers have their value. `Memory`: every library in process only. `RedisWithLocal`: HybridCache and FusionCache with Redis behind " +
                       "their local level; the generated decorator on the Redis store (it has no local level: callers that arrive while the first caller's `GET` is in flight share its outcome, see docs/architecture.md, one read, step 3). Baseline: the generated decorator.", "StampedeBenchmarks", "Not measured.") is not { } results)
         {
@@ -321,8 +321,11 @@ public static class ReportWriter
                       "The libraries' local level answers the 999 from process memory, which carries no such guarantee across processes. The same " +
                       "sharing makes a burst of reads of a hot key cost two `GET`s (the one in flight, and one more that every latecomer shares), " +
                       "at up to one more round trip for the latecomers; `CachingGenOptions.ShareConcurrentLookups` turns it off. " +
-                      "All contenders wait for the same ~1 ms load, which the timer rounds up, so a ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
-                      "the goals table's interleaved rows (`-- --paired-stampede`) alternate the generated decorator with each library, so that load falls on both.");
+                      "The load is not a `Task.Delay`: the runtime's timers fall due by its tick count, which advances in 4 ms steps on this machine, so a 1 ms delay ends after 1.1 to 4.5 ms, " +
+                      "just after one of those steps. Stampedes run back to back then all end on the same steps, whatever each contender spends before and after its load, " +
+                      "and every contender measured ~4.0 ms per stampede (runs before 2026-11-29; the interleaved ratios of those runs, 0.98x to 1.00x, " +
+                      "reflected only the microseconds after the load). A ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
+                      "the goals table's interleaved rows (`-- --paired-stampede`) alternate the generated decorator with each library, so that foreign load falls on both.");
         md.AppendLine();
         WriteChart(md, output, "stampede.svg", "Stampede: 1,000 concurrent misses of one key", "time to serve all relative to the generated decorator (lower is faster)", results, "Generated", null, null);
     }

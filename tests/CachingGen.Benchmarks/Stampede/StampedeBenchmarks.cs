@@ -6,7 +6,8 @@ namespace CachingGen.Benchmarks.Stampede;
 
 /// <summary>
 /// Issue 6.4: 1,000 concurrent reads of one key that is in no cache. The inner repository takes ~1 ms per call
-/// (a fast database round trip, <see cref="Task.Delay(TimeSpan)"/>) and counts its calls; the goal is one inner call
+/// (a fast database round trip, <see cref="SimulatedRoundTrip"/>; not <see cref="Task.Delay(TimeSpan)"/>, whose end the
+/// runtime's 4 ms tick decides here) and counts its calls; the goal is one inner call
 /// per stampede, and all 1,000 callers served no slower than HybridCache and FusionCache. The time shown is the time
 /// to serve all 1,000; the inner calls per stampede (the largest seen) go to facts.json.
 /// <c>Memory</c>: every library in process only. <c>RedisWithLocal</c>: Redis behind the libraries' own local levels,
@@ -41,6 +42,7 @@ public class StampedeBenchmarks
     public void Cleanup()
     {
         _reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _inner.Dispose();
         if (Level != CacheLevel.Memory)
         {
             RedisBenchmarkEnvironment.DeleteRunKeys();
@@ -86,8 +88,9 @@ public class StampedeBenchmarks
     }
 
     /// <summary>A database that takes <see cref="DatabaseLatency"/> per read and counts its reads.</summary>
-    private sealed class SlowRepository : IPreferenceRepository
+    private sealed class SlowRepository : IPreferenceRepository, IDisposable
     {
+        private readonly SimulatedRoundTrip _roundTrip = new(DatabaseLatency);
         private long _calls;
 
         public long Calls => Interlocked.Read(ref _calls);
@@ -95,10 +98,12 @@ public class StampedeBenchmarks
         public async ValueTask<Preference?> GetAsync(long userId, CancellationToken ct = default)
         {
             Interlocked.Increment(ref _calls);
-            await Task.Delay(DatabaseLatency, ct).ConfigureAwait(false);
+            await _roundTrip.WaitAsync(ct).ConfigureAwait(false);
             return SampleData.Preference(userId);
         }
 
         public Task SaveAsync(Preference preference, CancellationToken ct = default) => Task.CompletedTask;
+
+        public void Dispose() => _roundTrip.Dispose();
     }
 }
