@@ -114,8 +114,10 @@ public sealed partial class EntityCache<TEntity>
 
     /// <summary>Frees the slot of <paramref name="owned"/>, then hands its outcome to the readers waiting for it, if any,
     /// and forgets it (default), so a path that ends it and then fails cannot end it a second time. The slot is freed
-    /// first, so a reader that comes back to the key finds it free or holding a newer lookup.</summary>
-    private void EndSharedLookup(ref OwnedLookup owned, SharedLookupOutcome outcome, CacheLookup answer)
+    /// first, so a reader that comes back to the key finds it free or holding a newer lookup. <paramref name="opened"/>:
+    /// the open flight this lookup's miss just started, whose load has not started yet, which the latecomers (see
+    /// <see cref="SharedLookup.TryWaitAsLatecomer"/>) join here.</summary>
+    private void EndSharedLookup(ref OwnedLookup owned, SharedLookupOutcome outcome, CacheLookup answer, Flight? opened = null)
     {
         if (owned.Key is null)
         {
@@ -136,7 +138,7 @@ public sealed partial class EntityCache<TEntity>
 
         var waited = (SharedLookup)occupant!;
         Volatile.Write(ref slot, null);
-        waited.End(outcome, answer, ending.EventsSeen);
+        waited.End(outcome, answer, ending.EventsSeen, opened);
     }
 
     /// <summary>How a shared lookup ended.</summary>
@@ -165,9 +167,19 @@ public sealed partial class EntityCache<TEntity>
     /// <summary>A lookup of a key in progress that readers wait for, and what they need when it ends.</summary>
     internal sealed class SharedLookup(string key)
     {
+        /// <summary><see cref="_latecomers"/> once the lookup has ended: no more latecomers are taken.</summary>
+        private const int LatecomersClosed = int.MinValue;
+
         private LazySignal _ended;
 
+        /// <summary>Set when the latecomers may go on: when the lookup ended without handing them to a flight, or when the
+        /// flight they were handed to settled.</summary>
+        private LazySignal _latecomersGo;
+
         private int _waiters;
+
+        /// <summary>How many latecomers wait (see <see cref="TryWaitAsLatecomer"/>); <see cref="LatecomersClosed"/> once ended.</summary>
+        private int _latecomers;
 
         public string Key => key;
 
@@ -181,14 +193,62 @@ public sealed partial class EntityCache<TEntity>
 
         public CacheLookup Answer { get; private set; }
 
-        /// <summary>Records the outcome, then wakes the waiters (the exchange publishes the outcome to them).</summary>
-        public void End(SharedLookupOutcome outcome, CacheLookup answer, long eventsSeen)
+        /// <summary>The flight the latecomers were joined to when the lookup ended; null when they were not (they then
+        /// read on as the other waiters do).</summary>
+        public Flight? HandedFlight { get; private set; }
+
+        /// <summary>Records the outcome, then wakes the waiters (the exchange publishes the outcome to them). The
+        /// latecomers join <paramref name="opened"/> (their count in one step) and wake only when it settles, unless there
+        /// is no such flight or every waiter of it has left.</summary>
+        public void End(SharedLookupOutcome outcome, CacheLookup answer, long eventsSeen, Flight? opened)
         {
             Outcome = outcome;
             Answer = answer;
             EventsSeen = eventsSeen;
+            var latecomers = Interlocked.Exchange(ref _latecomers, LatecomersClosed);
+            if (latecomers > 0 && opened is not null && opened.TryJoin(latecomers))
+            {
+                HandedFlight = opened;
+                opened.ReleaseAtSettlement(this);
+            }
+            else
+            {
+                _latecomersGo.Set();
+            }
+
             _ended.Set();
         }
+
+        /// <summary>
+        /// Waits as a latecomer: a reader that may not take this lookup's answer (it started after the lookup was sent)
+        /// and cannot leave (its token cannot be cancelled). On a miss such a reader only joins the flight the miss opens
+        /// and waits for it to settle, so the lookup's reader joins it on its behalf (see <see cref="End"/>) and it wakes
+        /// once, at the settlement, instead of once when the lookup ends and again when the flight settles: in a stampede
+        /// those first wakes of every latecomer queued on the thread pool ahead of the load's own continuation.
+        /// False once the lookup has ended (the reader then waits as the others do).
+        /// </summary>
+        public bool TryWaitAsLatecomer([NotNullWhen(true)] out Task? go)
+        {
+            while (true)
+            {
+                var latecomers = Volatile.Read(ref _latecomers);
+                if (latecomers == LatecomersClosed)
+                {
+                    go = null;
+                    return false;
+                }
+
+                if (Interlocked.CompareExchange(ref _latecomers, latecomers + 1, latecomers) == latecomers)
+                {
+                    Interlocked.Increment(ref _waiters);
+                    go = _latecomersGo.WhenSet();
+                    return true;
+                }
+            }
+        }
+
+        /// <summary>Lets the latecomers go (the flight they were handed to settled).</summary>
+        public void ReleaseLatecomers() => _latecomersGo.Set();
 
         /// <summary>Completes when the lookup has ended.</summary>
         public Task WhenEndedAsync()

@@ -320,9 +320,19 @@ public sealed partial class EntityCache<TEntity>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> WaitToReadOnAsync<TState>(SharedLookup? shared, bool mayTakeAnswer, long eventsSeen, Flight? flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
-        if (shared is not null)
+        if (shared is not null && !mayTakeAnswer && !cancellationToken.CanBeCanceled && shared.TryWaitAsLatecomer(out var go))
+        {
+            // Wakes when the lookup ended without a flight to hand this reader to, or when the flight it was handed to settled.
+            await go.ConfigureAwait(false);
+            flight = shared.HandedFlight;
+        }
+        else if (shared is not null)
         {
             await shared.WhenEndedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (shared is not null && flight is null)
+        {
             if (shared.Outcome == SharedLookupOutcome.Unavailable)
             {
                 // Its reader reported the outage; this read goes to the database as that one does.
@@ -477,7 +487,8 @@ public sealed partial class EntityCache<TEntity>
     /// <summary>A miss: joins the key's flight when it may, or starts one. Not async itself: a starter that cannot
     /// cancel gets its flight's own task, so a miss pays one state machine for the load, not two. The readers
     /// sharing <paramref name="owned"/> (the lookup that missed) are let go once the key's flight is in the table and
-    /// before its load starts, so those that may not take this answer find the flight open.</summary>
+    /// before its load starts, so those that may not take this answer find the flight open; those of them that cannot
+    /// leave are joined to the flight it opened right here (see <see cref="SharedLookup.TryWaitAsLatecomer"/>).</summary>
     private ValueTask<TEntity?> ReadMissAsync<TState>(string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, CacheLookup lookup, long eventsSeen, OwnedLookup owned, Activity? activity, CancellationToken cancellationToken)
     {
         try
@@ -518,12 +529,14 @@ public sealed partial class EntityCache<TEntity>
                 }
             }
 
-            if (created.IsOpen)
+            var joinable = created.IsOpen;
+            if (joinable)
             {
                 Interlocked.Increment(ref _openFlights);
             }
 
-            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup);
+            // The latecomers would join this flight the moment they woke (see TryJoinOpenFlight): they join it here.
+            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup, joinable && !_runtime.PendingInvalidations.Contains(key) ? created : null);
 
             if (!cancellationToken.CanBeCanceled)
             {
@@ -1166,7 +1179,7 @@ public sealed partial class EntityCache<TEntity>
     }
 
     /// <summary>What a miss does with the flight it finds in the table for its key (<see cref="Flight.Meet"/>).</summary>
-    private enum FlightMeeting
+    internal enum FlightMeeting
     {
         /// <summary>Take the flight's outcome: join it, or take its value when it has finished.</summary>
         Share,
@@ -1180,7 +1193,7 @@ public sealed partial class EntityCache<TEntity>
     }
 
     /// <summary>One load of a key, shared by every caller that missed it; kept for a while after it finished.</summary>
-    private sealed class Flight(long fillToken, bool writeInProgress, long loadNumber, bool open, bool cancellable)
+    internal sealed class Flight(long fillToken, bool writeInProgress, long loadNumber, bool open, bool cancellable)
     {
         private int _waiters = 1;
         private int _open = open ? 1 : 0;
@@ -1188,6 +1201,9 @@ public sealed partial class EntityCache<TEntity>
         private long _settledNumber = long.MaxValue;
 
         private LazySignal _settled;
+
+        /// <summary>The shared lookup whose latecomers were joined to this flight and wait for its settlement.</summary>
+        private SharedLookup? _handedLookup;
 
         /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
         public bool IsOpen => Volatile.Read(ref _open) == 1;
@@ -1254,6 +1270,18 @@ public sealed partial class EntityCache<TEntity>
         {
             Volatile.Write(ref _settledNumber, settledNumber);
             _settled.Set();
+            Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers();
+        }
+
+        /// <summary>Lets <paramref name="lookup"/>'s latecomers go when this flight settles (at once if it has).</summary>
+        public void ReleaseAtSettlement(SharedLookup lookup)
+        {
+            // A full fence between the write and the read, as in Settle: one of the two sees the other's write.
+            Interlocked.Exchange(ref _handedLookup, lookup);
+            if (Volatile.Read(ref _settledNumber) != long.MaxValue)
+            {
+                Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers();
+            }
         }
 
         public TaskCompletionSource<TEntity?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -1278,8 +1306,8 @@ public sealed partial class EntityCache<TEntity>
 
         public int Waiters => Volatile.Read(ref _waiters);
 
-        /// <summary>Joins unless every waiter has left (the load is being cancelled).</summary>
-        public bool TryJoin()
+        /// <summary>Joins <paramref name="readers"/> readers unless every waiter has left (the load is being cancelled).</summary>
+        public bool TryJoin(int readers = 1)
         {
             while (true)
             {
@@ -1289,7 +1317,7 @@ public sealed partial class EntityCache<TEntity>
                     return false;
                 }
 
-                if (Interlocked.CompareExchange(ref _waiters, waiters + 1, waiters) == waiters)
+                if (Interlocked.CompareExchange(ref _waiters, waiters + readers, waiters) == waiters)
                 {
                     return true;
                 }

@@ -37,6 +37,121 @@ public sealed class SharedLookupTests
     }
 
     [Fact]
+    public async Task Latecomers_that_cannot_leave_are_joined_to_the_miss_flight_before_its_load_starts()
+    {
+        // They would only join it when they woke: the lookup's reader joins them, and they wake once, when it settles.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(11, 1, "sms", false));
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waitersWhenLoadStarted = -1;
+        h.Database.BeforeGet = (_, _) =>
+        {
+            waitersWhenLoadStarted = h.Cache.GetFlightWaiters(Harness.Key(11));
+            return load.Task;
+        };
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(11).AsTask();
+        await reply.Reached;
+        var latecomers = Enumerable.Range(0, 50).Select(_ => h.Repository.GetAsync(11).AsTask()).ToArray();
+        reply.Open();
+        await Eventually.TrueAsync(() => Volatile.Read(ref waitersWhenLoadStarted) >= 0, "the load started");
+        Assert.Equal(51, waitersWhenLoadStarted);
+
+        load.SetResult();
+        Assert.Equal("sms", (await first)!.Channel);
+        Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("sms", read!.Channel));
+        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task Latecomers_joined_to_a_flight_keep_its_load_when_its_starter_leaves()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(12, 1, "push", true));
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loadToken = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, ct) =>
+        {
+            loadToken.TrySetResult(ct);
+            return load.Task;
+        };
+        var reply = Gate.HoldNextGetReply(flaky!);
+        using var starterLeaves = new CancellationTokenSource();
+
+        var starter = h.Repository.GetAsync(12, starterLeaves.Token).AsTask();
+        await reply.Reached;
+        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(12).AsTask()).ToArray();
+        reply.Open();
+        var token = await loadToken.Task;
+        await starterLeaves.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
+        Assert.False(token.IsCancellationRequested, "the load was cancelled while readers that cannot leave waited for it");
+
+        load.SetResult();
+        Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("push", read!.Channel));
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task Latecomers_joined_to_a_flight_whose_load_fails_get_its_failure()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(13, 1, "sms", true));
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.BeforeGet = (_, _) => load.Task;
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(13).AsTask();
+        await reply.Reached;
+        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(13).AsTask()).ToArray();
+        reply.Open();
+        await Eventually.TrueAsync(() => h.Cache.GetFlightWaiters(Harness.Key(13)) == 11, "the latecomers joined the load");
+        load.SetException(new InvalidOperationException("database down"));
+
+        Assert.Equal("database down", (await Assert.ThrowsAsync<InvalidOperationException>(() => first)).Message);
+        foreach (var latecomer in latecomers)
+        {
+            Assert.Equal("database down", (await Assert.ThrowsAsync<InvalidOperationException>(() => latecomer)).Message);
+        }
+    }
+
+    [Fact]
+    public async Task Latecomers_joined_to_a_flight_whose_fill_is_refused_read_the_write_that_came_between()
+    {
+        // A write-through acknowledged during the load refuses its fill: the latecomers may not keep the loaded value
+        // (it may predate the write) and read again, which finds the write.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(14, 1, "old", true));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Database.AfterRead = (_, _) =>
+        {
+            loaded.TrySetResult();
+            return load.Task;
+        };
+        var reply = Gate.HoldNextGetReply(flaky!);
+
+        var first = h.Repository.GetAsync(14).AsTask();
+        await reply.Reached;
+        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(14).AsTask()).ToArray();
+        reply.Open();
+        await loaded.Task;
+        h.Database.AfterRead = null;
+        await h.Repository.SaveAsync(new Preference(14, 2, "new", true));
+        load.SetResult();
+
+        Assert.Equal("old", (await first)!.Channel);
+        Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("new", read!.Channel));
+        Assert.Equal("new", (await h.Repository.GetAsync(14))!.Channel);
+    }
+
+    [Fact]
     public async Task Readers_arriving_during_a_hit_share_one_more_lookup()
     {
         FlakyCacheStore? flaky = null;
