@@ -50,12 +50,7 @@ public sealed class SharedLookupTests
             waitersWhenLoadStarted = h.Cache.GetFlightWaiters(Harness.Key(11));
             return load.Task;
         };
-        var reply = Gate.HoldNextGetReply(flaky!);
-
-        var first = h.Repository.GetAsync(11).AsTask();
-        await reply.Reached;
-        var latecomers = Enumerable.Range(0, 50).Select(_ => h.Repository.GetAsync(11).AsTask()).ToArray();
-        reply.Open();
+        var (first, latecomers) = await MissWithLatecomersAsync(h, flaky!, 11, 50);
         await Eventually.TrueAsync(() => Volatile.Read(ref waitersWhenLoadStarted) >= 0, "the load started");
         Assert.Equal(51, waitersWhenLoadStarted);
 
@@ -79,13 +74,9 @@ public sealed class SharedLookupTests
             loadToken.TrySetResult(ct);
             return load.Task;
         };
-        var reply = Gate.HoldNextGetReply(flaky!);
         using var starterLeaves = new CancellationTokenSource();
 
-        var starter = h.Repository.GetAsync(12, starterLeaves.Token).AsTask();
-        await reply.Reached;
-        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(12).AsTask()).ToArray();
-        reply.Open();
+        var (starter, latecomers) = await MissWithLatecomersAsync(h, flaky!, 12, 10, starterLeaves.Token);
         var token = await loadToken.Task;
         await starterLeaves.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
@@ -104,12 +95,7 @@ public sealed class SharedLookupTests
         h.Database.Seed(new Preference(13, 1, "sms", true));
         var load = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Database.BeforeGet = (_, _) => load.Task;
-        var reply = Gate.HoldNextGetReply(flaky!);
-
-        var first = h.Repository.GetAsync(13).AsTask();
-        await reply.Reached;
-        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(13).AsTask()).ToArray();
-        reply.Open();
+        var (first, latecomers) = await MissWithLatecomersAsync(h, flaky!, 13, 10);
         await Eventually.TrueAsync(() => h.Cache.GetFlightWaiters(Harness.Key(13)) == 11, "the latecomers joined the load");
         load.SetException(new InvalidOperationException("database down"));
 
@@ -135,12 +121,7 @@ public sealed class SharedLookupTests
             loaded.TrySetResult();
             return load.Task;
         };
-        var reply = Gate.HoldNextGetReply(flaky!);
-
-        var first = h.Repository.GetAsync(14).AsTask();
-        await reply.Reached;
-        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(14).AsTask()).ToArray();
-        reply.Open();
+        var (first, latecomers) = await MissWithLatecomersAsync(h, flaky!, 14, 10);
         await loaded.Task;
         h.Database.AfterRead = null;
         await h.Repository.SaveAsync(new Preference(14, 2, "new", true));
@@ -149,6 +130,18 @@ public sealed class SharedLookupTests
         Assert.Equal("old", (await first)!.Channel);
         Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("new", read!.Channel));
         Assert.Equal("new", (await h.Repository.GetAsync(14))!.Channel);
+    }
+
+    /// <summary>Starts a read of <paramref name="id"/> whose lookup the store holds, then <paramref name="latecomers"/>
+    /// reads (their tokens cannot be cancelled) that arrive during that lookup, and lets the lookup's reply through.</summary>
+    private static async Task<(Task<Preference?> First, Task<Preference?>[] Latecomers)> MissWithLatecomersAsync(Harness h, FlakyCacheStore flaky, long id, int latecomers, CancellationToken firstToken = default)
+    {
+        var reply = Gate.HoldNextGetReply(flaky);
+        var first = h.Repository.GetAsync(id, firstToken).AsTask();
+        await reply.Reached;
+        var late = Enumerable.Range(0, latecomers).Select(_ => h.Repository.GetAsync(id).AsTask()).ToArray();
+        reply.Open();
+        return (first, late);
     }
 
     [Fact]
