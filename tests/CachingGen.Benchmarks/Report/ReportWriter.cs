@@ -325,8 +325,8 @@ public static class ReportWriter
                       "just after one of those steps. Stampedes run back to back then all end on the same steps, whatever each contender spends before and after its load, " +
                       "and every contender measured ~4.0 ms per stampede (runs before 2026-11-29; the interleaved ratios of those runs, 0.98x to 1.00x, " +
                       "reflected only the microseconds after the load). On Redis the generated decorator's way to its last caller holds two Redis round trips, the `GET` and the fill's " +
-                      "compare-and-set (the latecomers' right to the loaded value rests on it), where the libraries' holds one (they write Redis after releasing their callers), " +
-                      "and it hands the 1,000 callers to the thread pool rather than running them one after another on one thread: when the machine is loaded, its lead over HybridCache " +
+                      "compare-and-set (the latecomers' right to the loaded value rests on it), where HybridCache's holds one (it writes Redis after releasing its callers), " +
+                      "and so one more wait for a thread: when the machine is loaded, each such wait grows, and its lead over HybridCache " +
                       "shrinks to a tie, so sessions of the interleaved check can read either side of 1.00x. A ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
                       "the goals table's interleaved rows (`-- --paired-stampede`) alternate the generated decorator with each library, so that foreign load falls on both.");
         md.AppendLine();
