@@ -176,6 +176,7 @@ public sealed partial class EntityCache<TEntity>
         /// flight they were handed to settled.</summary>
         private LazySignal _latecomersGo;
 
+        /// <summary>How many readers wait for <see cref="_ended"/>.</summary>
         private int _waiters;
 
         /// <summary>How many latecomers wait (see <see cref="TryWaitAsLatecomer"/>); <see cref="LatecomersClosed"/> once ended.</summary>
@@ -187,7 +188,8 @@ public sealed partial class EntityCache<TEntity>
         /// answer uses the larger of this and its own (see <see cref="WaitToReadOnAsync"/>).</summary>
         public long EventsSeen { get; private set; }
 
-        public int Waiters => Volatile.Read(ref _waiters);
+        /// <summary>The readers waiting, latecomers included (read by tests while the lookup is in progress).</summary>
+        public int Waiters => Volatile.Read(ref _waiters) + Math.Max(Volatile.Read(ref _latecomers), 0);
 
         public SharedLookupOutcome Outcome { get; private set; }
 
@@ -240,7 +242,6 @@ public sealed partial class EntityCache<TEntity>
 
                 if (Interlocked.CompareExchange(ref _latecomers, latecomers + 1, latecomers) == latecomers)
                 {
-                    Interlocked.Increment(ref _waiters);
                     go = _latecomersGo.WhenSet();
                     return true;
                 }

@@ -296,8 +296,8 @@ public sealed partial class EntityCache<TEntity>
     private bool TryJoinOpenFlight(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Flight? flight)
     {
         flight = null;
-        if (Volatile.Read(ref _openFlights) == 0 || !_flights.TryGetValue(key, out var existing) || !existing.IsOpen
-            || _runtime.PendingInvalidations.Contains(key) || !existing.TryJoin())
+        if (Volatile.Read(ref _openFlights) == 0 || !_flights.TryGetValue(key, out var existing) || !IsJoinableWithoutLookup(key, existing)
+            || !existing.TryJoin())
         {
             return false;
         }
@@ -305,6 +305,10 @@ public sealed partial class EntityCache<TEntity>
         flight = existing;
         return true;
     }
+
+    /// <summary>Whether a reader may join <paramref name="flight"/> of <paramref name="key"/> without a lookup (see
+    /// <see cref="TryJoinOpenFlight"/>): it has not sent its fill, and no failed cache step left the key to the database.</summary>
+    private bool IsJoinableWithoutLookup(string key, Flight flight) => flight.IsOpen && !_runtime.PendingInvalidations.Contains(key);
 
     private ValueTask<TEntity?> ReadOnOpenFlightAsync<TState>(Flight flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
         => WaitToReadOnAsync(null, mayTakeAnswer: false, eventsSeen: 0, flight, key, policy, state, load, activity, cancellationToken);
@@ -529,14 +533,13 @@ public sealed partial class EntityCache<TEntity>
                 }
             }
 
-            var joinable = created.IsOpen;
-            if (joinable)
+            if (created.IsOpen)
             {
                 Interlocked.Increment(ref _openFlights);
             }
 
             // The latecomers would join this flight the moment they woke (see TryJoinOpenFlight): they join it here.
-            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup, joinable && !_runtime.PendingInvalidations.Contains(key) ? created : null);
+            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup, IsJoinableWithoutLookup(key, created) ? created : null);
 
             if (!cancellationToken.CanBeCanceled)
             {

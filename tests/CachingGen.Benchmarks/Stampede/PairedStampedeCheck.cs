@@ -17,10 +17,10 @@ public static class PairedStampedeCheck
 {
     /// <summary>The libraries the generated decorator is paired with: how each is set up and run on a
     /// <see cref="StampedeBenchmarks"/> instance.</summary>
-    private static readonly (string Name, Action<StampedeBenchmarks> SetUp, Func<StampedeBenchmarks, Func<Task>> Run)[] LibraryContenders =
+    private static readonly LibraryContender[] LibraryContenders =
     [
-        ("HybridCache", benchmarks => benchmarks.SetupHybridCache(), benchmarks => benchmarks.HybridCache),
-        ("FusionCache", benchmarks => benchmarks.SetupFusionCache(), benchmarks => benchmarks.FusionCache),
+        new("HybridCache", benchmarks => benchmarks.SetupHybridCache(), benchmarks => benchmarks.HybridCache),
+        new("FusionCache", benchmarks => benchmarks.SetupFusionCache(), benchmarks => benchmarks.FusionCache),
     ];
 
     /// <summary>The names of the libraries the report looks up (see <see cref="Name"/>).</summary>
@@ -53,7 +53,7 @@ public static class PairedStampedeCheck
 
     /// <summary>One session of one store and library: the generated decorator, the library and its control set up
     /// afresh, measured, cleaned up.</summary>
-    private static async Task<PairedSamples> MeasureSessionAsync(CacheLevel level, (string Name, Action<StampedeBenchmarks> SetUp, Func<StampedeBenchmarks, Func<Task>> Run) library, PairedScale scale)
+    private static async Task<PairedSamples> MeasureSessionAsync(CacheLevel level, LibraryContender library, PairedScale scale)
     {
         var generated = new StampedeBenchmarks { Level = level };
         var baseline = new StampedeBenchmarks { Level = level };
@@ -74,4 +74,7 @@ public static class PairedStampedeCheck
             control.Cleanup();
         }
     }
+
+    /// <summary>A library's name, how it is set up on a <see cref="StampedeBenchmarks"/> instance, and its benchmark method there.</summary>
+    private sealed record LibraryContender(string Name, Action<StampedeBenchmarks> SetUp, Func<StampedeBenchmarks, Func<Task>> Run);
 }
