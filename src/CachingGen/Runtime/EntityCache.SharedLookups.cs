@@ -10,9 +10,9 @@ namespace CachingGen.Runtime;
 /// of its key in progress waits for it instead of sending its own. It may take that lookup's answer only when the
 /// lookup was sent after the reader started: an answer Redis gave before a write was acknowledged may be older than
 /// that write, and a read must see every write acknowledged before it started. A reader that found the lookup already
-/// in progress therefore waits for it and then reads on without its answer: the miss's open flight (a stampede:
-/// one lookup, one load), or the next lookup of the key, which every reader that waited shares (a hot key: two lookups
-/// for a burst of readers, not one per reader). The in-memory store answers at once, so its lookups are never shared.</para>
+/// in progress therefore waits for it and then reads on without its answer: the miss's open flight (a stampede: one
+/// load, and one more lookup that lets them take its value as soon as it is loaded), or the next lookup of the key,
+/// which every reader that waited shares (a hot key: two lookups for a burst of readers, not one per reader). The in-memory store answers at once, so its lookups are never shared.</para>
 /// </remarks>
 public sealed partial class EntityCache<TEntity>
 {
@@ -116,12 +116,12 @@ public sealed partial class EntityCache<TEntity>
     /// and forgets it (default), so a path that ends it and then fails cannot end it a second time. The slot is freed
     /// first, so a reader that comes back to the key finds it free or holding a newer lookup. <paramref name="opened"/>:
     /// the open flight this lookup's miss just started, whose load has not started yet, which the latecomers (see
-    /// <see cref="SharedLookup.TryWaitAsLatecomer"/>) join here.</summary>
-    private void EndSharedLookup(ref OwnedLookup owned, SharedLookupOutcome outcome, CacheLookup answer, Flight? opened = null)
+    /// <see cref="SharedLookup.TryWaitAsLatecomer"/>) join here. True when they joined it.</summary>
+    private bool EndSharedLookup(ref OwnedLookup owned, SharedLookupOutcome outcome, CacheLookup answer, Flight? opened = null)
     {
         if (owned.Key is null)
         {
-            return;
+            return false;
         }
 
         var ending = owned;
@@ -133,12 +133,12 @@ public sealed partial class EntityCache<TEntity>
         var occupant = Interlocked.CompareExchange(ref slot, null, ending.Key);
         if (ReferenceEquals(occupant, ending.Key))
         {
-            return;
+            return false;
         }
 
         var waited = (SharedLookup)occupant!;
         Volatile.Write(ref slot, null);
-        waited.End(outcome, answer, ending.EventsSeen, opened);
+        return waited.End(outcome, answer, ending.EventsSeen, opened);
     }
 
     /// <summary>How a shared lookup ended.</summary>
@@ -200,18 +200,20 @@ public sealed partial class EntityCache<TEntity>
         public Flight? HandedFlight { get; private set; }
 
         /// <summary>Records the outcome, then wakes the waiters (the exchange publishes the outcome to them). The
-        /// latecomers join <paramref name="opened"/> (their count in one step) and wake only when it settles, unless there
-        /// is no such flight or every waiter of it has left.</summary>
-        public void End(SharedLookupOutcome outcome, CacheLookup answer, long eventsSeen, Flight? opened)
+        /// latecomers join <paramref name="opened"/> (their count in one step) and wake only when it settles or when their
+        /// right to its value is confirmed, unless there is no such flight or every waiter of it has left; true when they
+        /// joined it. Once this returns no reader joins the latecomers any more.</summary>
+        public bool End(SharedLookupOutcome outcome, CacheLookup answer, long eventsSeen, Flight? opened)
         {
             Outcome = outcome;
             Answer = answer;
             EventsSeen = eventsSeen;
             var latecomers = Interlocked.Exchange(ref _latecomers, LatecomersClosed);
-            if (latecomers > 0 && opened is not null && opened.TryJoin(latecomers))
+            var handed = latecomers > 0 && opened is not null && opened.TryJoin(latecomers);
+            if (handed)
             {
                 HandedFlight = opened;
-                opened.ReleaseAtSettlement(this);
+                opened!.ReleaseAtSettlement(this);
             }
             else
             {
@@ -219,14 +221,16 @@ public sealed partial class EntityCache<TEntity>
             }
 
             _ended.Set();
+            return handed;
         }
 
         /// <summary>
         /// Waits as a latecomer: a reader that may not take this lookup's answer (it started after the lookup was sent)
         /// and cannot leave (its token cannot be cancelled). On a miss such a reader only joins the flight the miss opens
         /// and waits for it to settle, so the lookup's reader joins it on its behalf (see <see cref="End"/>) and it wakes
-        /// once, at the settlement, instead of once when the lookup ends and again when the flight settles: in a stampede
-        /// those first wakes of every latecomer queued on the thread pool ahead of the load's own continuation.
+        /// once, at the settlement (or when the value is loaded, see <see cref="Flight.ConfirmLatecomers"/>), instead of
+        /// once when the lookup ends and again later: in a stampede those first wakes of every latecomer queued on the
+        /// thread pool ahead of the load's own continuation.
         /// False once the lookup has ended (the reader then waits as the others do).
         /// </summary>
         public bool TryWaitAsLatecomer([NotNullWhen(true)] out Task? go)
@@ -248,8 +252,17 @@ public sealed partial class EntityCache<TEntity>
             }
         }
 
-        /// <summary>Lets the latecomers go (the flight they were handed to settled).</summary>
-        public void ReleaseLatecomers() => _latecomersGo.Set();
+        /// <summary>Set before the latecomers go: they take the flight's value without waiting for its fill (see
+        /// <see cref="Flight.ConfirmLatecomers"/>).</summary>
+        public bool LatecomersTakeValue { get; private set; }
+
+        /// <summary>Lets the latecomers go: the flight they were handed to settled, or (<paramref name="mayTakeValue"/>)
+        /// loaded its value after their right to it was confirmed.</summary>
+        public void ReleaseLatecomers(bool mayTakeValue)
+        {
+            LatecomersTakeValue = mayTakeValue;
+            _latecomersGo.Set();
+        }
 
         /// <summary>Completes when the lookup has ended.</summary>
         public Task WhenEndedAsync()

@@ -324,11 +324,14 @@ public sealed partial class EntityCache<TEntity>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async ValueTask<TEntity?> WaitToReadOnAsync<TState>(SharedLookup? shared, bool mayTakeAnswer, long eventsSeen, Flight? flight, string key, ReadPolicy policy, TState state, Func<TState, CancellationToken, ValueTask<TEntity?>> load, Activity? activity, CancellationToken cancellationToken)
     {
+        var tookValue = false;
         if (shared is not null && !mayTakeAnswer && !cancellationToken.CanBeCanceled && shared.TryWaitAsLatecomer(out var go))
         {
-            // Wakes when the lookup ended without a flight to hand this reader to, or when the flight it was handed to settled.
+            // Wakes when the lookup ended without a flight to hand this reader to, when the flight it was handed to
+            // settled, or when that flight loaded its value and this reader's right to it was confirmed.
             await go.ConfigureAwait(false);
             flight = shared.HandedFlight;
+            tookValue = shared.LatecomersTakeValue;
         }
         else if (shared is not null)
         {
@@ -360,7 +363,7 @@ public sealed partial class EntityCache<TEntity>
             }
         }
 
-        if (!cancellationToken.CanBeCanceled)
+        if (!cancellationToken.CanBeCanceled && !tookValue)
         {
             // The flight settles after its value is loaded (or its load failed), so a reader that cannot leave wakes once,
             // at the settlement, not twice. One that can leave waits for the value first: Flight.WaitAsync counts it
@@ -369,10 +372,13 @@ public sealed partial class EntityCache<TEntity>
         }
 
         var value = await flight!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!tookValue)
+        {
+            // Whether this reader may keep the value depends on the fill, which may still be on its way.
+            await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
+        }
 
-        // Whether this reader may keep the value depends on the fill, which may still be on its way.
-        await flight.WaitForFillAsync(cancellationToken).ConfigureAwait(false);
-        if (flight.FillStored)
+        if (tookValue || flight.FillStored)
         {
             activity?.SetTag("cachinggen.hit", false);
             _telemetry.Misses.Add(1, _repositoryTag, new KeyValuePair<string, object?>(CachingGenTelemetry.MethodTag, policy.Method));
@@ -539,7 +545,10 @@ public sealed partial class EntityCache<TEntity>
             }
 
             // The latecomers would join this flight the moment they woke (see TryJoinOpenFlight): they join it here.
-            EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup, IsJoinableWithoutLookup(key, created) ? created : null);
+            if (EndSharedLookup(ref owned, SharedLookupOutcome.Answered, lookup, IsJoinableWithoutLookup(key, created) ? created : null))
+            {
+                _ = ConfirmForLatecomersAsync(created, key, lookup);
+            }
 
             if (!cancellationToken.CanBeCanceled)
             {
@@ -557,6 +566,36 @@ public sealed partial class EntityCache<TEntity>
             // must not leave them, and the key's slot, waiting for good.
             EndSharedLookup(ref owned, SharedLookupOutcome.Failed, default);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Looks <paramref name="key"/> up once more for the latecomers just handed to <paramref name="flight"/>, whose own
+    /// lookup answered the miss <paramref name="missed"/>. A latecomer started after that lookup was sent, so a write
+    /// acknowledged before it started may have come after the lookup was answered; such a write is visible to the load
+    /// (which starts after every latecomer arrived) unless it is a write-back not flushed yet. Without this lookup the
+    /// latecomers keep the value only if the fill is stored (a compare-and-set against the missed state), one more round
+    /// trip after the load. This lookup, sent after every latecomer arrived and answered during the load, settles it
+    /// sooner: when it finds the same missed state, every write acknowledged before a latecomer started changed that
+    /// state before the flight's lookup (or the two would differ), so it came before the load too, write-backs included
+    /// (a pinned value would have been a hit). That holds unless a value written in between has already expired or been
+    /// evicted, the store's limitation that the fill's compare-and-set shares. The latecomers then take the value as
+    /// soon as it is loaded. Any other answer, or none, leaves them to the fill. Never throws: nobody awaits it.
+    /// </summary>
+    private async Task ConfirmForLatecomersAsync(Flight flight, string key, CacheLookup missed)
+    {
+        try
+        {
+            var again = await _store.GetAsync(key, CancellationToken.None).ConfigureAwait(false);
+            if (!again.Found && !again.WriteInProgress && again.FillToken == missed.FillToken)
+            {
+                flight.ConfirmLatecomers();
+            }
+        }
+        catch (Exception)
+        {
+            // The store failed this lookup: the latecomers wait for the fill's outcome, as without it, and the fill
+            // reports the outage if it persists.
         }
     }
 
@@ -623,6 +662,7 @@ public sealed partial class EntityCache<TEntity>
             // Counted before the value is published, so a reader that returns can wait for this fill.
             _runtime.PendingFills.Enter();
             flight.Completion.TrySetResult(value);
+            flight.MarkLoaded();
             _ = SettleAfterFillAsync(flight, key, policy, fill, token);
             return value;
         }
@@ -1205,8 +1245,15 @@ public sealed partial class EntityCache<TEntity>
 
         private LazySignal _settled;
 
-        /// <summary>The shared lookup whose latecomers were joined to this flight and wait for its settlement.</summary>
+        /// <summary>The shared lookup whose latecomers were joined to this flight and wait for its settlement, or for
+        /// its value once their right to it is confirmed (see <see cref="ConfirmLatecomers"/>).</summary>
         private SharedLookup? _handedLookup;
+
+        /// <summary><see cref="ValueLoaded"/> and <see cref="LatecomersConfirmed"/>, as they happen.</summary>
+        private int _earlyRelease;
+
+        private const int ValueLoaded = 1;
+        private const int LatecomersConfirmed = 2;
 
         /// <summary>Whether readers may still join without a lookup: the flight will fill and has not sent its fill yet.</summary>
         public bool IsOpen => Volatile.Read(ref _open) == 1;
@@ -1273,7 +1320,7 @@ public sealed partial class EntityCache<TEntity>
         {
             Volatile.Write(ref _settledNumber, settledNumber);
             _settled.Set();
-            Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers();
+            Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers(mayTakeValue: false);
         }
 
         /// <summary>Lets <paramref name="lookup"/>'s latecomers go when this flight settles (at once if it has).</summary>
@@ -1283,7 +1330,24 @@ public sealed partial class EntityCache<TEntity>
             Interlocked.Exchange(ref _handedLookup, lookup);
             if (Volatile.Read(ref _settledNumber) != long.MaxValue)
             {
-                Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers();
+                Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers(mayTakeValue: false);
+            }
+        }
+
+        /// <summary>The value is loaded (and in <see cref="Completion"/>): the handed latecomers take it now if their
+        /// right to it is confirmed already.</summary>
+        public void MarkLoaded() => ReleaseLatecomersEarly(ValueLoaded);
+
+        /// <summary>A lookup sent after the handed latecomers arrived found the key's cache state as this flight's own
+        /// lookup did (see <c>ConfirmForLatecomersAsync</c>): they may take the value without waiting for the fill.</summary>
+        public void ConfirmLatecomers() => ReleaseLatecomersEarly(LatecomersConfirmed);
+
+        private void ReleaseLatecomersEarly(int condition)
+        {
+            // Only the call that completes the pair sees both; the exchange lets the latecomers go once, here or in Settle.
+            if ((Interlocked.Or(ref _earlyRelease, condition) | condition) == (ValueLoaded | LatecomersConfirmed))
+            {
+                Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers(mayTakeValue: true);
             }
         }
 

@@ -11,8 +11,9 @@ namespace CachingGen.Tests.Runtime;
 public sealed class SharedLookupTests
 {
     [Fact]
-    public async Task A_stampede_that_arrives_during_the_first_lookup_costs_one_lookup_and_one_load()
+    public async Task A_stampede_that_arrives_during_the_first_lookup_costs_one_load_and_two_lookups()
     {
+        // The first reader's lookup, and one more sent after the stampede arrived, which lets it go with the loaded value.
         FlakyCacheStore? flaky = null;
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
         h.Database.Seed(new Preference(1, 1, "sms", false));
@@ -31,7 +32,7 @@ public sealed class SharedLookupTests
         load.SetResult();
         Assert.Equal("sms", (await first)!.Channel);
         Assert.All(await Task.WhenAll(stampede), read => Assert.Equal("sms", read!.Channel));
-        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(2, h.Store.Gets);
         Assert.Equal(1, h.Database.Gets);
         Assert.Equal(1, h.Store.Fills);
     }
@@ -57,7 +58,78 @@ public sealed class SharedLookupTests
         load.SetResult();
         Assert.Equal("sms", (await first)!.Channel);
         Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("sms", read!.Channel));
-        Assert.Equal(1, h.Store.Gets);
+        Assert.Equal(2, h.Store.Gets);
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task Latecomers_take_the_loaded_value_before_the_fill_when_a_later_lookup_confirms_nothing_was_written()
+    {
+        // A lookup sent after they arrived found the key as the miss did: no write they must see came between, so they
+        // need not wait for the fill's compare-and-set (one more round trip) to keep the value.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(15, 1, "sms", false));
+        var fill = Gate.HoldNextFill(flaky!);
+        var (first, latecomers) = await MissWithLatecomersAsync(h, flaky!, 15, 10);
+        await fill.Reached;
+
+        // Were they waiting for the fill, this would time out: the fill is held until they have their value.
+        Assert.All(await Task.WhenAll(latecomers).WaitAsync(TimeSpan.FromSeconds(30)), read => Assert.Equal("sms", read!.Channel));
+        Assert.Equal("sms", (await first)!.Channel);
+        Assert.Equal(2, h.Store.Gets);
+        fill.Open();
+        await Eventually.TrueAsync(() => h.Inspect(15).Found, "the fill was stored");
+        Assert.Equal(1, h.Database.Gets);
+    }
+
+    [Fact]
+    public async Task Latecomers_that_arrive_after_a_write_back_the_miss_predates_read_that_write()
+    {
+        // The first lookup missed before a write-back was acknowledged; the latecomers started after the acknowledgement.
+        // The load reads the database, which the write-back has not reached: the lookup sent for them finds the write's
+        // pinned value, so they wait for the fill, which the pinned value refuses, and read again.
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(16, 1, "old", true));
+        var fill = Gate.HoldNextFill(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky!);
+        var first = h.Repository.GetAsync(16).AsTask();
+        await reply.Reached;
+        await h.Repository.UpdateAsync(new Preference(16, 2, "new", true));
+        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(16).AsTask()).ToArray();
+        Assert.Equal(10, h.Cache.GetLookupWaiters(Harness.Key(16)));
+        reply.Open();
+
+        Assert.Equal("old", (await first)!.Channel);
+        await fill.Reached;
+        fill.Open();
+        Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("new", read!.Channel));
+        Assert.Equal("new", (await h.Repository.GetAsync(16))!.Channel);
+    }
+
+    [Fact]
+    public async Task Latecomers_whose_confirming_lookup_fails_keep_the_value_once_the_fill_is_stored()
+    {
+        FlakyCacheStore? flaky = null;
+        await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
+        h.Database.Seed(new Preference(17, 1, "push", false));
+        var fill = Gate.HoldNextFill(flaky!);
+        var reply = Gate.HoldNextGetReply(flaky!);
+        var first = h.Repository.GetAsync(17).AsTask();
+        await reply.Reached;
+        var latecomers = Enumerable.Range(0, 10).Select(_ => h.Repository.GetAsync(17).AsTask()).ToArray();
+        flaky!.FailWhen = operation => operation == "get";
+        reply.Open();
+
+        Assert.Equal("push", (await first)!.Channel);
+        await fill.Reached;
+        Assert.Equal(1, flaky.Failures);
+        await Task.WhenAny(Task.WhenAll(latecomers), Task.Delay(200));
+        Assert.False(latecomers.Any(read => read.IsCompleted), "a latecomer kept the value although nothing confirmed its right to it");
+        flaky.FailWhen = null;
+        fill.Open();
+        Assert.All(await Task.WhenAll(latecomers), read => Assert.Equal("push", read!.Channel));
         Assert.Equal(1, h.Database.Gets);
     }
 
