@@ -316,18 +316,20 @@ public static class ReportWriter
         WriteTable(md, results, "time relative to the generated decorator");
         md.AppendLine("How the generated decorator serves a stampede on Redis without a `GET` per caller: a caller that arrives while another caller's `GET` " +
                       "of the key is in flight waits for it. It may not take that `GET`'s answer (Redis may have answered it before a write that " +
-                      "another process acknowledged to this caller's trigger), but a miss has opened a flight by then, and the latecomers join it " +
-                      "(its fill is stored by compare-and-set only if no write came in between; docs/architecture.md, one read, steps 2 and 3). " +
+                      "another process acknowledged to this caller's trigger), but a miss has opened a flight by then, and the latecomers join it. " +
+                      "They take its value the moment it is loaded when one more `GET`, sent after they all arrived and answered during the load, finds " +
+                      "the key as the first one did (a write-back acknowledged in between would have left its value there); otherwise they keep it only if " +
+                      "the flight's fill, a compare-and-set against the state the first `GET` saw, is stored (docs/architecture.md, one read, steps 2 and 3). " +
                       "The libraries' local level answers the 999 from process memory, which carries no such guarantee across processes. The same " +
                       "sharing makes a burst of reads of a hot key cost two `GET`s (the one in flight, and one more that every latecomer shares), " +
                       "at up to one more round trip for the latecomers; `CachingGenOptions.ShareConcurrentLookups` turns it off. " +
                       "The load is not a `Task.Delay`: the runtime's timers fall due by its tick count, which advances in 4 ms steps on this machine, so a 1 ms delay ends after 1.1 to 4.5 ms, " +
                       "just after one of those steps. Stampedes run back to back then all end on the same steps, whatever each contender spends before and after its load, " +
                       "and every contender measured ~4.0 ms per stampede (runs before 2026-11-29; the interleaved ratios of those runs, 0.98x to 1.00x, " +
-                      "reflected only the microseconds after the load). On Redis the generated decorator's way to its last caller holds two Redis round trips, the `GET` and the fill's " +
-                      "compare-and-set (the latecomers' right to the loaded value rests on it), where HybridCache's holds one (it writes Redis after releasing its callers), " +
-                      "and so one more wait for a thread: when the machine is loaded, each such wait grows, and its lead over HybridCache " +
-                      "shrinks to a tie, so sessions of the interleaved check can read either side of 1.00x. A ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
+                      "reflected only the microseconds after the load). On Redis the generated decorator's way to its last caller holds one Redis round trip, the first `GET`, " +
+                      "as HybridCache's does (it writes Redis after releasing its callers); the confirming `GET` runs during the load. Until 2026-11-29 the latecomers waited for " +
+                      "the fill's reply as well, one more round trip and thread-pool wait after the load, which put the interleaved ratio at 0.92x on a quiet machine and " +
+                      "at 1.00x when foreign load slowed every wait. A ratio above 1 by less than the rows' scatter is a tie (\"within noise\" in the goals table); " +
                       "the goals table's interleaved rows (`-- --paired-stampede`) alternate the generated decorator with each library, so that foreign load falls on both.");
         md.AppendLine();
         WriteChart(md, output, "stampede.svg", "Stampede: 1,000 concurrent misses of one key", "time to serve all relative to the generated decorator (lower is faster)", results, "Generated", null, null);
