@@ -172,8 +172,8 @@ public sealed partial class EntityCache<TEntity>
 
         private LazySignal _ended;
 
-        /// <summary>Set when the latecomers may go on: when the lookup ended without handing them to a flight, or when the
-        /// flight they were handed to settled.</summary>
+        /// <summary>Set when the latecomers may go on: when the lookup ended without handing them to a flight, when the
+        /// flight they were handed to settled, or when it loaded its value after their right to it was confirmed.</summary>
         private LazySignal _latecomersGo;
 
         /// <summary>How many readers wait for <see cref="_ended"/>.</summary>

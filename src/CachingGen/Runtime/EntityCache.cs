@@ -575,11 +575,12 @@ public sealed partial class EntityCache<TEntity>
     /// acknowledged before it started may have come after the lookup was answered; such a write is visible to the load
     /// (which starts after every latecomer arrived) unless it is a write-back not flushed yet. Without this lookup the
     /// latecomers keep the value only if the fill is stored (a compare-and-set against the missed state), one more round
-    /// trip after the load. This lookup, sent after every latecomer arrived and answered during the load, settles it
+    /// trip after the load. This lookup, sent after every latecomer arrived and before the load starts, settles it
     /// sooner: when it finds the same missed state, every write acknowledged before a latecomer started changed that
     /// state before the flight's lookup (or the two would differ), so it came before the load too, write-backs included
     /// (a pinned value would have been a hit). That holds unless a value written in between has already expired or been
-    /// evicted, the store's limitation that the fill's compare-and-set shares. The latecomers then take the value as
+    /// evicted, the same kind of gap as the store's limitation for fills (narrower here: this lookup is sent before the
+    /// load starts). The latecomers then take the value as
     /// soon as it is loaded. Any other answer, or none, leaves them to the fill. Never throws: nobody awaits it.
     /// </summary>
     private async Task ConfirmForLatecomersAsync(Flight flight, string key, CacheLookup missed)
@@ -1323,7 +1324,8 @@ public sealed partial class EntityCache<TEntity>
             Interlocked.Exchange(ref _handedLookup, null)?.ReleaseLatecomers(mayTakeValue: false);
         }
 
-        /// <summary>Lets <paramref name="lookup"/>'s latecomers go when this flight settles (at once if it has).</summary>
+        /// <summary>Lets <paramref name="lookup"/>'s latecomers go when this flight settles (at once if it has), or earlier
+        /// with its value (see <see cref="ConfirmLatecomers"/>).</summary>
         public void ReleaseAtSettlement(SharedLookup lookup)
         {
             // A full fence between the write and the read, as in Settle: one of the two sees the other's write.

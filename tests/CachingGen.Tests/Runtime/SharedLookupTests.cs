@@ -181,7 +181,8 @@ public sealed class SharedLookupTests
     [Fact]
     public async Task Latecomers_joined_to_a_flight_whose_fill_is_refused_read_the_write_that_came_between()
     {
-        // A write-through acknowledged during the load refuses its fill: the latecomers may not keep the loaded value
+        // The in-memory store answers the fill at once, so the flight settles before any early release: this pins the
+        // refused-fill path. A write-through acknowledged during the load refuses its fill: the latecomers may not keep the loaded value
         // (it may predate the write) and read again, which finds the write.
         FlakyCacheStore? flaky = null;
         await using var h = new Harness(wrapStore: store => flaky = new FlakyCacheStore(store));
