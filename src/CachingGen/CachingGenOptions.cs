@@ -69,11 +69,11 @@ public sealed class CachingGenOptions
     /// <summary>
     /// Whether concurrent reads of one key share the cache store's lookups. Default true. A reader that arrives while a
     /// lookup of its key is in flight waits for it: on a miss it joins the load that lookup started (a stampede of
-    /// 1,000 readers costs two GETs, not 1,000: the second, sent during the load, lets the readers that arrived
-    /// mid-lookup take the loaded value without waiting for its fill); on a hit it shares the next lookup with every reader that waited, because
-    /// an answer sent before it started may be older than a write acknowledged before it started. So a hot key costs
-    /// the store about one GET per round trip instead of one per reader, and a reader that arrived mid-lookup waits up
-    /// to one extra round trip. Turn it off when that latency matters more than the store's load. The in-memory store
+    /// 1,000 readers costs two GETs, not 1,000: the second, sent as the load starts, lets the readers that arrived
+    /// mid-lookup take the loaded value without waiting for its fill); on a hit it shares the next lookup with every
+    /// reader that waited, because an answer sent before it started may be older than a write acknowledged before it
+    /// started. So a hot key costs the store about one GET per round trip instead of one per reader, and a reader that
+    /// arrived mid-lookup waits up to one extra round trip. Turn it off when that latency matters more than the store's load. The in-memory store
     /// never shares (it answers at once).
     /// </summary>
     public bool ShareConcurrentLookups { get; set; } = true;

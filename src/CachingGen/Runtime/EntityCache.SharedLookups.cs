@@ -12,7 +12,8 @@ namespace CachingGen.Runtime;
 /// that write, and a read must see every write acknowledged before it started. A reader that found the lookup already
 /// in progress therefore waits for it and then reads on without its answer: the miss's open flight (a stampede: one
 /// load, and one more lookup that lets them take its value as soon as it is loaded), or the next lookup of the key,
-/// which every reader that waited shares (a hot key: two lookups for a burst of readers, not one per reader). The in-memory store answers at once, so its lookups are never shared.</para>
+/// which every reader that waited shares (a hot key: two lookups for a burst of readers, not one per reader). The
+/// in-memory store answers at once, so its lookups are never shared.</para>
 /// </remarks>
 public sealed partial class EntityCache<TEntity>
 {

@@ -6,10 +6,9 @@ namespace CachingGen.Benchmarks.Stampede;
 /// <summary>
 /// <c>-- --paired-stampede</c>: the generated decorator's stampede time against each library's, measured so that foreign
 /// load cancels out (see <see cref="PairedRatio"/>). BenchmarkDotNet times the contenders of <see cref="StampedeBenchmarks"/>
-/// one after another, and all of them wait for the same ~1 ms load: the
-/// rows differ by the microseconds each spends on the 1,000 callers around that wait, less than the load a shared machine
-/// puts on one row and not on the next (a rerun of identical code moved the generated row from 1.00x to 1.04x of the
-/// faster library). Here the generated decorator and one library alternate in slices of a few stampedes, with a second
+/// one after another, and all of them wait for the same ~1 ms load: the rows differ by the microseconds each spends on
+/// the 1,000 callers around that wait, less than the load a shared machine puts on one row and not on the next (a rerun
+/// of identical code moved the generated row from 1.00x to 1.04x of the faster library). Here the generated decorator and one library alternate in slices of a few stampedes, with a second
 /// instance of that library as the control, for each store and each library, in several sessions
 /// (<see cref="PairedSessions"/>). Written to facts.json next to the BenchmarkDotNet results.
 /// </summary>
